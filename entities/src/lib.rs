@@ -1,0 +1,15 @@
+//! The sea-orm entities of zhaoshang's project graph (one file per table) and the
+//! migrations that create them. Natural keys from the ledger (unit code, industry
+//! name, project code, …) are the primary keys, so a ledger round-trips without ids.
+
+pub mod api_token;
+pub mod audit_entry;
+pub mod element_issue;
+pub mod industry;
+pub mod investor;
+pub mod migration;
+pub mod prelude;
+pub mod progress;
+pub mod project;
+pub mod target;
+pub mod unit;

@@ -1,0 +1,15 @@
+//! Schema migrations, run on every start.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_graph;
+
+/// All migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_create_graph::Migration)]
+    }
+}

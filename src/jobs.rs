@@ -1,0 +1,98 @@
+//! The main jobs as functions that the command line and the tests share: import a
+//! ledger file, export the graph, load the demo district.
+
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::ledger::{self, LedgerErrors};
+use crate::store::{self, ImportCounts};
+
+/// Why an import did not happen. Nothing is written in either case.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The ledger has errors; every one is listed.
+    #[error(transparent)]
+    Invalid(#[from] LedgerErrors),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] DbErr),
+}
+
+/// Ledgers with more rows than this get a progress bar.
+const PROGRESS_BAR_ROWS: usize = 5_000;
+
+/// What an import did.
+#[derive(Debug)]
+pub struct Imported {
+    /// Rows written by table.
+    pub counts: ImportCounts,
+    /// Warnings that did not stop it (unknown columns, possible duplicates, …).
+    pub warnings: Vec<String>,
+}
+
+/// Reads, checks and imports the ledger at `path` as `actor`: all or nothing.
+pub async fn import_file(db: &DatabaseConnection, path: &Path, actor: &str) -> Result<Imported, ImportError> {
+    let known = store::known(db).await?;
+    let (ledger, warnings) = ledger::read_ledger(path, &known)?;
+    let counts = import_checked(db, ledger, actor, &path.display().to_string()).await?;
+    Ok(Imported { counts, warnings })
+}
+
+/// Checks a ledger built in memory (the demo) exactly as a file's, then imports it.
+pub async fn import_ledger(
+    db: &DatabaseConnection,
+    mut ledger: ledger::Ledger,
+    actor: &str,
+    source: &str,
+) -> Result<Imported, ImportError> {
+    let known = store::known(db).await?;
+    let mut warnings = Vec::new();
+    let errors = ledger.check(&known, &mut warnings);
+    if !errors.is_empty() {
+        return Err(LedgerErrors(errors).into());
+    }
+    let counts = import_checked(db, ledger, actor, source).await?;
+    Ok(Imported { counts, warnings })
+}
+
+async fn import_checked(
+    db: &DatabaseConnection,
+    ledger: ledger::Ledger,
+    actor: &str,
+    source: &str,
+) -> Result<ImportCounts, DbErr> {
+    let rows = ledger.row_count();
+    let bar = (rows > PROGRESS_BAR_ROWS).then(|| {
+        let bar = ProgressBar::new(rows as u64);
+        bar.set_style(
+            ProgressStyle::with_template("导入 importing {bar:40} {pos}/{len} rows {per_sec} eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let counts = store::import_ledger(db, &ledger, actor, source, bar.as_ref()).await?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(counts)
+}
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Reading the graph failed.
+    #[error("database error: {0}")]
+    Database(#[from] DbErr),
+    /// Writing the files failed.
+    #[error(transparent)]
+    Write(#[from] ledger::write::WriteError),
+}
+
+/// Exports the whole graph to `path` (`.xlsx`, else a CSV folder).
+pub async fn export_file(db: &DatabaseConnection, path: &Path) -> Result<ledger::Ledger, ExportError> {
+    let ledger = store::load_ledger(db).await?;
+    ledger::write_ledger(&ledger, path)?;
+    Ok(ledger)
+}

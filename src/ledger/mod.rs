@@ -1,0 +1,111 @@
+//! Ledgers (台账): the exchange format units hand in, read with every error reported
+//! by sheet, row and column, and written back out (see `docs/ledger.md`).
+//!
+//! Reading is two steps: [`source`] turns a workbook or CSV folder into raw tables of
+//! cells, [`read`] turns those into typed rows and checks them ([`Ledger::check`]),
+//! the same check a generated ledger (the demo district) goes through.
+
+pub mod read;
+pub mod schema;
+pub mod source;
+pub mod values;
+pub mod write;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::Path;
+
+use entities::{element_issue, industry, investor, progress, project, target, unit};
+
+pub use read::read_ledger;
+pub use write::write_ledger;
+
+/// A whole ledger as typed rows, each with the spreadsheet row it came from.
+#[derive(Clone, Debug, Default)]
+pub struct Ledger {
+    /// `units`; derived from the projects' `unit` values when the sheet is absent.
+    pub units: Vec<(usize, unit::Model)>,
+    /// `industries`; `None` when the sheet is absent (the built-in taxonomy applies).
+    pub industries: Option<Vec<(usize, industry::Model)>>,
+    /// Investors named by the projects, with their origin.
+    pub investors: Vec<investor::Model>,
+    /// `projects`, with `unit_code` resolved to a unit code.
+    pub projects: Vec<(usize, project::Model)>,
+    /// `progress`.
+    pub progress: Vec<(usize, progress::Model)>,
+    /// `issues` (their `id` is not used).
+    pub issues: Vec<(usize, element_issue::Model)>,
+    /// `targets`, values in yuan for money metrics.
+    pub targets: Vec<(usize, target::Model)>,
+}
+
+/// What the database already holds that a ledger may refer to.
+#[derive(Clone, Debug, Default)]
+pub struct Known {
+    /// Unit code → name.
+    pub units: HashMap<String, String>,
+    /// Industry names.
+    pub industries: HashSet<String>,
+    /// Project codes.
+    pub projects: HashSet<String>,
+}
+
+/// One thing wrong with a ledger, located as precisely as it can be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerError {
+    /// The sheet's English name, or the file at fault.
+    pub sheet: String,
+    /// The row as a spreadsheet shows it (the header is row 1).
+    pub row: Option<usize>,
+    /// The column header.
+    pub column: Option<String>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl LedgerError {
+    /// An error in one cell.
+    pub fn cell(sheet: &str, row: usize, column: impl Into<String>, reason: impl Into<String>) -> Self {
+        LedgerError { sheet: sheet.into(), row: Some(row), column: Some(column.into()), reason: reason.into() }
+    }
+
+    /// An error about a whole sheet.
+    pub fn sheet(sheet: &str, reason: impl Into<String>) -> Self {
+        LedgerError { sheet: sheet.into(), row: None, column: None, reason: reason.into() }
+    }
+
+    /// An error about a file.
+    pub fn file(path: &Path, reason: impl Into<String>) -> Self {
+        LedgerError { sheet: path.display().to_string(), row: None, column: None, reason: reason.into() }
+    }
+}
+
+impl fmt::Display for LedgerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.sheet)?;
+        if let Some(row) = self.row {
+            write!(f, " row {row}")?;
+        }
+        if let Some(column) = &self.column {
+            write!(f, ", {column}")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+/// All that is wrong with a ledger that was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("the ledger has {} error(s); nothing was imported:\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+pub struct LedgerErrors(pub Vec<LedgerError>);
+
+impl Ledger {
+    /// The number of rows across all sheets.
+    pub fn row_count(&self) -> usize {
+        self.units.len()
+            + self.industries.as_ref().map_or(0, Vec::len)
+            + self.projects.len()
+            + self.progress.len()
+            + self.issues.len()
+            + self.targets.len()
+    }
+}

@@ -1,0 +1,18 @@
+//! zhaoshang (招商): investment-promotion project tracking for district governments.
+//!
+//! Layout:
+//! - [`money`]: 万元 at the edges, exact yuan inside.
+//! - [`rules`]: stages, reach dates and the row rules every write obeys.
+//! - [`ledger`]: reading and writing ledgers (台账), xlsx or CSV, with row-level errors.
+//! - [`store`]: connecting, migrating, importing into and reading the project graph.
+//! - [`demo`]: a deterministic demo district, generated as a ledger.
+//! - [`jobs`]: the main jobs (import, export, demo) shared by the CLI and the tests.
+//! - [`cli`]: the command line.
+
+pub mod cli;
+pub mod demo;
+pub mod jobs;
+pub mod ledger;
+pub mod money;
+pub mod rules;
+pub mod store;

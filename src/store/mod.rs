@@ -1,0 +1,29 @@
+//! The store of the project graph: connecting (SQLite by default, PostgreSQL by URL),
+//! migrating on start, importing ledgers and reading the graph back.
+
+mod import;
+mod read;
+
+use entities::migration::Migrator;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm_migration::MigratorTrait;
+
+pub use import::{ImportCounts, import_ledger};
+pub use read::{data_version, known, load_ledger};
+
+/// The database used when none is given: a file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://zhaoshang.db?mode=rwc";
+
+/// Connects to `url` and brings its schema up to date. SQLite databases run in WAL
+/// mode with foreign keys on (sqlx turns them on for every connection).
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url);
+    options.sqlx_logging(false);
+    let db = Database::connect(options).await?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+        db.execute_unprepared("PRAGMA foreign_keys=ON").await?;
+    }
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}

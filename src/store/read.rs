@@ -1,0 +1,75 @@
+//! Reading the graph back: what a ledger may refer to, the whole graph as a ledger
+//! (for export), and the data version.
+
+use entities::prelude::*;
+use entities::{audit_entry, element_issue, industry, investor, progress, project, target, unit};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryOrder, QuerySelect};
+
+use crate::ledger::{Known, Ledger};
+
+/// The unit codes and names, industries and project codes already stored.
+pub async fn known(db: &DatabaseConnection) -> Result<Known, DbErr> {
+    let units: Vec<(String, String)> =
+        Unit::find().select_only().columns([unit::Column::Code, unit::Column::Name]).into_tuple().all(db).await?;
+    let industries: Vec<String> =
+        Industry::find().select_only().column(industry::Column::Name).into_tuple().all(db).await?;
+    let projects: Vec<String> =
+        Project::find().select_only().column(project::Column::Code).into_tuple().all(db).await?;
+    Ok(Known {
+        units: units.into_iter().collect(),
+        industries: industries.into_iter().collect(),
+        projects: projects.into_iter().collect(),
+    })
+}
+
+/// The whole graph as a ledger, every sheet ordered by its key, for export.
+pub async fn load_ledger(db: &DatabaseConnection) -> Result<Ledger, DbErr> {
+    Ok(Ledger {
+        units: numbered(Unit::find().order_by_asc(unit::Column::Code).all(db).await?),
+        industries: Some(numbered(Industry::find().order_by_asc(industry::Column::Name).all(db).await?)),
+        investors: Investor::find().order_by_asc(investor::Column::Name).all(db).await?,
+        projects: numbered(Project::find().order_by_asc(project::Column::Code).all(db).await?),
+        progress: numbered(
+            Progress::find()
+                .order_by_asc(progress::Column::ProjectCode)
+                .order_by_asc(progress::Column::Month)
+                .all(db)
+                .await?,
+        ),
+        issues: numbered(
+            ElementIssue::find()
+                .order_by_asc(element_issue::Column::ProjectCode)
+                .order_by_asc(element_issue::Column::OpenedDate)
+                .order_by_asc(element_issue::Column::Category)
+                .order_by_asc(element_issue::Column::Description)
+                .all(db)
+                .await?,
+        ),
+        targets: numbered(
+            Target::find()
+                .order_by_asc(target::Column::UnitCode)
+                .order_by_asc(target::Column::Year)
+                .order_by_asc(target::Column::Metric)
+                .all(db)
+                .await?,
+        ),
+    })
+}
+
+/// The data version: the id of the latest audit entry, which every write and import
+/// leaves. Caches of derived figures are valid while it is unchanged.
+pub async fn data_version(db: &DatabaseConnection) -> Result<i64, DbErr> {
+    let latest: Option<i64> = AuditEntry::find()
+        .select_only()
+        .column(audit_entry::Column::Id)
+        .order_by_desc(audit_entry::Column::Id)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(latest.unwrap_or(0))
+}
+
+/// Rows numbered as a spreadsheet would show them (the header is row 1).
+fn numbered<T>(rows: Vec<T>) -> Vec<(usize, T)> {
+    rows.into_iter().enumerate().map(|(i, r)| (i + 2, r)).collect()
+}
