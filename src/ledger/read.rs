@@ -35,7 +35,13 @@ pub fn read_ledger(path: &Path, known: &Known) -> Result<(Ledger, Vec<String>), 
             _ => ledger.targets = rows.each(read_target),
         }
     }
-    errors.extend(ledger.check(known, &mut warnings));
+    // Rows refused above still name their project: references to it are not reported
+    // again as unknown, so each mistake is listed once.
+    let mut known = known.clone();
+    for table in tables.iter().filter(|t| t.sheet.key == "projects") {
+        known.projects.extend(table.rows.iter().map(|(_, cells)| table.cell(cells, "code").display()));
+    }
+    errors.extend(ledger.check(&known, &mut warnings));
     if errors.is_empty() { Ok((ledger, warnings)) } else { Err(LedgerErrors(errors)) }
 }
 

@@ -1,0 +1,128 @@
+//! Helpers shared by the black-box tests: a fresh database per test, on SQLite or on
+//! PostgreSQL (when `ZHAOSHANG_TEST_POSTGRES` names a server), and the shared fixtures.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+
+/// The variable naming a PostgreSQL server for the tests, e.g.
+/// `postgres://postgres@127.0.0.1:5432/postgres`.
+pub const POSTGRES_ENV: &str = "ZHAOSHANG_TEST_POSTGRES";
+
+/// A database of a test's own, removed when dropped.
+pub struct TestDb {
+    /// The connection, migrated.
+    pub db: DatabaseConnection,
+    /// Its URL.
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    /// A new SQLite database in a temporary folder.
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+        let db = zhaoshang::store::connect(&url).await.expect("connect to SQLite");
+        TestDb { db, url, cleanup: Cleanup::Sqlite(dir) }
+    }
+
+    /// A new PostgreSQL database, or `None` (and a line saying the test was skipped)
+    /// when no server is configured.
+    pub async fn postgres(test: &str) -> Option<TestDb> {
+        let Ok(admin_url) = std::env::var(POSTGRES_ENV) else {
+            eprintln!("skipped {test} on PostgreSQL: {POSTGRES_ENV} is not set");
+            return None;
+        };
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let name =
+            format!("zhaoshang_test_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), nanos);
+        let admin = Database::connect(&admin_url).await.expect("connect to the PostgreSQL server");
+        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create a test database");
+        admin.close().await.ok();
+        let (base, _) = admin_url.rsplit_once('/').expect("a database URL ends in /DBNAME");
+        let url = format!("{base}/{name}");
+        let db = zhaoshang::store::connect(&url).await.expect("connect to the test database");
+        Some(TestDb { db, url, cleanup: Cleanup::Postgres { admin_url, name } })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime: use a thread with a runtime of its own.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                rt.block_on(async {
+                    if let Ok(admin) = Database::connect(&admin_url).await {
+                        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Runs an async check against SQLite and, when configured, PostgreSQL: defines a
+/// module with a `sqlite` and a `postgres` test.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($name:ident, $check:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let t = $crate::common::TestDb::sqlite().await;
+                super::$check(&t).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(t) = $crate::common::TestDb::postgres(stringify!($name)).await {
+                    super::$check(&t).await;
+                }
+            }
+        }
+    };
+}
+
+/// The shared fixtures folder (`../shared/fixtures` beside the checkout).
+pub fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures")
+}
+
+/// The sample ledger as a workbook.
+pub fn sample_xlsx() -> PathBuf {
+    fixtures().join("sample-ledger.xlsx")
+}
+
+/// The sample ledger as a CSV folder (one file GB18030, one with a BOM).
+pub fn sample_csv() -> PathBuf {
+    fixtures().join("sample-ledger")
+}
+
+/// A copy of the sample CSV folder in UTF-8 with `edit` applied to one file's text;
+/// the folder lives as long as the returned guard.
+pub fn edited_sample(file: &str, edit: impl Fn(String) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for entry in std::fs::read_dir(sample_csv()).expect("fixture folder") {
+        let entry = entry.expect("fixture file");
+        let bytes = std::fs::read(entry.path()).expect("read fixture");
+        let mut text = zhaoshang::ledger::source::decode(&bytes).expect("decode fixture");
+        if entry.file_name() == file {
+            text = edit(text);
+        }
+        std::fs::write(dir.path().join(entry.file_name()), text).expect("write copy");
+    }
+    dir
+}
