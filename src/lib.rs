@@ -5,10 +5,12 @@
 //! - [`rules`]: stages, reach dates and the row rules every write obeys.
 //! - [`ledger`]: reading and writing ledgers (台账), xlsx or CSV, with row-level errors.
 //! - [`store`]: connecting, migrating, importing into and reading the project graph.
+//! - [`analytics`]: every metric of `docs/metrics.md` on polars frames.
 //! - [`demo`]: a deterministic demo district, generated as a ledger.
 //! - [`jobs`]: the main jobs (import, export, demo) shared by the CLI and the tests.
 //! - [`cli`]: the command line.
 
+pub mod analytics;
 pub mod cli;
 pub mod demo;
 pub mod jobs;

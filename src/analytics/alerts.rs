@@ -1,0 +1,180 @@
+//! Alerts as of a day (see `docs/metrics.md`, Alerts): units with no intake (零招引), no
+//! signing (零签约) or none of their signed projects started (全军覆没); projects overdue
+//! to start or produce, stalled (开而未建); element issues open, with their age.
+
+use std::collections::HashSet;
+
+use chrono::{Datelike, Months, NaiveDate};
+use polars::prelude::*;
+
+use super::volume::by_unit;
+use super::{AnalyticsError, Frames, Metric, ProjectFilter, date_lit};
+
+/// The kinds of alert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AlertKind {
+    /// 零招引: a unit took in no project in the period.
+    ZeroIntake,
+    /// 零签约: a unit signed nothing in the period.
+    ZeroSigning,
+    /// 签约项目全军覆没: a unit signed, but none of those projects has started.
+    NoneLanded,
+    /// 逾期未开工: past the planned start, not started.
+    OverdueStart,
+    /// 逾期未投产: past the planned production, not producing.
+    OverdueProduction,
+    /// 开而未建: started ≥ 3 months ago, not producing, no investment for 3 months.
+    Stalled,
+    /// 要素问题未解决: an element issue still open.
+    OpenIssueAging,
+}
+
+impl AlertKind {
+    /// The key used in the API and `metrics.md`.
+    pub fn key(self) -> &'static str {
+        match self {
+            AlertKind::ZeroIntake => "zero_intake",
+            AlertKind::ZeroSigning => "zero_signing",
+            AlertKind::NoneLanded => "none_landed",
+            AlertKind::OverdueStart => "overdue_start",
+            AlertKind::OverdueProduction => "overdue_production",
+            AlertKind::Stalled => "stalled",
+            AlertKind::OpenIssueAging => "open_issue_aging",
+        }
+    }
+
+    /// The Chinese name used in bulletins.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            AlertKind::ZeroIntake => "零招引",
+            AlertKind::ZeroSigning => "零签约",
+            AlertKind::NoneLanded => "签约项目全军覆没",
+            AlertKind::OverdueStart => "逾期未开工",
+            AlertKind::OverdueProduction => "逾期未投产",
+            AlertKind::Stalled => "开而未建",
+            AlertKind::OpenIssueAging => "要素问题未解决",
+        }
+    }
+}
+
+/// One alert: about a unit, a project, or an issue of a project.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Alert {
+    /// What kind.
+    pub kind: AlertKind,
+    /// The unit concerned (for project alerts, the project's unit).
+    pub unit: String,
+    /// The project concerned, if any.
+    pub project: Option<String>,
+    /// For open issues: days since it was raised; its id.
+    pub age_days: Option<i64>,
+    /// For open issues: the issue's id.
+    pub issue_id: Option<i32>,
+}
+
+fn unit_alert(kind: AlertKind, unit: &str) -> Alert {
+    Alert { kind, unit: unit.to_string(), project: None, age_days: None, issue_id: None }
+}
+
+/// Every alert as of `as_of` for the period from `period_start` to `as_of` (by
+/// default the year of `as_of`), sorted by kind, unit, project.
+pub fn alerts(frames: &Frames, as_of: NaiveDate, period_start: NaiveDate) -> Result<Vec<Alert>, AnalyticsError> {
+    let all = ProjectFilter::default();
+    let mut out = Vec::new();
+    let intake = by_unit(frames, Metric::Intake, &all, period_start, as_of, as_of)?;
+    let signed = by_unit(frames, Metric::SignedCount, &all, period_start, as_of, as_of)?;
+    let landed = landed_signed_by_unit(frames, period_start, as_of)?;
+    for unit in &frames.units {
+        let code = unit.code.as_str();
+        if intake.get(code).copied().unwrap_or(0) == 0 {
+            out.push(unit_alert(AlertKind::ZeroIntake, code));
+        }
+        let signed_count = signed.get(code).copied().unwrap_or(0);
+        if signed_count == 0 {
+            out.push(unit_alert(AlertKind::ZeroSigning, code));
+        } else if !landed.contains(code) {
+            out.push(unit_alert(AlertKind::NoneLanded, code));
+        }
+    }
+
+    let reached = |s: usize| col(format!("reach_{s}")).lt_eq(date_lit(as_of)).fill_null(lit(false));
+    let live = col("terminated").gt(date_lit(as_of)).fill_null(lit(true));
+    let projects = frames.projects.clone().lazy().filter(live);
+    let overdue_start =
+        projects.clone().filter(col("planned_start").lt(date_lit(as_of)).fill_null(lit(false)).and(reached(3).not()));
+    let overdue_production = projects
+        .clone()
+        .filter(col("planned_production").lt(date_lit(as_of)).fill_null(lit(false)).and(reached(4).not()));
+    // Started in or before the month three months before the as-of month.
+    let month_of_as_of = as_of.with_day0(0).unwrap_or(as_of);
+    let started_by = month_of_as_of.checked_sub_months(Months::new(2)).and_then(|d| d.pred_opt()).unwrap_or(as_of);
+    let stalled_candidates =
+        projects.filter(col("reach_3").lt_eq(date_lit(started_by)).fill_null(lit(false)).and(reached(4).not()));
+    let window_start = month_of_as_of.checked_sub_months(Months::new(2)).unwrap_or(month_of_as_of);
+    let busy: HashSet<String> = codes(
+        frames.progress.clone().lazy().filter(
+            col("month")
+                .gt_eq(date_lit(window_start))
+                .and(col("month").lt_eq(date_lit(month_of_as_of)))
+                .and(col("fai").gt(lit(0i64))),
+        ),
+    )?
+    .into_iter()
+    .map(|(code, _)| code)
+    .collect();
+    for (kind, frame) in [(AlertKind::OverdueStart, overdue_start), (AlertKind::OverdueProduction, overdue_production)]
+    {
+        for (code, unit) in codes(frame)? {
+            out.push(Alert { kind, unit, project: Some(code), age_days: None, issue_id: None });
+        }
+    }
+    for (code, unit) in codes(stalled_candidates)? {
+        if !busy.contains(&code) {
+            out.push(Alert { kind: AlertKind::Stalled, unit, project: Some(code), age_days: None, issue_id: None });
+        }
+    }
+    let unit_of = frames_unit_lookup(frames)?;
+    for issue in &frames.issues {
+        let open = issue.opened_date <= as_of && issue.resolved_date.is_none_or(|r| r > as_of);
+        if open {
+            out.push(Alert {
+                kind: AlertKind::OpenIssueAging,
+                unit: unit_of.get(&issue.project_code).cloned().unwrap_or_default(),
+                project: Some(issue.project_code.clone()),
+                age_days: Some((as_of - issue.opened_date).num_days()),
+                issue_id: Some(issue.id),
+            });
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Units with at least one project signed in the period that STARTED by `as_of`.
+fn landed_signed_by_unit(
+    frames: &Frames,
+    from: NaiveDate,
+    as_of: NaiveDate,
+) -> Result<HashSet<String>, AnalyticsError> {
+    let df = frames
+        .projects
+        .clone()
+        .lazy()
+        .filter(col("reach_2").gt_eq(date_lit(from)).and(col("reach_2").lt_eq(date_lit(as_of))))
+        .filter(col("reach_3").lt_eq(date_lit(as_of)).fill_null(lit(false)))
+        .select([col("unit")])
+        .collect()?;
+    Ok(df.column("unit")?.as_materialized_series().str()?.iter().flatten().map(str::to_string).collect())
+}
+
+/// The `(code, unit)` pairs of a projects frame.
+fn codes(frame: LazyFrame) -> Result<Vec<(String, String)>, AnalyticsError> {
+    let df = frame.select([col("code"), col("unit")]).collect()?;
+    let c = df.column("code")?.as_materialized_series().str()?.clone();
+    let u = df.column("unit")?.as_materialized_series().str()?.clone();
+    Ok(c.iter().zip(u.iter()).filter_map(|(c, u)| Some((c?.to_string(), u.unwrap_or_default().to_string()))).collect())
+}
+
+fn frames_unit_lookup(frames: &Frames) -> Result<std::collections::HashMap<String, String>, AnalyticsError> {
+    Ok(codes(frames.projects.clone().lazy())?.into_iter().collect())
+}

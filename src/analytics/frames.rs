@@ -1,0 +1,121 @@
+//! The frames the metrics are computed on, built from the store in one pass.
+//!
+//! `projects`: one row per project with `code`, `unit`, `industry`, `channel`,
+//! `key_project`, `total` (yuan), `reach_0`…`reach_5` (reach(p, s) per the spec),
+//! `rec_0`…`rec_5` (the recorded stage dates), `registered`, `planned_start`,
+//! `planned_production`, `terminated` (all `Date`).
+//! `progress`: one row per project-month with `code`, `month`, `fai`, `funds`,
+//! `outside` (yuan, an empty cell as 0) and the project's filter columns.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use entities::prelude::*;
+use entities::{element_issue, target, unit};
+use polars::prelude::*;
+use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
+
+use super::{AnalyticsError, epoch_days};
+use crate::rules::{reach_dates, recorded_dates};
+
+/// Everything the metrics need, for one data version.
+pub struct Frames {
+    /// The data version these frames were built from.
+    pub version: i64,
+    /// One row per project.
+    pub projects: DataFrame,
+    /// One row per project-month.
+    pub progress: DataFrame,
+    /// All units, ordered by code.
+    pub units: Vec<unit::Model>,
+    /// All targets.
+    pub targets: Vec<target::Model>,
+    /// All element issues.
+    pub issues: Vec<element_issue::Model>,
+}
+
+fn dates(name: &str, values: Vec<Option<i32>>) -> PolarsResult<Column> {
+    Column::new(name.into(), values).cast(&DataType::Date)
+}
+
+fn day(d: Option<NaiveDate>) -> Option<i32> {
+    d.map(epoch_days)
+}
+
+impl Frames {
+    /// Reads the store and builds the frames.
+    pub async fn load(db: &DatabaseConnection) -> Result<Frames, AnalyticsError> {
+        let version = crate::store::data_version(db).await?;
+        let projects = Project::find().order_by_asc(entities::project::Column::Code).all(db).await?;
+        let progress = Progress::find().all(db).await?;
+        let units = Unit::find().order_by_asc(entities::unit::Column::Code).all(db).await?;
+        let targets = Target::find().all(db).await?;
+        let issues = ElementIssue::find().all(db).await?;
+        let build = move || Frames::build(version, &projects, &progress, units, targets, issues);
+        Ok(tokio::task::spawn_blocking(build).await??)
+    }
+
+    /// Builds the frames from rows already read.
+    pub fn build(
+        version: i64,
+        projects: &[entities::project::Model],
+        progress: &[entities::progress::Model],
+        units: Vec<unit::Model>,
+        targets: Vec<target::Model>,
+        issues: Vec<element_issue::Model>,
+    ) -> Result<Frames, AnalyticsError> {
+        let n = projects.len();
+        let mut reach: Vec<Vec<Option<i32>>> = vec![Vec::with_capacity(n); 6];
+        let mut recorded: Vec<Vec<Option<i32>>> = vec![Vec::with_capacity(n); 6];
+        for p in projects {
+            let rec = recorded_dates(p);
+            for (s, d) in reach_dates(&rec).into_iter().enumerate() {
+                reach[s].push(day(d));
+                recorded[s].push(day(rec[s]));
+            }
+        }
+        let mut columns = vec![
+            Column::new("code".into(), projects.iter().map(|p| p.code.as_str()).collect::<Vec<_>>()),
+            Column::new("unit".into(), projects.iter().map(|p| p.unit_code.as_str()).collect::<Vec<_>>()),
+            Column::new("industry".into(), projects.iter().map(|p| p.industry_name.as_str()).collect::<Vec<_>>()),
+            Column::new("channel".into(), projects.iter().map(|p| p.channel.as_deref()).collect::<Vec<_>>()),
+            Column::new("key_project".into(), projects.iter().map(|p| p.key_project).collect::<Vec<_>>()),
+            Column::new("total".into(), projects.iter().map(|p| p.total_investment).collect::<Vec<_>>()),
+        ];
+        for (s, values) in reach.into_iter().enumerate() {
+            columns.push(dates(&format!("reach_{s}"), values)?);
+        }
+        for (s, values) in recorded.into_iter().enumerate() {
+            columns.push(dates(&format!("rec_{s}"), values)?);
+        }
+        columns.push(dates("registered", projects.iter().map(|p| day(p.registered_date)).collect())?);
+        columns.push(dates("planned_start", projects.iter().map(|p| day(p.planned_start_date)).collect())?);
+        columns.push(dates("planned_production", projects.iter().map(|p| day(p.planned_production_date)).collect())?);
+        columns.push(dates("terminated", projects.iter().map(|p| day(p.terminated_date)).collect())?);
+        let projects_frame = DataFrame::new(n, columns)?;
+
+        let by_code: HashMap<&str, &entities::project::Model> = projects.iter().map(|p| (p.code.as_str(), p)).collect();
+        let rows: Vec<_> =
+            progress.iter().filter_map(|r| by_code.get(r.project_code.as_str()).map(|p| (r, *p))).collect();
+        let m = rows.len();
+        let progress_frame = DataFrame::new(
+            m,
+            vec![
+                Column::new("code".into(), rows.iter().map(|(r, _)| r.project_code.as_str()).collect::<Vec<_>>()),
+                dates("month", rows.iter().map(|(r, _)| Some(epoch_days(r.month))).collect())?,
+                Column::new("fai".into(), rows.iter().map(|(r, _)| r.fai.unwrap_or(0)).collect::<Vec<_>>()),
+                Column::new("funds".into(), rows.iter().map(|(r, _)| r.funds_arrived.unwrap_or(0)).collect::<Vec<_>>()),
+                Column::new(
+                    "outside".into(),
+                    rows.iter().map(|(r, _)| r.out_of_region_funds.unwrap_or(0)).collect::<Vec<_>>(),
+                ),
+                Column::new("unit".into(), rows.iter().map(|(_, p)| p.unit_code.as_str()).collect::<Vec<_>>()),
+                Column::new("industry".into(), rows.iter().map(|(_, p)| p.industry_name.as_str()).collect::<Vec<_>>()),
+                Column::new("channel".into(), rows.iter().map(|(_, p)| p.channel.as_deref()).collect::<Vec<_>>()),
+                Column::new("key_project".into(), rows.iter().map(|(_, p)| p.key_project).collect::<Vec<_>>()),
+                Column::new("total".into(), rows.iter().map(|(_, p)| p.total_investment).collect::<Vec<_>>()),
+            ],
+        )?;
+        Ok(Frames { version, projects: projects_frame, progress: progress_frame, units, targets, issues })
+    }
+}

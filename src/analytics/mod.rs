@@ -1,0 +1,194 @@
+//! The analytics engine: every figure of `docs/metrics.md`, computed on polars frames
+//! built from the store and cached until the data version changes.
+//!
+//! - [`frames`]: the projects and progress frames (reach dates per the spec).
+//! - [`volume`]: volume metrics by month or by unit, and trends with YTD and YoY.
+//! - [`cohort`]: cohort rates, the funnel and the pipeline.
+//! - [`alerts`]: 零招引, 零签约, 全军覆没, overdue, stalled, aging issues.
+//! - [`scorecard`]: quarterly unit scorecards and ranking (季度考核排名).
+//!
+//! Everything takes an as-of day: only dates on or before it count. The functions are
+//! pure and CPU-bound; async callers run them in `spawn_blocking` (polars' `collect`
+//! must not run on tokio's current-thread runtime).
+
+pub mod alerts;
+pub mod cohort;
+pub mod frames;
+pub mod scorecard;
+pub mod volume;
+
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate};
+use polars::prelude::*;
+use sea_orm::DatabaseConnection;
+use tokio::sync::Mutex;
+
+pub use frames::Frames;
+
+/// Errors of the analytics engine.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyticsError {
+    /// Reading the store failed.
+    #[error("database error: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    /// A polars computation failed (a bug, not bad input).
+    #[error("computation failed: {0}")]
+    Polars(#[from] PolarsError),
+    /// The question itself is wrong (bad period, bad quarter…).
+    #[error("{0}")]
+    BadInput(String),
+    /// A background computation did not finish.
+    #[error("background task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// The volume metrics of the spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Metric {
+    /// 签约项目数: projects that reached SIGNED in the period.
+    SignedCount,
+    /// 签约金额: their total investment.
+    SignedInvestment,
+    /// 新开工项目数: projects that reached STARTED in the period.
+    NewStarts,
+    /// 千万元以上新开工项目数: those with total investment ≥ 1,000 万元.
+    NewStarts10m,
+    /// 新招引项目数: projects that reached INTENT in the period.
+    Intake,
+    /// 固定资产投资完成额: Σ progress.fai.
+    Fai,
+    /// 到位资金: Σ progress.funds_arrived.
+    FundsArrived,
+    /// 实际利用市域外资金: Σ progress.out_of_region_funds.
+    OutOfRegionFunds,
+}
+
+impl Metric {
+    /// Whether values are money (yuan inside, 万元 at the edges) rather than counts.
+    pub fn is_money(self) -> bool {
+        matches!(self, Metric::SignedInvestment | Metric::Fai | Metric::FundsArrived | Metric::OutOfRegionFunds)
+    }
+
+    /// The Chinese name used on charts and in bulletins.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Metric::SignedCount => "签约项目数",
+            Metric::SignedInvestment => "签约金额",
+            Metric::NewStarts => "新开工项目数",
+            Metric::NewStarts10m => "千万元以上新开工项目数",
+            Metric::Intake => "新招引项目数",
+            Metric::Fai => "固定资产投资完成额",
+            Metric::FundsArrived => "到位资金",
+            Metric::OutOfRegionFunds => "实际利用市域外资金",
+        }
+    }
+
+    /// The metric of a target's key (`signed_count`, …, `fai`).
+    pub fn from_target_key(key: &str) -> Option<Metric> {
+        Some(match key {
+            "signed_count" => Metric::SignedCount,
+            "signed_investment" => Metric::SignedInvestment,
+            "new_starts" => Metric::NewStarts,
+            "new_starts_10m" => Metric::NewStarts10m,
+            "fai" => Metric::Fai,
+            _ => return None,
+        })
+    }
+}
+
+/// Which projects a figure covers; empty lists mean all.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProjectFilter {
+    /// Unit codes.
+    pub units: Vec<String>,
+    /// Industry names.
+    pub industries: Vec<String>,
+    /// 招商方式 values.
+    pub channels: Vec<String>,
+    /// Key projects (重点项目) only.
+    pub key_only: bool,
+}
+
+impl ProjectFilter {
+    /// The filter as a polars predicate on a frame with `unit`, `industry`, `channel`
+    /// and `key_project` columns.
+    pub fn predicate(&self) -> Expr {
+        let any_of = |column: &str, values: &[String]| {
+            values.iter().map(|v| col(column).eq(lit(v.as_str()))).reduce(|a, b| a.or(b)).unwrap_or(lit(true))
+        };
+        let mut predicate = any_of("unit", &self.units)
+            .and(any_of("industry", &self.industries))
+            .and(any_of("channel", &self.channels));
+        if self.key_only {
+            predicate = predicate.and(col("key_project"));
+        }
+        predicate
+    }
+}
+
+/// Days since 1970-01-01, polars' representation of a date.
+pub fn epoch_days(d: NaiveDate) -> i32 {
+    (d - NaiveDate::default()).num_days() as i32
+}
+
+/// A date literal for comparisons with `Date` columns.
+pub fn date_lit(d: NaiveDate) -> Expr {
+    lit(epoch_days(d)).cast(DataType::Date)
+}
+
+/// Months since year 0: `year * 12 + month - 1`, the key that trends group by.
+pub fn month_index(d: NaiveDate) -> i32 {
+    d.year() * 12 + d.month0() as i32
+}
+
+/// The first day of the month with this index.
+pub fn month_start(index: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(index.div_euclid(12), index.rem_euclid(12) as u32 + 1, 1).unwrap_or_default()
+}
+
+/// The last day of the month with this index.
+pub fn month_end(index: i32) -> NaiveDate {
+    month_start(index + 1).pred_opt().unwrap_or_default()
+}
+
+/// The month index of a `Date` column, as a polars expression.
+pub fn month_index_expr(column: &str) -> Expr {
+    col(column).dt().year().cast(DataType::Int32) * lit(12) + col(column).dt().month().cast(DataType::Int32) - lit(1)
+}
+
+/// Frames cached per data version, shared by the API, the bulletin and the exports.
+pub struct Engine {
+    db: DatabaseConnection,
+    cached: Mutex<Option<Arc<Frames>>>,
+}
+
+impl Engine {
+    /// An engine reading from `db`.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Engine { db, cached: Mutex::new(None) }
+    }
+
+    /// The frames for the current data: rebuilt when the data version has moved since
+    /// they were built (every write and import leaves an audit entry).
+    pub async fn frames(&self) -> Result<Arc<Frames>, AnalyticsError> {
+        let version = crate::store::data_version(&self.db).await?;
+        let mut cached = self.cached.lock().await;
+        if let Some(frames) = cached.as_ref().filter(|f| f.version == version) {
+            return Ok(frames.clone());
+        }
+        let frames = Arc::new(Frames::load(&self.db).await?);
+        *cached = Some(frames.clone());
+        Ok(frames)
+    }
+
+    /// Runs a computation on the current frames on a blocking thread.
+    pub async fn run<T, F>(&self, compute: F) -> Result<T, AnalyticsError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Frames) -> Result<T, AnalyticsError> + Send + 'static,
+    {
+        let frames = self.frames().await?;
+        tokio::task::spawn_blocking(move || compute(&frames)).await?
+    }
+}

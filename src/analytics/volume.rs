@@ -1,0 +1,208 @@
+//! Volume metrics (签约, 开工, 招引, 固定资产投资, 到位资金 …) by month or by unit, and
+//! trends with year-to-date (年初至今) and year-over-year (同比) as the spec defines.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+use polars::prelude::*;
+
+use super::{
+    AnalyticsError, Frames, Metric, ProjectFilter, date_lit, month_end, month_index, month_index_expr, month_start,
+};
+
+/// 千万元以上: 1,000 万元 in yuan.
+pub const TEN_MILLION_YUAN: i64 = 10_000_000;
+
+/// What a metric counts: a stage reached, or a progress column.
+enum Source {
+    /// Projects reaching stage `stage`; `amount` sums total investment instead of counting.
+    Stage { stage: usize, amount: bool, min_total: i64 },
+    /// A column of the progress frame.
+    Progress(&'static str),
+}
+
+fn source(metric: Metric) -> Source {
+    match metric {
+        Metric::SignedCount => Source::Stage { stage: 2, amount: false, min_total: 0 },
+        Metric::SignedInvestment => Source::Stage { stage: 2, amount: true, min_total: 0 },
+        Metric::NewStarts => Source::Stage { stage: 3, amount: false, min_total: 0 },
+        Metric::NewStarts10m => Source::Stage { stage: 3, amount: false, min_total: TEN_MILLION_YUAN },
+        Metric::Intake => Source::Stage { stage: 0, amount: false, min_total: 0 },
+        Metric::Fai => Source::Progress("fai"),
+        Metric::FundsArrived => Source::Progress("funds"),
+        Metric::OutOfRegionFunds => Source::Progress("outside"),
+    }
+}
+
+/// The contributions to `metric` in the period `from..=to` as of `as_of`: a lazy frame
+/// with `date` (the day reached, or the month reported), `unit`, `code`, `value`.
+pub fn contributions(
+    frames: &Frames,
+    metric: Metric,
+    filter: &ProjectFilter,
+    from: NaiveDate,
+    to: NaiveDate,
+    as_of: NaiveDate,
+) -> LazyFrame {
+    match source(metric) {
+        Source::Stage { stage, amount, min_total } => {
+            let reach = format!("reach_{stage}");
+            let value = if amount { col("total") } else { lit(1i64).cast(DataType::Int64) };
+            frames
+                .projects
+                .clone()
+                .lazy()
+                .filter(filter.predicate().and(col("total").gt_eq(lit(min_total))))
+                .filter(col(&reach).gt_eq(date_lit(from)).and(col(&reach).lt_eq(date_lit(to.min(as_of)))))
+                .select([col(&reach).alias("date"), col("unit"), col("code"), value.alias("value")])
+        }
+        Source::Progress(column) => {
+            // Progress rows count up to and including the month of the as-of day.
+            let last_month = to.min(as_of).with_day(1).unwrap_or(to);
+            frames
+                .progress
+                .clone()
+                .lazy()
+                .filter(filter.predicate())
+                .filter(
+                    col("month")
+                        .gt_eq(date_lit(from.with_day(1).unwrap_or(from)))
+                        .and(col("month").lt_eq(date_lit(last_month))),
+                )
+                .select([col("month").alias("date"), col("unit"), col("code"), col(column).alias("value")])
+        }
+    }
+}
+
+/// The metric per month (keyed by [`month_index`]) in `from..=to` as of `as_of`.
+pub fn by_month(
+    frames: &Frames,
+    metric: Metric,
+    filter: &ProjectFilter,
+    from: NaiveDate,
+    to: NaiveDate,
+    as_of: NaiveDate,
+) -> Result<HashMap<i32, i64>, AnalyticsError> {
+    let df = contributions(frames, metric, filter, from, to, as_of)
+        .group_by([month_index_expr("date").alias("month")])
+        .agg([col("value").sum()])
+        .collect()?;
+    let months = df.column("month")?.as_materialized_series().i32()?.clone();
+    let values = df.column("value")?.as_materialized_series().i64()?.clone();
+    Ok(months.iter().zip(values.iter()).filter_map(|(m, v)| Some((m?, v.unwrap_or(0)))).collect())
+}
+
+/// The metric per unit code in `from..=to` as of `as_of` (units with nothing are absent).
+pub fn by_unit(
+    frames: &Frames,
+    metric: Metric,
+    filter: &ProjectFilter,
+    from: NaiveDate,
+    to: NaiveDate,
+    as_of: NaiveDate,
+) -> Result<HashMap<String, i64>, AnalyticsError> {
+    let df = contributions(frames, metric, filter, from, to, as_of)
+        .group_by([col("unit")])
+        .agg([col("value").sum()])
+        .collect()?;
+    let units = df.column("unit")?.as_materialized_series().str()?.clone();
+    let values = df.column("value")?.as_materialized_series().i64()?.clone();
+    Ok(units.iter().zip(values.iter()).filter_map(|(u, v)| Some((u?.to_string(), v.unwrap_or(0)))).collect())
+}
+
+/// The metric's total in `from..=to` as of `as_of`.
+pub fn total(
+    frames: &Frames,
+    metric: Metric,
+    filter: &ProjectFilter,
+    from: NaiveDate,
+    to: NaiveDate,
+    as_of: NaiveDate,
+) -> Result<i64, AnalyticsError> {
+    Ok(by_month(frames, metric, filter, from, to, as_of)?.values().sum())
+}
+
+/// How a trend's points are grouped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Granularity {
+    /// `2025-03`
+    Month,
+    /// `2025-Q1`
+    Quarter,
+    /// `2025`
+    Year,
+}
+
+impl Granularity {
+    fn months(self) -> i32 {
+        match self {
+            Granularity::Month => 1,
+            Granularity::Quarter => 3,
+            Granularity::Year => 12,
+        }
+    }
+}
+
+/// One point of a trend; money in yuan, counts as they are.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrendPoint {
+    /// `2025-03`, `2025-Q1` or `2025`.
+    pub period: String,
+    /// The first and last month (as [`month_index`]) of the period.
+    pub months: (i32, i32),
+    /// The metric in the period.
+    pub value: i64,
+    /// From 1 January to the end of the period (年初至今).
+    pub cumulative: i64,
+    /// cumulative / the same span of the previous year − 1; `None` when that is 0.
+    pub yoy: Option<f64>,
+}
+
+/// A trend from the period holding month `from` to the one holding month `to`.
+pub fn trend(
+    frames: &Frames,
+    metric: Metric,
+    from: NaiveDate,
+    to: NaiveDate,
+    granularity: Granularity,
+    filter: &ProjectFilter,
+    as_of: NaiveDate,
+) -> Result<Vec<TrendPoint>, AnalyticsError> {
+    if from > to {
+        return Err(AnalyticsError::BadInput(format!("the trend starts ({from}) after it ends ({to})")));
+    }
+    let step = granularity.months();
+    let first = month_index(from) - month_index(from).rem_euclid(12) % step;
+    let last_period = month_index(to) - month_index(to).rem_euclid(12) % step;
+    if (last_period - first) / step > 1200 {
+        return Err(AnalyticsError::BadInput("a trend has at most 1,200 points".into()));
+    }
+    // Months from January of the year before the first point, for YTD and YoY.
+    let window_start = month_start(first - first.rem_euclid(12) - 12);
+    let window_end = month_end(last_period + step - 1);
+    let months = by_month(frames, metric, filter, window_start, window_end, as_of)?;
+    let sum = |a: i32, b: i32| (a..=b).map(|m| months.get(&m).copied().unwrap_or(0)).sum::<i64>();
+    let mut points = Vec::new();
+    let mut start = first;
+    while start <= last_period {
+        let end = start + step - 1;
+        let january = end - end.rem_euclid(12);
+        let cumulative = sum(january, end);
+        let base = sum(january - 12, end - 12);
+        let begin = month_start(start);
+        let period = match granularity {
+            Granularity::Month => begin.format("%Y-%m").to_string(),
+            Granularity::Quarter => format!("{}-Q{}", begin.year(), begin.month0() / 3 + 1),
+            Granularity::Year => begin.year().to_string(),
+        };
+        points.push(TrendPoint {
+            period,
+            months: (start, end),
+            value: sum(start, end),
+            cumulative,
+            yoy: (base != 0).then(|| cumulative as f64 / base as f64 - 1.0),
+        });
+        start += step;
+    }
+    Ok(points)
+}
