@@ -117,24 +117,18 @@ pub fn generate(projects: usize, seed: u64) -> Ledger {
     let mut rng = Rng(seed);
     let horizon = data_horizon();
     let start = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap_or_default();
-    let mut ledger = Ledger::default();
-    ledger.units = UNITS
+    let units = UNITS
         .iter()
         .enumerate()
-        .map(|(i, (code, name, kind))| {
-            (i + 2, unit::Model { code: (*code).into(), name: (*name).into(), kind: Some((*kind).into()) })
-        })
+        .map(|(i, (code, name, kind))| (i + 2, unit::Model { code: (*code).into(), name: (*name).into(), kind: Some((*kind).into()) }))
         .collect();
-    ledger.industries = Some(
-        vocab::INDUSTRIES
-            .iter()
-            .zip(CLUSTERS)
-            .enumerate()
-            .map(|(i, (name, cluster))| {
-                (i + 2, industry::Model { name: (*name).into(), cluster: Some(cluster.into()) })
-            })
-            .collect(),
-    );
+    let industries = vocab::INDUSTRIES
+        .iter()
+        .zip(CLUSTERS)
+        .enumerate()
+        .map(|(i, (name, cluster))| (i + 2, industry::Model { name: (*name).into(), cluster: Some(cluster.into()) }))
+        .collect();
+    let mut ledger = Ledger { units, industries: Some(industries), ..Ledger::default() };
     let investors: Vec<investor::Model> = (0..(projects / 4).max(8))
         .map(|i| {
             let word = FIRM_WORDS[i % FIRM_WORDS.len()];

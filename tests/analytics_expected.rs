@@ -2,6 +2,8 @@
 //! independently from the metrics page, reproduced by the engine — on SQLite and
 //! PostgreSQL.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 mod common;
 
 use chrono::NaiveDate;

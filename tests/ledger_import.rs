@@ -1,6 +1,8 @@
 //! Importing and exporting ledgers: exact values, every error class with its row and
 //! column, all-or-nothing, idempotence and the round trip — on SQLite and PostgreSQL.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 mod common;
 
 use chrono::NaiveDate;

@@ -52,7 +52,7 @@ impl Frames {
         let targets = Target::find().all(db).await?;
         let issues = ElementIssue::find().all(db).await?;
         let build = move || Frames::build(version, &projects, &progress, units, targets, issues);
-        Ok(tokio::task::spawn_blocking(build).await??)
+        tokio::task::spawn_blocking(build).await?
     }
 
     /// Builds the frames from rows already read.
@@ -65,8 +65,8 @@ impl Frames {
         issues: Vec<element_issue::Model>,
     ) -> Result<Frames, AnalyticsError> {
         let n = projects.len();
-        let mut reach: Vec<Vec<Option<i32>>> = vec![Vec::with_capacity(n); 6];
-        let mut recorded: Vec<Vec<Option<i32>>> = vec![Vec::with_capacity(n); 6];
+        let mut reach: Vec<Vec<Option<i32>>> = (0..6).map(|_| Vec::with_capacity(n)).collect();
+        let mut recorded: Vec<Vec<Option<i32>>> = (0..6).map(|_| Vec::with_capacity(n)).collect();
         for p in projects {
             let rec = recorded_dates(p);
             for (s, d) in reach_dates(&rec).into_iter().enumerate() {

@@ -422,7 +422,8 @@ fn duplicates<T, K: std::hash::Hash + Eq>(
 /// Projects that look like the same project entered twice: same investor, unit and
 /// industry, totals within 5 %, signed within 90 days. A warning, not an error.
 fn possible_duplicate_projects(projects: &[(usize, project::Model)]) -> Vec<String> {
-    let mut groups: HashMap<(&str, &str, &str), Vec<(usize, &project::Model, NaiveDate)>> = HashMap::new();
+    type Signed<'a> = (usize, &'a project::Model, NaiveDate);
+    let mut groups: HashMap<(&str, &str, &str), Vec<Signed>> = HashMap::new();
     for (row, p) in projects {
         if let (Some(investor), Some(signed)) = (p.investor_name.as_deref(), p.signed_date) {
             groups.entry((investor, &p.unit_code, &p.industry_name)).or_default().push((*row, p, signed));
