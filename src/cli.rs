@@ -31,12 +31,17 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create the demo district if the database has no projects yet, then run every main
-    /// job (export the ledger) and say where the results are.
+    /// Create the demo district if the database has no projects yet, run every main job
+    /// (export the ledger), say where the results are, then serve the API (GraphiQL).
     Quickstart {
         /// Folder for the files written.
         #[arg(long, default_value = "out")]
         out: PathBuf,
+        /// Do the jobs, then exit instead of serving the API.
+        #[arg(long)]
+        no_serve: bool,
+        #[command(flatten)]
+        server: ServerArgs,
     },
     /// Import a ledger (台账): an .xlsx workbook or a folder of CSV files in the format of
     /// docs/ledger.md. All or nothing: on any error nothing is written and every bad row
@@ -56,6 +61,20 @@ pub enum Command {
         /// The .xlsx file or the folder to write.
         path: PathBuf,
     },
+    /// Serve the GraphQL API: POST /graphql, GraphiQL at /graphiql, GET /healthz.
+    /// Stops gracefully on Ctrl-C.
+    Serve {
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Print the GraphQL schema (SDL); `schema.graphql` in the repository is a copy.
+    Schema,
+    /// Manage API tokens: `token create --role analyst --name 王分析`, `token revoke NAME`.
+    Token {
+        /// What to do with tokens.
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Generate the deterministic demo district and import it (through the same checks
     /// as a ledger). Rows with the same keys are updated.
     Demo {
@@ -68,13 +87,61 @@ pub enum Command {
     },
 }
 
+/// Options of the API server.
+#[derive(Debug, clap::Args)]
+pub struct ServerArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// Production mode: GraphiQL, introspection and field suggestions off.
+    #[arg(long)]
+    pub production: bool,
+    /// Do not serve GraphiQL.
+    #[arg(long)]
+    pub no_graphiql: bool,
+    /// A TOML file with the ranking weights and bottom size (see docs/metrics.md).
+    #[arg(long, env = "ZHAOSHANG_SCORING")]
+    pub scoring: Option<PathBuf>,
+}
+
+/// Token commands.
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a token and print it once (only its hash is kept).
+    Create {
+        /// analyst (reads all but contacts), editor (writes its unit), admin (everything).
+        #[arg(long)]
+        role: String,
+        /// For editors: the unit whose data they may change.
+        #[arg(long)]
+        unit: Option<String>,
+        /// The holder's name; also the actor in the audit trail.
+        #[arg(long)]
+        name: String,
+    },
+    /// Revoke the token with this name.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
+}
+
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let db = store::connect(&cli.database_url)
         .await
         .with_context(|| format!("cannot open the database {}", cli.database_url))?;
     match cli.command {
-        Command::Quickstart { out } => quickstart(&db, &cli.database_url, &out).await,
+        Command::Quickstart { out, no_serve, server } => {
+            quickstart(&db, &cli.database_url, &out).await?;
+            if no_serve { Ok(()) } else { serve(db, &server).await }
+        }
+        Command::Serve { server } => serve(db, &server).await,
+        Command::Schema => {
+            print!("{}", crate::api::sdl());
+            Ok(())
+        }
+        Command::Token { action } => token(&db, action).await,
         Command::Import { path, dry_run } => import(&db, &path, dry_run).await,
         Command::Export { path } => {
             let ledger = jobs::export_file(&db, &path).await?;
@@ -144,5 +211,57 @@ fn summary(imported: &Imported) -> String {
 fn print_warnings(warnings: &[String]) {
     for warning in warnings {
         eprintln!("warning: {warning}");
+    }
+}
+
+async fn serve(db: DatabaseConnection, args: &ServerArgs) -> anyhow::Result<()> {
+    use crate::api::{ApiOptions, ApiState, build_schema, server};
+    let scoring = match &args.scoring {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            crate::analytics::scorecard::ScoringConfig::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        }
+        None => Default::default(),
+    };
+    let options = ApiOptions::new(args.production);
+    let engine = std::sync::Arc::new(crate::analytics::Engine::new(db.clone()));
+    let schema = build_schema(ApiState { db: db.clone(), engine, scoring }, &options);
+    let bound = server::bind(&args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
+    let graphiql = options.introspection && !args.no_graphiql;
+    println!("GraphQL API: http://{}/graphql", bound.addr);
+    if graphiql {
+        println!("GraphiQL:    http://{}/graphiql", bound.addr);
+    }
+    println!("health:      http://{}/healthz   (Ctrl-C stops)", bound.addr);
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    bound.serve(server::ServerState { schema, db, graphiql }, shutdown).await?;
+    Ok(())
+}
+
+async fn token(db: &DatabaseConnection, action: TokenAction) -> anyhow::Result<()> {
+    use crate::api::auth::{Role, create_token, revoke_token};
+    match action {
+        TokenAction::Create { role, unit, name } => {
+            let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("--role must be analyst, editor or admin, not {role:?}"))?;
+            if let Some(code) = &unit
+                && entities::prelude::Unit::find_by_id(code.as_str()).one(db).await?.is_none()
+            {
+                anyhow::bail!("unknown unit {code:?}");
+            }
+            let token = create_token(db, &name, role, unit.as_deref()).await?;
+            println!("{token}");
+            eprintln!("token {name:?} ({}) created; it is shown only this once: send it as `Authorization: Bearer …`", role.name());
+            Ok(())
+        }
+        TokenAction::Revoke { name } => {
+            if revoke_token(db, &name).await? {
+                println!("token {name:?} revoked");
+                Ok(())
+            } else {
+                anyhow::bail!("no valid token named {name:?}")
+            }
+        }
     }
 }

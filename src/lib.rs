@@ -6,11 +6,13 @@
 //! - [`ledger`]: reading and writing ledgers (台账), xlsx or CSV, with row-level errors.
 //! - [`store`]: connecting, migrating, importing into and reading the project graph.
 //! - [`analytics`]: every metric of `docs/metrics.md` on polars frames.
+//! - [`api`]: the GraphQL API (async-graphql on poem): graph, analytics, roles, limits.
 //! - [`demo`]: a deterministic demo district, generated as a ledger.
 //! - [`jobs`]: the main jobs (import, export, demo) shared by the CLI and the tests.
 //! - [`cli`]: the command line.
 
 pub mod analytics;
+pub mod api;
 pub mod cli;
 pub mod demo;
 pub mod jobs;

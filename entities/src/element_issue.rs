@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// One issue; a ledger row is matched by project, category, opening day and description.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "element_issues")]
 pub struct Model {
     /// Surrogate id.

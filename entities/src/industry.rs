@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// One industry of the taxonomy.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "industries")]
 pub struct Model {
     /// Unique name such as `智能制造` (产业名称).

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// One investor, identified by its name as written in the ledgers.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "investors")]
 pub struct Model {
     /// The investor's name (投资方).

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// One project-month; `(project_code, month)` is the key.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "progress")]
 pub struct Model {
     /// The project (项目编号).

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// One target; `(unit_code, year, metric)` is the key.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "targets")]
 pub struct Model {
     /// The unit (单位编码).

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// One unit of the district.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "units")]
 pub struct Model {
     /// Unique, stable id such as `T01` (单位编码).

@@ -127,6 +127,11 @@ impl ProjectFilter {
     }
 }
 
+/// Today in China (UTC+8): the default as-of day of every figure.
+pub fn today() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
 /// Days since 1970-01-01, polars' representation of a date.
 pub fn epoch_days(d: NaiveDate) -> i32 {
     (d - NaiveDate::default()).num_days() as i32

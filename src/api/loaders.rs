@@ -1,0 +1,114 @@
+//! DataLoaders: the relations of a page of projects are read in one statement per
+//! relation, not one per project. Made per request, so nothing stale is served.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use entities::prelude::*;
+use entities::{element_issue, industry, investor, progress, unit};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+
+/// Loads rows of one table by key.
+pub struct ByKey {
+    db: DatabaseConnection,
+}
+
+/// The loaders of one request.
+pub struct Loaders {
+    /// Units, industries, investors by key; progress and issues by project code.
+    pub rows: DataLoader<ByKey>,
+}
+
+impl Loaders {
+    /// Fresh loaders on `db`.
+    pub fn new(db: DatabaseConnection) -> Loaders {
+        Loaders { rows: DataLoader::new(ByKey { db }, tokio::spawn) }
+    }
+}
+
+/// A unit's code.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UnitKey(pub String);
+/// An industry's name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct IndustryKey(pub String);
+/// An investor's name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct InvestorKey(pub String);
+/// A project's code, for its progress months.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ProgressOf(pub String);
+/// A project's code, for its element issues.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct IssuesOf(pub String);
+
+fn keys<K: Clone>(keys: &[K], inner: impl Fn(&K) -> String) -> Vec<String> {
+    keys.iter().map(inner).collect()
+}
+
+impl Loader<UnitKey> for ByKey {
+    type Value = unit::Model;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, k: &[UnitKey]) -> Result<HashMap<UnitKey, unit::Model>, Self::Error> {
+        let rows = Unit::find().filter(unit::Column::Code.is_in(keys(k, |k| k.0.clone()))).all(&self.db).await?;
+        Ok(rows.into_iter().map(|r| (UnitKey(r.code.clone()), r)).collect())
+    }
+}
+
+impl Loader<IndustryKey> for ByKey {
+    type Value = industry::Model;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, k: &[IndustryKey]) -> Result<HashMap<IndustryKey, industry::Model>, Self::Error> {
+        let rows = Industry::find().filter(industry::Column::Name.is_in(keys(k, |k| k.0.clone()))).all(&self.db).await?;
+        Ok(rows.into_iter().map(|r| (IndustryKey(r.name.clone()), r)).collect())
+    }
+}
+
+impl Loader<InvestorKey> for ByKey {
+    type Value = investor::Model;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, k: &[InvestorKey]) -> Result<HashMap<InvestorKey, investor::Model>, Self::Error> {
+        let rows = Investor::find().filter(investor::Column::Name.is_in(keys(k, |k| k.0.clone()))).all(&self.db).await?;
+        Ok(rows.into_iter().map(|r| (InvestorKey(r.name.clone()), r)).collect())
+    }
+}
+
+impl Loader<ProgressOf> for ByKey {
+    type Value = Vec<progress::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, k: &[ProgressOf]) -> Result<HashMap<ProgressOf, Vec<progress::Model>>, Self::Error> {
+        let rows = Progress::find()
+            .filter(progress::Column::ProjectCode.is_in(keys(k, |k| k.0.clone())))
+            .order_by_asc(progress::Column::Month)
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<ProgressOf, Vec<progress::Model>> = k.iter().map(|k| (k.clone(), Vec::new())).collect();
+        for row in rows {
+            out.entry(ProgressOf(row.project_code.clone())).or_default().push(row);
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<IssuesOf> for ByKey {
+    type Value = Vec<element_issue::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, k: &[IssuesOf]) -> Result<HashMap<IssuesOf, Vec<element_issue::Model>>, Self::Error> {
+        let rows = ElementIssue::find()
+            .filter(element_issue::Column::ProjectCode.is_in(keys(k, |k| k.0.clone())))
+            .order_by_asc(element_issue::Column::OpenedDate)
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<IssuesOf, Vec<element_issue::Model>> = k.iter().map(|k| (k.clone(), Vec::new())).collect();
+        for row in rows {
+            out.entry(IssuesOf(row.project_code.clone())).or_default().push(row);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,128 @@
+//! The GraphQL API over the project graph and its analytics (async-graphql).
+//!
+//! - [`scalars`]: `Date`, `Stage`, 万元 helpers.
+//! - [`graph`]: the graph's types and relations; [`query`]: lookups and lists;
+//!   [`mutation`]: audited writes; [`analytics`]: the metrics of `docs/metrics.md`.
+//! - [`auth`]: tokens, roles and guards; [`error`]: the one error type and its codes.
+//! - [`loaders`]: per-request DataLoaders; [`server`]: the poem HTTP server.
+//!
+//! The schema knows nothing of HTTP: [`execute`] runs a request for a viewer, and both
+//! the server and the tests call it.
+
+pub mod analytics;
+pub mod auth;
+pub mod error;
+pub mod graph;
+pub mod loaders;
+pub mod mutation;
+pub mod query;
+pub mod scalars;
+pub mod server;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::{Context, EmptySubscription, ErrorExtensions, MergedObject, Request, Response, Schema, ServerError};
+use sea_orm::DatabaseConnection;
+
+use crate::analytics::Engine;
+use crate::analytics::scorecard::ScoringConfig;
+use auth::Viewer;
+use error::ApiError;
+use loaders::Loaders;
+
+/// The query root: the graph and the analytics.
+#[derive(MergedObject, Default)]
+pub struct Query(query::GraphQuery, analytics::AnalyticsQuery);
+
+/// The schema type.
+pub type ZhaoshangSchema = Schema<Query, mutation::GraphMutation, EmptySubscription>;
+
+/// What every resolver may reach.
+pub struct ApiState {
+    /// The store.
+    pub db: DatabaseConnection,
+    /// The analytics engine with its cached frames.
+    pub engine: Arc<Engine>,
+    /// Ranking weights and bottom size.
+    pub scoring: ScoringConfig,
+}
+
+/// Limits and switches of the schema (OWASP GraphQL cheat sheet).
+#[derive(Clone, Debug)]
+pub struct ApiOptions {
+    /// Deepest selection allowed.
+    pub max_depth: usize,
+    /// Largest complexity allowed (each field, alias included, counts 1).
+    pub max_complexity: usize,
+    /// Longest a request may run.
+    pub timeout: Duration,
+    /// Introspection (and GraphiQL) on.
+    pub introspection: bool,
+    /// "Did you mean …" suggestions in errors on.
+    pub suggestions: bool,
+}
+
+impl ApiOptions {
+    /// Defaults for development, or locked down for production (`--production`).
+    pub fn new(production: bool) -> Self {
+        ApiOptions {
+            max_depth: 12,
+            max_complexity: 500,
+            timeout: Duration::from_secs(30),
+            introspection: !production,
+            suggestions: !production,
+        }
+    }
+}
+
+/// Builds the schema.
+pub fn build_schema(state: ApiState, options: &ApiOptions) -> ZhaoshangSchema {
+    let mut builder = Schema::build(Query::default(), mutation::GraphMutation, EmptySubscription)
+        .data(state)
+        .data(options.clone())
+        .limit_depth(options.max_depth)
+        .limit_complexity(options.max_complexity)
+        .limit_directives(20);
+    if !options.introspection {
+        builder = builder.disable_introspection();
+    }
+    if !options.suggestions {
+        builder = builder.disable_suggestions();
+    }
+    builder.finish()
+}
+
+/// Runs one request as `viewer`, with fresh loaders and the time limit.
+pub async fn execute(schema: &ZhaoshangSchema, request: Request, viewer: Viewer) -> Response {
+    let state = schema.data::<ApiState>();
+    let timeout = schema.data::<ApiOptions>().map_or(Duration::from_secs(30), |o| o.timeout);
+    let mut request = request.data(viewer);
+    if let Some(state) = state {
+        request = request.data(Loaders::new(state.db.clone()));
+    }
+    match tokio::time::timeout(timeout, schema.execute(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let error = ServerError::new(format!("the request took longer than {} s and was stopped", timeout.as_secs()), None);
+            let mut error = error;
+            error.extensions = ErrorExtensions::extend(&ApiError::Internal("timeout".into())).extensions;
+            Response::from_errors(vec![error])
+        }
+    }
+}
+
+/// The shared state of a resolver's schema.
+pub fn state<'a>(ctx: &Context<'a>) -> Result<&'a ApiState, ApiError> {
+    ctx.data::<ApiState>().map_err(|_| ApiError::Internal("no ApiState in the schema".into()))
+}
+
+/// The loaders of the current request.
+pub fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders, ApiError> {
+    ctx.data::<Loaders>().map_err(|_| ApiError::Internal("no loaders in the request".into()))
+}
+
+/// The schema in SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), mutation::GraphMutation, EmptySubscription).finish().sdl()
+}

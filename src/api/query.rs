@@ -1,0 +1,225 @@
+//! Lookups and lists of the project graph: `project`, `unit`, `units`, `industries`,
+//! `investor`, and `projects` as a Relay connection with filters and ordering.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use entities::{industry, project, unit};
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::auth::{RequireRole, Role};
+use super::error::ApiError;
+use super::graph::{Industry, Investor, Project, Unit, find_project, find_unit, visible_projects};
+use super::scalars::{Date, Stage};
+use super::state;
+use crate::rules;
+
+/// Page size when `first` is not given, and the largest allowed.
+pub const PAGE_DEFAULT: usize = 50;
+/// The largest page.
+pub const PAGE_MAX: usize = 500;
+
+/// Which projects to list; every given condition must hold.
+#[derive(InputObject, Default)]
+pub struct ProjectsFilter {
+    /// Unit codes.
+    pub units: Option<Vec<String>>,
+    /// Industry names.
+    pub industries: Option<Vec<String>>,
+    /// Stages reached as of `stagesAsOf` (default today): the project's current stage is one of these.
+    pub stages: Option<Vec<Stage>>,
+    /// The day `stages` and `terminated` are judged on (default today, China time).
+    pub stages_as_of: Option<Date>,
+    /// Signed on or after this day (recorded 签约日期).
+    pub signed_from: Option<Date>,
+    /// Signed on or before this day.
+    pub signed_to: Option<Date>,
+    /// Key projects (重点项目) only.
+    pub key_only: Option<bool>,
+    /// Only public (true) or only non-public (false) projects.
+    pub public: Option<bool>,
+    /// Only terminated (true) or only live (false) projects.
+    pub terminated: Option<bool>,
+    /// Text in the project's or the investor's name.
+    pub text: Option<String>,
+}
+
+/// How to order a project list (ties are broken by code).
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProjectOrder {
+    /// By code, ascending.
+    #[default]
+    Code,
+    /// Latest signing first (unsigned last).
+    SignedDateDesc,
+    /// Earliest signing first.
+    SignedDateAsc,
+    /// Largest total investment first.
+    TotalInvestmentDesc,
+    /// Smallest total investment first.
+    TotalInvestmentAsc,
+    /// By name.
+    Name,
+}
+
+/// Extra fields of a project connection.
+#[derive(SimpleObject)]
+pub struct ProjectPageInfo {
+    /// How many projects match the filter in all.
+    pub total_count: u64,
+}
+
+const STAGE_COLUMNS: [project::Column; 6] = [
+    project::Column::IntentDate,
+    project::Column::NegotiationDate,
+    project::Column::SignedDate,
+    project::Column::StartedDate,
+    project::Column::ProducingDate,
+    project::Column::CapacityDate,
+];
+
+/// stage(p, D) = s in SQL: some date of stage s or later is ≤ D, and none of a later
+/// stage is (a later recorded stage implies the earlier ones).
+fn at_stage(stage: rules::Stage, as_of: chrono::NaiveDate) -> Condition {
+    let s = stage.index();
+    let reached = STAGE_COLUMNS[s..].iter().fold(Condition::any(), |c, col| c.add(col.lte(as_of)));
+    let not_beyond = STAGE_COLUMNS[s + 1..].iter().fold(Condition::all(), |c, col| c.add(Condition::any().add(col.is_null()).add(col.gt(as_of))));
+    Condition::all().add(reached).add(not_beyond)
+}
+
+impl ProjectsFilter {
+    fn condition(&self) -> Condition {
+        let as_of = self.stages_as_of.map_or_else(crate::analytics::today, |d| d.0);
+        let mut c = Condition::all();
+        if let Some(units) = &self.units {
+            c = c.add(project::Column::UnitCode.is_in(units.clone()));
+        }
+        if let Some(industries) = &self.industries {
+            c = c.add(project::Column::IndustryName.is_in(industries.clone()));
+        }
+        if let Some(stages) = &self.stages {
+            c = c.add(stages.iter().fold(Condition::any(), |any, s| any.add(at_stage((*s).into(), as_of))));
+        }
+        if let Some(from) = self.signed_from {
+            c = c.add(project::Column::SignedDate.gte(from.0));
+        }
+        if let Some(to) = self.signed_to {
+            c = c.add(project::Column::SignedDate.lte(to.0));
+        }
+        if self.key_only == Some(true) {
+            c = c.add(project::Column::KeyProject.eq(true));
+        }
+        if let Some(public) = self.public {
+            c = c.add(project::Column::Public.eq(public));
+        }
+        if let Some(terminated) = self.terminated {
+            let ended = project::Column::TerminatedDate.lte(as_of);
+            c = c.add(if terminated { Condition::all().add(ended) } else { Condition::any().add(project::Column::TerminatedDate.is_null()).add(project::Column::TerminatedDate.gt(as_of)) });
+        }
+        if let Some(text) = self.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            c = c.add(Condition::any().add(project::Column::Name.contains(text)).add(project::Column::InvestorName.contains(text)));
+        }
+        c
+    }
+}
+
+/// Decodes an `after` cursor: the position of the last project seen.
+fn decode_cursor(after: &str) -> Result<usize, ApiError> {
+    after
+        .strip_prefix("p")
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| ApiError::bad_input("after", format!("{after:?} is not a cursor from this API")))
+}
+
+/// The read side of the graph.
+#[derive(Default)]
+pub struct GraphQuery;
+
+#[Object]
+impl GraphQuery {
+    /// One project by code; null if there is none (or the caller may not see it).
+    async fn project(&self, ctx: &Context<'_>, code: String) -> Result<Option<Project>> {
+        Ok(find_project(ctx, &code).await?.map(Project))
+    }
+
+    /// One unit by code or name.
+    async fn unit(&self, ctx: &Context<'_>, code: String) -> Result<Option<Unit>> {
+        if let Some(u) = find_unit(ctx, &code).await? {
+            return Ok(Some(Unit(u)));
+        }
+        let by_name = entities::prelude::Unit::find().filter(unit::Column::Name.eq(code.as_str())).one(&state(ctx)?.db).await.map_err(ApiError::from)?;
+        Ok(by_name.map(Unit))
+    }
+
+    /// Every unit, by code.
+    async fn units(&self, ctx: &Context<'_>) -> Result<Vec<Unit>> {
+        let rows = entities::prelude::Unit::find().order_by_asc(unit::Column::Code).all(&state(ctx)?.db).await.map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(Unit).collect())
+    }
+
+    /// Every industry, by name.
+    async fn industries(&self, ctx: &Context<'_>) -> Result<Vec<Industry>> {
+        let rows =
+            entities::prelude::Industry::find().order_by_asc(industry::Column::Name).all(&state(ctx)?.db).await.map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(Industry).collect())
+    }
+
+    /// One investor by name.
+    #[graphql(guard = "RequireRole(Role::Analyst)")]
+    async fn investor(&self, ctx: &Context<'_>, name: String) -> Result<Option<Investor>> {
+        let row = entities::prelude::Investor::find_by_id(name).one(&state(ctx)?.db).await.map_err(ApiError::from)?;
+        Ok(row.map(Investor))
+    }
+
+    /// Projects matching `filter`, `first` at a time (default 50, at most 500) after the
+    /// `after` cursor, ordered by `orderBy` (ties by code). The public sees public
+    /// projects only.
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<ProjectsFilter>,
+        order_by: Option<ProjectOrder>,
+    ) -> Result<Connection<String, Project, ProjectPageInfo>> {
+        let first = match first {
+            None => PAGE_DEFAULT,
+            Some(n) if n >= 0 => (n as usize).min(PAGE_MAX),
+            Some(n) => return Err(ApiError::bad_input("first", format!("{n} is negative")).into()),
+        };
+        let offset = match after.as_deref() {
+            Some(cursor) => decode_cursor(cursor)? + 1,
+            None => 0,
+        };
+        let condition = filter.unwrap_or_default().condition().add(visible_projects(ctx));
+        let db = &state(ctx)?.db;
+        let total = entities::prelude::Project::find().filter(condition.clone()).count(db).await.map_err(ApiError::from)?;
+        let mut query = entities::prelude::Project::find().filter(condition);
+        query = match order_by.unwrap_or_default() {
+            ProjectOrder::Code => query,
+            ProjectOrder::SignedDateDesc => query.order_by_desc(nulls_last(project::Column::SignedDate)).order_by_desc(project::Column::SignedDate),
+            ProjectOrder::SignedDateAsc => query.order_by_desc(nulls_last(project::Column::SignedDate)).order_by_asc(project::Column::SignedDate),
+            ProjectOrder::TotalInvestmentDesc => query.order_by_desc(project::Column::TotalInvestment),
+            ProjectOrder::TotalInvestmentAsc => query.order_by_asc(project::Column::TotalInvestment),
+            ProjectOrder::Name => query.order_by_asc(project::Column::Name),
+        };
+        let rows = query
+            .order_by_asc(project::Column::Code)
+            .offset(offset as u64)
+            .limit(first as u64)
+            .all(db)
+            .await
+            .map_err(ApiError::from)?;
+        let has_next = (offset + rows.len()) < total as usize;
+        let mut connection = Connection::with_additional_fields(offset > 0, has_next, ProjectPageInfo { total_count: total });
+        connection.edges.extend(rows.into_iter().enumerate().map(|(i, p)| Edge::new(format!("p{}", offset + i), Project(p))));
+        Ok(connection)
+    }
+}
+
+/// 1 for rows with a value, 0 for NULL: ordering by it descending puts NULLs last on
+/// both SQLite and PostgreSQL.
+fn nulls_last(column: project::Column) -> SimpleExpr {
+    Expr::case(Expr::col(column).is_null(), 0).finally(1).into()
+}
+

@@ -1,0 +1,143 @@
+//! The HTTP server (poem): `POST /graphql`, GraphiQL at `/graphiql`, `GET /healthz`,
+//! bearer tokens, a body size cap, request ids and durations in the logs, and a
+//! graceful shutdown on Ctrl-C.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql_poem::{GraphQLRequest, GraphQLResponse};
+use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::middleware::SizeLimit;
+use poem::web::{Data, Html};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get, handler, post};
+use sea_orm::DatabaseConnection;
+use tracing::Instrument;
+
+use super::auth::{Viewer, authenticate};
+use super::error::ApiError;
+use super::{ZhaoshangSchema, execute};
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// What the server needs.
+#[derive(Clone)]
+pub struct ServerState {
+    /// The schema.
+    pub schema: ZhaoshangSchema,
+    /// For authenticating tokens.
+    pub db: DatabaseConnection,
+    /// Whether `/graphiql` is served.
+    pub graphiql: bool,
+}
+
+#[handler]
+async fn graphql(state: Data<&Arc<ServerState>>, request: &Request, body: GraphQLRequest) -> poem::Result<GraphQLResponse> {
+    let token = request
+        .header("authorization")
+        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .map(str::trim);
+    let viewer = match token {
+        None => Viewer::public(),
+        Some(token) => match authenticate(&state.db, token).await {
+            Ok(Some(viewer)) => viewer,
+            Ok(None) => {
+                let error = ApiError::Forbidden("unknown or revoked token".into());
+                return Ok(async_graphql::Response::from_errors(vec![to_server_error(error)]).into());
+            }
+            Err(e) => return Ok(async_graphql::Response::from_errors(vec![to_server_error(ApiError::from(e))]).into()),
+        },
+    };
+    Ok(execute(&state.schema, body.0, viewer).await.into())
+}
+
+fn to_server_error(error: ApiError) -> async_graphql::ServerError {
+    let e = async_graphql::ErrorExtensions::extend(&error);
+    let mut server = async_graphql::ServerError::new(e.message, None);
+    server.extensions = e.extensions;
+    server
+}
+
+#[handler]
+async fn graphiql(state: Data<&Arc<ServerState>>) -> Response {
+    if state.graphiql {
+        Html(GraphiQLSource::build().endpoint("/graphql").title("zhaoshang 招商 GraphQL").finish()).into_response()
+    } else {
+        poem::http::StatusCode::NOT_FOUND.into_response()
+    }
+}
+
+#[handler]
+async fn healthz(state: Data<&Arc<ServerState>>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => "ok".into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (poem::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+/// The routes with their middleware.
+pub fn app(state: ServerState) -> impl Endpoint {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+    Route::new()
+        .at("/graphql", post(graphql))
+        .at("/graphiql", get(graphiql))
+        .at("/healthz", get(healthz))
+        .with(SizeLimit::new(MAX_BODY_BYTES))
+        .data(Arc::new(state))
+        .around(|endpoint, request| async move {
+            let id = request
+                .header("x-request-id")
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("r{}", NEXT_ID.fetch_add(1, Ordering::Relaxed)));
+            let span = tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
+            async move {
+                let started = Instant::now();
+                let result = endpoint.call(request).await;
+                let mut response = match result {
+                    Ok(r) => r.into_response(),
+                    Err(e) => e.into_response(),
+                };
+                let millis = started.elapsed().as_secs_f64() * 1000.0;
+                tracing::info!(status = response.status().as_u16(), ms = format_args!("{millis:.1}"), "handled");
+                if let Ok(value) = id.parse() {
+                    response.headers_mut().insert("x-request-id", value);
+                }
+                Ok(response)
+            }
+            .instrument(span)
+            .await
+        })
+}
+
+/// A server bound to an address, not yet running.
+pub struct BoundServer {
+    acceptor: poem::listener::TcpAcceptor,
+    /// The address it listens on (the real port when bound to port 0).
+    pub addr: SocketAddr,
+}
+
+/// Binds `addr` (use port 0 for any free port).
+pub async fn bind(addr: &str) -> std::io::Result<BoundServer> {
+    let acceptor = TcpListener::bind(addr.to_string()).into_acceptor().await?;
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .ok_or_else(|| std::io::Error::other("the listener has no socket address"))?;
+    Ok(BoundServer { acceptor, addr })
+}
+
+impl BoundServer {
+    /// Serves until `shutdown` resolves, then lets requests in flight finish (≤ 10 s).
+    pub async fn serve(self, state: ServerState, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(app(state), shutdown, Some(std::time::Duration::from_secs(10)))
+            .await
+    }
+}
