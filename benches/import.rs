@@ -23,9 +23,13 @@ fn peak_memory_mib() -> f64 {
 }
 
 fn pad_progress(ledger: &mut zhaoshang::ledger::Ledger, wanted: usize) {
-    let mut taken: HashSet<(String, NaiveDate)> = ledger.progress.iter().map(|(_, p)| (p.project_code.clone(), p.month)).collect();
-    let codes: Vec<(String, NaiveDate)> =
-        ledger.projects.iter().map(|(_, p)| (p.code.clone(), p.intent_date.or(p.signed_date).unwrap_or_default())).collect();
+    let mut taken: HashSet<(String, NaiveDate)> =
+        ledger.progress.iter().map(|(_, p)| (p.project_code.clone(), p.month)).collect();
+    let codes: Vec<(String, NaiveDate)> = ledger
+        .projects
+        .iter()
+        .map(|(_, p)| (p.code.clone(), p.intent_date.or(p.signed_date).unwrap_or_default()))
+        .collect();
     let last = zhaoshang::demo::data_horizon();
     'outer: for (code, from) in codes {
         let mut month = from.with_day(1).unwrap_or(from);
@@ -38,7 +42,13 @@ fn pad_progress(ledger: &mut zhaoshang::ledger::Ledger, wanted: usize) {
                 let amount = 10_000 * (1 + (row as i64 % 500));
                 ledger.progress.push((
                     row,
-                    progress::Model { project_code: code.clone(), month, fai: Some(amount), funds_arrived: Some(amount), out_of_region_funds: Some(amount / 2) },
+                    progress::Model {
+                        project_code: code.clone(),
+                        month,
+                        fai: Some(amount),
+                        funds_arrived: Some(amount),
+                        out_of_region_funds: Some(amount / 2),
+                    },
                 ));
             }
             month = month + Months::new(1);
@@ -61,7 +71,12 @@ fn main() {
         pad_progress(&mut ledger, progress_rows);
         let generated = started.elapsed();
         let rows = ledger.row_count() + ledger.investors.len();
-        println!("ledger: {} projects, {} progress rows, {rows} rows in all (generated in {:.2?})", ledger.projects.len(), ledger.progress.len(), generated);
+        println!(
+            "ledger: {} projects, {} progress rows, {rows} rows in all (generated in {:.2?})",
+            ledger.projects.len(),
+            ledger.progress.len(),
+            generated
+        );
 
         let known = zhaoshang::store::known(&db).await.expect("known");
         let started = Instant::now();
@@ -75,7 +90,11 @@ fn main() {
         let written = started.elapsed();
         let total = checked + written;
         println!("check: {checked:.2?}; write: {written:.2?} ({} rows)", counts.total());
-        println!("import: {:.0} rows/s (check + write); write alone {:.0} rows/s", rows as f64 / total.as_secs_f64(), rows as f64 / written.as_secs_f64());
+        println!(
+            "import: {:.0} rows/s (check + write); write alone {:.0} rows/s",
+            rows as f64 / total.as_secs_f64(),
+            rows as f64 / written.as_secs_f64()
+        );
         println!("peak memory (VmHWM): {:.0} MiB", peak_memory_mib());
     });
 }

@@ -219,7 +219,8 @@ async fn serve(db: DatabaseConnection, args: &ServerArgs) -> anyhow::Result<()> 
     let scoring = match &args.scoring {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            crate::analytics::scorecard::ScoringConfig::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+            crate::analytics::scorecard::ScoringConfig::from_toml(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
         }
         None => Default::default(),
     };
@@ -244,7 +245,8 @@ async fn token(db: &DatabaseConnection, action: TokenAction) -> anyhow::Result<(
     use crate::api::auth::{Role, create_token, revoke_token};
     match action {
         TokenAction::Create { role, unit, name } => {
-            let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("--role must be analyst, editor or admin, not {role:?}"))?;
+            let role = Role::parse(&role)
+                .ok_or_else(|| anyhow::anyhow!("--role must be analyst, editor or admin, not {role:?}"))?;
             if let Some(code) = &unit
                 && entities::prelude::Unit::find_by_id(code.as_str()).one(db).await?.is_none()
             {
@@ -252,7 +254,10 @@ async fn token(db: &DatabaseConnection, action: TokenAction) -> anyhow::Result<(
             }
             let token = create_token(db, &name, role, unit.as_deref()).await?;
             println!("{token}");
-            eprintln!("token {name:?} ({}) created; it is shown only this once: send it as `Authorization: Bearer …`", role.name());
+            eprintln!(
+                "token {name:?} ({}) created; it is shown only this once: send it as `Authorization: Bearer …`",
+                role.name()
+            );
             Ok(())
         }
         TokenAction::Revoke { name } => {

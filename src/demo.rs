@@ -120,7 +120,9 @@ pub fn generate(projects: usize, seed: u64) -> Ledger {
     let units = UNITS
         .iter()
         .enumerate()
-        .map(|(i, (code, name, kind))| (i + 2, unit::Model { code: (*code).into(), name: (*name).into(), kind: Some((*kind).into()) }))
+        .map(|(i, (code, name, kind))| {
+            (i + 2, unit::Model { code: (*code).into(), name: (*name).into(), kind: Some((*kind).into()) })
+        })
         .collect();
     let industries = vocab::INDUSTRIES
         .iter()

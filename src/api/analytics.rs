@@ -12,7 +12,9 @@ use super::error::ApiError;
 use super::graph::{Project, Unit, find_unit};
 use super::scalars::{Date, Stage, wan};
 use super::state;
-use crate::analytics::{self, alerts as engine_alerts, cohort as engine_cohort, scorecard as engine_scorecard, today, volume};
+use crate::analytics::{
+    self, alerts as engine_alerts, cohort as engine_cohort, scorecard as engine_scorecard, today, volume,
+};
 
 /// The volume metrics.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -318,7 +320,13 @@ impl Scorecard {
             .iter()
             .map(|m| {
                 let scale = |v: i64| if m.metric.is_money() { wan(v) } else { v as f64 };
-                ScoreMetric { metric: m.metric.into(), target: scale(m.target), actual: scale(m.actual), attainment: m.attainment, weight: m.weight }
+                ScoreMetric {
+                    metric: m.metric.into(),
+                    target: scale(m.target),
+                    actual: scale(m.actual),
+                    attainment: m.attainment,
+                    weight: m.weight,
+                }
             })
             .collect()
     }
@@ -330,7 +338,11 @@ fn parse_month(field: &str, text: &str) -> Result<chrono::NaiveDate, ApiError> {
 }
 
 fn check_range(from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<(), ApiError> {
-    if from > to { Err(ApiError::bad_input("to", format!("the period ends ({to}) before it starts ({from})"))) } else { Ok(()) }
+    if from > to {
+        Err(ApiError::bad_input("to", format!("the period ends ({to}) before it starts ({from})")))
+    } else {
+        Ok(())
+    }
 }
 
 /// Scorecards of a quarter, shared with `Unit.scorecard`.
@@ -339,7 +351,11 @@ pub async fn scorecards(ctx: &Context<'_>, year: i32, quarter: u32, bottom: Opti
     if let Some(b) = bottom {
         config.bottom = b;
     }
-    let cards = state(ctx)?.engine.run(move |f| engine_scorecard::scorecards(f, year, quarter, &config)).await.map_err(ApiError::from)?;
+    let cards = state(ctx)?
+        .engine
+        .run(move |f| engine_scorecard::scorecards(f, year, quarter, &config))
+        .await
+        .map_err(ApiError::from)?;
     Ok(cards.into_iter().map(|card| Scorecard { unit_code: card.unit.clone(), card }).collect())
 }
 
@@ -347,10 +363,15 @@ pub async fn scorecards(ctx: &Context<'_>, year: i32, quarter: u32, bottom: Opti
 pub async fn alerts(ctx: &Context<'_>, as_of: Option<Date>, year: Option<i32>) -> Result<Vec<Alert>> {
     let as_of = as_of.map_or_else(today, |d| d.0);
     let year = year.unwrap_or_else(|| chrono::Datelike::year(&as_of));
-    let start = chrono::NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| ApiError::bad_input("year", format!("{year} is not a year")))?;
+    let start = chrono::NaiveDate::from_ymd_opt(year, 1, 1)
+        .ok_or_else(|| ApiError::bad_input("year", format!("{year} is not a year")))?;
     // The period is the year, up to the as-of day (or to its end for a past year).
     let end = chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(as_of).min(as_of);
-    let found = state(ctx)?.engine.run(move |f| engine_alerts::alerts(f, end.max(start), start)).await.map_err(ApiError::from)?;
+    let found = state(ctx)?
+        .engine
+        .run(move |f| engine_alerts::alerts(f, end.max(start), start))
+        .await
+        .map_err(ApiError::from)?;
     Ok(found.into_iter().map(Alert).collect())
 }
 
@@ -363,6 +384,7 @@ impl AnalyticsQuery {
     /// A volume metric month by month (or by quarter, year) from `from` to `to`
     /// (`YYYY-MM`), with year-to-date and year-over-year, as of `asOf` (default today).
     #[graphql(guard = "RequireRole(Role::Analyst)")]
+    #[allow(clippy::too_many_arguments)] // the arguments are the GraphQL field's contract
     async fn trend(
         &self,
         ctx: &Context<'_>,
@@ -385,28 +407,58 @@ impl AnalyticsQuery {
             .await
             .map_err(ApiError::from)?;
         let scale = |v: i64| if metric.is_money() { wan(v) } else { v as f64 };
-        Ok(points.into_iter().map(|p| TrendPoint { period: p.period, value: scale(p.value), cumulative: scale(p.cumulative), yoy: p.yoy }).collect())
+        Ok(points
+            .into_iter()
+            .map(|p| TrendPoint {
+                period: p.period,
+                value: scale(p.value),
+                cumulative: scale(p.cumulative),
+                yoy: p.yoy,
+            })
+            .collect())
     }
 
     /// The cohort signed from `signedFrom` to `signedTo`, measured as of `asOf` (default:
     /// the later of today and `signedTo`).
     #[graphql(guard = "RequireRole(Role::Analyst)")]
-    async fn cohort(&self, ctx: &Context<'_>, signed_from: Date, signed_to: Date, as_of: Option<Date>, filter: Option<ProjectFilter>) -> Result<Cohort> {
+    async fn cohort(
+        &self,
+        ctx: &Context<'_>,
+        signed_from: Date,
+        signed_to: Date,
+        as_of: Option<Date>,
+        filter: Option<ProjectFilter>,
+    ) -> Result<Cohort> {
         check_range(signed_from.0, signed_to.0)?;
         let as_of = as_of.map_or_else(|| engine_cohort::default_as_of(signed_to.0, today()), |d| d.0);
         let filter: analytics::ProjectFilter = filter.into();
-        let c = state(ctx)?.engine.run(move |f| engine_cohort::cohort(f, signed_from.0, signed_to.0, as_of, &filter)).await.map_err(ApiError::from)?;
+        let c = state(ctx)?
+            .engine
+            .run(move |f| engine_cohort::cohort(f, signed_from.0, signed_to.0, as_of, &filter))
+            .await
+            .map_err(ApiError::from)?;
         Ok(Cohort(c))
     }
 
     /// The funnel of the projects taken in (reaching INTENT) from `intakeFrom` to
     /// `intakeTo`, as of `asOf` (default: the later of today and `intakeTo`).
     #[graphql(guard = "RequireRole(Role::Analyst)")]
-    async fn funnel(&self, ctx: &Context<'_>, intake_from: Date, intake_to: Date, as_of: Option<Date>, filter: Option<ProjectFilter>) -> Result<Funnel> {
+    async fn funnel(
+        &self,
+        ctx: &Context<'_>,
+        intake_from: Date,
+        intake_to: Date,
+        as_of: Option<Date>,
+        filter: Option<ProjectFilter>,
+    ) -> Result<Funnel> {
         check_range(intake_from.0, intake_to.0)?;
         let as_of = as_of.map_or_else(|| engine_cohort::default_as_of(intake_to.0, today()), |d| d.0);
         let filter: analytics::ProjectFilter = filter.into();
-        let f = state(ctx)?.engine.run(move |f| engine_cohort::funnel(f, intake_from.0, intake_to.0, as_of, &filter)).await.map_err(ApiError::from)?;
+        let f = state(ctx)?
+            .engine
+            .run(move |f| engine_cohort::funnel(f, intake_from.0, intake_to.0, as_of, &filter))
+            .await
+            .map_err(ApiError::from)?;
         Ok(Funnel {
             stages: f
                 .stages
@@ -427,11 +479,23 @@ impl AnalyticsQuery {
 
     /// Projects by their stage on `asOf` (default today), terminated ones left out.
     #[graphql(guard = "RequireRole(Role::Analyst)")]
-    async fn pipeline(&self, ctx: &Context<'_>, as_of: Option<Date>, filter: Option<ProjectFilter>) -> Result<Vec<PipelineStage>> {
+    async fn pipeline(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+        filter: Option<ProjectFilter>,
+    ) -> Result<Vec<PipelineStage>> {
         let as_of = as_of.map_or_else(today, |d| d.0);
         let filter: analytics::ProjectFilter = filter.into();
-        let stages = state(ctx)?.engine.run(move |f| engine_cohort::pipeline(f, as_of, &filter)).await.map_err(ApiError::from)?;
-        Ok(stages.into_iter().map(|s| PipelineStage { stage: s.stage.into(), count: s.count, investment_wan: wan(s.investment) }).collect())
+        let stages = state(ctx)?
+            .engine
+            .run(move |f| engine_cohort::pipeline(f, as_of, &filter))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(stages
+            .into_iter()
+            .map(|s| PipelineStage { stage: s.stage.into(), count: s.count, investment_wan: wan(s.investment) })
+            .collect())
     }
 
     /// Every alert as of `asOf` (default today) for `year` (default the year of asOf),
@@ -444,7 +508,13 @@ impl AnalyticsQuery {
     /// Unit scorecards and ranking for a quarter (季度考核排名); `bottom` units (default
     /// from the scoring config, 3) are flagged.
     #[graphql(guard = "RequireRole(Role::Analyst)")]
-    async fn scorecards(&self, ctx: &Context<'_>, year: i32, quarter: u32, bottom: Option<usize>) -> Result<Vec<Scorecard>> {
+    async fn scorecards(
+        &self,
+        ctx: &Context<'_>,
+        year: i32,
+        quarter: u32,
+        bottom: Option<usize>,
+    ) -> Result<Vec<Scorecard>> {
         scorecards(ctx, year, quarter, bottom).await
     }
 }

@@ -6,7 +6,9 @@ use std::io::Read;
 use async_graphql::{Context, Guard};
 use entities::api_token;
 use entities::prelude::ApiToken;
-use sea_orm::{ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+};
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
@@ -73,7 +75,10 @@ impl Viewer {
         if self.may_edit_unit(unit) {
             Ok(())
         } else if self.role == Role::Editor {
-            Err(ApiError::Forbidden(format!("an editor of {} may not change the data of unit {unit}", self.unit.as_deref().unwrap_or("?"))))
+            Err(ApiError::Forbidden(format!(
+                "an editor of {} may not change the data of unit {unit}",
+                self.unit.as_deref().unwrap_or("?")
+            )))
         } else {
             Err(ApiError::Forbidden(format!("the {} role may not change data", self.role.name())))
         }
@@ -97,7 +102,12 @@ impl Guard for RequireRole {
         if viewer.role >= self.0 {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!("this needs the {} role; the caller is {}", self.0.name(), viewer.role.name())).into())
+            Err(ApiError::Forbidden(format!(
+                "this needs the {} role; the caller is {}",
+                self.0.name(),
+                viewer.role.name()
+            ))
+            .into())
         }
     }
 }
@@ -121,7 +131,12 @@ pub enum TokenError {
 }
 
 /// Creates a token and returns it; only its hash is stored, so it is shown once.
-pub async fn create_token(db: &DatabaseConnection, name: &str, role: Role, unit: Option<&str>) -> Result<String, TokenError> {
+pub async fn create_token(
+    db: &DatabaseConnection,
+    name: &str,
+    role: Role,
+    unit: Option<&str>,
+) -> Result<String, TokenError> {
     if role == Role::Editor && unit.is_none() {
         return Err(TokenError::Invalid("an editor token needs --unit CODE".into()));
     }

@@ -31,6 +31,7 @@ async fn related_projects(ctx: &Context<'_>, condition: Condition, first: Option
         .all(&state(ctx)?.db)
         .await
         .map_err(ApiError::from)?;
+    loaders(ctx)?.prefetch(ctx, &rows).await.map_err(load_error)?;
     Ok(rows.into_iter().map(Project).collect())
 }
 
@@ -66,7 +67,12 @@ impl Project {
     }
     /// The industry (产业类别).
     async fn industry(&self, ctx: &Context<'_>) -> Result<Option<Industry>> {
-        Ok(loaders(ctx)?.rows.load_one(IndustryKey(self.0.industry_name.clone())).await.map_err(load_error)?.map(Industry))
+        Ok(loaders(ctx)?
+            .rows
+            .load_one(IndustryKey(self.0.industry_name.clone()))
+            .await
+            .map_err(load_error)?
+            .map(Industry))
     }
     /// The industry's name.
     async fn industry_name(&self) -> &str {
@@ -220,14 +226,16 @@ impl Project {
     /// Monthly progress, oldest first; `last: 12` gives the latest twelve months.
     #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn progress(&self, ctx: &Context<'_>, last: Option<usize>) -> Result<Vec<ProgressMonth>> {
-        let rows = loaders(ctx)?.rows.load_one(ProgressOf(self.0.code.clone())).await.map_err(load_error)?.unwrap_or_default();
+        let rows =
+            loaders(ctx)?.rows.load_one(ProgressOf(self.0.code.clone())).await.map_err(load_error)?.unwrap_or_default();
         let skip = last.map_or(0, |n| rows.len().saturating_sub(n));
         Ok(rows.into_iter().skip(skip).map(ProgressMonth).collect())
     }
     /// Element-guarantee issues (要素问题), oldest first.
     #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn issues(&self, ctx: &Context<'_>) -> Result<Vec<ElementIssue>> {
-        let rows = loaders(ctx)?.rows.load_one(IssuesOf(self.0.code.clone())).await.map_err(load_error)?.unwrap_or_default();
+        let rows =
+            loaders(ctx)?.rows.load_one(IssuesOf(self.0.code.clone())).await.map_err(load_error)?.unwrap_or_default();
         Ok(rows.into_iter().map(ElementIssue).collect())
     }
     /// Every audited change of this project, its progress and its issues, newest first.
@@ -291,13 +299,24 @@ impl Unit {
     }
     /// This unit's quarterly scorecard (季度考核), or null when it has no target that year.
     #[graphql(guard = "RequireRole(Role::Analyst)")]
-    async fn scorecard(&self, ctx: &Context<'_>, year: i32, quarter: u32, bottom: Option<usize>) -> Result<Option<super::analytics::Scorecard>> {
+    async fn scorecard(
+        &self,
+        ctx: &Context<'_>,
+        year: i32,
+        quarter: u32,
+        bottom: Option<usize>,
+    ) -> Result<Option<super::analytics::Scorecard>> {
         let cards = super::analytics::scorecards(ctx, year, quarter, bottom).await?;
         Ok(cards.into_iter().find(|c| c.unit_code == self.0.code))
     }
     /// This unit's alerts as of `asOf` (default today) for `year` (default the year of asOf).
     #[graphql(guard = "RequireRole(Role::Analyst)")]
-    async fn alerts(&self, ctx: &Context<'_>, as_of: Option<Date>, year: Option<i32>) -> Result<Vec<super::analytics::Alert>> {
+    async fn alerts(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+        year: Option<i32>,
+    ) -> Result<Vec<super::analytics::Alert>> {
         let all = super::analytics::alerts(ctx, as_of, year).await?;
         Ok(all.into_iter().filter(|a| a.0.unit == self.0.code).collect())
     }
@@ -439,7 +458,11 @@ impl Target {
     }
     /// The target: 万元 for money metrics, else a count.
     async fn value(&self) -> f64 {
-        if rules::target_metric(&self.0.metric).is_some_and(|m| m.money) { wan(self.0.value) } else { self.0.value as f64 }
+        if rules::target_metric(&self.0.metric).is_some_and(|m| m.money) {
+            wan(self.0.value)
+        } else {
+            self.0.value as f64
+        }
     }
 }
 
@@ -491,4 +514,3 @@ pub async fn find_project(ctx: &Context<'_>, code: &str) -> Result<Option<projec
 pub async fn find_unit(ctx: &Context<'_>, code: &str) -> Result<Option<unit::Model>, ApiError> {
     Ok(entities::prelude::Unit::find_by_id(code).one(&state(ctx)?.db).await?)
 }
-

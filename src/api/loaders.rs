@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::Context;
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entities::prelude::*;
 use entities::{element_issue, industry, investor, progress, unit};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
@@ -17,13 +18,39 @@ pub struct ByKey {
 /// The loaders of one request.
 pub struct Loaders {
     /// Units, industries, investors by key; progress and issues by project code.
-    pub rows: DataLoader<ByKey>,
+    pub rows: DataLoader<ByKey, HashMapCache>,
 }
 
 impl Loaders {
     /// Fresh loaders on `db`.
     pub fn new(db: DatabaseConnection) -> Loaders {
-        Loaders { rows: DataLoader::new(ByKey { db }, tokio::spawn) }
+        Loaders { rows: DataLoader::with_cache(ByKey { db }, tokio::spawn, HashMapCache::default()) }
+    }
+
+    /// Loads, in one statement per relation, the relations that the current selection
+    /// asks of these projects (under `nodes`, `edges.node` or the list itself), so that
+    /// each project's resolver then finds them in the cache. DataLoader batching alone
+    /// depends on timing; this does not.
+    pub async fn prefetch(&self, ctx: &Context<'_>, projects: &[entities::project::Model]) -> Result<(), Arc<DbErr>> {
+        let here = ctx.look_ahead();
+        let selections = [ctx.look_ahead(), here.field("nodes"), here.field("edges").field("node")];
+        let asks = |name: &str| selections.iter().any(|s| s.field(name).exists());
+        if asks("unit") {
+            self.rows.load_many(projects.iter().map(|p| UnitKey(p.unit_code.clone()))).await?;
+        }
+        if asks("industry") {
+            self.rows.load_many(projects.iter().map(|p| IndustryKey(p.industry_name.clone()))).await?;
+        }
+        if asks("investor") {
+            self.rows.load_many(projects.iter().filter_map(|p| p.investor_name.clone()).map(InvestorKey)).await?;
+        }
+        if asks("progress") {
+            self.rows.load_many(projects.iter().map(|p| ProgressOf(p.code.clone()))).await?;
+        }
+        if asks("issues") {
+            self.rows.load_many(projects.iter().map(|p| IssuesOf(p.code.clone()))).await?;
+        }
+        Ok(())
     }
 }
 
@@ -62,7 +89,8 @@ impl Loader<IndustryKey> for ByKey {
     type Error = Arc<DbErr>;
 
     async fn load(&self, k: &[IndustryKey]) -> Result<HashMap<IndustryKey, industry::Model>, Self::Error> {
-        let rows = Industry::find().filter(industry::Column::Name.is_in(keys(k, |k| k.0.clone()))).all(&self.db).await?;
+        let rows =
+            Industry::find().filter(industry::Column::Name.is_in(keys(k, |k| k.0.clone()))).all(&self.db).await?;
         Ok(rows.into_iter().map(|r| (IndustryKey(r.name.clone()), r)).collect())
     }
 }
@@ -72,7 +100,8 @@ impl Loader<InvestorKey> for ByKey {
     type Error = Arc<DbErr>;
 
     async fn load(&self, k: &[InvestorKey]) -> Result<HashMap<InvestorKey, investor::Model>, Self::Error> {
-        let rows = Investor::find().filter(investor::Column::Name.is_in(keys(k, |k| k.0.clone()))).all(&self.db).await?;
+        let rows =
+            Investor::find().filter(investor::Column::Name.is_in(keys(k, |k| k.0.clone()))).all(&self.db).await?;
         Ok(rows.into_iter().map(|r| (InvestorKey(r.name.clone()), r)).collect())
     }
 }

@@ -22,7 +22,9 @@ pub mod server;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::{Context, EmptySubscription, ErrorExtensions, MergedObject, Request, Response, Schema, ServerError};
+use async_graphql::{
+    Context, EmptySubscription, ErrorExtensions, MergedObject, Request, Response, Schema, ServerError,
+};
 use sea_orm::DatabaseConnection;
 
 use crate::analytics::Engine;
@@ -104,7 +106,8 @@ pub async fn execute(schema: &ZhaoshangSchema, request: Request, viewer: Viewer)
     match tokio::time::timeout(timeout, schema.execute(request)).await {
         Ok(response) => response,
         Err(_) => {
-            let error = ServerError::new(format!("the request took longer than {} s and was stopped", timeout.as_secs()), None);
+            let error =
+                ServerError::new(format!("the request took longer than {} s and was stopped", timeout.as_secs()), None);
             let mut error = error;
             error.extensions = ErrorExtensions::extend(&ApiError::Internal("timeout".into())).extensions;
             Response::from_errors(vec![error])

@@ -88,7 +88,9 @@ pub struct ProjectFields {
 
 fn choice(field: &str, value: Option<String>, allowed: &[&str]) -> ApiResult<Option<String>> {
     match value {
-        Some(v) if !allowed.contains(&v.as_str()) => Err(ApiError::bad_input(field, format!("{v:?} is not one of {}", allowed.join(" ")))),
+        Some(v) if !allowed.contains(&v.as_str()) => {
+            Err(ApiError::bad_input(field, format!("{v:?} is not one of {}", allowed.join(" "))))
+        }
         v => Ok(v),
     }
 }
@@ -232,7 +234,11 @@ async fn save_project(
 ) -> ApiResult<project::Model> {
     validate(txn, &after).await?;
     if let Some(name) = &after.investor_name {
-        let update = if investor_origin.is_some() { OnConflict::column(investor::Column::Name).update_column(investor::Column::Origin).to_owned() } else { OnConflict::column(investor::Column::Name).do_nothing().to_owned() };
+        let update = if investor_origin.is_some() {
+            OnConflict::column(investor::Column::Name).update_column(investor::Column::Origin).to_owned()
+        } else {
+            OnConflict::column(investor::Column::Name).do_nothing().to_owned()
+        };
         Investor::insert(investor::ActiveModel { name: Set(name.clone()), origin: Set(investor_origin) })
             .on_conflict(update)
             .exec_without_returning(txn)
@@ -252,7 +258,8 @@ async fn save_project(
 
 /// A month given as `YYYY-MM` or a date, as its first day.
 fn month_of(text: &str) -> ApiResult<NaiveDate> {
-    crate::ledger::values::parse_month(&crate::ledger::values::Cell::text(text)).map_err(|reason| ApiError::bad_input("month", reason))
+    crate::ledger::values::parse_month(&crate::ledger::values::Cell::text(text))
+        .map_err(|reason| ApiError::bad_input("month", reason))
 }
 
 /// The write side of the graph.
@@ -335,7 +342,13 @@ impl GraphMutation {
 
     /// Marks a project terminated (withdrawn, returned or replaced) on `date`.
     #[graphql(guard = "RequireRole(Role::Editor)")]
-    async fn terminate_project(&self, ctx: &Context<'_>, code: String, date: Date, reason: String) -> Result<ProjectObject> {
+    async fn terminate_project(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        date: Date,
+        reason: String,
+    ) -> Result<ProjectObject> {
         let viewer = viewer(ctx);
         let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
         let before = existing_project(&txn, &code).await?;
@@ -369,7 +382,11 @@ impl GraphMutation {
             out_of_region_funds: money("outOfRegionFundsWan", out_of_region_funds_wan)?,
         };
         if row.out_of_region_funds.unwrap_or(0) > row.funds_arrived.unwrap_or(0) {
-            return Err(ApiError::bad_input("outOfRegionFundsWan", "is more than the funds arrived; it is a part of them").into());
+            return Err(ApiError::bad_input(
+                "outOfRegionFundsWan",
+                "is more than the funds arrived; it is a part of them",
+            )
+            .into());
         }
         let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
         let project = existing_project(&txn, &code).await?;
@@ -378,7 +395,11 @@ impl GraphMutation {
         let conflict = OnConflict::columns([progress::Column::ProjectCode, progress::Column::Month])
             .update_columns([progress::Column::Fai, progress::Column::FundsArrived, progress::Column::OutOfRegionFunds])
             .to_owned();
-        Progress::insert(row.clone().into_active_model()).on_conflict(conflict).exec_without_returning(&txn).await.map_err(ApiError::from)?;
+        Progress::insert(row.clone().into_active_model())
+            .on_conflict(conflict)
+            .exec_without_returning(&txn)
+            .await
+            .map_err(ApiError::from)?;
         audit(&txn, &viewer, "recordProgress", "progress", &code, before.as_ref(), Some(&row)).await?;
         txn.commit().await.map_err(ApiError::from)?;
         Ok(super::graph::ProgressMonth(row))
@@ -418,7 +439,9 @@ impl GraphMutation {
             resolved_date: Set(None),
         };
         let saved = issue.insert(&txn).await.map_err(|e| match e.sql_err() {
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ApiError::Conflict("the same issue was opened that day already".into()),
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                ApiError::Conflict("the same issue was opened that day already".into())
+            }
             _ => ApiError::from(e),
         })?;
         audit(&txn, &viewer, "openIssue", "element_issues", &code, None, Some(&saved)).await?;
@@ -431,23 +454,39 @@ impl GraphMutation {
     async fn resolve_issue(&self, ctx: &Context<'_>, id: i32, date: Date) -> Result<IssueObject> {
         let viewer = viewer(ctx);
         let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
-        let before = ElementIssue::find_by_id(id).one(&txn).await.map_err(ApiError::from)?.ok_or_else(|| ApiError::NotFound(format!("no issue {id}")))?;
+        let before = ElementIssue::find_by_id(id)
+            .one(&txn)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::NotFound(format!("no issue {id}")))?;
         let project = existing_project(&txn, &before.project_code).await?;
         viewer.require_unit(&project.unit_code)?;
         if date.0 < before.opened_date {
-            return Err(ApiError::bad_input("date", format!("{} is before the opening day {}", date.0, before.opened_date)).into());
+            return Err(ApiError::bad_input(
+                "date",
+                format!("{} is before the opening day {}", date.0, before.opened_date),
+            )
+            .into());
         }
         let mut after = before.clone();
         after.resolved_date = Some(date.0);
         after.clone().into_active_model().reset_all().update(&txn).await.map_err(ApiError::from)?;
-        audit(&txn, &viewer, "resolveIssue", "element_issues", &before.project_code, Some(&before), Some(&after)).await?;
+        audit(&txn, &viewer, "resolveIssue", "element_issues", &before.project_code, Some(&before), Some(&after))
+            .await?;
         txn.commit().await.map_err(ApiError::from)?;
         Ok(IssueObject(after))
     }
 
     /// Sets a unit's annual target (admins): `value` in 万元 for money metrics, else a count.
     #[graphql(guard = "RequireRole(Role::Admin)")]
-    async fn set_target(&self, ctx: &Context<'_>, unit_code: String, year: i32, metric: String, value: f64) -> Result<TargetObject> {
+    async fn set_target(
+        &self,
+        ctx: &Context<'_>,
+        unit_code: String,
+        year: i32,
+        metric: String,
+        value: f64,
+    ) -> Result<TargetObject> {
         let viewer = viewer(ctx);
         let Some(m) = rules::target_metric(&metric) else {
             let keys: Vec<_> = rules::TARGET_METRICS.iter().map(|m| m.key).collect();
@@ -470,8 +509,14 @@ impl GraphMutation {
         let key = (unit_code.clone(), year, m.key.to_string());
         let before = Target::find_by_id(key).one(&txn).await.map_err(ApiError::from)?;
         let row = target::Model { unit_code: unit_code.clone(), year, metric: m.key.into(), value: amount };
-        let conflict = OnConflict::columns([target::Column::UnitCode, target::Column::Year, target::Column::Metric]).update_column(target::Column::Value).to_owned();
-        Target::insert(row.clone().into_active_model()).on_conflict(conflict).exec_without_returning(&txn).await.map_err(ApiError::from)?;
+        let conflict = OnConflict::columns([target::Column::UnitCode, target::Column::Year, target::Column::Metric])
+            .update_column(target::Column::Value)
+            .to_owned();
+        Target::insert(row.clone().into_active_model())
+            .on_conflict(conflict)
+            .exec_without_returning(&txn)
+            .await
+            .map_err(ApiError::from)?;
         audit(&txn, &viewer, "setTarget", "targets", &unit_code, before.as_ref(), Some(&row)).await?;
         txn.commit().await.map_err(ApiError::from)?;
         Ok(TargetObject(row))

@@ -83,7 +83,9 @@ const STAGE_COLUMNS: [project::Column; 6] = [
 fn at_stage(stage: rules::Stage, as_of: chrono::NaiveDate) -> Condition {
     let s = stage.index();
     let reached = STAGE_COLUMNS[s..].iter().fold(Condition::any(), |c, col| c.add(col.lte(as_of)));
-    let not_beyond = STAGE_COLUMNS[s + 1..].iter().fold(Condition::all(), |c, col| c.add(Condition::any().add(col.is_null()).add(col.gt(as_of))));
+    let not_beyond = STAGE_COLUMNS[s + 1..]
+        .iter()
+        .fold(Condition::all(), |c, col| c.add(Condition::any().add(col.is_null()).add(col.gt(as_of))));
     Condition::all().add(reached).add(not_beyond)
 }
 
@@ -114,10 +116,20 @@ impl ProjectsFilter {
         }
         if let Some(terminated) = self.terminated {
             let ended = project::Column::TerminatedDate.lte(as_of);
-            c = c.add(if terminated { Condition::all().add(ended) } else { Condition::any().add(project::Column::TerminatedDate.is_null()).add(project::Column::TerminatedDate.gt(as_of)) });
+            c = c.add(if terminated {
+                Condition::all().add(ended)
+            } else {
+                Condition::any()
+                    .add(project::Column::TerminatedDate.is_null())
+                    .add(project::Column::TerminatedDate.gt(as_of))
+            });
         }
         if let Some(text) = self.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            c = c.add(Condition::any().add(project::Column::Name.contains(text)).add(project::Column::InvestorName.contains(text)));
+            c = c.add(
+                Condition::any()
+                    .add(project::Column::Name.contains(text))
+                    .add(project::Column::InvestorName.contains(text)),
+            );
         }
         c
     }
@@ -147,20 +159,31 @@ impl GraphQuery {
         if let Some(u) = find_unit(ctx, &code).await? {
             return Ok(Some(Unit(u)));
         }
-        let by_name = entities::prelude::Unit::find().filter(unit::Column::Name.eq(code.as_str())).one(&state(ctx)?.db).await.map_err(ApiError::from)?;
+        let by_name = entities::prelude::Unit::find()
+            .filter(unit::Column::Name.eq(code.as_str()))
+            .one(&state(ctx)?.db)
+            .await
+            .map_err(ApiError::from)?;
         Ok(by_name.map(Unit))
     }
 
     /// Every unit, by code.
     async fn units(&self, ctx: &Context<'_>) -> Result<Vec<Unit>> {
-        let rows = entities::prelude::Unit::find().order_by_asc(unit::Column::Code).all(&state(ctx)?.db).await.map_err(ApiError::from)?;
+        let rows = entities::prelude::Unit::find()
+            .order_by_asc(unit::Column::Code)
+            .all(&state(ctx)?.db)
+            .await
+            .map_err(ApiError::from)?;
         Ok(rows.into_iter().map(Unit).collect())
     }
 
     /// Every industry, by name.
     async fn industries(&self, ctx: &Context<'_>) -> Result<Vec<Industry>> {
-        let rows =
-            entities::prelude::Industry::find().order_by_asc(industry::Column::Name).all(&state(ctx)?.db).await.map_err(ApiError::from)?;
+        let rows = entities::prelude::Industry::find()
+            .order_by_asc(industry::Column::Name)
+            .all(&state(ctx)?.db)
+            .await
+            .map_err(ApiError::from)?;
         Ok(rows.into_iter().map(Industry).collect())
     }
 
@@ -193,12 +216,17 @@ impl GraphQuery {
         };
         let condition = filter.unwrap_or_default().condition().add(visible_projects(ctx));
         let db = &state(ctx)?.db;
-        let total = entities::prelude::Project::find().filter(condition.clone()).count(db).await.map_err(ApiError::from)?;
+        let total =
+            entities::prelude::Project::find().filter(condition.clone()).count(db).await.map_err(ApiError::from)?;
         let mut query = entities::prelude::Project::find().filter(condition);
         query = match order_by.unwrap_or_default() {
             ProjectOrder::Code => query,
-            ProjectOrder::SignedDateDesc => query.order_by_desc(nulls_last(project::Column::SignedDate)).order_by_desc(project::Column::SignedDate),
-            ProjectOrder::SignedDateAsc => query.order_by_desc(nulls_last(project::Column::SignedDate)).order_by_asc(project::Column::SignedDate),
+            ProjectOrder::SignedDateDesc => {
+                query.order_by_desc(nulls_last(project::Column::SignedDate)).order_by_desc(project::Column::SignedDate)
+            }
+            ProjectOrder::SignedDateAsc => {
+                query.order_by_desc(nulls_last(project::Column::SignedDate)).order_by_asc(project::Column::SignedDate)
+            }
             ProjectOrder::TotalInvestmentDesc => query.order_by_desc(project::Column::TotalInvestment),
             ProjectOrder::TotalInvestmentAsc => query.order_by_asc(project::Column::TotalInvestment),
             ProjectOrder::Name => query.order_by_asc(project::Column::Name),
@@ -210,9 +238,13 @@ impl GraphQuery {
             .all(db)
             .await
             .map_err(ApiError::from)?;
+        super::loaders(ctx)?.prefetch(ctx, &rows).await.map_err(|e| ApiError::Internal(format!("prefetch: {e}")))?;
         let has_next = (offset + rows.len()) < total as usize;
-        let mut connection = Connection::with_additional_fields(offset > 0, has_next, ProjectPageInfo { total_count: total });
-        connection.edges.extend(rows.into_iter().enumerate().map(|(i, p)| Edge::new(format!("p{}", offset + i), Project(p))));
+        let mut connection =
+            Connection::with_additional_fields(offset > 0, has_next, ProjectPageInfo { total_count: total });
+        connection
+            .edges
+            .extend(rows.into_iter().enumerate().map(|(i, p)| Edge::new(format!("p{}", offset + i), Project(p))));
         Ok(connection)
     }
 }
@@ -222,4 +254,3 @@ impl GraphQuery {
 fn nulls_last(column: project::Column) -> SimpleExpr {
     Expr::case(Expr::col(column).is_null(), 0).finally(1).into()
 }
-

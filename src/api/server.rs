@@ -35,7 +35,11 @@ pub struct ServerState {
 }
 
 #[handler]
-async fn graphql(state: Data<&Arc<ServerState>>, request: &Request, body: GraphQLRequest) -> poem::Result<GraphQLResponse> {
+async fn graphql(
+    state: Data<&Arc<ServerState>>,
+    request: &Request,
+    body: GraphQLRequest,
+) -> poem::Result<GraphQLResponse> {
     let token = request
         .header("authorization")
         .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
@@ -85,17 +89,17 @@ async fn healthz(state: Data<&Arc<ServerState>>) -> Response {
 pub fn app(state: ServerState) -> impl Endpoint {
     static NEXT_ID: AtomicU64 = AtomicU64::new(1);
     Route::new()
-        .at("/graphql", post(graphql))
+        .at("/graphql", post(graphql).with(SizeLimit::new(MAX_BODY_BYTES)))
         .at("/graphiql", get(graphiql))
         .at("/healthz", get(healthz))
-        .with(SizeLimit::new(MAX_BODY_BYTES))
         .data(Arc::new(state))
         .around(|endpoint, request| async move {
             let id = request
                 .header("x-request-id")
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("r{}", NEXT_ID.fetch_add(1, Ordering::Relaxed)));
-            let span = tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
+            let span =
+                tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
             async move {
                 let started = Instant::now();
                 let result = endpoint.call(request).await;
@@ -135,7 +139,11 @@ pub async fn bind(addr: &str) -> std::io::Result<BoundServer> {
 
 impl BoundServer {
     /// Serves until `shutdown` resolves, then lets requests in flight finish (≤ 10 s).
-    pub async fn serve(self, state: ServerState, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn serve(
+        self,
+        state: ServerState,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(app(state), shutdown, Some(std::time::Duration::from_secs(10)))
             .await

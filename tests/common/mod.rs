@@ -126,3 +126,38 @@ pub fn edited_sample(file: &str, edit: impl Fn(String) -> String) -> tempfile::T
     }
     dir
 }
+
+/// The API over a test database, called through `api::execute` as the server does.
+pub struct Api {
+    /// The schema.
+    pub schema: zhaoshang::api::ZhaoshangSchema,
+}
+
+impl Api {
+    /// An API over `db` with development options.
+    pub fn new(db: &sea_orm::DatabaseConnection) -> Api {
+        use zhaoshang::api::{ApiOptions, ApiState, build_schema};
+        let engine = std::sync::Arc::new(zhaoshang::analytics::Engine::new(db.clone()));
+        let state = ApiState { db: db.clone(), engine, scoring: Default::default() };
+        Api { schema: build_schema(state, &ApiOptions::new(false)) }
+    }
+
+    /// Runs `query` as `viewer`; the whole response as JSON (`data` and `errors`).
+    pub async fn run_as(&self, viewer: &zhaoshang::api::auth::Viewer, query: &str) -> serde_json::Value {
+        let response = zhaoshang::api::execute(&self.schema, async_graphql::Request::new(query), viewer.clone()).await;
+        serde_json::to_value(&response).expect("a response serializes")
+    }
+}
+
+/// A viewer with a role (and unit for editors).
+pub fn viewer(role: zhaoshang::api::auth::Role, unit: Option<&str>) -> zhaoshang::api::auth::Viewer {
+    zhaoshang::api::auth::Viewer { role, unit: unit.map(str::to_string), name: format!("test-{}", role.name()) }
+}
+
+/// The `extensions.code` of each error of a response.
+pub fn error_codes(response: &serde_json::Value) -> Vec<String> {
+    response["errors"]
+        .as_array()
+        .map(|errors| errors.iter().map(|e| e["extensions"]["code"].as_str().unwrap_or("?").to_string()).collect())
+        .unwrap_or_default()
+}

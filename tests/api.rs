@@ -1,0 +1,350 @@
+//! The GraphQL API through `api::execute`: every relation, pagination, filters,
+//! mutations with their error codes, the role matrix, the audit trail, batched
+//! loading and the committed schema — on SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{Api, TestDb, error_codes, sample_xlsx, viewer};
+use serde_json::{Value, json};
+use zhaoshang::api::auth::Role;
+
+async fn sample_api(t: &TestDb) -> Api {
+    zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.expect("import");
+    Api::new(&t.db)
+}
+
+fn analyst() -> zhaoshang::api::auth::Viewer {
+    viewer(Role::Analyst, None)
+}
+
+async fn every_relation_resolves(t: &TestDb) {
+    let api = sample_api(t).await;
+    let r = api
+        .run_as(
+            &analyst(),
+            r#"{
+              project(code: "ZS24001") {
+                name totalInvestmentWan stage stageAsOf(date: "2024-04-01")
+                unit { code name projects { code } targets(year: 2025) { metric value isMoney } }
+                industry { name cluster projects { code } }
+                investor { name origin projects { code } }
+                progress(last: 2) { period faiWan fundsArrivedWan outOfRegionFundsWan }
+                issues { category }
+                history { action actor }
+              }
+              issuesProject: project(code: "ZS24003") { issues { category description open ownerUnitCode } }
+            }"#,
+        )
+        .await;
+    assert_eq!(error_codes(&r), Vec::<String>::new(), "{r}");
+    let p = &r["data"]["project"];
+    assert_eq!(p["totalInvestmentWan"], json!(32000.0));
+    assert_eq!(p["stage"], json!("PRODUCING"));
+    assert_eq!(p["stageAsOf"], json!("SIGNED"), "signed 2024-03-12, started 2024-04-26");
+    assert_eq!(p["unit"]["code"], json!("D02"));
+    assert!(p["unit"]["projects"].as_array().unwrap().iter().any(|x| x["code"] == json!("ZS24001")));
+    assert_eq!(p["unit"]["targets"].as_array().unwrap().len(), 5);
+    assert_eq!(p["industry"]["cluster"], json!("节能环保"));
+    assert_eq!(p["investor"]["origin"], json!("陕西省西安市"));
+    assert_eq!(p["investor"]["projects"], json!([{ "code": "ZS24001" }]));
+    assert_eq!(
+        p["progress"],
+        json!([
+            { "period": "2024-06", "faiWan": 3100.25, "fundsArrivedWan": 3000.0, "outOfRegionFundsWan": 2800.0 },
+            { "period": "2025-01", "faiWan": 2600.0, "fundsArrivedWan": 2500.0, "outOfRegionFundsWan": 2500.0 }
+        ])
+    );
+    assert_eq!(r["data"]["issuesProject"]["issues"][0]["category"], json!("用地"));
+    assert_eq!(r["data"]["issuesProject"]["issues"][0]["open"], json!(true));
+}
+on_both_databases!(every_relation_resolves_on, every_relation_resolves);
+
+async fn the_leaders_question_in_one_query(t: &TestDb) {
+    let api = sample_api(t).await;
+    // "Which signed projects of 陈炉镇 have not started, with their investors?"
+    let r = api
+        .run_as(
+            &analyst(),
+            r#"{ projects(filter: { units: ["T02"], stages: [SIGNED], stagesAsOf: "2025-12-31" }) {
+                  totalCount nodes { code name investor { name origin } } } }"#,
+        )
+        .await;
+    assert_eq!(error_codes(&r), Vec::<String>::new(), "{r}");
+    assert_eq!(r["data"]["projects"]["totalCount"], json!(1));
+    assert_eq!(r["data"]["projects"]["nodes"][0]["code"], json!("ZS25002"));
+    assert_eq!(r["data"]["projects"]["nodes"][0]["investor"]["name"], json!("某药业股份有限公司"));
+}
+on_both_databases!(the_leaders_question_in_one_query_on, the_leaders_question_in_one_query);
+
+async fn pages_through_projects(t: &TestDb) {
+    let api = sample_api(t).await;
+    let page = |after: &str| {
+        format!(
+            r#"{{ projects(first: 6{after}) {{ totalCount pageInfo {{ hasNextPage hasPreviousPage endCursor }} nodes {{ code }} }} }}"#
+        )
+    };
+    let first = api.run_as(&analyst(), &page("")).await;
+    let p = &first["data"]["projects"];
+    assert_eq!(p["totalCount"], json!(16));
+    assert_eq!(p["pageInfo"]["hasNextPage"], json!(true));
+    assert_eq!(p["pageInfo"]["hasPreviousPage"], json!(false));
+    assert_eq!(p["nodes"][0]["code"], json!("ZS24001"));
+    let cursor = p["pageInfo"]["endCursor"].as_str().unwrap().to_string();
+    let second = api.run_as(&analyst(), &page(&format!(r#", after: "{cursor}""#))).await;
+    assert_eq!(second["data"]["projects"]["nodes"][0]["code"], json!("ZS24007"));
+    let last = api.run_as(&analyst(), &page(r#", after: "p11""#)).await;
+    let l = &last["data"]["projects"];
+    assert_eq!(l["nodes"].as_array().unwrap().len(), 4);
+    assert_eq!(l["pageInfo"]["hasNextPage"], json!(false));
+    assert_eq!(l["pageInfo"]["hasPreviousPage"], json!(true));
+    let bad = api.run_as(&analyst(), &page(r#", after: "garbage""#)).await;
+    assert_eq!(error_codes(&bad), vec!["BAD_INPUT"]);
+    let beyond = api.run_as(&analyst(), r#"{ projects(first: 100000) { nodes { code } } }"#).await;
+    assert_eq!(beyond["data"]["projects"]["nodes"].as_array().unwrap().len(), 16, "capped at 500, all 16 fit");
+}
+on_both_databases!(pages_through_projects_on, pages_through_projects);
+
+async fn every_filter_narrows(t: &TestDb) {
+    let api = sample_api(t).await;
+    let codes = |r: &Value| -> Vec<String> {
+        r["data"]["projects"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let q = |filter: &str, order: &str| format!("{{ projects(filter: {{ {filter} }}{order}) {{ nodes {{ code }} }} }}");
+    let cases: Vec<(&str, &str, Vec<&str>)> = vec![
+        ("units: [\"P01\"]", "", vec!["ZS24002", "ZS24009"]),
+        ("industries: [\"医药\"]", "", vec!["ZS25002"]),
+        ("signedFrom: \"2025-05-01\", signedTo: \"2025-12-31\"", "", vec!["ZS25002", "ZS25003"]),
+        ("stages: [PRODUCING, AT_CAPACITY], stagesAsOf: \"2025-06-30\"", "", vec!["ZS24004", "ZS24009"]),
+        ("terminated: true, stagesAsOf: \"2025-12-31\"", "", vec!["ZS24007", "ZS25005"]),
+        ("public: false", "", vec!["ZS24004", "ZS24007", "ZS25005"]),
+        ("text: \"陶瓷\"", "", vec!["ZS24002"]),
+        ("text: \"秦岭\"", "", vec!["ZS24006"]),
+        ("keyOnly: true", "", vec![]),
+        ("units: [\"D02\"]", ", orderBy: TOTAL_INVESTMENT_DESC", vec!["ZS24001", "ZS26001", "ZS25003"]),
+        ("units: [\"D02\"]", ", orderBy: SIGNED_DATE_DESC", vec!["ZS26001", "ZS25003", "ZS24001"]),
+    ];
+    for (filter, order, want) in cases {
+        let r = api.run_as(&analyst(), &q(filter, order)).await;
+        assert_eq!(codes(&r), want, "filter {filter} {order}: {r}");
+    }
+}
+on_both_databases!(every_filter_narrows_on, every_filter_narrows);
+
+const CREATE: &str = r#"mutation { createProject(input: {
+    code: "ZS27001", name: "新材料项目", unitCode: "T02", industryName: "智能制造",
+    totalInvestmentWan: 1234.5678, intentDate: "2026-01-05", signedDate: "2026-03-01",
+    investorName: "新投资方", investorOrigin: "北京市", contactName: "李工", public: true }) {
+    code totalInvestmentWan stage investor { name origin } contactName } }"#;
+
+async fn mutations_write_and_audit(t: &TestDb) {
+    let api = sample_api(t).await;
+    let editor = viewer(Role::Editor, Some("T02"));
+    let r = api.run_as(&editor, CREATE).await;
+    assert_eq!(error_codes(&r), Vec::<String>::new(), "{r}");
+    assert_eq!(r["data"]["createProject"]["totalInvestmentWan"], json!(1234.5678));
+    assert_eq!(r["data"]["createProject"]["investor"]["origin"], json!("北京市"));
+    assert_eq!(r["data"]["createProject"]["contactName"], json!("李工"), "an editor of T02 reads T02's contacts");
+    assert_eq!(error_codes(&api.run_as(&editor, CREATE).await), vec!["CONFLICT"]);
+
+    let steps = [
+        r#"mutation { updateProject(code: "ZS27001", input: { name: "新材料产业园" }) { name } }"#,
+        r#"mutation { advanceStage(code: "ZS27001", stage: STARTED, date: "2026-05-01") { stage } }"#,
+        r#"mutation { recordProgress(code: "ZS27001", month: "2026-05", faiWan: 100.5, fundsArrivedWan: 80, outOfRegionFundsWan: 80) { period faiWan } }"#,
+        r#"mutation { openIssue(code: "ZS27001", category: "用电", description: "需要增容", openedDate: "2026-05-10") { id open } }"#,
+        r#"mutation { terminateProject(code: "ZS27001", date: "2026-09-01", reason: "投资方撤资") { terminatedDate } }"#,
+    ];
+    for step in steps {
+        let r = api.run_as(&editor, step).await;
+        assert_eq!(error_codes(&r), Vec::<String>::new(), "{step}: {r}");
+    }
+    let issue = api.run_as(&analyst(), r#"{ project(code: "ZS27001") { issues { id } } }"#).await;
+    let id = issue["data"]["project"]["issues"][0]["id"].as_i64().unwrap();
+    let r = api
+        .run_as(
+            &editor,
+            &format!(r#"mutation {{ resolveIssue(id: {id}, date: "2026-06-01") {{ open resolvedDate }} }}"#),
+        )
+        .await;
+    assert_eq!(r["data"]["resolveIssue"], json!({ "open": false, "resolvedDate": "2026-06-01" }));
+    let admin = viewer(Role::Admin, None);
+    let r = api
+        .run_as(
+            &admin,
+            r#"mutation { setTarget(unitCode: "T02", year: 2027, metric: "签约金额", value: 30000) { metric value } }"#,
+        )
+        .await;
+    assert_eq!(r["data"]["setTarget"], json!({ "metric": "signed_investment", "value": 30000.0 }));
+
+    let history =
+        api.run_as(&analyst(), r#"{ project(code: "ZS27001") { name history { action actor before after } } }"#).await;
+    let actions: Vec<&str> = history["data"]["project"]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "resolveIssue",
+            "terminateProject",
+            "openIssue",
+            "recordProgress",
+            "advanceStage",
+            "updateProject",
+            "createProject"
+        ]
+    );
+    let update = &history["data"]["project"]["history"][5];
+    assert_eq!(update["before"]["name"], json!("新材料项目"));
+    assert_eq!(update["after"]["name"], json!("新材料产业园"));
+    assert_eq!(update["actor"], json!("test-editor"));
+}
+on_both_databases!(mutations_write_and_audit_on, mutations_write_and_audit);
+
+async fn bad_writes_get_codes_and_change_nothing(t: &TestDb) {
+    let api = sample_api(t).await;
+    let editor = viewer(Role::Editor, Some("T02"));
+    let version = zhaoshang::store::data_version(&t.db).await.unwrap();
+    let cases = [
+        // Stage order: signed before negotiation (2024-05-09).
+        (
+            r#"mutation { advanceStage(code: "ZS24006", stage: SIGNED, date: "2024-01-01") { code } }"#,
+            "BAD_INPUT",
+            Some("signedDate"),
+        ),
+        (r#"mutation { advanceStage(code: "NOPE", stage: SIGNED, date: "2024-01-01") { code } }"#, "NOT_FOUND", None),
+        (
+            r#"mutation { updateProject(code: "ZS24006", input: { totalInvestmentWan: -5 }) { code } }"#,
+            "BAD_INPUT",
+            Some("totalInvestmentWan"),
+        ),
+        (
+            r#"mutation { updateProject(code: "ZS24006", input: { totalInvestmentWan: 1.00001 }) { code } }"#,
+            "BAD_INPUT",
+            Some("totalInvestmentWan"),
+        ),
+        (
+            r#"mutation { updateProject(code: "ZS24006", input: { industryName: "航空航天" }) { code } }"#,
+            "BAD_INPUT",
+            Some("industryName"),
+        ),
+        (
+            r#"mutation { updateProject(code: "ZS24006", input: { channel: "网络招商" }) { code } }"#,
+            "BAD_INPUT",
+            Some("channel"),
+        ),
+        (
+            r#"mutation { recordProgress(code: "ZS24006", month: "2025-06", fundsArrivedWan: 10, outOfRegionFundsWan: 20) { period } }"#,
+            "BAD_INPUT",
+            Some("outOfRegionFundsWan"),
+        ),
+        (r#"mutation { recordProgress(code: "ZS24006", month: "2025-13") { period } }"#, "BAD_INPUT", Some("month")),
+        (
+            r#"mutation { openIssue(code: "ZS24006", category: "天气", description: "x", openedDate: "2025-01-01") { id } }"#,
+            "BAD_INPUT",
+            Some("category"),
+        ),
+        (r#"mutation { resolveIssue(id: 99999, date: "2025-01-01") { id } }"#, "NOT_FOUND", None),
+        // An editor of T02 touching D02's project, and setting targets.
+        (r#"mutation { updateProject(code: "ZS24001", input: { name: "x" }) { code } }"#, "FORBIDDEN", None),
+        (r#"mutation { recordProgress(code: "ZS24001", month: "2025-06", faiWan: 1) { period } }"#, "FORBIDDEN", None),
+        (r#"mutation { updateProject(code: "ZS24006", input: { unitCode: "D02" }) { code } }"#, "FORBIDDEN", None),
+        (
+            r#"mutation { setTarget(unitCode: "T02", year: 2027, metric: "fai", value: 1) { value } }"#,
+            "FORBIDDEN",
+            None,
+        ),
+    ];
+    for (query, code, field) in cases {
+        let r = api.run_as(&editor, query).await;
+        assert_eq!(error_codes(&r), vec![code], "{query}: {r}");
+        if let Some(field) = field {
+            assert_eq!(r["errors"][0]["extensions"]["field"], json!(field), "{query}: {r}");
+        }
+    }
+    assert_eq!(zhaoshang::store::data_version(&t.db).await.unwrap(), version, "a refused write left an audit entry");
+}
+on_both_databases!(bad_writes_get_codes_and_change_nothing_on, bad_writes_get_codes_and_change_nothing);
+
+async fn each_role_sees_what_it_should(t: &TestDb) {
+    let api = sample_api(t).await;
+    let public = viewer(Role::Public, None);
+    let contact = r#"{ project(code: "ZS24006") { contactName contactPhone } }"#;
+    // The public: public projects only, public fields only, no analytics, no writes.
+    assert_eq!(
+        api.run_as(&public, r#"{ project(code: "ZS24004") { code } }"#).await["data"]["project"],
+        Value::Null,
+        "ZS24004 is not public"
+    );
+    let r = api.run_as(&public, r#"{ project(code: "ZS24006") { code name totalInvestmentWan stage summary } }"#).await;
+    assert_eq!(error_codes(&r), Vec::<String>::new());
+    for field in ["investorName", "signedDate", "progress { faiWan }", "history { action }", "contactName"] {
+        let r = api.run_as(&public, &format!(r#"{{ project(code: "ZS24006") {{ {field} }} }}"#)).await;
+        assert_eq!(error_codes(&r), vec!["FORBIDDEN"], "public reading {field}");
+    }
+    let r = api.run_as(&public, r#"{ unit(code: "T03") { projects { code } } }"#).await;
+    assert_eq!(r["data"]["unit"]["projects"], json!([]), "T03's projects are not public");
+    assert_eq!(error_codes(&api.run_as(&public, r#"{ pipeline { count } }"#).await), vec!["FORBIDDEN"]);
+    assert_eq!(error_codes(&api.run_as(&public, CREATE).await), vec!["FORBIDDEN"]);
+    // Analysts: everything but contacts; no writes.
+    assert_eq!(error_codes(&api.run_as(&analyst(), contact).await), vec!["FORBIDDEN", "FORBIDDEN"]);
+    assert_eq!(
+        error_codes(&api.run_as(&analyst(), r#"{ project(code: "ZS24004") { investorName } }"#).await),
+        Vec::<String>::new()
+    );
+    assert_eq!(error_codes(&api.run_as(&analyst(), CREATE).await), vec!["FORBIDDEN"]);
+    // Editors: their own unit's contacts only.
+    let own = api.run_as(&viewer(Role::Editor, Some("T02")), contact).await;
+    assert_eq!(own["data"]["project"], json!({ "contactName": "联系人6", "contactPhone": "13909190005" }));
+    assert_eq!(
+        error_codes(&api.run_as(&viewer(Role::Editor, Some("T01")), contact).await),
+        vec!["FORBIDDEN", "FORBIDDEN"]
+    );
+    // Admins: everything.
+    assert_eq!(error_codes(&api.run_as(&viewer(Role::Admin, None), contact).await), Vec::<String>::new());
+}
+on_both_databases!(each_role_sees_what_it_should_on, each_role_sees_what_it_should);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_projects_with_relations_takes_a_constant_number_of_statements() {
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_ledger(&t.db, zhaoshang::demo::generate(300, 3), "test", "demo").await.unwrap();
+    let mut db = zhaoshang::store::connect(&t.url).await.unwrap();
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = statements.clone();
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let api = Api::new(&db);
+    let query = |n: usize| {
+        format!(
+            "{{ projects(first: {n}) {{ totalCount nodes {{ code unit {{ name }} industry {{ cluster }} investor {{ origin }} }} }} }}"
+        )
+    };
+    let mut counts = Vec::new();
+    for n in [10, 100] {
+        statements.store(0, Ordering::SeqCst);
+        let r = api.run_as(&analyst(), &query(n)).await;
+        assert_eq!(r["data"]["projects"]["nodes"].as_array().unwrap().len(), n);
+        counts.push(statements.load(Ordering::SeqCst));
+    }
+    assert_eq!(counts[0], counts[1], "10 and 100 projects took {counts:?} statements");
+    assert!(counts[1] <= 5, "count + page + one per relation, got {}", counts[1]);
+}
+
+#[test]
+fn the_committed_schema_is_the_schema() {
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert!(committed == zhaoshang::api::sdl(), "schema.graphql drifted: run `cargo run -- schema > schema.graphql`");
+}

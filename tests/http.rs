@@ -1,0 +1,129 @@
+//! The API over real HTTP: a server on 127.0.0.1:0, tokens, limits (depth, aliases,
+//! body size, batching), production mode, and the server still healthy afterwards.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod common;
+
+use common::{TestDb, sample_xlsx};
+use serde_json::{Value, json};
+use zhaoshang::api::auth::{Role, create_token};
+use zhaoshang::api::{ApiOptions, ApiState, build_schema, server};
+
+struct Running {
+    base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    _db: TestDb,
+}
+
+async fn start(production: bool) -> (Running, String) {
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
+    let token = create_token(&t.db, "analyst-1", Role::Analyst, None).await.unwrap();
+    let options = ApiOptions::new(production);
+    let engine = std::sync::Arc::new(zhaoshang::analytics::Engine::new(t.db.clone()));
+    let schema = build_schema(ApiState { db: t.db.clone(), engine, scoring: Default::default() }, &options);
+    let bound = server::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", bound.addr);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let state = server::ServerState { schema, db: t.db.clone(), graphiql: !production };
+    let task = tokio::spawn(bound.serve(state, async {
+        let _ = rx.await;
+    }));
+    (Running { base, stop: Some(tx), task, _db: t }, token)
+}
+
+impl Running {
+    async fn post(&self, token: Option<&str>, body: String) -> (u16, Value) {
+        let mut request = reqwest::Client::new()
+            .post(format!("{}/graphql", self.base))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    async fn query(&self, token: Option<&str>, query: &str) -> Value {
+        self.post(token, json!({ "query": query }).to_string()).await.1
+    }
+
+    async fn healthy(&self) -> bool {
+        let r = reqwest::get(format!("{}/healthz", self.base)).await.unwrap();
+        r.status().is_success() && r.text().await.unwrap() == "ok"
+    }
+
+    async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_graphql_with_tokens_over_http() {
+    let (server, token) = start(false).await;
+    assert!(server.healthy().await);
+    let r = server.query(Some(&token), r#"{ project(code: "ZS24004") { name investorName } }"#).await;
+    assert_eq!(r["data"]["project"], json!({ "name": "乔子梁洗煤厂技改项目", "investorName": "乔子梁煤业有限公司" }));
+    let anonymous = server.query(None, r#"{ project(code: "ZS24004") { name } }"#).await;
+    assert_eq!(anonymous["data"]["project"], Value::Null, "not public");
+    let bad = server.query(Some("zs_not_a_token"), "{ units { code } }").await;
+    assert_eq!(bad["errors"][0]["extensions"]["code"], json!("FORBIDDEN"));
+    let graphiql = reqwest::get(format!("{}/graphiql", server.base)).await.unwrap();
+    assert!(graphiql.status().is_success());
+    assert!(graphiql.headers().contains_key("x-request-id"));
+    let analytics = server.query(Some(&token), r#"{ cohort(signedFrom: "2024-01-01", signedTo: "2024-12-31", asOf: "2025-06-30") { size landingRate landed { code } } }"#).await;
+    assert_eq!(analytics["data"]["cohort"]["size"], json!(8));
+    assert_eq!(analytics["data"]["cohort"]["landingRate"], json!(0.625));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abusive_requests_are_refused_and_the_server_stays_healthy() {
+    let (server, token) = start(false).await;
+    // 20 levels deep.
+    let mut deep = String::from("code");
+    for _ in 0..10 {
+        deep = format!("unit {{ projects {{ {deep} }} }}");
+    }
+    let r = server.query(Some(&token), &format!(r#"{{ project(code: "ZS24001") {{ {deep} }} }}"#)).await;
+    assert!(r["errors"][0]["message"].as_str().unwrap().contains("deep"), "{r}");
+    assert_eq!(r["data"], Value::Null);
+    // 1,000 aliases.
+    let aliases: String = (0..1000).map(|i| format!("a{i}: units {{ code }} ")).collect();
+    let r = server.query(Some(&token), &format!("{{ {aliases} }}")).await;
+    assert!(r["errors"][0]["message"].as_str().unwrap().contains("complex"), "{r}");
+    // A 5 MB body.
+    let (status, _) = server
+        .post(Some(&token), format!(r#"{{"query":"{{ units {{ code }} }}","padding":"{}"}}"#, "x".repeat(5 << 20)))
+        .await;
+    assert_eq!(status, 413);
+    // Batched requests.
+    let (status, body) =
+        server.post(Some(&token), r#"[{"query":"{ units { code } }"},{"query":"{ units { code } }"}]"#.into()).await;
+    assert!(status >= 400 || body.get("errors").is_some(), "a batch was executed: {status} {body}");
+    assert!(server.healthy().await);
+    let r = server.query(Some(&token), "{ units { code } }").await;
+    assert_eq!(r["data"]["units"].as_array().unwrap().len(), 8);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_mode_turns_off_graphiql_introspection_and_suggestions() {
+    let (server, token) = start(true).await;
+    let graphiql = reqwest::get(format!("{}/graphiql", server.base)).await.unwrap();
+    assert_eq!(graphiql.status().as_u16(), 404);
+    let r = server.query(Some(&token), "{ __schema { types { name } } }").await;
+    assert!(r["data"]["__schema"].is_null() || r.get("errors").is_some(), "{r}");
+    let r = server.query(Some(&token), "{ unitz { code } }").await;
+    let message = r["errors"][0]["message"].as_str().unwrap();
+    assert!(!message.contains("Did you mean"), "{message}");
+    server.stop().await;
+}
