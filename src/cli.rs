@@ -32,7 +32,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the demo district if the database has no projects yet, run every main job
-    /// (export the ledger), say where the results are, then serve the API (GraphiQL).
+    /// (export the ledger, write the bulletin), say where the results are, then serve the
+    /// API with GraphiQL until Ctrl-C.
     Quickstart {
         /// Folder for the files written.
         #[arg(long, default_value = "out")]
@@ -74,6 +75,22 @@ pub enum Command {
         /// What to do with tokens.
         #[command(subcommand)]
         action: TokenAction,
+    },
+    /// Write the semi-monthly bulletin (招商引资工作通报): headline figures with YoY, the
+    /// latest quarter's ranking, flagged units, overdue and stalled projects, open issues.
+    Bulletin {
+        /// The as-of day (YYYY-MM-DD); default today (China time).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// md or html.
+        #[arg(long, default_value = "md", value_parser = ["md", "html"])]
+        format: String,
+        /// The file to write; default standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// A TOML file with the ranking weights and bottom size.
+        #[arg(long, env = "ZHAOSHANG_SCORING")]
+        scoring: Option<PathBuf>,
     },
     /// Generate the deterministic demo district and import it (through the same checks
     /// as a ledger). Rows with the same keys are updated.
@@ -142,6 +159,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token { action } => token(&db, action).await,
+        Command::Bulletin { as_of, format, out, scoring } => {
+            let as_of = as_of.unwrap_or_else(crate::analytics::today);
+            let text = bulletin(&db, as_of, &format, scoring.as_deref()).await?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+                    println!("bulletin as of {as_of} written to {}", path.display());
+                }
+                None => print!("{text}"),
+            }
+            Ok(())
+        }
         Command::Import { path, dry_run } => import(&db, &path, dry_run).await,
         Command::Export { path } => {
             let ledger = jobs::export_file(&db, &path).await?;
@@ -197,6 +226,13 @@ async fn quickstart(db: &DatabaseConnection, url: &str, out: &Path) -> anyhow::R
     let ledger_path = out.join("ledger.xlsx");
     jobs::export_file(db, &ledger_path).await?;
     println!("exported the ledger (台账) to {}", ledger_path.display());
+    let today = crate::analytics::today();
+    for (format, name) in [("md", "bulletin.md"), ("html", "bulletin.html")] {
+        let path = out.join(name);
+        let text = bulletin(db, today, format, None).await?;
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("wrote the bulletin (通报) as of {today} to {}", path.display());
+    }
     Ok(())
 }
 
@@ -214,16 +250,38 @@ fn print_warnings(warnings: &[String]) {
     }
 }
 
-async fn serve(db: DatabaseConnection, args: &ServerArgs) -> anyhow::Result<()> {
-    use crate::api::{ApiOptions, ApiState, build_schema, server};
-    let scoring = match &args.scoring {
+fn scoring_config(path: Option<&Path>) -> anyhow::Result<crate::analytics::scorecard::ScoringConfig> {
+    match path {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
             crate::analytics::scorecard::ScoringConfig::from_toml(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
         }
-        None => Default::default(),
-    };
+        None => Ok(Default::default()),
+    }
+}
+
+async fn bulletin(
+    db: &DatabaseConnection,
+    as_of: chrono::NaiveDate,
+    format: &str,
+    scoring: Option<&Path>,
+) -> anyhow::Result<String> {
+    let config = scoring_config(scoring)?;
+    let engine = crate::analytics::Engine::new(db.clone());
+    let html = format == "html";
+    let text = engine
+        .run(move |frames| {
+            let b = crate::bulletin::Bulletin::compute(frames, as_of, &config)?;
+            Ok(if html { b.to_html() } else { b.to_markdown() })
+        })
+        .await?;
+    Ok(text)
+}
+
+async fn serve(db: DatabaseConnection, args: &ServerArgs) -> anyhow::Result<()> {
+    use crate::api::{ApiOptions, ApiState, build_schema, server};
+    let scoring = scoring_config(args.scoring.as_deref())?;
     let options = ApiOptions::new(args.production);
     let engine = std::sync::Arc::new(crate::analytics::Engine::new(db.clone()));
     let schema = build_schema(ApiState { db: db.clone(), engine, scoring }, &options);

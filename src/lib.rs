@@ -7,12 +7,14 @@
 //! - [`store`]: connecting, migrating, importing into and reading the project graph.
 //! - [`analytics`]: every metric of `docs/metrics.md` on polars frames.
 //! - [`api`]: the GraphQL API (async-graphql on poem): graph, analytics, roles, limits.
+//! - [`bulletin`]: the semi-monthly bulletin (通报) in Markdown or HTML.
 //! - [`demo`]: a deterministic demo district, generated as a ledger.
 //! - [`jobs`]: the main jobs (import, export, demo) shared by the CLI and the tests.
 //! - [`cli`]: the command line.
 
 pub mod analytics;
 pub mod api;
+pub mod bulletin;
 pub mod cli;
 pub mod demo;
 pub mod jobs;

@@ -108,14 +108,24 @@ fn district() -> Ledger {
         .enumerate()
         .map(|(i, (month, wan))| {
             let yuan = Some(wan * 10_000);
-            (i + 2, progress::Model { project_code: "D".into(), month: day(month), fai: yuan, funds_arrived: yuan, out_of_region_funds: Some(0) })
+            (
+                i + 2,
+                progress::Model {
+                    project_code: "D".into(),
+                    month: day(month),
+                    fai: yuan,
+                    funds_arrived: yuan,
+                    out_of_region_funds: Some(0),
+                },
+            )
         })
         .collect();
     let mut targets = Vec::new();
     for unit in ["U1", "U2", "U3", "U5"] {
         for year in [2024, 2025] {
             let row = targets.len() + 2;
-            targets.push((row, target::Model { unit_code: unit.into(), year, metric: "signed_count".into(), value: 4 }));
+            targets
+                .push((row, target::Model { unit_code: unit.into(), year, metric: "signed_count".into(), value: 4 }));
         }
     }
     Ledger {
@@ -134,7 +144,14 @@ async fn frames(t: &TestDb) -> Frames {
     Frames::load(&t.db).await.unwrap()
 }
 
-fn values(frames: &Frames, metric: Metric, from: &str, to: &str, g: Granularity, as_of: &str) -> Vec<(String, i64, Option<f64>)> {
+fn values(
+    frames: &Frames,
+    metric: Metric,
+    from: &str,
+    to: &str,
+    g: Granularity,
+    as_of: &str,
+) -> Vec<(String, i64, Option<f64>)> {
     trend(frames, metric, day(from), day(to), g, &ProjectFilter::default(), day(as_of))
         .unwrap()
         .into_iter()
@@ -149,7 +166,17 @@ async fn volumes_follow_the_rules(t: &TestDb) {
     let signed = values(&f, Metric::SignedCount, "2024-02-01", "2024-04-01", Granularity::Month, "2026-01-01");
     assert_eq!(signed, [("2024-02".into(), 1, None), ("2024-03".into(), 1, None), ("2024-04".into(), 0, None)]);
     // On the as-of day counts, the day before does not.
-    let total = |as_of: &str| zhaoshang::analytics::volume::total(&f, Metric::SignedCount, &all, day("2024-03-01"), day("2024-03-31"), day(as_of)).unwrap();
+    let total = |as_of: &str| {
+        zhaoshang::analytics::volume::total(
+            &f,
+            Metric::SignedCount,
+            &all,
+            day("2024-03-01"),
+            day("2024-03-31"),
+            day(as_of),
+        )
+        .unwrap()
+    };
     assert_eq!((total("2024-03-30"), total("2024-03-31")), (0, 1));
     // Quarters: Q1 2024 signed A and B; B started on 1 April, the first day of Q2.
     let q = values(&f, Metric::SignedCount, "2024-01-01", "2024-06-01", Granularity::Quarter, "2026-01-01");
@@ -163,11 +190,25 @@ async fn volumes_follow_the_rules(t: &TestDb) {
     let q1 = values(&f, Metric::SignedCount, "2025-01-01", "2025-03-01", Granularity::Quarter, "2026-01-01");
     assert_eq!(q1, [("2025-Q1".into(), 4, Some(1.0))]);
     // Progress counts up to the month of the as-of day: October's row on 15 Oct.
-    let fai = |as_of: &str| zhaoshang::analytics::volume::total(&f, Metric::Fai, &all, day("2025-01-01"), day("2025-12-31"), day(as_of)).unwrap();
+    let fai = |as_of: &str| {
+        zhaoshang::analytics::volume::total(&f, Metric::Fai, &all, day("2025-01-01"), day("2025-12-31"), day(as_of))
+            .unwrap()
+    };
     assert_eq!((fai("2025-03-31"), fai("2025-04-01")), (0, 1_000_000));
     // A unit filter.
     let u2 = ProjectFilter { units: vec!["U2".into()], ..Default::default() };
-    assert_eq!(zhaoshang::analytics::volume::total(&f, Metric::SignedInvestment, &u2, day("2025-01-01"), day("2025-12-31"), day("2026-01-01")).unwrap(), 25_000_000);
+    assert_eq!(
+        zhaoshang::analytics::volume::total(
+            &f,
+            Metric::SignedInvestment,
+            &u2,
+            day("2025-01-01"),
+            day("2025-12-31"),
+            day("2026-01-01")
+        )
+        .unwrap(),
+        25_000_000
+    );
 }
 on_both_databases!(volumes_follow_the_rules_on, volumes_follow_the_rules);
 
@@ -206,7 +247,10 @@ async fn alerts_follow_the_rules(t: &TestDb) {
     // D started in April, and its October–December rows all have fai = 0.
     assert_eq!(of(AlertKind::Stalled), ["A", "B", "D"]);
     let june = alerts(&f, day("2025-06-30"), day("2025-01-01")).unwrap();
-    assert!(!june.iter().any(|a| a.kind == AlertKind::Stalled && a.project.as_deref() == Some("D")), "started less than 3 months before June");
+    assert!(
+        !june.iter().any(|a| a.kind == AlertKind::Stalled && a.project.as_deref() == Some("D")),
+        "started less than 3 months before June"
+    );
 }
 on_both_databases!(alerts_follow_the_rules_on, alerts_follow_the_rules);
 
@@ -221,8 +265,12 @@ async fn rankings_follow_the_rules(t: &TestDb) {
     // 2025 Q1 (pro rata target 1): U2 signed C and D → 2, capped at 1.5 → 150; U1 and U3
     // 100; U5 0 and at the bottom again after 2024 Q4 → accountability across the year.
     let q1 = scorecards(&f, 2025, 1, &config).unwrap();
-    let summary: Vec<(&str, f64, usize, bool)> = q1.iter().map(|c| (c.unit.as_str(), (c.score * 1e6).round() / 1e6, c.rank, c.accountability)).collect();
-    assert_eq!(summary, [("U2", 150.0, 1, false), ("U1", 100.0, 2, false), ("U3", 100.0, 2, false), ("U5", 0.0, 4, true)]);
+    let summary: Vec<(&str, f64, usize, bool)> =
+        q1.iter().map(|c| (c.unit.as_str(), (c.score * 1e6).round() / 1e6, c.rank, c.accountability)).collect();
+    assert_eq!(
+        summary,
+        [("U2", 150.0, 1, false), ("U1", 100.0, 2, false), ("U3", 100.0, 2, false), ("U5", 0.0, 4, true)]
+    );
     assert!(scorecards(&f, 2025, 5, &config).is_err());
 }
 on_both_databases!(rankings_follow_the_rules_on, rankings_follow_the_rules);
@@ -245,12 +293,26 @@ async fn the_engine_rebuilds_its_frames_when_the_data_changes() {
     let first = engine.frames().await.unwrap();
     assert!(std::sync::Arc::ptr_eq(&first, &engine.frames().await.unwrap()), "unchanged data: the same frames");
     let api = Api::new(&t.db);
-    let r = api.run_as(&viewer(Role::Admin, None), r#"mutation { advanceStage(code: "H", stage: STARTED, date: "2025-03-01") { code } }"#).await;
+    let r = api
+        .run_as(
+            &viewer(Role::Admin, None),
+            r#"mutation { advanceStage(code: "H", stage: STARTED, date: "2025-03-01") { code } }"#,
+        )
+        .await;
     assert_eq!(error_codes(&r), Vec::<String>::new());
     let second = engine.frames().await.unwrap();
     assert!(second.version > first.version);
     let started = engine
-        .run(|f| zhaoshang::analytics::volume::total(f, Metric::NewStarts, &ProjectFilter::default(), day("2025-01-01"), day("2025-12-31"), day("2025-12-31")))
+        .run(|f| {
+            zhaoshang::analytics::volume::total(
+                f,
+                Metric::NewStarts,
+                &ProjectFilter::default(),
+                day("2025-01-01"),
+                day("2025-12-31"),
+                day("2025-12-31"),
+            )
+        })
         .await
         .unwrap();
     assert_eq!(started, 2, "D and now H");
@@ -278,7 +340,11 @@ async fn every_analytics_field_answers(t: &TestDb) {
         .await;
     assert_eq!(error_codes(&r), Vec::<String>::new(), "{r}");
     let d = &r["data"];
-    assert_eq!(d["trend"], json!([{ "period": "2025", "value": 2.0, "cumulative": 2.0, "yoy": 1.0 }]), "U2: C, D against F");
+    assert_eq!(
+        d["trend"],
+        json!([{ "period": "2025", "value": 2.0, "cumulative": 2.0, "yoy": 1.0 }]),
+        "U2: C, D against F"
+    );
     assert_eq!(d["money"], json!([{ "value": 100.0 }]), "万元");
     assert_eq!(d["cohort"]["size"], json!(4));
     assert_eq!(d["cohort"]["landed"], json!([{ "code": "D" }]));
@@ -288,12 +354,22 @@ async fn every_analytics_field_answers(t: &TestDb) {
     assert_eq!(d["funnel"]["stages"][0]["reached"], json!(5));
     assert_eq!(d["funnel"]["intentToProduction"], json!(0.0));
     assert_eq!(d["pipeline"].as_array().unwrap().len(), 6);
-    assert!(d["alerts"].as_array().unwrap().contains(&json!({ "kind": "STALLED", "label": "开而未建", "unitCode": "U2", "projectCode": "D" })));
-    assert_eq!(d["scorecards"][0]["metrics"][0], json!({ "metric": "SIGNED_COUNT", "target": 4.0, "actual": 2.0, "attainment": 1.5, "weight": 0.15 }));
+    assert!(
+        d["alerts"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({ "kind": "STALLED", "label": "开而未建", "unitCode": "U2", "projectCode": "D" }))
+    );
+    assert_eq!(
+        d["scorecards"][0]["metrics"][0],
+        json!({ "metric": "SIGNED_COUNT", "target": 4.0, "actual": 2.0, "attainment": 1.5, "weight": 0.15 })
+    );
     assert_eq!(d["unit"]["scorecard"], json!({ "rank": 4, "accountability": true }));
     assert_eq!(d["unit"]["alerts"], json!([{ "kind": "ZERO_INTAKE" }, { "kind": "ZERO_SIGNING" }]));
     assert_eq!(d["noTarget"]["scorecard"], serde_json::Value::Null);
-    let bad = api.run_as(&viewer(Role::Analyst, None), r#"{ trend(metric: FAI, from: "2025-13", to: "2025-12") { value } }"#).await;
+    let bad = api
+        .run_as(&viewer(Role::Analyst, None), r#"{ trend(metric: FAI, from: "2025-13", to: "2025-12") { value } }"#)
+        .await;
     assert_eq!(error_codes(&bad), vec!["BAD_INPUT"]);
 }
 on_both_databases!(every_analytics_field_answers_on, every_analytics_field_answers);

@@ -32,6 +32,8 @@ pub struct Frames {
     pub targets: Vec<target::Model>,
     /// All element issues.
     pub issues: Vec<element_issue::Model>,
+    /// Project names by code, for reports.
+    pub project_names: HashMap<String, String>,
 }
 
 fn dates(name: &str, values: Vec<Option<i32>>) -> PolarsResult<Column> {
@@ -116,6 +118,15 @@ impl Frames {
                 Column::new("total".into(), rows.iter().map(|(_, p)| p.total_investment).collect::<Vec<_>>()),
             ],
         )?;
-        Ok(Frames { version, projects: projects_frame, progress: progress_frame, units, targets, issues })
+        let project_names = projects.iter().map(|p| (p.code.clone(), p.name.clone())).collect();
+        Ok(Frames {
+            version,
+            projects: projects_frame,
+            progress: progress_frame,
+            units,
+            targets,
+            issues,
+            project_names,
+        })
     }
 }

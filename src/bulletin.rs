@@ -1,0 +1,282 @@
+//! The semi-monthly bulletin (招商引资工作通报) a district office sends out: headline
+//! figures with YoY, the ranking table, the units flagged, overdue and stalled projects,
+//! open element issues by age — every number from the analytics engine.
+
+use std::fmt::Write as _;
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::analytics::alerts::{Alert, AlertKind, alerts};
+use crate::analytics::cohort::cohort;
+use crate::analytics::scorecard::{Scorecard, ScoringConfig, quarter_end, scorecards};
+use crate::analytics::volume::{Granularity, trend};
+use crate::analytics::{AnalyticsError, Frames, Metric, ProjectFilter};
+use crate::money::to_wan;
+
+/// One headline figure: this year to date and the growth over the same span last year.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Headline {
+    /// What (Chinese).
+    pub label: &'static str,
+    /// The value, formatted with its unit.
+    pub value: String,
+    /// 同比, as a fraction; none on a zero base.
+    pub yoy: Option<f64>,
+}
+
+/// Everything a bulletin says, before it is written out.
+#[derive(Clone, Debug)]
+pub struct Bulletin {
+    /// The as-of day.
+    pub as_of: NaiveDate,
+    /// Headline figures.
+    pub headlines: Vec<Headline>,
+    /// The ranked quarter (the latest one ended by the as-of day), if any.
+    pub quarter: Option<(i32, u32)>,
+    /// Its scorecards.
+    pub ranking: Vec<Scorecard>,
+    /// Alerts as of the day for the year to date.
+    pub alerts: Vec<Alert>,
+    /// Unit names by code.
+    unit_names: std::collections::HashMap<String, String>,
+    /// Project names by code.
+    project_names: std::collections::HashMap<String, String>,
+}
+
+fn percent(x: Option<f64>) -> String {
+    x.map_or("—".into(), |x| format!("{:+.1}%", x * 100.0))
+}
+
+/// The latest quarter that ended on or before `as_of`.
+pub fn last_complete_quarter(as_of: NaiveDate) -> Option<(i32, u32)> {
+    let (mut year, mut quarter) = (as_of.year(), as_of.month0() / 3 + 1);
+    loop {
+        if quarter_end(year, quarter)? <= as_of {
+            return Some((year, quarter));
+        }
+        if quarter == 1 {
+            year -= 1;
+            quarter = 4;
+        } else {
+            quarter -= 1;
+        }
+    }
+}
+
+impl Bulletin {
+    /// Computes the bulletin as of `as_of`.
+    pub fn compute(frames: &Frames, as_of: NaiveDate, config: &ScoringConfig) -> Result<Bulletin, AnalyticsError> {
+        let all = ProjectFilter::default();
+        let january = NaiveDate::from_ymd_opt(as_of.year(), 1, 1).unwrap_or(as_of);
+        let month = as_of.with_day(1).unwrap_or(as_of);
+        let ytd = |metric: Metric| -> Result<(i64, Option<f64>), AnalyticsError> {
+            let points = trend(frames, metric, month, month, Granularity::Month, &all, as_of)?;
+            Ok(points.last().map_or((0, None), |p| (p.cumulative, p.yoy)))
+        };
+        let mut headlines = Vec::new();
+        for (label, metric) in [
+            ("签约项目", Metric::SignedCount),
+            ("签约金额", Metric::SignedInvestment),
+            ("新开工项目", Metric::NewStarts),
+            ("固定资产投资完成额", Metric::Fai),
+            ("到位资金", Metric::FundsArrived),
+            ("实际利用市域外资金", Metric::OutOfRegionFunds),
+        ] {
+            let (value, yoy) = ytd(metric)?;
+            let value = if metric.is_money() {
+                format!("{:.2}亿元", to_wan(value) / 10_000.0)
+            } else {
+                format!("{value}个")
+            };
+            headlines.push(Headline { label, value, yoy });
+        }
+        let signed = cohort(frames, january, as_of, as_of, &all)?;
+        headlines.push(Headline {
+            label: "本年签约项目落地率",
+            value: signed
+                .landing_rate()
+                .map_or("—".into(), |r| format!("{:.1}%（{}/{}）", r * 100.0, signed.landed.len(), signed.size())),
+            yoy: None,
+        });
+        let quarter = last_complete_quarter(as_of);
+        let ranking = match quarter {
+            Some((y, q)) => scorecards(frames, y, q, config)?,
+            None => Vec::new(),
+        };
+        Ok(Bulletin {
+            as_of,
+            headlines,
+            quarter,
+            ranking,
+            alerts: alerts(frames, as_of, january)?,
+            unit_names: frames.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),
+            project_names: frames.project_names.clone(),
+        })
+    }
+
+    fn unit(&self, code: &str) -> String {
+        self.unit_names.get(code).cloned().unwrap_or_else(|| code.to_string())
+    }
+
+    fn project(&self, code: &str) -> String {
+        self.project_names.get(code).map_or_else(|| code.to_string(), |n| format!("{n}（{code}）"))
+    }
+
+    fn units_flagged(&self, kind: AlertKind) -> String {
+        let names: Vec<String> = self.alerts.iter().filter(|a| a.kind == kind).map(|a| self.unit(&a.unit)).collect();
+        if names.is_empty() { "无".into() } else { names.join("、") }
+    }
+
+    /// The sections as (heading, table header, rows): one structure for both formats.
+    fn sections(&self) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
+        let mut sections = Vec::new();
+        sections.push((
+            "一、总体情况（年初至今）".to_string(),
+            vec!["指标".into(), "累计".into(), "同比".into()],
+            self.headlines.iter().map(|h| vec![h.label.to_string(), h.value.clone(), percent(h.yoy)]).collect(),
+        ));
+        let title = match self.quarter {
+            Some((y, q)) => format!("二、{y}年第{q}季度单位考核排名"),
+            None => "二、单位考核排名".into(),
+        };
+        sections.push((
+            title,
+            vec!["排名".into(), "单位".into(), "得分".into(), "备注".into()],
+            self.ranking
+                .iter()
+                .map(|c| {
+                    let note = if c.accountability {
+                        "连续两次排名靠后"
+                    } else if c.bottom {
+                        "排名靠后"
+                    } else {
+                        ""
+                    };
+                    vec![c.rank.to_string(), self.unit(&c.unit), format!("{:.2}", c.score), note.into()]
+                })
+                .collect(),
+        ));
+        let accountable: Vec<String> =
+            self.ranking.iter().filter(|c| c.accountability).map(|c| self.unit(&c.unit)).collect();
+        sections.push((
+            "三、预警单位".into(),
+            vec!["类别".into(), "单位".into()],
+            vec![
+                vec!["零招引".into(), self.units_flagged(AlertKind::ZeroIntake)],
+                vec!["零签约".into(), self.units_flagged(AlertKind::ZeroSigning)],
+                vec!["签约项目全军覆没".into(), self.units_flagged(AlertKind::NoneLanded)],
+                vec![
+                    "连续两次排名靠后".into(),
+                    if accountable.is_empty() { "无".into() } else { accountable.join("、") },
+                ],
+            ],
+        ));
+        let project_rows = |kinds: &[AlertKind]| -> Vec<Vec<String>> {
+            self.alerts
+                .iter()
+                .filter(|a| kinds.contains(&a.kind))
+                .map(|a| {
+                    vec![
+                        a.kind.label_zh().to_string(),
+                        self.unit(&a.unit),
+                        self.project(a.project.as_deref().unwrap_or_default()),
+                    ]
+                })
+                .collect()
+        };
+        sections.push((
+            "四、逾期及开而未建项目".into(),
+            vec!["类别".into(), "单位".into(), "项目".into()],
+            project_rows(&[AlertKind::OverdueStart, AlertKind::OverdueProduction, AlertKind::Stalled]),
+        ));
+        let mut issues: Vec<&Alert> = self.alerts.iter().filter(|a| a.kind == AlertKind::OpenIssueAging).collect();
+        issues.sort_by_key(|a| std::cmp::Reverse(a.age_days));
+        sections.push((
+            "五、未解决的要素保障问题（按时长）".into(),
+            vec!["单位".into(), "项目".into(), "已过天数".into()],
+            issues
+                .iter()
+                .map(|a| {
+                    vec![
+                        self.unit(&a.unit),
+                        self.project(a.project.as_deref().unwrap_or_default()),
+                        a.age_days.unwrap_or(0).to_string(),
+                    ]
+                })
+                .collect(),
+        ));
+        sections
+    }
+
+    fn title(&self) -> String {
+        format!("招商引资工作通报（数据截至{}）", self.as_of.format("%Y年%-m月%-d日"))
+    }
+
+    /// The bulletin as Markdown.
+    pub fn to_markdown(&self) -> String {
+        let mut out = format!("# {}\n", self.title());
+        for (heading, header, rows) in self.sections() {
+            let _ = write!(out, "\n## {heading}\n\n");
+            if rows.is_empty() {
+                out.push_str("无。\n");
+                continue;
+            }
+            let cell = |s: &String| s.replace('|', "\\|");
+            let _ = writeln!(out, "| {} |", header.iter().map(cell).collect::<Vec<_>>().join(" | "));
+            let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
+            for row in rows {
+                let _ = writeln!(out, "| {} |", row.iter().map(cell).collect::<Vec<_>>().join(" | "));
+            }
+        }
+        out.push_str("\n说明：指标口径见 docs/metrics.md；金额为亿元，同比为年初至今累计与上年同期之比。\n");
+        out
+    }
+
+    /// The bulletin as a standalone HTML page.
+    pub fn to_html(&self) -> String {
+        let mut out = format!(
+            "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{0}</title>\n<style>body{{font-family:\"Noto Sans SC\",\"Source Han Sans SC\",\"PingFang SC\",\"Microsoft YaHei\",sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}}table{{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}}th,td{{border:1px solid #bbb;padding:.35rem .6rem;text-align:left}}th{{background:#f0f3f7}}</style></head><body>\n<h1>{0}</h1>\n",
+            escape(&self.title())
+        );
+        for (heading, header, rows) in self.sections() {
+            let _ = writeln!(out, "<h2>{}</h2>", escape(&heading));
+            if rows.is_empty() {
+                out.push_str("<p>无。</p>\n");
+                continue;
+            }
+            out.push_str("<table><thead><tr>");
+            for h in &header {
+                let _ = write!(out, "<th scope=\"col\">{}</th>", escape(h));
+            }
+            out.push_str("</tr></thead><tbody>\n");
+            for row in rows {
+                out.push_str("<tr>");
+                for c in &row {
+                    let _ = write!(out, "<td>{}</td>", escape(c));
+                }
+                out.push_str("</tr>\n");
+            }
+            out.push_str("</tbody></table>\n");
+        }
+        out.push_str(
+            "<p>说明：指标口径见 docs/metrics.md；金额为亿元，同比为年初至今累计与上年同期之比。</p>\n</body></html>\n",
+        );
+        out
+    }
+}
+
+/// Escapes text for HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,62 @@
+//! The bulletin: its numbers are the engine's (checked against the independently worked
+//! figures of the sample), in Markdown and HTML, through the command line.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod common;
+
+use common::{TestDb, sample_xlsx};
+use zhaoshang::analytics::Frames;
+use zhaoshang::analytics::scorecard::ScoringConfig;
+use zhaoshang::bulletin::{Bulletin, last_complete_quarter};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bulletin_reports_the_engines_figures() {
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
+    let frames = Frames::load(&t.db).await.unwrap();
+    let as_of = "2025-12-31".parse().unwrap();
+    let b = tokio::task::spawn_blocking(move || Bulletin::compute(&frames, as_of, &ScoringConfig::default()))
+        .await
+        .unwrap()
+        .unwrap();
+    let md = b.to_markdown();
+    // FAI 2025: 13,580.5 万元, YoY −0.35792 (expected.json, December).
+    assert!(md.contains("| 固定资产投资完成额 | 1.36亿元 | -35.8% |"), "{md}");
+    assert!(md.contains("## 二、2025年第4季度单位考核排名"), "{md}");
+    assert!(md.contains("| 签约项目全军覆没 | 陈炉镇 |"), "T02 is none_landed in the expected alerts: {md}");
+    assert!(md.contains("开而未建 | 产业园区管委会 | 陶瓷壳模二期项目（ZS24002）"), "{md}");
+    let html = b.to_html();
+    assert!(html.starts_with("<!doctype html>") && html.ends_with("</html>\n"));
+    assert_eq!(html.matches("<table>").count(), html.matches("</table>").count());
+    assert!(html.contains("<td>1.36亿元</td>"));
+}
+
+#[test]
+fn the_ranked_quarter_is_the_last_one_ended() {
+    let q = |d: &str| last_complete_quarter(d.parse().unwrap());
+    assert_eq!(q("2025-12-31"), Some((2025, 4)));
+    assert_eq!(q("2025-12-30"), Some((2025, 3)));
+    assert_eq!(q("2026-01-15"), Some((2025, 4)));
+    assert_eq!(q("2026-04-01"), Some((2026, 1)));
+}
+
+#[test]
+fn the_cli_writes_the_bulletin_as_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display());
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_zhaoshang"))
+            .arg("--database-url")
+            .arg(&url)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(&["import", sample_xlsx().to_str().unwrap()]);
+    let file = dir.path().join("通报.html");
+    run(&["bulletin", "--as-of", "2025-12-31", "--format", "html", "--out", file.to_str().unwrap()]);
+    let html = std::fs::read_to_string(file).unwrap();
+    assert!(html.contains("招商引资工作通报（数据截至2025年12月31日）"));
+}
