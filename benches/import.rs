@@ -6,6 +6,10 @@
 //! the process's peak resident memory (VmHWM). Run: `cargo bench --bench import`
 //! (optionally `-- PROJECTS PROGRESS_ROWS`).
 
+/// The same allocator as the `zhaoshang` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::HashSet;
 use std::time::Instant;
 
@@ -91,10 +95,27 @@ fn main() {
         let total = checked + written;
         println!("check: {checked:.2?}; write: {written:.2?} ({} rows)", counts.total());
         println!(
-            "import: {:.0} rows/s (check + write); write alone {:.0} rows/s",
+            "import: {:.0} rows/s (check + write, in memory); write alone {:.0} rows/s",
             rows as f64 / total.as_secs_f64(),
             rows as f64 / written.as_secs_f64()
         );
-        println!("peak memory (VmHWM): {:.0} MiB", peak_memory_mib());
+        println!("peak memory (VmHWM) after the in-memory import: {:.0} MiB", peak_memory_mib());
+
+        // The same ledger as a CSV folder, imported from the files into a new database:
+        // what `zhaoshang import FOLDER` does (read, decode, parse, check, write).
+        let folder = dir.path().join("ledger");
+        zhaoshang::ledger::write_ledger(&ledger, &folder).expect("write CSV");
+        drop(ledger);
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("from-files.db").display());
+        let db = zhaoshang::store::connect(&url).await.expect("connect");
+        let started = Instant::now();
+        let imported = zhaoshang::jobs::import_file(&db, &folder, "bench").await.expect("import files");
+        let elapsed = started.elapsed();
+        println!(
+            "from CSV files: {} rows in {elapsed:.2?}: {:.0} rows/s; peak memory (VmHWM) {:.0} MiB",
+            imported.counts.total(),
+            imported.counts.total() as f64 / elapsed.as_secs_f64(),
+            peak_memory_mib()
+        );
     });
 }

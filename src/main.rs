@@ -2,6 +2,11 @@
 
 use clap::Parser;
 
+/// mimalloc: imports and polars allocate many small values; with glibc's allocator a
+/// large import spent a third of its time in malloc (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()

@@ -2,13 +2,14 @@
 //! and updated (so importing the same ledger twice leaves the same database), and one
 //! audit entry with the counts.
 
+use std::fmt::Write as _;
+
 use entities::prelude::*;
 use entities::{audit_entry, element_issue, industry, investor, progress, project, target, unit};
 use indicatif::ProgressBar;
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
-    TransactionTrait,
+    ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, IdenStatic, Iterable, ModelTrait, Statement, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -45,6 +46,16 @@ impl ImportCounts {
 /// PostgreSQL (65,535), with a margin.
 const MAX_PARAMETERS: usize = 30_000;
 
+/// What to do with a row whose key exists already.
+enum OnKey<'a, C> {
+    /// Overwrite every column but the key.
+    UpdateAll,
+    /// Overwrite these columns.
+    Update(&'a [C]),
+    /// Keep the stored row.
+    Keep,
+}
+
 /// Imports `ledger` (already checked) in one transaction, as `actor`, recording
 /// `source` in the audit trail. `bar`, if given, advances by rows written.
 pub async fn import_ledger(
@@ -55,80 +66,55 @@ pub async fn import_ledger(
     bar: Option<&ProgressBar>,
 ) -> Result<ImportCounts, DbErr> {
     let txn = db.begin().await?;
+    if txn.get_database_backend() == DbBackend::Sqlite {
+        // A large ledger rewrites big parts of the B-trees: give this connection a
+        // 256 MB page cache instead of SQLite's 2 MB (measured in BENCHMARKS.md).
+        txn.execute_unprepared("PRAGMA cache_size = -262144").await?;
+    }
     let tick = |n: usize| {
         if let Some(bar) = bar {
             bar.inc(n as u64)
         }
     };
 
-    let units = ledger.units.iter().map(|(_, u)| u.clone().into_active_model());
-    upsert(
-        &txn,
-        units.collect(),
-        3,
-        OnConflict::column(unit::Column::Code).update_columns([unit::Column::Name, unit::Column::Kind]).to_owned(),
-        &tick,
-    )
-    .await?;
-
-    let industries: Vec<industry::ActiveModel> = match &ledger.industries {
-        Some(rows) => rows.iter().map(|(_, i)| i.clone().into_active_model()).collect(),
-        None => Vec::new(),
-    };
-    let industry_conflict =
-        OnConflict::column(industry::Column::Name).update_column(industry::Column::Cluster).to_owned();
-    upsert(&txn, industries, 2, industry_conflict, &tick).await?;
-    if ledger.industries.is_none() {
-        // The built-in taxonomy is added where missing, never over a district's own.
-        let builtin = vocab::INDUSTRIES
-            .iter()
-            .map(|name| industry::ActiveModel { name: Set(name.to_string()), cluster: Set(None) });
-        upsert(&txn, builtin.collect(), 2, OnConflict::column(industry::Column::Name).do_nothing().to_owned(), &|_| {})
-            .await?;
+    upsert::<Unit>(&txn, &rows(&ledger.units), &[unit::Column::Code], &[], OnKey::UpdateAll, &tick).await?;
+    match &ledger.industries {
+        Some(list) => {
+            upsert::<Industry>(&txn, &rows(list), &[industry::Column::Name], &[], OnKey::UpdateAll, &tick).await?
+        }
+        None => {
+            // The built-in taxonomy is added where missing, never over a district's own.
+            let builtin: Vec<industry::Model> = vocab::INDUSTRIES
+                .iter()
+                .map(|name| industry::Model { name: name.to_string(), cluster: None })
+                .collect();
+            upsert::<Industry>(
+                &txn,
+                &builtin.iter().collect::<Vec<_>>(),
+                &[industry::Column::Name],
+                &[],
+                OnKey::Keep,
+                &|_| {},
+            )
+            .await?
+        }
     }
-
-    let investors = ledger.investors.iter().map(|i| i.clone().into_active_model());
-    upsert(
-        &txn,
-        investors.collect(),
-        2,
-        OnConflict::column(investor::Column::Name).update_column(investor::Column::Origin).to_owned(),
-        &tick,
-    )
-    .await?;
-
-    let projects = ledger.projects.iter().map(|(_, p)| p.clone().into_active_model());
-    let project_columns =
-        <project::Column as sea_orm::Iterable>::iter().filter(|c| !matches!(c, project::Column::Code));
-    let project_conflict = OnConflict::column(project::Column::Code).update_columns(project_columns).to_owned();
-    upsert(&txn, projects.collect(), 32, project_conflict, &tick).await?;
-
-    let progress = ledger.progress.iter().map(|(_, p)| p.clone().into_active_model());
-    let progress_conflict = OnConflict::columns([progress::Column::ProjectCode, progress::Column::Month])
-        .update_columns([progress::Column::Fai, progress::Column::FundsArrived, progress::Column::OutOfRegionFunds])
-        .to_owned();
-    upsert(&txn, progress.collect(), 5, progress_conflict, &tick).await?;
-
-    let issues = ledger.issues.iter().map(|(_, i)| {
-        let mut issue = i.clone().into_active_model();
-        issue.id = NotSet;
-        issue
-    });
-    let issue_conflict = OnConflict::columns([
+    let investors: Vec<_> = ledger.investors.iter().collect();
+    upsert::<Investor>(&txn, &investors, &[investor::Column::Name], &[], OnKey::UpdateAll, &tick).await?;
+    upsert::<Project>(&txn, &rows(&ledger.projects), &[project::Column::Code], &[], OnKey::UpdateAll, &tick).await?;
+    let progress_key = [progress::Column::ProjectCode, progress::Column::Month];
+    upsert::<Progress>(&txn, &rows(&ledger.progress), &progress_key, &[], OnKey::UpdateAll, &tick).await?;
+    let issue_key = [
         element_issue::Column::ProjectCode,
         element_issue::Column::Category,
         element_issue::Column::Description,
         element_issue::Column::OpenedDate,
-    ])
-    .update_columns([element_issue::Column::OwnerUnitCode, element_issue::Column::ResolvedDate])
-    .to_owned();
-    upsert(&txn, issues.collect(), 6, issue_conflict, &tick).await?;
-
-    let targets = ledger.targets.iter().map(|(_, t)| t.clone().into_active_model());
-    let target_conflict = OnConflict::columns([target::Column::UnitCode, target::Column::Year, target::Column::Metric])
-        .update_column(target::Column::Value)
-        .to_owned();
-    upsert(&txn, targets.collect(), 4, target_conflict, &tick).await?;
+    ];
+    let issue_update = [element_issue::Column::OwnerUnitCode, element_issue::Column::ResolvedDate];
+    let id = [element_issue::Column::Id];
+    upsert::<ElementIssue>(&txn, &rows(&ledger.issues), &issue_key, &id, OnKey::Update(&issue_update), &tick).await?;
+    let target_key = [target::Column::UnitCode, target::Column::Year, target::Column::Metric];
+    upsert::<Target>(&txn, &rows(&ledger.targets), &target_key, &[], OnKey::UpdateAll, &tick).await?;
 
     let counts = ImportCounts {
         units: ledger.units.len(),
@@ -155,25 +141,67 @@ pub async fn import_ledger(
     Ok(counts)
 }
 
-/// Inserts rows in statements as large as the parameter limit allows, updating rows
-/// whose key exists.
-async fn upsert<A>(
-    txn: &sea_orm::DatabaseTransaction,
-    rows: Vec<A>,
-    columns: usize,
-    on_conflict: OnConflict,
+/// The models of numbered ledger rows.
+fn rows<T>(list: &[(usize, T)]) -> Vec<&T> {
+    list.iter().map(|(_, m)| m).collect()
+}
+
+/// Inserts `models` into `E`'s table in statements as large as the parameter limit
+/// allows, doing `on_key` where `key` exists (`ON CONFLICT`, on SQLite and PostgreSQL
+/// alike). Columns in `skip` (surrogate ids) are left to the database.
+///
+/// This is written as SQL text with bound values rather than through sea-orm's
+/// `insert_many`, whose per-value expression trees made imports twice as slow (see
+/// BENCHMARKS.md); the values still come from the entities (`ModelTrait::get`).
+async fn upsert<E: EntityTrait>(
+    txn: &DatabaseTransaction,
+    models: &[&E::Model],
+    key: &[E::Column],
+    skip: &[E::Column],
+    on_key: OnKey<'_, E::Column>,
     tick: &dyn Fn(usize),
-) -> Result<(), DbErr>
-where
-    A: ActiveModelTrait + Send,
-{
-    let batch = (MAX_PARAMETERS / columns).max(1);
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<A> = rows.by_ref().take(batch).collect();
-        let n = chunk.len();
-        A::Entity::insert_many(chunk).on_conflict(on_conflict.clone()).exec_without_returning(txn).await?;
-        tick(n);
+) -> Result<(), DbErr> {
+    let backend = txn.get_database_backend();
+    let name = |c: &E::Column| c.as_str().to_string();
+    let columns: Vec<E::Column> = E::Column::iter().filter(|c| !skip.iter().any(|s| name(s) == name(c))).collect();
+    let quoted = |cs: &[E::Column]| cs.iter().map(|c| format!("\"{}\"", name(c))).collect::<Vec<_>>().join(", ");
+    let update: Vec<E::Column> = match on_key {
+        OnKey::UpdateAll => columns.iter().filter(|c| !key.iter().any(|k| name(k) == name(c))).copied().collect(),
+        OnKey::Update(cs) => cs.to_vec(),
+        OnKey::Keep => Vec::new(),
+    };
+    let action = if update.is_empty() {
+        "DO NOTHING".to_string()
+    } else {
+        let sets: Vec<String> = update.iter().map(|c| format!("\"{0}\" = excluded.\"{0}\"", name(c))).collect();
+        format!("DO UPDATE SET {}", sets.join(", "))
+    };
+    let head = format!("INSERT INTO \"{}\" ({}) VALUES ", E::default().table_name(), quoted(&columns));
+    let tail = format!(" ON CONFLICT ({}) {action}", quoted(key));
+    let width = columns.len();
+    for chunk in models.chunks((MAX_PARAMETERS / width).max(1)) {
+        let mut sql = String::with_capacity(head.len() + tail.len() + chunk.len() * width * 5);
+        sql.push_str(&head);
+        let mut values = Vec::with_capacity(chunk.len() * width);
+        for (r, model) in chunk.iter().enumerate() {
+            sql.push_str(if r == 0 { "(" } else { ", (" });
+            for (i, column) in columns.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                values.push(model.get(*column));
+                match backend {
+                    DbBackend::Postgres => {
+                        let _ = write!(sql, "${}", values.len());
+                    }
+                    _ => sql.push('?'),
+                }
+            }
+            sql.push(')');
+        }
+        sql.push_str(&tail);
+        txn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+        tick(chunk.len());
     }
     Ok(())
 }
