@@ -92,6 +92,28 @@ pub enum Command {
         #[arg(long, env = "ZHAOSHANG_SCORING")]
         scoring: Option<PathBuf>,
     },
+    /// Write a deck for a meeting: per chart a PNG, an SVG and the CSV of its numbers,
+    /// plus one .pptx (title slide, one chart per slide) and one .xlsx with native charts.
+    Slides {
+        /// The deck file, e.g. exports/decks/weekly.toml (周调度会) or quarterly.toml (季度考核).
+        #[arg(long, default_value = "exports/decks/weekly.toml")]
+        deck: PathBuf,
+        /// The as-of day (YYYY-MM-DD); default today (China time).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Folder to write into.
+        #[arg(long, default_value = "out/slides")]
+        out: PathBuf,
+        /// PNG size: 1920x1080 or 1280x720.
+        #[arg(long, default_value = "1920x1080", value_parser = ["1920x1080", "1280x720"])]
+        size: String,
+        /// Multiply the PNG size (2 for crisp pictures on large screens).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4))]
+        scale: u32,
+        /// A TOML file with the ranking weights and bottom size.
+        #[arg(long, env = "ZHAOSHANG_SCORING")]
+        scoring: Option<PathBuf>,
+    },
     /// Generate the deterministic demo district and import it (through the same checks
     /// as a ledger). Rows with the same keys are updated.
     Demo {
@@ -159,6 +181,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token { action } => token(&db, action).await,
+        Command::Slides { deck, as_of, out, size, scale, scoring } => {
+            let size = if size == "1280x720" { crate::charts::Size::hd(scale) } else { crate::charts::Size::full_hd(scale) };
+            let as_of = as_of.unwrap_or_else(crate::analytics::today);
+            slides(&db, &deck, as_of, size, scoring.as_deref(), &out).await
+        }
         Command::Bulletin { as_of, format, out, scoring } => {
             let as_of = as_of.unwrap_or_else(crate::analytics::today);
             let text = bulletin(&db, as_of, &format, scoring.as_deref()).await?;
@@ -233,6 +260,10 @@ async fn quickstart(db: &DatabaseConnection, url: &str, out: &Path) -> anyhow::R
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         println!("wrote the bulletin (通报) as of {today} to {}", path.display());
     }
+    let deck = Path::new("exports/decks/weekly.toml");
+    if deck.is_file() {
+        slides(db, deck, today, crate::charts::Size::full_hd(1), None, &out.join("slides")).await?;
+    }
     Ok(())
 }
 
@@ -277,6 +308,31 @@ async fn bulletin(
         })
         .await?;
     Ok(text)
+}
+
+async fn slides(
+    db: &DatabaseConnection,
+    deck_path: &Path,
+    as_of: chrono::NaiveDate,
+    size: crate::charts::Size,
+    scoring: Option<&Path>,
+    out: &Path,
+) -> anyhow::Result<()> {
+    use crate::publish::slides::{read_deck, write_slides};
+    let deck = read_deck(deck_path)?;
+    let config = scoring_config(scoring)?;
+    let stem = deck_path.file_stem().map_or("deck".into(), |s| s.to_string_lossy().to_string());
+    let engine = crate::analytics::Engine::new(db.clone());
+    let out_dir = out.to_path_buf();
+    let written = engine
+        .run(move |frames| write_slides(frames, &deck, &stem, as_of, &config, size, &out_dir).map_err(|e| crate::analytics::AnalyticsError::BadInput(e.to_string())))
+        .await?;
+    if !written.missing_glyphs.is_empty() {
+        let chars: String = written.missing_glyphs.iter().collect();
+        eprintln!("warning: the embedded font has no glyph for {chars:?}: those characters show as boxes in the charts");
+    }
+    println!("wrote {} files for {} as of {as_of} to {}", written.files.len(), deck_path.display(), out.display());
+    Ok(())
 }
 
 async fn serve(db: DatabaseConnection, args: &ServerArgs) -> anyhow::Result<()> {

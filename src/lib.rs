@@ -8,6 +8,8 @@
 //! - [`analytics`]: every metric of `docs/metrics.md` on polars frames.
 //! - [`api`]: the GraphQL API (async-graphql on poem): graph, analytics, roles, limits.
 //! - [`bulletin`]: the semi-monthly bulletin (通报) in Markdown or HTML.
+//! - [`charts`]: plotters charts with embedded Chinese glyphs, PNG and SVG.
+//! - [`publish`]: decks of slides (PNG, SVG, CSV, .pptx, .xlsx) from the engine and the charts.
 //! - [`demo`]: a deterministic demo district, generated as a ledger.
 //! - [`jobs`]: the main jobs (import, export, demo) shared by the CLI and the tests.
 //! - [`cli`]: the command line.
@@ -15,10 +17,12 @@
 pub mod analytics;
 pub mod api;
 pub mod bulletin;
+pub mod charts;
 pub mod cli;
 pub mod demo;
 pub mod jobs;
 pub mod ledger;
 pub mod money;
+pub mod publish;
 pub mod rules;
 pub mod store;

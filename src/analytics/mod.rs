@@ -65,6 +65,37 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// Every metric.
+    pub const ALL: [Metric; 8] = [
+        Metric::SignedCount,
+        Metric::SignedInvestment,
+        Metric::NewStarts,
+        Metric::NewStarts10m,
+        Metric::Intake,
+        Metric::Fai,
+        Metric::FundsArrived,
+        Metric::OutOfRegionFunds,
+    ];
+
+    /// The name used in the API and in deck files (`FAI`, `SIGNED_INVESTMENT`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::SignedCount => "SIGNED_COUNT",
+            Metric::SignedInvestment => "SIGNED_INVESTMENT",
+            Metric::NewStarts => "NEW_STARTS",
+            Metric::NewStarts10m => "NEW_STARTS_10M",
+            Metric::Intake => "INTAKE",
+            Metric::Fai => "FAI",
+            Metric::FundsArrived => "FUNDS_ARRIVED",
+            Metric::OutOfRegionFunds => "OUT_OF_REGION_FUNDS",
+        }
+    }
+
+    /// The metric of a name (`FAI`, …).
+    pub fn from_name(name: &str) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|m| m.name() == name)
+    }
+
     /// Whether values are money (yuan inside, 万元 at the edges) rather than counts.
     pub fn is_money(self) -> bool {
         matches!(self, Metric::SignedInvestment | Metric::Fai | Metric::FundsArrived | Metric::OutOfRegionFunds)

@@ -101,13 +101,31 @@ pub fn by_unit(
     to: NaiveDate,
     as_of: NaiveDate,
 ) -> Result<HashMap<String, i64>, AnalyticsError> {
-    let df = contributions(frames, metric, filter, from, to, as_of)
-        .group_by([col("unit")])
-        .agg([col("value").sum()])
-        .collect()?;
-    let units = df.column("unit")?.as_materialized_series().str()?.clone();
+    by_group(frames, metric, filter, (from, to, as_of), "unit")
+}
+
+/// The metric per value of a project column (`unit` or `industry`) in `from..=to` as of
+/// `as_of`; groups with nothing are absent.
+pub fn by_group(
+    frames: &Frames,
+    metric: Metric,
+    filter: &ProjectFilter,
+    (from, to, as_of): (NaiveDate, NaiveDate, NaiveDate),
+    column: &str,
+) -> Result<HashMap<String, i64>, AnalyticsError> {
+    let contributions = contributions(frames, metric, filter, from, to, as_of);
+    // Contributions carry `unit`; other columns are joined from the projects frame.
+    let lf = if column == "unit" {
+        contributions
+    } else {
+        let groups = frames.projects.clone().lazy().select([col("code"), col(column).alias("group_key")]);
+        contributions.join(groups, [col("code")], [col("code")], JoinArgs::new(JoinType::Inner))
+    };
+    let key = if column == "unit" { "unit" } else { "group_key" };
+    let df = lf.group_by([col(key)]).agg([col("value").sum()]).collect()?;
+    let keys = df.column(key)?.as_materialized_series().str()?.clone();
     let values = df.column("value")?.as_materialized_series().i64()?.clone();
-    Ok(units.iter().zip(values.iter()).filter_map(|(u, v)| Some((u?.to_string(), v.unwrap_or(0)))).collect())
+    Ok(keys.iter().zip(values.iter()).filter_map(|(u, v)| Some((u?.to_string(), v.unwrap_or(0)))).collect())
 }
 
 /// The metric's total in `from..=to` as of `as_of`.

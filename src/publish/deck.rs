@@ -1,0 +1,399 @@
+//! Decks (`exports/decks/*.toml`): a list of charts, each a figure of the engine with its
+//! options, built into a [`Chart`] and the table of numbers behind it. The same
+//! functions serve the slides and the site, so the numbers match the API's.
+
+use chrono::{Datelike, NaiveDate};
+use serde::Deserialize;
+
+use crate::analytics::cohort::{cohort, funnel, pipeline};
+use crate::analytics::scorecard::{ScoringConfig, scorecards};
+use crate::analytics::volume::{Granularity, by_group, trend};
+use crate::analytics::{AnalyticsError, Frames, Metric, ProjectFilter};
+use crate::bulletin::last_complete_quarter;
+use crate::charts::columns::{ColumnChart, Series};
+use crate::charts::funnel::FunnelChart;
+use crate::charts::ranking::{RankRow, RankingChart};
+use crate::charts::rates::{Rate, RateChart};
+use crate::charts::theme::money_unit;
+use crate::charts::trend::TrendChart;
+use crate::charts::{Chart, Frame};
+use crate::money::to_wan;
+use crate::rules::Stage;
+
+/// Where the data come from, on every footnote.
+pub const SOURCE: &str = "zhaoshang 招商项目台账";
+
+/// A deck file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deck {
+    /// The title slide's title.
+    pub title: String,
+    /// The title slide's subtitle.
+    #[serde(default)]
+    pub subtitle: String,
+    /// The charts, one per slide.
+    #[serde(rename = "chart")]
+    pub charts: Vec<ChartSpec>,
+}
+
+/// A span of time relative to the as-of day.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Span {
+    /// 1 January of the as-of year to the as-of day.
+    Ytd,
+    /// The whole previous year.
+    LastYear,
+}
+
+/// How a column chart groups projects.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum By {
+    /// By responsible unit.
+    Unit,
+    /// By industry.
+    Industry,
+}
+
+/// One chart of a deck. `title` may use `{year}`, `{last_year}`, `{month}` and
+/// `{quarter_name}`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ChartSpec {
+    /// Year to date by month (or quarter) with YoY.
+    Trend {
+        /// File name stem.
+        id: String,
+        /// Slide title.
+        title: String,
+        /// `FAI`, `SIGNED_INVESTMENT`, …
+        metric: String,
+        /// `MONTH` (default) or `QUARTER`.
+        #[serde(default)]
+        granularity: Option<String>,
+    },
+    /// This year to date against the same span last year, by unit or industry.
+    Columns {
+        /// File name stem.
+        id: String,
+        /// Slide title.
+        title: String,
+        /// The metric.
+        metric: String,
+        /// Grouping.
+        by: By,
+    },
+    /// Projects by stage on the as-of day.
+    Pipeline {
+        /// File name stem.
+        id: String,
+        /// Slide title.
+        title: String,
+    },
+    /// Cohort rates of the projects signed in a span.
+    Rates {
+        /// File name stem.
+        id: String,
+        /// Slide title.
+        title: String,
+        /// Which signings.
+        cohort: Span,
+    },
+    /// The funnel of the projects taken in during a span.
+    Funnel {
+        /// File name stem.
+        id: String,
+        /// Slide title.
+        title: String,
+        /// Which intake.
+        intake: Span,
+    },
+    /// The ranking of the latest quarter ended by the as-of day.
+    Ranking {
+        /// File name stem.
+        id: String,
+        /// Slide title.
+        title: String,
+    },
+}
+
+impl ChartSpec {
+    /// The file name stem.
+    pub fn id(&self) -> &str {
+        match self {
+            ChartSpec::Trend { id, .. }
+            | ChartSpec::Columns { id, .. }
+            | ChartSpec::Pipeline { id, .. }
+            | ChartSpec::Rates { id, .. }
+            | ChartSpec::Funnel { id, .. }
+            | ChartSpec::Ranking { id, .. } => id,
+        }
+    }
+}
+
+/// A cell of a chart's data table.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    /// Text.
+    Text(String),
+    /// A number (empty when none).
+    Number(Option<f64>),
+}
+
+/// The numbers behind a chart, for CSV, Excel and the site's tables.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    /// Column headers.
+    pub headers: Vec<String>,
+    /// Rows.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    /// The table as CSV (UTF-8 with BOM, for Excel).
+    pub fn to_csv(&self) -> Vec<u8> {
+        let mut bytes = b"\xEF\xBB\xBF".to_vec();
+        {
+            let mut w = csv::Writer::from_writer(&mut bytes);
+            let _ = w.write_record(&self.headers);
+            for row in &self.rows {
+                let _ = w.write_record(row.iter().map(|c| match c {
+                    Cell::Text(s) => s.clone(),
+                    Cell::Number(Some(n)) => format!("{}", (n * 1e6).round() / 1e6),
+                    Cell::Number(None) => String::new(),
+                }));
+            }
+            let _ = w.flush();
+        }
+        bytes
+    }
+}
+
+/// A chart built from the data, with its table.
+#[derive(Clone, Debug)]
+pub struct Built {
+    /// File name stem.
+    pub id: String,
+    /// The chart.
+    pub chart: Chart,
+    /// Its numbers.
+    pub table: Table,
+}
+
+/// Why a chart could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// A figure could not be computed.
+    #[error(transparent)]
+    Analytics(#[from] AnalyticsError),
+    /// The deck names something that does not exist.
+    #[error("chart {id}: {reason}")]
+    Spec {
+        /// The chart.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+fn year_start(year: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default()
+}
+
+fn span(s: Span, as_of: NaiveDate) -> (NaiveDate, NaiveDate, NaiveDate) {
+    match s {
+        Span::Ytd => (year_start(as_of.year()), as_of, as_of),
+        Span::LastYear => (year_start(as_of.year() - 1), year_start(as_of.year()).pred_opt().unwrap_or(as_of), as_of),
+    }
+}
+
+fn quarter_name(year: i32, quarter: u32) -> String {
+    format!("{year}年第{}季度", ["一", "二", "三", "四"][(quarter as usize).clamp(1, 4) - 1])
+}
+
+fn fill_title(title: &str, as_of: NaiveDate) -> String {
+    let quarter = last_complete_quarter(as_of).map_or("最近一个季度".into(), |(y, q)| quarter_name(y, q));
+    title
+        .replace("{year}", &as_of.year().to_string())
+        .replace("{last_year}", &(as_of.year() - 1).to_string())
+        .replace("{month}", &as_of.month().to_string())
+        .replace("{quarter_name}", &quarter)
+}
+
+fn metric(id: &str, name: &str) -> Result<Metric, BuildError> {
+    Metric::from_name(name).ok_or_else(|| BuildError::Spec { id: id.into(), reason: format!("unknown metric {name:?}") })
+}
+
+/// A metric's values in display units: 亿元 or 万元 for money (chosen by the largest),
+/// counts as they are. Returns the divisor from yuan/counts and the unit's name.
+fn display_unit(metric: Metric, largest: i64) -> (f64, &'static str) {
+    if metric.is_money() {
+        let (divisor, unit) = money_unit(to_wan(largest));
+        (divisor * 10_000.0, unit)
+    } else {
+        (1.0, "个")
+    }
+}
+
+/// Builds one chart of a deck as of `as_of`.
+pub fn build(frames: &Frames, spec: &ChartSpec, as_of: NaiveDate, scoring: &ScoringConfig) -> Result<Built, BuildError> {
+    let all = ProjectFilter::default();
+    let frame = |title: &str, subtitle: String| Frame::new(fill_title(title, as_of), subtitle, as_of, SOURCE);
+    let unit_name = |code: &str| frames.units.iter().find(|u| u.code == code).map_or(code.to_string(), |u| u.name.clone());
+    let (chart, table) = match spec {
+        ChartSpec::Trend { id, title, metric: name, granularity } => {
+            let metric = metric(id, name)?;
+            let g = match granularity.as_deref() {
+                None | Some("MONTH") => Granularity::Month,
+                Some("QUARTER") => Granularity::Quarter,
+                Some(other) => return Err(BuildError::Spec { id: id.clone(), reason: format!("granularity {other:?} is not MONTH or QUARTER") }),
+            };
+            let from = year_start(as_of.year());
+            let points = trend(frames, metric, from, as_of.with_day(1).unwrap_or(as_of), g, &all, as_of)?;
+            let (divisor, unit) = display_unit(metric, points.iter().map(|p| p.cumulative).max().unwrap_or(0));
+            let label = |p: &crate::analytics::volume::TrendPoint| match g {
+                Granularity::Quarter => format!("{}季度", ["一", "二", "三", "四"][p.period.chars().last().and_then(|c| c.to_digit(10)).unwrap_or(1) as usize - 1]),
+                _ => format!("{}月", p.period[5..].trim_start_matches('0')),
+            };
+            let chart = TrendChart {
+                frame: frame(title, format!("指标：{}（年初至今累计）", metric.label_zh())),
+                periods: points.iter().map(label).collect(),
+                values: points.iter().map(|p| p.cumulative as f64 / divisor).collect(),
+                yoy: points.iter().map(|p| p.yoy).collect(),
+                value_name: format!("累计（{unit}）"),
+            };
+            let table = Table {
+                headers: vec!["期间".into(), format!("当期（{unit}）"), format!("累计（{unit}）"), "同比增速（%）".into()],
+                rows: points
+                    .iter()
+                    .map(|p| {
+                        vec![
+                            Cell::Text(p.period.clone()),
+                            Cell::Number(Some(p.value as f64 / divisor)),
+                            Cell::Number(Some(p.cumulative as f64 / divisor)),
+                            Cell::Number(p.yoy.map(|y| y * 100.0)),
+                        ]
+                    })
+                    .collect(),
+            };
+            (Chart::Trend(chart), table)
+        }
+        ChartSpec::Columns { id, title, metric: name, by } => {
+            let metric = metric(id, name)?;
+            let column = match by {
+                By::Unit => "unit",
+                By::Industry => "industry",
+            };
+            let now = by_group(frames, metric, &all, (year_start(as_of.year()), as_of, as_of), column)?;
+            let last_as_of = as_of.with_year(as_of.year() - 1).unwrap_or(as_of);
+            let before = by_group(frames, metric, &all, (year_start(as_of.year() - 1), last_as_of, last_as_of), column)?;
+            let keys: Vec<(String, String)> = match by {
+                By::Unit => frames.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),
+                By::Industry => {
+                    let mut names: Vec<String> = now.keys().chain(before.keys()).cloned().collect();
+                    names.sort();
+                    names.dedup();
+                    names.into_iter().map(|n| (n.clone(), n)).collect()
+                }
+            };
+            let largest = now.values().chain(before.values()).copied().max().unwrap_or(0);
+            let (divisor, unit) = display_unit(metric, largest);
+            let value = |m: &std::collections::HashMap<String, i64>, k: &str| m.get(k).copied().unwrap_or(0) as f64 / divisor;
+            let chart = ColumnChart {
+                frame: frame(title, format!("单位：{unit}")),
+                categories: keys.iter().map(|(_, n)| n.clone()).collect(),
+                series: vec![
+                    Series { name: format!("{}年1–{}月", as_of.year(), as_of.month()), values: keys.iter().map(|(k, _)| value(&now, k)).collect() },
+                    Series { name: "上年同期".into(), values: keys.iter().map(|(k, _)| value(&before, k)).collect() },
+                ],
+                stacked: false,
+                decimals: if metric.is_money() { 2 } else { 0 },
+            };
+            let table = Table {
+                headers: vec![if *by == By::Unit { "单位" } else { "产业" }.into(), format!("本年（{unit}）"), format!("上年同期（{unit}）")],
+                rows: keys.iter().map(|(k, n)| vec![Cell::Text(n.clone()), Cell::Number(Some(value(&now, k))), Cell::Number(Some(value(&before, k)))]).collect(),
+            };
+            (Chart::Columns(chart), table)
+        }
+        ChartSpec::Pipeline { title, .. } => {
+            let stages = pipeline(frames, as_of, &all)?;
+            let chart = ColumnChart {
+                frame: frame(title, "单位：个（不含已终止项目）".into()),
+                categories: stages.iter().map(|s| s.stage.label_zh().to_string()).collect(),
+                series: vec![Series { name: "项目数".into(), values: stages.iter().map(|s| s.count as f64).collect() }],
+                stacked: false,
+                decimals: 0,
+            };
+            let table = Table {
+                headers: vec!["阶段".into(), "项目数（个）".into(), "总投资（亿元）".into()],
+                rows: stages
+                    .iter()
+                    .map(|s| vec![Cell::Text(s.stage.label_zh().into()), Cell::Number(Some(s.count as f64)), Cell::Number(Some(to_wan(s.investment) / 10_000.0))])
+                    .collect(),
+            };
+            (Chart::Columns(chart), table)
+        }
+        ChartSpec::Rates { title, cohort: which, .. } => {
+            let (from, to, at) = span(*which, as_of);
+            let c = cohort(frames, from, to, at, &all)?;
+            let n = c.size();
+            let rates = vec![
+                Rate { label: "落地率".into(), value: c.landing_rate(), detail: format!("{}/{n}", c.landed.len()) },
+                Rate { label: "投产率".into(), value: c.production_rate(), detail: format!("{}/{n}", c.producing.len()) },
+                Rate { label: "履约率".into(), value: c.fulfillment_rate(), detail: format!("{}/{n}", c.fulfilled.len()) },
+                Rate { label: "注册率".into(), value: c.registration_rate(), detail: format!("{}/{n}", c.registered.len()) },
+                Rate {
+                    label: "资金到位率".into(),
+                    value: c.fund_arrival_rate(),
+                    detail: format!("{:.2}/{:.2}亿元", to_wan(c.funds_arrived) / 1e4, to_wan(c.total_investment) / 1e4),
+                },
+            ];
+            let table = Table {
+                headers: vec!["指标".into(), "比率（%）".into(), "构成".into()],
+                rows: rates.iter().map(|r| vec![Cell::Text(r.label.clone()), Cell::Number(r.value.map(|v| v * 100.0)), Cell::Text(r.detail.clone())]).collect(),
+            };
+            (Chart::Rates(RateChart { frame: frame(title, format!("签约项目 {n} 个，统计至 {at}")), rates }), table)
+        }
+        ChartSpec::Funnel { title, intake, .. } => {
+            let (from, to, at) = span(*intake, as_of);
+            let f = funnel(frames, from, to, at, &all)?;
+            let stages: Vec<(String, u64)> = f.stages.iter().map(|s| (s.stage.label_zh().to_string(), s.reached as u64)).collect();
+            let conversions: Vec<Option<f64>> = f.stages.iter().take(Stage::ALL.len() - 1).map(|s| s.conversion_to_next).collect();
+            let table = Table {
+                headers: vec!["阶段".into(), "到达项目数（个）".into(), "向下一阶段转化率（%）".into(), "到下一阶段天数中位数".into()],
+                rows: f
+                    .stages
+                    .iter()
+                    .map(|s| vec![Cell::Text(s.stage.label_zh().into()), Cell::Number(Some(s.reached as f64)), Cell::Number(s.conversion_to_next.map(|v| v * 100.0)), Cell::Number(s.days_to_next_median)])
+                    .collect(),
+            };
+            let subtitle = format!("意向→投产转化率 {}", f.intent_to_production.map_or("—".into(), crate::charts::theme::percent));
+            (Chart::Funnel(FunnelChart { frame: frame(title, subtitle), stages, conversions }), table)
+        }
+        ChartSpec::Ranking { title, .. } => {
+            let cards = match last_complete_quarter(as_of) {
+                Some((y, q)) => scorecards(frames, y, q, scoring)?,
+                None => Vec::new(),
+            };
+            let rows: Vec<RankRow> = cards
+                .iter()
+                .map(|c| RankRow { name: unit_name(&c.unit), score: c.score, rank: c.rank, bottom: c.bottom, accountability: c.accountability })
+                .collect();
+            let table = Table {
+                headers: vec!["排名".into(), "单位".into(), "得分".into(), "排名靠后".into(), "连续两次排名靠后".into()],
+                rows: rows
+                    .iter()
+                    .map(|r| {
+                        let yes = |b: bool| Cell::Text(if b { "是" } else { "否" }.into());
+                        vec![Cell::Number(Some(r.rank as f64)), Cell::Text(r.name.clone()), Cell::Number(Some(r.score)), yes(r.bottom), yes(r.accountability)]
+                    })
+                    .collect(),
+            };
+            let subtitle = format!("得分 = 100 × Σ权重 × 完成率 / Σ权重；红色为后{}名", scoring.bottom);
+            (Chart::Ranking(RankingChart { frame: frame(title, subtitle), rows }), table)
+        }
+    };
+    Ok(Built { id: spec.id().to_string(), chart, table })
+}

@@ -1,0 +1,100 @@
+//! `zhaoshang slides`: a deck's charts as PNG, SVG and CSV, one `.pptx` (title slide and
+//! one chart per slide) and one `.xlsx` with the numbers and native charts.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use super::deck::{Built, Deck, build};
+use super::pptx::{PictureSlide, Presentation};
+use super::workbook::deck_workbook;
+use crate::analytics::Frames;
+use crate::analytics::scorecard::ScoringConfig;
+use crate::charts::{Format, Size};
+
+/// Why slides could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum SlidesError {
+    /// The deck file is missing or malformed.
+    #[error("deck {path}: {reason}")]
+    Deck {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A chart could not be built.
+    #[error(transparent)]
+    Build(#[from] super::deck::BuildError),
+    /// A chart could not be drawn.
+    #[error(transparent)]
+    Chart(#[from] crate::charts::ChartError),
+    /// A file could not be written.
+    #[error("cannot write {path}: {reason}")]
+    Write {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What was written.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// Every file, in order.
+    pub files: Vec<PathBuf>,
+    /// Characters the embedded font lacks (drawn as boxes): to be reported.
+    pub missing_glyphs: BTreeSet<char>,
+}
+
+/// Reads a deck file.
+pub fn read_deck(path: &Path) -> Result<Deck, SlidesError> {
+    let error = |reason: String| SlidesError::Deck { path: path.display().to_string(), reason };
+    let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+    toml::from_str(&text).map_err(|e| error(e.to_string()))
+}
+
+fn write(path: &Path, bytes: &[u8], written: &mut Written) -> Result<(), SlidesError> {
+    std::fs::write(path, bytes).map_err(|e| SlidesError::Write { path: path.display().to_string(), reason: e.to_string() })?;
+    written.files.push(path.to_path_buf());
+    Ok(())
+}
+
+/// Builds every chart of `deck` as of `as_of` and writes the files into `out`, named
+/// after `stem` (the deck file's name). PNGs are `size`; SVGs 1920×1080.
+pub fn write_slides(
+    frames: &Frames,
+    deck: &Deck,
+    stem: &str,
+    as_of: NaiveDate,
+    scoring: &ScoringConfig,
+    size: Size,
+    out: &Path,
+) -> Result<Written, SlidesError> {
+    std::fs::create_dir_all(out).map_err(|e| SlidesError::Write { path: out.display().to_string(), reason: e.to_string() })?;
+    let built: Vec<Built> = deck.charts.iter().map(|spec| build(frames, spec, as_of, scoring)).collect::<Result<_, _>>()?;
+    let mut written = Written::default();
+    let mut slides = Vec::new();
+    for b in &built {
+        let png = b.chart.render(size, Format::Png)?;
+        let svg = b.chart.render(Size::full_hd(1), Format::Svg)?;
+        written.missing_glyphs.extend(png.missing.iter().copied());
+        write(&out.join(format!("{}.png", b.id)), &png.bytes, &mut written)?;
+        write(&out.join(format!("{}.svg", b.id)), &svg.bytes, &mut written)?;
+        write(&out.join(format!("{}.csv", b.id)), &b.table.to_csv(), &mut written)?;
+        slides.push(PictureSlide { title: b.chart.frame().title.clone(), png: png.bytes });
+    }
+    let presentation = Presentation {
+        title: deck.title.clone(),
+        subtitle: deck.subtitle.clone(),
+        date_line: format!("数据截至 {as_of} · 来源：{}", super::deck::SOURCE),
+        slides,
+    };
+    let pptx = presentation.to_bytes().map_err(|e| SlidesError::Write { path: format!("{stem}.pptx"), reason: e.to_string() })?;
+    write(&out.join(format!("{stem}.pptx")), &pptx, &mut written)?;
+    let xlsx = deck_workbook(&built).map_err(|e| SlidesError::Write { path: format!("{stem}.xlsx"), reason: e.to_string() })?;
+    write(&out.join(format!("{stem}.xlsx")), &xlsx, &mut written)?;
+    Ok(written)
+}

@@ -1,0 +1,72 @@
+//! The numbers of a deck in one `.xlsx`: a sheet per chart with its table and a native
+//! Excel chart on it, for people who restyle charts themselves.
+
+use rust_xlsxwriter::{Chart, ChartType, DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
+
+use super::deck::{Built, Cell};
+use crate::charts::Chart as Drawn;
+
+/// Writes every built chart's table and a native chart into one workbook.
+pub fn deck_workbook(built: &[Built]) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    workbook.set_properties(&DocProperties::new().set_creation_datetime(&ExcelDateTime::from_ymd(2000, 1, 1)?));
+    let bold = Format::new().set_bold();
+    let number = Format::new().set_num_format("#,##0.00");
+    for b in built {
+        let sheet_name: String = b.id.chars().take(31).collect();
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(&sheet_name)?;
+        sheet.write_string_with_format(0, 0, &b.chart.frame().title, &bold)?;
+        for (c, header) in b.table.headers.iter().enumerate() {
+            sheet.write_string_with_format(2, c as u16, header, &bold)?;
+            sheet.set_column_width(c as u16, 16)?;
+        }
+        for (r, row) in b.table.rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                let (r, c) = (r as u32 + 3, c as u16);
+                match cell {
+                    Cell::Text(s) => sheet.write_string(r, c, s).map(|_| ())?,
+                    Cell::Number(Some(n)) => sheet.write_number_with_format(r, c, *n, &number).map(|_| ())?,
+                    Cell::Number(None) => {}
+                }
+            }
+        }
+        sheet.write_string(b.table.rows.len() as u32 + 4, 0, &b.chart.frame().footnote)?;
+        if b.table.rows.is_empty() {
+            continue;
+        }
+        let (first, last) = (3u32, b.table.rows.len() as u32 + 2);
+        let series_columns: Vec<u16> = match &b.chart {
+            Drawn::Trend(_) => vec![2],
+            Drawn::Columns(_) => (1..b.table.headers.len() as u16).filter(|c| b.table.headers[*c as usize].contains('（')).collect(),
+            Drawn::Ranking(_) => vec![2],
+            Drawn::Funnel(_) | Drawn::Rates(_) => vec![1],
+        };
+        let kind = match &b.chart {
+            Drawn::Ranking(_) | Drawn::Rates(_) | Drawn::Funnel(_) => ChartType::Bar,
+            _ => ChartType::Column,
+        };
+        let category_column = if matches!(b.chart, Drawn::Ranking(_)) { 1 } else { 0 };
+        let mut chart = Chart::new(kind);
+        chart.title().set_name(&b.chart.frame().title);
+        for c in &series_columns {
+            chart
+                .add_series()
+                .set_name((sheet_name.as_str(), 2, *c))
+                .set_categories((sheet_name.as_str(), first, category_column, last, category_column))
+                .set_values((sheet_name.as_str(), first, *c, last, *c));
+        }
+        if let Drawn::Trend(_) = &b.chart {
+            // YoY as a line on the secondary axis, as on the slide.
+            let mut line = Chart::new(ChartType::Line);
+            line.add_series()
+                .set_name((sheet_name.as_str(), 2, 3))
+                .set_categories((sheet_name.as_str(), first, 0, last, 0))
+                .set_values((sheet_name.as_str(), first, 3, last, 3))
+                .set_secondary_axis(true);
+            chart.combine(&line);
+        }
+        sheet.insert_chart(2, b.table.headers.len() as u16 + 1, &chart)?;
+    }
+    workbook.save_to_buffer()
+}
