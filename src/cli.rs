@@ -182,7 +182,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token { action } => token(&db, action).await,
         Command::Slides { deck, as_of, out, size, scale, scoring } => {
-            let size = if size == "1280x720" { crate::charts::Size::hd(scale) } else { crate::charts::Size::full_hd(scale) };
+            let size =
+                if size == "1280x720" { crate::charts::Size::hd(scale) } else { crate::charts::Size::full_hd(scale) };
             let as_of = as_of.unwrap_or_else(crate::analytics::today);
             slides(&db, &deck, as_of, size, scoring.as_deref(), &out).await
         }
@@ -325,11 +326,16 @@ async fn slides(
     let engine = crate::analytics::Engine::new(db.clone());
     let out_dir = out.to_path_buf();
     let written = engine
-        .run(move |frames| write_slides(frames, &deck, &stem, as_of, &config, size, &out_dir).map_err(|e| crate::analytics::AnalyticsError::BadInput(e.to_string())))
+        .run(move |frames| {
+            write_slides(frames, &deck, &stem, as_of, &config, size, &out_dir)
+                .map_err(|e| crate::analytics::AnalyticsError::BadInput(e.to_string()))
+        })
         .await?;
     if !written.missing_glyphs.is_empty() {
         let chars: String = written.missing_glyphs.iter().collect();
-        eprintln!("warning: the embedded font has no glyph for {chars:?}: those characters show as boxes in the charts");
+        eprintln!(
+            "warning: the embedded font has no glyph for {chars:?}: those characters show as boxes in the charts"
+        );
     }
     println!("wrote {} files for {} as of {as_of} to {}", written.files.len(), deck_path.display(), out.display());
     Ok(())

@@ -38,10 +38,17 @@ fn wrap(text: &str, size: f32, max: f32) -> Vec<String> {
     vec![chars[..half].iter().collect(), chars[half..].iter().collect()]
 }
 
-pub(super) fn draw(c: &ColumnChart, canvas: &mut dyn Canvas, plot: Plot, theme: &Theme, texts: &mut Vec<TextItem>) -> Result<(), ChartError> {
+pub(super) fn draw(
+    c: &ColumnChart,
+    canvas: &mut dyn Canvas,
+    plot: Plot,
+    theme: &Theme,
+    texts: &mut Vec<TextItem>,
+) -> Result<(), ChartError> {
     let k = plot.k;
     let n = c.categories.len().max(1);
-    let totals: Vec<f64> = (0..n).map(|i| c.series.iter().map(|s| s.values.get(i).copied().unwrap_or(0.0)).sum()).collect();
+    let totals: Vec<f64> =
+        (0..n).map(|i| c.series.iter().map(|s| s.values.get(i).copied().unwrap_or(0.0)).sum()).collect();
     let max = if c.stacked {
         totals.iter().cloned().fold(0.0, f64::max)
     } else {
@@ -54,29 +61,56 @@ pub(super) fn draw(c: &ColumnChart, canvas: &mut dyn Canvas, plot: Plot, theme: 
     let step = value_ticks.get(1).copied().unwrap_or(1.0);
     for t in &value_ticks {
         canvas.line(&[(axis_left, y.at(*t)), (axis_right, y.at(*t))], theme.grid, k)?;
-        texts.push(TextItem { text: number(*t, decimals_for(step)), x: axis_left - 10.0 * k, y: y.at(*t) - 11.0 * k, size: theme.small * k, color: theme.muted, anchor: Anchor::Right });
+        texts.push(TextItem {
+            text: number(*t, decimals_for(step)),
+            x: axis_left - 10.0 * k,
+            y: y.at(*t) - 11.0 * k,
+            size: theme.small * k,
+            color: theme.muted,
+            anchor: Anchor::Right,
+        });
     }
     if c.series.len() > 1 {
         let mut x = axis_left;
         for (i, s) in c.series.iter().enumerate() {
             canvas.rect(x, plot.top + 5.0 * k, x + 18.0 * k, plot.top + 21.0 * k, theme.palette[i % 6])?;
-            texts.push(TextItem { text: s.name.clone(), x: x + 26.0 * k, y: plot.top, size: theme.small * k, color: theme.muted, anchor: Anchor::Left });
+            texts.push(TextItem {
+                text: s.name.clone(),
+                x: x + 26.0 * k,
+                y: plot.top,
+                size: theme.small * k,
+                color: theme.muted,
+                anchor: Anchor::Left,
+            });
             x += 60.0 * k + width(&s.name, theme.small * k);
         }
     }
     let slot = (axis_right - axis_left) / n as f32;
     let label_size = (theme.label * k).min(slot / 4.5).max(11.0 * k);
-    for i in 0..n {
+    for (i, (category, total)) in c.categories.iter().zip(&totals).enumerate() {
         let centre = axis_left + slot * (i as f32 + 0.5);
         let group = slot * 0.64;
         if c.stacked {
             let mut base = 0.0;
             for (si, s) in c.series.iter().enumerate() {
                 let v = s.values.get(i).copied().unwrap_or(0.0);
-                canvas.rect(centre - group / 2.0, y.at(base + v), centre + group / 2.0, y.at(base), theme.palette[si % 6])?;
+                canvas.rect(
+                    centre - group / 2.0,
+                    y.at(base + v),
+                    centre + group / 2.0,
+                    y.at(base),
+                    theme.palette[si % 6],
+                )?;
                 base += v;
             }
-            texts.push(TextItem { text: number(totals[i], c.decimals), x: centre, y: y.at(totals[i]) - 26.0 * k, size: label_size, color: theme.ink, anchor: Anchor::Center });
+            texts.push(TextItem {
+                text: number(totals[i], c.decimals),
+                x: centre,
+                y: y.at(totals[i]) - 26.0 * k,
+                size: label_size,
+                color: theme.ink,
+                anchor: Anchor::Center,
+            });
         } else {
             let m = c.series.len().max(1) as f32;
             let bar = group / m;
@@ -86,12 +120,26 @@ pub(super) fn draw(c: &ColumnChart, canvas: &mut dyn Canvas, plot: Plot, theme: 
                 canvas.rect(x0, y.at(v), x0 + bar * 0.92, y.at(0.0), theme.palette[si % 6])?;
                 if m <= 2.0 {
                     let color = if si == 0 { theme.ink } else { rgb(theme.palette[si % 6]) };
-                    texts.push(TextItem { text: number(v, c.decimals), x: x0 + bar * 0.46, y: y.at(v) - 26.0 * k, size: label_size, color, anchor: Anchor::Center });
+                    texts.push(TextItem {
+                        text: number(v, c.decimals),
+                        x: x0 + bar * 0.46,
+                        y: y.at(v) - 26.0 * k,
+                        size: label_size,
+                        color,
+                        anchor: Anchor::Center,
+                    });
                 }
             }
         }
-        for (line, text) in wrap(&c.categories[i], label_size, slot * 0.96).into_iter().enumerate() {
-            texts.push(TextItem { text, x: centre, y: bottom + 8.0 * k + line as f32 * label_size * 1.15, size: label_size, color: theme.muted, anchor: Anchor::Center });
+        for (line, text) in wrap(category, label_size, slot * 0.96).into_iter().enumerate() {
+            texts.push(TextItem {
+                text,
+                x: centre,
+                y: bottom + 8.0 * k + line as f32 * label_size * 1.15,
+                size: label_size,
+                color: theme.muted,
+                anchor: Anchor::Center,
+            });
         }
     }
     canvas.line(&[(axis_left, y.at(0.0)), (axis_right, y.at(0.0))], theme.axis, 1.5 * k)?;

@@ -16,7 +16,13 @@ pub struct FunnelChart {
     pub conversions: Vec<Option<f64>>,
 }
 
-pub(super) fn draw(c: &FunnelChart, canvas: &mut dyn Canvas, plot: Plot, theme: &Theme, texts: &mut Vec<TextItem>) -> Result<(), ChartError> {
+pub(super) fn draw(
+    c: &FunnelChart,
+    canvas: &mut dyn Canvas,
+    plot: Plot,
+    theme: &Theme,
+    texts: &mut Vec<TextItem>,
+) -> Result<(), ChartError> {
     let k = plot.k;
     let n = c.stages.len().max(1) as f32;
     let row = (plot.bottom - plot.top) / n;
@@ -30,10 +36,31 @@ pub(super) fn draw(c: &FunnelChart, canvas: &mut dyn Canvas, plot: Plot, theme: 
         let w = (full * (*count as f32 / max)).max(4.0 * k);
         canvas.rect(centre - w / 2.0, top, centre + w / 2.0, top + bar_height, theme.palette[i.min(5)])?;
         let text_y = top + bar_height / 2.0 - 14.0 * k;
-        texts.push(TextItem { text: stage.clone(), x: plot.left, y: text_y, size: theme.label * 1.2 * k, color: theme.ink, anchor: Anchor::Left });
-        texts.push(TextItem { text: format!("{}个", number(*count as f64, 0)), x: centre + w / 2.0 + 12.0 * k, y: text_y, size: theme.label * 1.2 * k, color: theme.ink, anchor: Anchor::Left });
+        texts.push(TextItem {
+            text: stage.clone(),
+            x: plot.left,
+            y: text_y,
+            size: theme.label * 1.2 * k,
+            color: theme.ink,
+            anchor: Anchor::Left,
+        });
+        texts.push(TextItem {
+            text: format!("{}个", number(*count as f64, 0)),
+            x: centre + w / 2.0 + 12.0 * k,
+            y: text_y,
+            size: theme.label * 1.2 * k,
+            color: theme.ink,
+            anchor: Anchor::Left,
+        });
         if let Some(Some(rate)) = c.conversions.get(i) {
-            texts.push(TextItem { text: format!("转化率 {}", percent(*rate)), x: plot.right, y: top + bar_height + (row - bar_height) / 2.0 - 4.0 * k, size: theme.small * k, color: theme.muted, anchor: Anchor::Right });
+            texts.push(TextItem {
+                text: format!("转化率 {}", percent(*rate)),
+                x: plot.right,
+                y: top + bar_height + (row - bar_height) / 2.0 - 4.0 * k,
+                size: theme.small * k,
+                color: theme.muted,
+                anchor: Anchor::Right,
+            });
         }
     }
     Ok(())

@@ -37,7 +37,9 @@ pub struct Frame {
 impl Frame {
     /// A frame with the standard footnote for data as of `as_of`.
     pub fn new(title: impl Into<String>, subtitle: impl Into<String>, as_of: chrono::NaiveDate, source: &str) -> Frame {
-        Frame { title: title.into(), subtitle: subtitle.into(), footnote: format!("数据截至 {as_of} · 来源：{source}") }
+        Frame {
+            title: title.into(), subtitle: subtitle.into(), footnote: format!("数据截至 {as_of} · 来源：{source}")
+        }
     }
 }
 
@@ -78,8 +80,8 @@ impl Chart {
         }
     }
 
-    /// Every text the chart draws, for checking glyph coverage.
-    fn texts(&self, size: Size) -> Vec<TextItem> {
+    /// Every text the chart draws at `size`, with its place: the chart's layout.
+    pub fn text_items(&self, size: Size) -> Vec<TextItem> {
         let mut texts = Vec::new();
         let mut none = Vec::new();
         let _ = self.draw_on(&mut none, size, &mut texts);
@@ -166,7 +168,10 @@ pub trait Canvas {
 
 impl<DB: DrawingBackend> Canvas for Area<'_, DB> {
     fn rect(&mut self, x0: f32, y0: f32, x1: f32, y1: f32, color: RGBColor) -> Result<(), ChartError> {
-        let r = Rectangle::new([(x0.round() as i32, y0.round() as i32), (x1.round() as i32, y1.round() as i32)], color.filled());
+        let r = Rectangle::new(
+            [(x0.round() as i32, y0.round() as i32), (x1.round() as i32, y1.round() as i32)],
+            color.filled(),
+        );
         self.draw(&r).map_err(draw_error)
     }
     fn line(&mut self, points: &[(f32, f32)], color: RGBColor, width: f32) -> Result<(), ChartError> {
@@ -174,7 +179,8 @@ impl<DB: DrawingBackend> Canvas for Area<'_, DB> {
         self.draw(&PathElement::new(pts, color.stroke_width(width.round().max(1.0) as u32))).map_err(draw_error)
     }
     fn dot(&mut self, x: f32, y: f32, r: f32, color: RGBColor) -> Result<(), ChartError> {
-        self.draw(&Circle::new((x.round() as i32, y.round() as i32), r.round() as i32, color.filled())).map_err(draw_error)
+        self.draw(&Circle::new((x.round() as i32, y.round() as i32), r.round() as i32, color.filled()))
+            .map_err(draw_error)
     }
 }
 
@@ -198,15 +204,43 @@ impl Chart {
         let k = size.width as f32 / 1280.0;
         let (w, h) = (size.width as f32, size.height as f32);
         let frame = self.frame();
-        texts.push(TextItem { text: frame.title.clone(), x: 48.0 * k, y: 26.0 * k, size: theme.title * k, color: theme.ink, anchor: Anchor::Left });
+        texts.push(TextItem {
+            text: frame.title.clone(),
+            x: 48.0 * k,
+            y: 26.0 * k,
+            size: theme.title * k,
+            color: theme.ink,
+            anchor: Anchor::Left,
+        });
         if !frame.subtitle.is_empty() {
-            texts.push(TextItem { text: frame.subtitle.clone(), x: 48.0 * k, y: 78.0 * k, size: theme.small * k, color: theme.muted, anchor: Anchor::Left });
+            texts.push(TextItem {
+                text: frame.subtitle.clone(),
+                x: 48.0 * k,
+                y: 78.0 * k,
+                size: theme.small * k,
+                color: theme.muted,
+                anchor: Anchor::Left,
+            });
         }
         canvas.rect(48.0 * k, h - 58.0 * k, w - 48.0 * k, h - 57.0 * k, theme.grid)?;
-        texts.push(TextItem { text: frame.footnote.clone(), x: 48.0 * k, y: h - 48.0 * k, size: theme.note * k, color: theme.muted, anchor: Anchor::Left });
+        texts.push(TextItem {
+            text: frame.footnote.clone(),
+            x: 48.0 * k,
+            y: h - 48.0 * k,
+            size: theme.note * k,
+            color: theme.muted,
+            anchor: Anchor::Left,
+        });
         let plot = Plot { left: 48.0 * k, top: 124.0 * k, right: w - 48.0 * k, bottom: h - 78.0 * k, k };
         if self.is_empty() {
-            texts.push(TextItem { text: "暂无数据".into(), x: w / 2.0, y: h / 2.0 - 24.0 * k, size: 40.0 * k, color: theme.muted, anchor: Anchor::Center });
+            texts.push(TextItem {
+                text: "暂无数据".into(),
+                x: w / 2.0,
+                y: h / 2.0 - 24.0 * k,
+                size: 40.0 * k,
+                color: theme.muted,
+                anchor: Anchor::Center,
+            });
             return Ok(());
         }
         match self {
@@ -218,48 +252,54 @@ impl Chart {
         }
     }
 
+    /// Draws the chart into an RGB buffer of `size` (3 bytes a pixel, rows top down).
+    pub fn rasterize(&self, size: Size) -> Result<Vec<u8>, ChartError> {
+        let (w, h) = (size.width, size.height);
+        let mut texts = Vec::new();
+        let mut buffer = vec![255u8; w as usize * h as usize * 3];
+        {
+            let mut area = BitMapBackend::with_buffer(&mut buffer, (w, h)).into_drawing_area();
+            area.fill(&WHITE).map_err(draw_error)?;
+            self.draw_on(&mut area, size, &mut texts)?;
+            area.present().map_err(draw_error)?;
+        }
+        for t in &texts {
+            t.rasterize(&mut buffer, w, h);
+        }
+        Ok(buffer)
+    }
+
+    /// The chart as SVG: plotters' shapes, then every text as glyph outlines.
+    fn svg(&self, size: Size) -> Result<String, ChartError> {
+        let mut texts = Vec::new();
+        let mut svg = String::new();
+        {
+            let mut area = SVGBackend::with_string(&mut svg, (size.width, size.height)).into_drawing_area();
+            area.fill(&WHITE).map_err(draw_error)?;
+            self.draw_on(&mut area, size, &mut texts)?;
+            area.present().map_err(draw_error)?;
+        }
+        let title = crate::bulletin::escape(&self.frame().title);
+        let glyphs: String = texts.iter().map(TextItem::to_svg).collect();
+        let svg = svg.replacen("<svg ", &format!("<svg role=\"img\" aria-label=\"{title}\" "), 1);
+        let svg = match svg.find('>') {
+            Some(i) => format!("{}<title>{title}</title>\n{}", &svg[..=i], &svg[i + 1..]),
+            None => svg,
+        };
+        Ok(svg.replace("</svg>", &format!("{glyphs}</svg>")))
+    }
+
     /// Renders the chart as PNG or SVG at `size`. Same data, same bytes.
     pub fn render(&self, size: Size, format: Format) -> Result<Rendered, ChartError> {
-        let mut texts = Vec::new();
-        let (w, h) = (size.width, size.height);
         let bytes = match format {
-            Format::Png => {
-                let mut buffer = vec![255u8; w as usize * h as usize * 3];
-                {
-                    let mut area = BitMapBackend::with_buffer(&mut buffer, (w, h)).into_drawing_area();
-                    area.fill(&WHITE).map_err(draw_error)?;
-                    self.draw_on(&mut area, size, &mut texts)?;
-                    area.present().map_err(draw_error)?;
-                }
-                for t in &texts {
-                    t.rasterize(&mut buffer, w, h);
-                }
-                png::encode_rgb(&buffer, w, h)
-            }
-            Format::Svg => {
-                let mut svg = String::new();
-                {
-                    let mut area = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-                    area.fill(&WHITE).map_err(draw_error)?;
-                    self.draw_on(&mut area, size, &mut texts)?;
-                    area.present().map_err(draw_error)?;
-                }
-                let title = crate::bulletin::escape(&self.frame().title);
-                let glyphs: String = texts.iter().map(TextItem::to_svg).collect();
-                let svg = svg.replacen("<svg ", &format!("<svg role=\"img\" aria-label=\"{title}\" "), 1);
-                let svg = match svg.find('>') {
-                    Some(i) => format!("{}<title>{title}</title>\n{}", &svg[..=i], &svg[i + 1..]),
-                    None => svg,
-                };
-                svg.replace("</svg>", &format!("{glyphs}</svg>")).into_bytes()
-            }
+            Format::Png => png::encode_rgb(&self.rasterize(size)?, size.width, size.height),
+            Format::Svg => self.svg(size)?.into_bytes(),
         };
-        let missing = texts.iter().flat_map(|t| text::missing_glyphs(&t.text)).collect();
-        Ok(Rendered { bytes, missing })
+        Ok(Rendered { bytes, missing: self.missing_glyphs() })
     }
 
     /// Characters of this chart's texts that the embedded font lacks.
     pub fn missing_glyphs(&self) -> BTreeSet<char> {
-        self.texts(Size::hd(1)).iter().flat_map(|t| text::missing_glyphs(&t.text)).collect()
+        self.text_items(Size::hd(1)).iter().flat_map(|t| text::missing_glyphs(&t.text)).collect()
     }
 }

@@ -29,7 +29,13 @@ pub struct RankingChart {
     pub rows: Vec<RankRow>,
 }
 
-pub(super) fn draw(c: &RankingChart, canvas: &mut dyn Canvas, plot: Plot, theme: &Theme, texts: &mut Vec<TextItem>) -> Result<(), ChartError> {
+pub(super) fn draw(
+    c: &RankingChart,
+    canvas: &mut dyn Canvas,
+    plot: Plot,
+    theme: &Theme,
+    texts: &mut Vec<TextItem>,
+) -> Result<(), ChartError> {
     let k = plot.k;
     let n = c.rows.len().max(1) as f32;
     let row = (plot.bottom - plot.top) / n;
@@ -43,8 +49,22 @@ pub(super) fn draw(c: &RankingChart, canvas: &mut dyn Canvas, plot: Plot, theme:
         let w = (full * (r.score / max) as f32).max(2.0 * k);
         canvas.rect(bars_left, top + row * 0.18, bars_left + w, top + row * 0.82, colour)?;
         let text_y = top + row / 2.0 - size * 0.6;
-        texts.push(TextItem { text: format!("{}", r.rank), x: plot.left + 28.0 * k, y: text_y, size, color: theme.muted, anchor: Anchor::Right });
-        texts.push(TextItem { text: r.name.clone(), x: plot.left + 44.0 * k, y: text_y, size, color: theme.ink, anchor: Anchor::Left });
+        texts.push(TextItem {
+            text: format!("{}", r.rank),
+            x: plot.left + 28.0 * k,
+            y: text_y,
+            size,
+            color: theme.muted,
+            anchor: Anchor::Right,
+        });
+        texts.push(TextItem {
+            text: r.name.clone(),
+            x: plot.left + 44.0 * k,
+            y: text_y,
+            size,
+            color: theme.ink,
+            anchor: Anchor::Left,
+        });
         let mut note = number(r.score, 1);
         if r.accountability {
             note.push_str("（连续两次排名靠后）");

@@ -25,7 +25,13 @@ pub struct RateChart {
     pub rates: Vec<Rate>,
 }
 
-pub(super) fn draw(c: &RateChart, canvas: &mut dyn Canvas, plot: Plot, theme: &Theme, texts: &mut Vec<TextItem>) -> Result<(), ChartError> {
+pub(super) fn draw(
+    c: &RateChart,
+    canvas: &mut dyn Canvas,
+    plot: Plot,
+    theme: &Theme,
+    texts: &mut Vec<TextItem>,
+) -> Result<(), ChartError> {
     let k = plot.k;
     let n = c.rates.len().max(1) as f32;
     let row = ((plot.bottom - plot.top) / n).min(110.0 * k);
@@ -40,9 +46,23 @@ pub(super) fn draw(c: &RateChart, canvas: &mut dyn Canvas, plot: Plot, theme: &T
             canvas.rect(track_left, top, track_left + w, bottom, theme.palette[i % 6])?;
         }
         let text_y = (top + bottom) / 2.0 - 15.0 * k;
-        texts.push(TextItem { text: rate.label.clone(), x: plot.left, y: text_y, size: theme.label * 1.2 * k, color: theme.ink, anchor: Anchor::Left });
+        texts.push(TextItem {
+            text: rate.label.clone(),
+            x: plot.left,
+            y: text_y,
+            size: theme.label * 1.2 * k,
+            color: theme.ink,
+            anchor: Anchor::Left,
+        });
         let value = rate.value.map_or("—".to_string(), percent);
-        texts.push(TextItem { text: format!("{value}（{}）", rate.detail), x: track_right + 16.0 * k, y: text_y, size: theme.label * 1.2 * k, color: theme.ink, anchor: Anchor::Left });
+        texts.push(TextItem {
+            text: format!("{value}（{}）", rate.detail),
+            x: track_right + 16.0 * k,
+            y: text_y,
+            size: theme.label * 1.2 * k,
+            color: theme.ink,
+            anchor: Anchor::Left,
+        });
     }
     Ok(())
 }

@@ -101,7 +101,8 @@ impl TextItem {
         let (placed, line_width) = layout(&self.text, self.size);
         let (left, baseline) = self.origin(line_width);
         for glyph in placed {
-            let positioned = glyph.id.with_scale_and_position(PxScale::from(self.size), point(left + glyph.x, baseline));
+            let positioned =
+                glyph.id.with_scale_and_position(PxScale::from(self.size), point(left + glyph.x, baseline));
             let Some(outlined) = font().outline_glyph(positioned) else { continue };
             // px_bounds include the glyph's own side bearings: this is the fix.
             let bounds = outlined.px_bounds();

@@ -20,7 +20,13 @@ pub struct TrendChart {
     pub value_name: String,
 }
 
-pub(super) fn draw(c: &TrendChart, canvas: &mut dyn Canvas, plot: Plot, theme: &Theme, texts: &mut Vec<TextItem>) -> Result<(), ChartError> {
+pub(super) fn draw(
+    c: &TrendChart,
+    canvas: &mut dyn Canvas,
+    plot: Plot,
+    theme: &Theme,
+    texts: &mut Vec<TextItem>,
+) -> Result<(), ChartError> {
     let k = plot.k;
     let has_yoy = c.yoy.iter().any(Option::is_some);
     let (axis_left, axis_right) = (plot.left + 70.0 * k, if has_yoy { plot.right - 70.0 * k } else { plot.right });
@@ -32,7 +38,14 @@ pub(super) fn draw(c: &TrendChart, canvas: &mut dyn Canvas, plot: Plot, theme: &
     let step = value_ticks.get(1).map_or(1.0, |t| t - value_ticks[0]);
     for t in &value_ticks {
         canvas.line(&[(axis_left, y.at(*t)), (axis_right, y.at(*t))], theme.grid, k)?;
-        texts.push(label(number(*t, decimals_for(step)), axis_left - 10.0 * k, y.at(*t) - 11.0 * k, k, theme, Anchor::Right));
+        texts.push(label(
+            number(*t, decimals_for(step)),
+            axis_left - 10.0 * k,
+            y.at(*t) - 11.0 * k,
+            k,
+            theme,
+            Anchor::Right,
+        ));
     }
     // Legend.
     let legend_y = plot.top;
@@ -47,15 +60,35 @@ pub(super) fn draw(c: &TrendChart, canvas: &mut dyn Canvas, plot: Plot, theme: &
     let slot = (axis_right - axis_left) / n;
     let bar = slot * 0.56;
     let centre = |i: usize| axis_left + slot * (i as f32 + 0.5);
-    let decimals = if max.abs() >= 100.0 { 0 } else if max.abs() >= 10.0 { 1 } else { 2 };
+    let decimals = if max.abs() >= 100.0 {
+        0
+    } else if max.abs() >= 10.0 {
+        1
+    } else {
+        2
+    };
     let label_size = if n > 12.0 { theme.note } else { theme.label };
     for (i, (period, value)) in c.periods.iter().zip(&c.values).enumerate() {
         let (x0, x1) = (centre(i) - bar / 2.0, centre(i) + bar / 2.0);
         let (y0, y1) = (y.at(0.0), y.at(*value));
         canvas.rect(x0, y0.min(y1), x1, y0.max(y1), theme.palette[0])?;
         let value_y = if *value >= 0.0 { y1 - 26.0 * k } else { y1 + 4.0 * k };
-        texts.push(TextItem { text: number(*value, decimals), x: centre(i), y: value_y, size: label_size * k, color: theme.ink, anchor: Anchor::Center });
-        texts.push(TextItem { text: period.clone(), x: centre(i), y: bottom + 8.0 * k, size: label_size * k, color: theme.muted, anchor: Anchor::Center });
+        texts.push(TextItem {
+            text: number(*value, decimals),
+            x: centre(i),
+            y: value_y,
+            size: label_size * k,
+            color: theme.ink,
+            anchor: Anchor::Center,
+        });
+        texts.push(TextItem {
+            text: period.clone(),
+            x: centre(i),
+            y: bottom + 8.0 * k,
+            size: label_size * k,
+            color: theme.muted,
+            anchor: Anchor::Center,
+        });
     }
     canvas.line(&[(axis_left, y.at(0.0)), (axis_right, y.at(0.0))], theme.axis, 1.5 * k)?;
     if has_yoy {
@@ -63,7 +96,14 @@ pub(super) fn draw(c: &TrendChart, canvas: &mut dyn Canvas, plot: Plot, theme: &
         let rate_ticks = ticks(rates.iter().cloned().fold(0.0, f64::min), rates.iter().cloned().fold(0.0, f64::max));
         let r = Scale { from: (rate_ticks[0], *rate_ticks.last().unwrap_or(&1.0)), to: (bottom, top) };
         for t in &rate_ticks {
-            texts.push(label(percent(*t).replace(".0%", "%"), axis_right + 10.0 * k, r.at(*t) - 11.0 * k, k, theme, Anchor::Left));
+            texts.push(label(
+                percent(*t).replace(".0%", "%"),
+                axis_right + 10.0 * k,
+                r.at(*t) - 11.0 * k,
+                k,
+                theme,
+                Anchor::Left,
+            ));
         }
         // The line breaks where YoY is undefined.
         let mut run: Vec<(f32, f32)> = Vec::new();
@@ -88,8 +128,21 @@ pub(super) fn draw(c: &TrendChart, canvas: &mut dyn Canvas, plot: Plot, theme: &
                 // A white plate keeps the label readable over the columns.
                 let text = percent(*v);
                 let (half, top) = (super::text::width(&text, theme.note * k) / 2.0 + 4.0 * k, r.at(*v) + 9.0 * k);
-                canvas.rect(centre(i) - half, top, centre(i) + half, top + theme.note * k * 1.25, plotters::style::WHITE)?;
-                texts.push(TextItem { text, x: centre(i), y: top, size: theme.note * k, color, anchor: Anchor::Center });
+                canvas.rect(
+                    centre(i) - half,
+                    top,
+                    centre(i) + half,
+                    top + theme.note * k * 1.25,
+                    plotters::style::WHITE,
+                )?;
+                texts.push(TextItem {
+                    text,
+                    x: centre(i),
+                    y: top,
+                    size: theme.note * k,
+                    color,
+                    anchor: Anchor::Center,
+                });
             }
         }
     }

@@ -223,7 +223,8 @@ fn fill_title(title: &str, as_of: NaiveDate) -> String {
 }
 
 fn metric(id: &str, name: &str) -> Result<Metric, BuildError> {
-    Metric::from_name(name).ok_or_else(|| BuildError::Spec { id: id.into(), reason: format!("unknown metric {name:?}") })
+    Metric::from_name(name)
+        .ok_or_else(|| BuildError::Spec { id: id.into(), reason: format!("unknown metric {name:?}") })
 }
 
 /// A metric's values in display units: 亿元 or 万元 for money (chosen by the largest),
@@ -238,23 +239,38 @@ fn display_unit(metric: Metric, largest: i64) -> (f64, &'static str) {
 }
 
 /// Builds one chart of a deck as of `as_of`.
-pub fn build(frames: &Frames, spec: &ChartSpec, as_of: NaiveDate, scoring: &ScoringConfig) -> Result<Built, BuildError> {
+pub fn build(
+    frames: &Frames,
+    spec: &ChartSpec,
+    as_of: NaiveDate,
+    scoring: &ScoringConfig,
+) -> Result<Built, BuildError> {
     let all = ProjectFilter::default();
     let frame = |title: &str, subtitle: String| Frame::new(fill_title(title, as_of), subtitle, as_of, SOURCE);
-    let unit_name = |code: &str| frames.units.iter().find(|u| u.code == code).map_or(code.to_string(), |u| u.name.clone());
+    let unit_name =
+        |code: &str| frames.units.iter().find(|u| u.code == code).map_or(code.to_string(), |u| u.name.clone());
     let (chart, table) = match spec {
         ChartSpec::Trend { id, title, metric: name, granularity } => {
             let metric = metric(id, name)?;
             let g = match granularity.as_deref() {
                 None | Some("MONTH") => Granularity::Month,
                 Some("QUARTER") => Granularity::Quarter,
-                Some(other) => return Err(BuildError::Spec { id: id.clone(), reason: format!("granularity {other:?} is not MONTH or QUARTER") }),
+                Some(other) => {
+                    return Err(BuildError::Spec {
+                        id: id.clone(),
+                        reason: format!("granularity {other:?} is not MONTH or QUARTER"),
+                    });
+                }
             };
             let from = year_start(as_of.year());
             let points = trend(frames, metric, from, as_of.with_day(1).unwrap_or(as_of), g, &all, as_of)?;
             let (divisor, unit) = display_unit(metric, points.iter().map(|p| p.cumulative).max().unwrap_or(0));
             let label = |p: &crate::analytics::volume::TrendPoint| match g {
-                Granularity::Quarter => format!("{}季度", ["一", "二", "三", "四"][p.period.chars().last().and_then(|c| c.to_digit(10)).unwrap_or(1) as usize - 1]),
+                Granularity::Quarter => format!(
+                    "{}季度",
+                    ["一", "二", "三", "四"]
+                        [p.period.chars().last().and_then(|c| c.to_digit(10)).unwrap_or(1) as usize - 1]
+                ),
                 _ => format!("{}月", p.period[5..].trim_start_matches('0')),
             };
             let chart = TrendChart {
@@ -265,7 +281,12 @@ pub fn build(frames: &Frames, spec: &ChartSpec, as_of: NaiveDate, scoring: &Scor
                 value_name: format!("累计（{unit}）"),
             };
             let table = Table {
-                headers: vec!["期间".into(), format!("当期（{unit}）"), format!("累计（{unit}）"), "同比增速（%）".into()],
+                headers: vec![
+                    "期间".into(),
+                    format!("当期（{unit}）"),
+                    format!("累计（{unit}）"),
+                    "同比增速（%）".into(),
+                ],
                 rows: points
                     .iter()
                     .map(|p| {
@@ -288,7 +309,8 @@ pub fn build(frames: &Frames, spec: &ChartSpec, as_of: NaiveDate, scoring: &Scor
             };
             let now = by_group(frames, metric, &all, (year_start(as_of.year()), as_of, as_of), column)?;
             let last_as_of = as_of.with_year(as_of.year() - 1).unwrap_or(as_of);
-            let before = by_group(frames, metric, &all, (year_start(as_of.year() - 1), last_as_of, last_as_of), column)?;
+            let before =
+                by_group(frames, metric, &all, (year_start(as_of.year() - 1), last_as_of, last_as_of), column)?;
             let keys: Vec<(String, String)> = match by {
                 By::Unit => frames.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),
                 By::Industry => {
@@ -300,20 +322,39 @@ pub fn build(frames: &Frames, spec: &ChartSpec, as_of: NaiveDate, scoring: &Scor
             };
             let largest = now.values().chain(before.values()).copied().max().unwrap_or(0);
             let (divisor, unit) = display_unit(metric, largest);
-            let value = |m: &std::collections::HashMap<String, i64>, k: &str| m.get(k).copied().unwrap_or(0) as f64 / divisor;
+            let value =
+                |m: &std::collections::HashMap<String, i64>, k: &str| m.get(k).copied().unwrap_or(0) as f64 / divisor;
             let chart = ColumnChart {
                 frame: frame(title, format!("单位：{unit}")),
                 categories: keys.iter().map(|(_, n)| n.clone()).collect(),
                 series: vec![
-                    Series { name: format!("{}年1–{}月", as_of.year(), as_of.month()), values: keys.iter().map(|(k, _)| value(&now, k)).collect() },
-                    Series { name: "上年同期".into(), values: keys.iter().map(|(k, _)| value(&before, k)).collect() },
+                    Series {
+                        name: format!("{}年1–{}月", as_of.year(), as_of.month()),
+                        values: keys.iter().map(|(k, _)| value(&now, k)).collect(),
+                    },
+                    Series {
+                        name: "上年同期".into(), values: keys.iter().map(|(k, _)| value(&before, k)).collect()
+                    },
                 ],
                 stacked: false,
                 decimals: if metric.is_money() { 2 } else { 0 },
             };
             let table = Table {
-                headers: vec![if *by == By::Unit { "单位" } else { "产业" }.into(), format!("本年（{unit}）"), format!("上年同期（{unit}）")],
-                rows: keys.iter().map(|(k, n)| vec![Cell::Text(n.clone()), Cell::Number(Some(value(&now, k))), Cell::Number(Some(value(&before, k)))]).collect(),
+                headers: vec![
+                    if *by == By::Unit { "单位" } else { "产业" }.into(),
+                    format!("本年（{unit}）"),
+                    format!("上年同期（{unit}）"),
+                ],
+                rows: keys
+                    .iter()
+                    .map(|(k, n)| {
+                        vec![
+                            Cell::Text(n.clone()),
+                            Cell::Number(Some(value(&now, k))),
+                            Cell::Number(Some(value(&before, k))),
+                        ]
+                    })
+                    .collect(),
             };
             (Chart::Columns(chart), table)
         }
@@ -322,7 +363,9 @@ pub fn build(frames: &Frames, spec: &ChartSpec, as_of: NaiveDate, scoring: &Scor
             let chart = ColumnChart {
                 frame: frame(title, "单位：个（不含已终止项目）".into()),
                 categories: stages.iter().map(|s| s.stage.label_zh().to_string()).collect(),
-                series: vec![Series { name: "项目数".into(), values: stages.iter().map(|s| s.count as f64).collect() }],
+                series: vec![Series {
+                    name: "项目数".into(), values: stages.iter().map(|s| s.count as f64).collect()
+                }],
                 stacked: false,
                 decimals: 0,
             };
@@ -330,7 +373,13 @@ pub fn build(frames: &Frames, spec: &ChartSpec, as_of: NaiveDate, scoring: &Scor
                 headers: vec!["阶段".into(), "项目数（个）".into(), "总投资（亿元）".into()],
                 rows: stages
                     .iter()
-                    .map(|s| vec![Cell::Text(s.stage.label_zh().into()), Cell::Number(Some(s.count as f64)), Cell::Number(Some(to_wan(s.investment) / 10_000.0))])
+                    .map(|s| {
+                        vec![
+                            Cell::Text(s.stage.label_zh().into()),
+                            Cell::Number(Some(s.count as f64)),
+                            Cell::Number(Some(to_wan(s.investment) / 10_000.0)),
+                        ]
+                    })
                     .collect(),
             };
             (Chart::Columns(chart), table)
@@ -341,9 +390,21 @@ pub fn build(frames: &Frames, spec: &ChartSpec, as_of: NaiveDate, scoring: &Scor
             let n = c.size();
             let rates = vec![
                 Rate { label: "落地率".into(), value: c.landing_rate(), detail: format!("{}/{n}", c.landed.len()) },
-                Rate { label: "投产率".into(), value: c.production_rate(), detail: format!("{}/{n}", c.producing.len()) },
-                Rate { label: "履约率".into(), value: c.fulfillment_rate(), detail: format!("{}/{n}", c.fulfilled.len()) },
-                Rate { label: "注册率".into(), value: c.registration_rate(), detail: format!("{}/{n}", c.registered.len()) },
+                Rate {
+                    label: "投产率".into(),
+                    value: c.production_rate(),
+                    detail: format!("{}/{n}", c.producing.len()),
+                },
+                Rate {
+                    label: "履约率".into(),
+                    value: c.fulfillment_rate(),
+                    detail: format!("{}/{n}", c.fulfilled.len()),
+                },
+                Rate {
+                    label: "注册率".into(),
+                    value: c.registration_rate(),
+                    detail: format!("{}/{n}", c.registered.len()),
+                },
                 Rate {
                     label: "资金到位率".into(),
                     value: c.fund_arrival_rate(),
@@ -352,24 +413,53 @@ pub fn build(frames: &Frames, spec: &ChartSpec, as_of: NaiveDate, scoring: &Scor
             ];
             let table = Table {
                 headers: vec!["指标".into(), "比率（%）".into(), "构成".into()],
-                rows: rates.iter().map(|r| vec![Cell::Text(r.label.clone()), Cell::Number(r.value.map(|v| v * 100.0)), Cell::Text(r.detail.clone())]).collect(),
+                rows: rates
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            Cell::Text(r.label.clone()),
+                            Cell::Number(r.value.map(|v| v * 100.0)),
+                            Cell::Text(r.detail.clone()),
+                        ]
+                    })
+                    .collect(),
             };
-            (Chart::Rates(RateChart { frame: frame(title, format!("签约项目 {n} 个，统计至 {at}")), rates }), table)
+            (
+                Chart::Rates(RateChart {
+                    frame: frame(title, format!("签约项目 {n} 个，统计至 {at}")), rates
+                }),
+                table,
+            )
         }
         ChartSpec::Funnel { title, intake, .. } => {
             let (from, to, at) = span(*intake, as_of);
             let f = funnel(frames, from, to, at, &all)?;
-            let stages: Vec<(String, u64)> = f.stages.iter().map(|s| (s.stage.label_zh().to_string(), s.reached as u64)).collect();
-            let conversions: Vec<Option<f64>> = f.stages.iter().take(Stage::ALL.len() - 1).map(|s| s.conversion_to_next).collect();
+            let stages: Vec<(String, u64)> =
+                f.stages.iter().map(|s| (s.stage.label_zh().to_string(), s.reached as u64)).collect();
+            let conversions: Vec<Option<f64>> =
+                f.stages.iter().take(Stage::ALL.len() - 1).map(|s| s.conversion_to_next).collect();
             let table = Table {
-                headers: vec!["阶段".into(), "到达项目数（个）".into(), "向下一阶段转化率（%）".into(), "到下一阶段天数中位数".into()],
+                headers: vec![
+                    "阶段".into(),
+                    "到达项目数（个）".into(),
+                    "向下一阶段转化率（%）".into(),
+                    "到下一阶段天数中位数".into(),
+                ],
                 rows: f
                     .stages
                     .iter()
-                    .map(|s| vec![Cell::Text(s.stage.label_zh().into()), Cell::Number(Some(s.reached as f64)), Cell::Number(s.conversion_to_next.map(|v| v * 100.0)), Cell::Number(s.days_to_next_median)])
+                    .map(|s| {
+                        vec![
+                            Cell::Text(s.stage.label_zh().into()),
+                            Cell::Number(Some(s.reached as f64)),
+                            Cell::Number(s.conversion_to_next.map(|v| v * 100.0)),
+                            Cell::Number(s.days_to_next_median),
+                        ]
+                    })
                     .collect(),
             };
-            let subtitle = format!("意向→投产转化率 {}", f.intent_to_production.map_or("—".into(), crate::charts::theme::percent));
+            let subtitle =
+                format!("意向→投产转化率 {}", f.intent_to_production.map_or("—".into(), crate::charts::theme::percent));
             (Chart::Funnel(FunnelChart { frame: frame(title, subtitle), stages, conversions }), table)
         }
         ChartSpec::Ranking { title, .. } => {
@@ -379,15 +469,33 @@ pub fn build(frames: &Frames, spec: &ChartSpec, as_of: NaiveDate, scoring: &Scor
             };
             let rows: Vec<RankRow> = cards
                 .iter()
-                .map(|c| RankRow { name: unit_name(&c.unit), score: c.score, rank: c.rank, bottom: c.bottom, accountability: c.accountability })
+                .map(|c| RankRow {
+                    name: unit_name(&c.unit),
+                    score: c.score,
+                    rank: c.rank,
+                    bottom: c.bottom,
+                    accountability: c.accountability,
+                })
                 .collect();
             let table = Table {
-                headers: vec!["排名".into(), "单位".into(), "得分".into(), "排名靠后".into(), "连续两次排名靠后".into()],
+                headers: vec![
+                    "排名".into(),
+                    "单位".into(),
+                    "得分".into(),
+                    "排名靠后".into(),
+                    "连续两次排名靠后".into(),
+                ],
                 rows: rows
                     .iter()
                     .map(|r| {
                         let yes = |b: bool| Cell::Text(if b { "是" } else { "否" }.into());
-                        vec![Cell::Number(Some(r.rank as f64)), Cell::Text(r.name.clone()), Cell::Number(Some(r.score)), yes(r.bottom), yes(r.accountability)]
+                        vec![
+                            Cell::Number(Some(r.rank as f64)),
+                            Cell::Text(r.name.clone()),
+                            Cell::Number(Some(r.score)),
+                            yes(r.bottom),
+                            yes(r.accountability),
+                        ]
                     })
                     .collect(),
             };

@@ -37,7 +37,8 @@ pub struct Presentation {
 }
 
 fn rels(entries: &[(String, &str, String)]) -> String {
-    let mut out = format!("{HEAD}<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">");
+    let mut out =
+        format!("{HEAD}<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">");
     for (id, kind, target) in entries {
         out.push_str(&format!("<Relationship Id=\"{id}\" Type=\"{kind}\" Target=\"{target}\"/>"));
     }
@@ -56,7 +57,9 @@ fn text_box(id: u32, (x, y, cx, cy): (i64, i64, i64, i64), text: &str, size: u32
 }
 
 fn slide(body: &str) -> String {
-    format!(r#"{HEAD}<p:sld {NS}><p:cSld><p:spTree>{GROUP}{body}</p:spTree></p:cSld><p:clrMapOvr><a:masterClrMapping/></p:clrMapOvr></p:sld>"#)
+    format!(
+        r#"{HEAD}<p:sld {NS}><p:cSld><p:spTree>{GROUP}{body}</p:spTree></p:cSld><p:clrMapOvr><a:masterClrMapping/></p:clrMapOvr></p:sld>"#
+    )
 }
 
 fn title_slide(p: &Presentation) -> String {
@@ -117,7 +120,9 @@ impl Presentation {
         let mut types = format!(
             "{HEAD}<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/><Default Extension=\"xml\" ContentType=\"application/xml\"/><Default Extension=\"png\" ContentType=\"image/png\"/>"
         );
-        let part = |name: &str, kind: &str| format!("<Override PartName=\"/{name}\" ContentType=\"application/vnd.openxmlformats-{kind}+xml\"/>");
+        let part = |name: &str, kind: &str| {
+            format!("<Override PartName=\"/{name}\" ContentType=\"application/vnd.openxmlformats-{kind}+xml\"/>")
+        };
         types.push_str(&part("ppt/presentation.xml", "officedocument.presentationml.presentation.main"));
         types.push_str(&part("ppt/slideMasters/slideMaster1.xml", "officedocument.presentationml.slideMaster"));
         types.push_str(&part("ppt/slideLayouts/slideLayout1.xml", "officedocument.presentationml.slideLayout"));
@@ -133,7 +138,11 @@ impl Presentation {
             "_rels/.rels".into(),
             rels(&[
                 ("rId1".into(), &format!("{REL}/officeDocument"), "ppt/presentation.xml".into()),
-                ("rId2".into(), "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties", "docProps/core.xml".into()),
+                (
+                    "rId2".into(),
+                    "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties",
+                    "docProps/core.xml".into(),
+                ),
                 ("rId3".into(), &format!("{REL}/extended-properties"), "docProps/app.xml".into()),
             ])
             .into_bytes(),
@@ -150,7 +159,8 @@ impl Presentation {
             "docProps/app.xml".into(),
             format!(r#"{HEAD}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>zhaoshang</Application><Slides>{n}</Slides></Properties>"#).into_bytes(),
         ));
-        let slide_ids: String = (1..=n).map(|i| format!("<p:sldId id=\"{}\" r:id=\"rId{}\"/>", 255 + i, i + 2)).collect();
+        let slide_ids: String =
+            (1..=n).map(|i| format!("<p:sldId id=\"{}\" r:id=\"rId{}\"/>", 255 + i, i + 2)).collect();
         files.push((
             "ppt/presentation.xml".into(),
             format!(
@@ -166,9 +176,13 @@ impl Presentation {
         for i in 1..=n {
             presentation_rels.push((format!("rId{}", i + 2), format!("{REL}/slide"), format!("slides/slide{i}.xml")));
         }
-        let borrowed: Vec<(String, &str, String)> = presentation_rels.iter().map(|(a, b, c)| (a.clone(), b.as_str(), c.clone())).collect();
+        let borrowed: Vec<(String, &str, String)> =
+            presentation_rels.iter().map(|(a, b, c)| (a.clone(), b.as_str(), c.clone())).collect();
         files.push(("ppt/_rels/presentation.xml.rels".into(), rels(&borrowed).into_bytes()));
-        files.push(("ppt/slideMasters/slideMaster1.xml".into(), format!("{HEAD}{}", MASTER.replace("{NS}", NS).replace("{GROUP}", GROUP)).into_bytes()));
+        files.push((
+            "ppt/slideMasters/slideMaster1.xml".into(),
+            format!("{HEAD}{}", MASTER.replace("{NS}", NS).replace("{GROUP}", GROUP)).into_bytes(),
+        ));
         files.push((
             "ppt/slideMasters/_rels/slideMaster1.xml.rels".into(),
             rels(&[
@@ -177,13 +191,18 @@ impl Presentation {
             ])
             .into_bytes(),
         ));
-        files.push(("ppt/slideLayouts/slideLayout1.xml".into(), format!("{HEAD}{}", LAYOUT.replace("{NS}", NS).replace("{GROUP}", GROUP)).into_bytes()));
+        files.push((
+            "ppt/slideLayouts/slideLayout1.xml".into(),
+            format!("{HEAD}{}", LAYOUT.replace("{NS}", NS).replace("{GROUP}", GROUP)).into_bytes(),
+        ));
         files.push((
             "ppt/slideLayouts/_rels/slideLayout1.xml.rels".into(),
-            rels(&[("rId1".into(), &format!("{REL}/slideMaster"), "../slideMasters/slideMaster1.xml".into())]).into_bytes(),
+            rels(&[("rId1".into(), &format!("{REL}/slideMaster"), "../slideMasters/slideMaster1.xml".into())])
+                .into_bytes(),
         ));
         files.push(("ppt/theme/theme1.xml".into(), theme().into_bytes()));
-        let layout_rel = || ("rId1".to_string(), format!("{REL}/slideLayout"), "../slideLayouts/slideLayout1.xml".to_string());
+        let layout_rel =
+            || ("rId1".to_string(), format!("{REL}/slideLayout"), "../slideLayouts/slideLayout1.xml".to_string());
         files.push(("ppt/slides/slide1.xml".into(), title_slide(self).into_bytes()));
         let (a, b, c) = layout_rel();
         files.push(("ppt/slides/_rels/slide1.xml.rels".into(), rels(&[(a, &b, c)]).into_bytes()));
@@ -202,7 +221,8 @@ impl Presentation {
         for (name, bytes) in files {
             // PNGs are compressed already.
             let method = if name.ends_with(".png") { CompressionMethod::Stored } else { CompressionMethod::Deflated };
-            let options = SimpleFileOptions::default().compression_method(method).last_modified_time(DateTime::default());
+            let options =
+                SimpleFileOptions::default().compression_method(method).last_modified_time(DateTime::default());
             zip.start_file(name, options)?;
             zip.write_all(&bytes)?;
         }

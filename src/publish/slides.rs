@@ -57,7 +57,8 @@ pub fn read_deck(path: &Path) -> Result<Deck, SlidesError> {
 }
 
 fn write(path: &Path, bytes: &[u8], written: &mut Written) -> Result<(), SlidesError> {
-    std::fs::write(path, bytes).map_err(|e| SlidesError::Write { path: path.display().to_string(), reason: e.to_string() })?;
+    std::fs::write(path, bytes)
+        .map_err(|e| SlidesError::Write { path: path.display().to_string(), reason: e.to_string() })?;
     written.files.push(path.to_path_buf());
     Ok(())
 }
@@ -73,8 +74,10 @@ pub fn write_slides(
     size: Size,
     out: &Path,
 ) -> Result<Written, SlidesError> {
-    std::fs::create_dir_all(out).map_err(|e| SlidesError::Write { path: out.display().to_string(), reason: e.to_string() })?;
-    let built: Vec<Built> = deck.charts.iter().map(|spec| build(frames, spec, as_of, scoring)).collect::<Result<_, _>>()?;
+    std::fs::create_dir_all(out)
+        .map_err(|e| SlidesError::Write { path: out.display().to_string(), reason: e.to_string() })?;
+    let built: Vec<Built> =
+        deck.charts.iter().map(|spec| build(frames, spec, as_of, scoring)).collect::<Result<_, _>>()?;
     let mut written = Written::default();
     let mut slides = Vec::new();
     for b in &built {
@@ -92,9 +95,12 @@ pub fn write_slides(
         date_line: format!("数据截至 {as_of} · 来源：{}", super::deck::SOURCE),
         slides,
     };
-    let pptx = presentation.to_bytes().map_err(|e| SlidesError::Write { path: format!("{stem}.pptx"), reason: e.to_string() })?;
+    let pptx = presentation
+        .to_bytes()
+        .map_err(|e| SlidesError::Write { path: format!("{stem}.pptx"), reason: e.to_string() })?;
     write(&out.join(format!("{stem}.pptx")), &pptx, &mut written)?;
-    let xlsx = deck_workbook(&built).map_err(|e| SlidesError::Write { path: format!("{stem}.xlsx"), reason: e.to_string() })?;
+    let xlsx = deck_workbook(&built)
+        .map_err(|e| SlidesError::Write { path: format!("{stem}.xlsx"), reason: e.to_string() })?;
     write(&out.join(format!("{stem}.xlsx")), &xlsx, &mut written)?;
     Ok(written)
 }

@@ -38,7 +38,9 @@ pub fn deck_workbook(built: &[Built]) -> Result<Vec<u8>, XlsxError> {
         let (first, last) = (3u32, b.table.rows.len() as u32 + 2);
         let series_columns: Vec<u16> = match &b.chart {
             Drawn::Trend(_) => vec![2],
-            Drawn::Columns(_) => (1..b.table.headers.len() as u16).filter(|c| b.table.headers[*c as usize].contains('（')).collect(),
+            Drawn::Columns(_) => {
+                (1..b.table.headers.len() as u16).filter(|c| b.table.headers[*c as usize].contains('（')).collect()
+            }
             Drawn::Ranking(_) => vec![2],
             Drawn::Funnel(_) | Drawn::Rates(_) => vec![1],
         };
