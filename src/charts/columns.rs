@@ -104,9 +104,9 @@ pub(super) fn draw(
                 base += v;
             }
             texts.push(TextItem {
-                text: number(totals[i], c.decimals),
+                text: number(*total, c.decimals),
                 x: centre,
-                y: y.at(totals[i]) - 26.0 * k,
+                y: y.at(*total) - 26.0 * k,
                 size: label_size,
                 color: theme.ink,
                 anchor: Anchor::Center,
