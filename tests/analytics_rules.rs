@@ -84,6 +84,7 @@ fn p(code: &str, unit: &str, wan: i64, dates: &[(&str, &str)]) -> project::Model
 ///   2025-10..12 with fai 0.
 /// - H (U1): signed 2025-02-10. I (U3): signed 2025-03-01, planned start 2025-05-01.
 /// - U4 has no project and no target; U5 has targets and no project.
+///
 /// Targets: signed_count 4 for U1, U2, U3, U5 in 2024 and 2025.
 fn district() -> Ledger {
     let units = ["U1", "U2", "U3", "U4", "U5"]
