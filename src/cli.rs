@@ -114,6 +114,12 @@ pub enum Command {
         #[arg(long, env = "ZHAOSHANG_SCORING")]
         scoring: Option<PathBuf>,
     },
+    /// The public investment-promotion site (招商项目推介).
+    Site {
+        /// What to do with the site.
+        #[command(subcommand)]
+        action: SiteAction,
+    },
     /// Generate the deterministic demo district and import it (through the same checks
     /// as a ledger). Rows with the same keys are updated.
     Demo {
@@ -141,6 +147,29 @@ pub struct ServerArgs {
     /// A TOML file with the ranking weights and bottom size (see docs/metrics.md).
     #[arg(long, env = "ZHAOSHANG_SCORING")]
     pub scoring: Option<PathBuf>,
+}
+
+/// Site commands.
+#[derive(Debug, Subcommand)]
+pub enum SiteAction {
+    /// Build the static site from the project graph and the templates, assets and content
+    /// of --source. Only projects marked public are published, never their contacts.
+    /// Rewrites only what changed and removes pages no longer published.
+    Build {
+        /// Where to write the site.
+        #[arg(long, default_value = "dist/site")]
+        out: PathBuf,
+        /// The as-of day of the figures (YYYY-MM-DD); default today (China time).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Where the site will be served: a full URL (for the sitemap and canonical links)
+        /// or a path such as /zhaoshang/. Links inside the site are relative either way.
+        #[arg(long, default_value = "/")]
+        base_url: String,
+        /// The folder of templates, assets, content and settings.
+        #[arg(long, default_value = "site")]
+        source: PathBuf,
+    },
 }
 
 /// Token commands.
@@ -181,6 +210,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token { action } => token(&db, action).await,
+        Command::Site { action: SiteAction::Build { out, as_of, base_url, source } } => {
+            let options = crate::publish::site::SiteOptions { source, out, as_of: as_of.unwrap_or_else(crate::analytics::today), base_url };
+            site_build(&db, options).await
+        }
         Command::Slides { deck, as_of, out, size, scale, scoring } => {
             let size =
                 if size == "1280x720" { crate::charts::Size::hd(scale) } else { crate::charts::Size::full_hd(scale) };
@@ -265,6 +298,10 @@ async fn quickstart(db: &DatabaseConnection, url: &str, out: &Path) -> anyhow::R
     if deck.is_file() {
         slides(db, deck, today, crate::charts::Size::full_hd(1), None, &out.join("slides")).await?;
     }
+    if Path::new("site/site.toml").is_file() {
+        let options = crate::publish::site::SiteOptions { source: "site".into(), out: out.join("site"), as_of: today, base_url: "/site/".into() };
+        site_build(db, options).await?;
+    }
     Ok(())
 }
 
@@ -338,6 +375,21 @@ async fn slides(
         );
     }
     println!("wrote {} files for {} as of {as_of} to {}", written.files.len(), deck_path.display(), out.display());
+    Ok(())
+}
+
+async fn site_build(db: &DatabaseConnection, options: crate::publish::site::SiteOptions) -> anyhow::Result<()> {
+    let report = crate::jobs::build_site(db, &options).await?;
+    println!(
+        "site as of {} in {}: {} files ({} pages); {} written, {} unchanged, {} removed",
+        options.as_of,
+        options.out.display(),
+        report.files,
+        report.pages,
+        report.written,
+        report.unchanged,
+        report.removed
+    );
     Ok(())
 }
 

@@ -96,3 +96,43 @@ pub async fn export_file(db: &DatabaseConnection, path: &Path) -> Result<ledger:
     ledger::write_ledger(&ledger, path)?;
     Ok(ledger)
 }
+
+/// Why the site could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SiteBuildError {
+    /// Reading the graph failed.
+    #[error("database error: {0}")]
+    Database(#[from] DbErr),
+    /// Computing the figures failed.
+    #[error(transparent)]
+    Analytics(#[from] crate::analytics::AnalyticsError),
+    /// Rendering or writing failed.
+    #[error(transparent)]
+    Site(#[from] crate::publish::site::SiteError),
+    /// The build thread failed.
+    #[error("the build stopped: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// Builds the public site from the store (see [`crate::publish::site`]).
+pub async fn build_site(db: &DatabaseConnection, options: &crate::publish::site::SiteOptions) -> Result<crate::publish::site::SiteReport, SiteBuildError> {
+    use entities::prelude::{Industry, Project, Unit};
+    use sea_orm::{EntityTrait, QueryOrder};
+    let frames = crate::analytics::Frames::load(db).await?;
+    let projects = Project::find().order_by_asc(entities::project::Column::Code).all(db).await?;
+    let units = Unit::find().order_by_asc(entities::unit::Column::Code).all(db).await?;
+    let industries = Industry::find().order_by_asc(entities::industry::Column::Name).all(db).await?;
+    let options = options.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        let bar = ProgressBar::new(0);
+        bar.set_style(ProgressStyle::with_template("网站 site {bar:40} {pos}/{len} files").unwrap_or_else(|_| ProgressStyle::default_bar()));
+        let data = crate::publish::site::SiteData { frames: &frames, projects: &projects, units: &units, industries: &industries };
+        let files = crate::publish::site::render_site(&data, &options)?;
+        bar.set_length(files.len() as u64);
+        let report = crate::publish::site::write_files(&files, &options.out, Some(&bar));
+        bar.finish_and_clear();
+        report
+    })
+    .await??;
+    Ok(report)
+}

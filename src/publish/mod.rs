@@ -1,12 +1,16 @@
 //! Publishing: figures of the engine drawn by the charts into files people use —
-//! decks of slides for meetings ([`slides`]), built from deck files ([`deck`]).
+//! decks of slides for meetings ([`slides`]) and the public site ([`site`]).
 //!
 //! - [`deck`]: deck files and the chart + table of each entry.
+//! - [`public`]: the one allow-list of what the public may see of a project.
+//! - [`site`]: the static investment-promotion site.
 //! - [`slides`]: PNG, SVG and CSV per chart, one `.pptx` and one `.xlsx` per deck.
 //! - [`pptx`]: a minimal, valid PresentationML writer.
 //! - [`workbook`]: the chart data with native Excel charts.
 
 pub mod deck;
 pub mod pptx;
+pub mod public;
+pub mod site;
 pub mod slides;
 pub mod workbook;

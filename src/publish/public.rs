@@ -1,0 +1,130 @@
+//! What of a project the public may see: one allow-list, used by every page of the
+//! site. Nothing else of a project reaches the generator — not its contacts, its
+//! national code, its progress, nor the investor of a project still in negotiation.
+//! Projects not marked public, or terminated, are not published at all.
+
+use chrono::NaiveDate;
+use entities::project;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::rules::{self, Stage};
+
+/// The site's languages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    /// 中文, at the site's root.
+    Zh,
+    /// English, under `en/`.
+    En,
+}
+
+impl Lang {
+    /// A stage's name in this language.
+    pub fn stage(self, stage: Stage) -> &'static str {
+        match self {
+            Lang::Zh => stage.label_zh(),
+            Lang::En => ["Intent", "Negotiating", "Signed", "Construction started", "In production", "At capacity"][stage.index()],
+        }
+    }
+
+    /// An amount of 万元 as readers of this language write it.
+    pub fn money(self, wan: f64) -> String {
+        match self {
+            Lang::Zh if wan >= 10_000.0 => format!("{}亿元", trim(wan / 10_000.0, 2)),
+            Lang::Zh => format!("{}万元", trim(wan, 2)),
+            Lang::En => format!("{} M yuan", trim(wan / 100.0, 1)),
+        }
+    }
+}
+
+/// A number with at most `decimals` decimals and no trailing zeros.
+fn trim(value: f64, decimals: usize) -> String {
+    let text = format!("{value:.decimals$}");
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
+}
+
+/// A stable ASCII slug for a name (industries have Chinese names).
+pub fn slug(name: &str) -> String {
+    Sha256::digest(name.as_bytes()).iter().take(5).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The public face of a project.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PublicProject {
+    /// 项目编号.
+    pub code: String,
+    /// 项目名称.
+    pub name: String,
+    /// The responsible unit's code.
+    pub unit_code: String,
+    /// Its name.
+    pub unit_name: String,
+    /// 产业类别.
+    pub industry: String,
+    /// The industry page's slug.
+    pub industry_slug: String,
+    /// Stage key as of the day.
+    pub stage: &'static str,
+    /// Stage in the page's language.
+    pub stage_label: &'static str,
+    /// Total investment, 万元.
+    pub investment_wan: f64,
+    /// Total investment as text.
+    pub investment_text: String,
+    /// `small` (< 1 亿), `medium` (1–10 亿) or `large` (> 10 亿), for the filter.
+    pub size_class: &'static str,
+    /// 项目简介.
+    pub summary: Option<String>,
+    /// 用地面积（亩）.
+    pub land_area_mu: Option<f64>,
+    /// 预计就业.
+    pub expected_jobs: Option<i64>,
+    /// 重点项目.
+    pub key_project: bool,
+    /// The investor, only once the project is signed.
+    pub investor: Option<String>,
+    /// Lower-case text the filter searches.
+    pub search_text: String,
+    /// Seeking investors: not yet signed.
+    pub seeking: bool,
+}
+
+impl PublicProject {
+    /// The public face of `p` as of `as_of`, or `None` when it is not to be published.
+    pub fn of(p: &project::Model, unit_name: &str, as_of: NaiveDate, lang: Lang) -> Option<PublicProject> {
+        if !p.public || p.terminated_date.is_some_and(|t| t <= as_of) {
+            return None;
+        }
+        let stage = rules::stage_as_of(p, as_of)?;
+        let wan = crate::money::to_wan(p.total_investment);
+        let investor = if stage >= Stage::Signed { p.investor_name.clone() } else { None };
+        let search_text = [p.name.as_str(), &p.industry_name, unit_name, p.summary.as_deref().unwrap_or_default()].join(" ").to_lowercase();
+        Some(PublicProject {
+            code: p.code.clone(),
+            name: p.name.clone(),
+            unit_code: p.unit_code.clone(),
+            unit_name: unit_name.to_string(),
+            industry: p.industry_name.clone(),
+            industry_slug: slug(&p.industry_name),
+            stage: stage.key(),
+            stage_label: lang.stage(stage),
+            investment_wan: wan,
+            investment_text: lang.money(wan),
+            size_class: if wan < 10_000.0 {
+                "small"
+            } else if wan <= 100_000.0 {
+                "medium"
+            } else {
+                "large"
+            },
+            summary: p.summary.clone(),
+            land_area_mu: p.land_area_mu,
+            expected_jobs: p.expected_jobs,
+            key_project: p.key_project,
+            investor,
+            search_text,
+            seeking: stage < Stage::Signed,
+        })
+    }
+}

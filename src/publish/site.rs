@@ -1,0 +1,386 @@
+//! `zhaoshang site build`: the static investment-promotion site, generated from the
+//! project graph with the templates, assets and content of `site/`. Chinese at the root,
+//! English under `en/`; relative links, so it works offline and under any sub-path.
+//! Same data, same bytes; a rebuild rewrites only what changed and removes what is no
+//! longer published.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use chrono::{Datelike, NaiveDate};
+use entities::{industry, project, unit};
+use indicatif::ProgressBar;
+use minijinja::{Environment, Value, context};
+use serde::{Deserialize, Serialize};
+
+use super::deck::{By, Cell, ChartSpec, Span, build};
+use super::public::{Lang, PublicProject, slug};
+use crate::analytics::cohort::pipeline;
+use crate::analytics::scorecard::ScoringConfig;
+use crate::analytics::volume::{Granularity, trend};
+use crate::analytics::{Frames, Metric, ProjectFilter};
+use crate::charts::{Format, Size};
+use crate::rules::Stage;
+
+/// Why the site could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    /// A file of `site/` is missing or malformed.
+    #[error("{path}: {reason}")]
+    Source {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A template failed.
+    #[error("template {0}")]
+    Template(#[from] minijinja::Error),
+    /// A chart failed.
+    #[error(transparent)]
+    Chart(#[from] super::deck::BuildError),
+    /// Drawing failed.
+    #[error(transparent)]
+    Draw(#[from] crate::charts::ChartError),
+    /// Writing failed.
+    #[error("cannot write {path}: {reason}")]
+    Write {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// How to build.
+#[derive(Clone, Debug)]
+pub struct SiteOptions {
+    /// The folder of templates, assets, content and settings (`site/`).
+    pub source: PathBuf,
+    /// Where to write (`dist/site`).
+    pub out: PathBuf,
+    /// The day the figures are as of.
+    pub as_of: NaiveDate,
+    /// Where the site will be served, e.g. `https://invest.example.gov.cn/` or `/zhaoshang/`.
+    pub base_url: String,
+}
+
+/// What a build did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SiteReport {
+    /// Files the site has.
+    pub files: usize,
+    /// HTML pages among them.
+    pub pages: usize,
+    /// Files written because they are new or changed.
+    pub written: usize,
+    /// Files left as they were.
+    pub unchanged: usize,
+    /// Files removed because they are no longer published.
+    pub removed: usize,
+}
+
+/// The data the site is made of.
+pub struct SiteData<'a> {
+    /// Frames for the figures and charts (aggregates include non-public projects).
+    pub frames: &'a Frames,
+    /// Every project; only [`PublicProject`]s of them are published.
+    pub projects: &'a [project::Model],
+    /// Every unit.
+    pub units: &'a [unit::Model],
+    /// Every industry.
+    pub industries: &'a [industry::Model],
+}
+
+fn read(path: &Path) -> Result<String, SiteError> {
+    std::fs::read_to_string(path).map_err(|e| SiteError::Source { path: path.display().to_string(), reason: e.to_string() })
+}
+
+/// The site's settings and words, per language.
+#[derive(Deserialize)]
+struct PerLang<T> {
+    zh: T,
+    en: T,
+}
+
+/// A figure on the home page.
+#[derive(Serialize)]
+struct Figure {
+    label: String,
+    value: String,
+    yoy: Option<String>,
+    yoy_negative: bool,
+}
+
+/// A chart on a page.
+#[derive(Serialize, Clone)]
+struct PageChart {
+    id: String,
+    title: String,
+    svg: String,
+    headers: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+/// The charts of the results page (and the first two on the home page).
+fn chart_specs() -> Vec<ChartSpec> {
+    let s = |x: &str| x.to_string();
+    vec![
+        ChartSpec::Trend { id: s("fai"), title: s("{year}年固定资产投资完成情况"), metric: s("FAI"), granularity: None },
+        ChartSpec::Trend { id: s("signed"), title: s("{year}年签约金额"), metric: s("SIGNED_INVESTMENT"), granularity: None },
+        ChartSpec::Columns { id: s("signed-by-industry"), title: s("{year}年分产业签约金额"), metric: s("SIGNED_INVESTMENT"), by: By::Industry },
+        ChartSpec::Rates { id: s("landed"), title: s("{last_year}年签约项目落地情况"), cohort: Span::LastYear },
+        ChartSpec::Funnel { id: s("funnel"), title: s("{last_year}年新招引项目转化漏斗"), intake: Span::LastYear },
+    ]
+}
+
+/// Any serialisable value for a template.
+fn v<T: Serialize>(value: &T) -> Value {
+    Value::from(minijinja::value::Serde(value))
+}
+
+/// One page or file of the site, by path relative to the site's root.
+type Files = BTreeMap<String, Vec<u8>>;
+
+/// Builds the site into `options.out`.
+pub fn build_site(data: &SiteData, options: &SiteOptions) -> Result<SiteReport, SiteError> {
+    write_files(&render_site(data, options)?, &options.out, None)
+}
+
+/// Renders every file of the site in memory.
+pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, SiteError> {
+    let src = &options.source;
+    let settings: PerLang<HashMap<String, String>> = toml::from_str(&read(&src.join("site.toml"))?)
+        .map_err(|e| SiteError::Source { path: "site.toml".into(), reason: e.to_string() })?;
+    let words: PerLang<HashMap<String, String>> = toml::from_str(&read(&src.join("i18n.toml"))?)
+        .map_err(|e| SiteError::Source { path: "i18n.toml".into(), reason: e.to_string() })?;
+    let mut env = Environment::new();
+    for name in ["base.html", "cards.html", "home.html", "opportunities.html", "project.html", "listing.html", "results.html", "page.html", "404.html"] {
+        env.add_template_owned(name.to_string(), read(&src.join("templates").join(name))?)?;
+    }
+    let as_of = options.as_of;
+    let mut files = Files::new();
+    for asset in ["style.css", "filter.js"] {
+        files.insert(format!("assets/{asset}"), read(&src.join("assets").join(asset))?.into_bytes());
+    }
+
+    // Charts once, shared by both languages (their text is Chinese, as on the slides).
+    let scoring = ScoringConfig::default();
+    let mut charts = Vec::new();
+    for spec in chart_specs() {
+        let built = build(data.frames, &spec, as_of, &scoring)?;
+        let svg = String::from_utf8_lossy(&built.chart.render(Size::hd(1), Format::Svg)?.bytes).to_string();
+        files.insert(format!("results/{}.csv", built.id), built.table.to_csv());
+        let rows = built
+            .table
+            .rows
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|c| match c {
+                        Cell::Text(s) => s.clone(),
+                        Cell::Number(Some(n)) => crate::charts::theme::number(*n, 2),
+                        Cell::Number(None) => "—".into(),
+                    })
+                    .collect()
+            })
+            .collect();
+        // The SVG sits inside the page: drop its XML declaration.
+        let svg = svg.trim_start_matches(|c| c != '<').to_string();
+        let svg = if svg.starts_with("<?xml") { svg.split_once("?>").map_or(svg.clone(), |(_, rest)| rest.trim_start().to_string()) } else { svg };
+        charts.push(PageChart { id: built.id, title: built.chart.frame().title.clone(), svg, headers: built.table.headers, rows });
+    }
+
+    let unit_names: HashMap<&str, &str> = data.units.iter().map(|u| (u.code.as_str(), u.name.as_str())).collect();
+    let base = if options.base_url.ends_with('/') { options.base_url.clone() } else { format!("{}/", options.base_url) };
+    let base_path = match base.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/".to_string(), |i| rest[i..].to_string()),
+        None => base.clone(),
+    };
+    let mut sitemap = Vec::new();
+    let mut opportunities_json = String::new();
+
+    for lang in [Lang::Zh, Lang::En] {
+        let (site, t) = match lang {
+            Lang::Zh => (&settings.zh, &words.zh),
+            Lang::En => (&settings.en, &words.en),
+        };
+        let prefix = if lang == Lang::En { "en/" } else { "" };
+        let other_prefix = if lang == Lang::En { "" } else { "en/" };
+        let other_lang = if lang == Lang::En { "zh-CN" } else { "en" };
+        let public: Vec<PublicProject> = data
+            .projects
+            .iter()
+            .filter_map(|p| PublicProject::of(p, unit_names.get(p.unit_code.as_str()).copied().unwrap_or(&p.unit_code), as_of, lang))
+            .collect();
+        let seeking: Vec<&PublicProject> = public.iter().filter(|p| p.seeking).collect();
+        let mut industry_counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for p in &public {
+            *industry_counts.entry(p.industry.as_str()).or_default() += 1;
+        }
+        let industries: Vec<Value> = data
+            .industries
+            .iter()
+            .filter_map(|i| industry_counts.get(i.name.as_str()).map(|n| context! { name => i.name.clone(), slug => slug(&i.name), count => *n, cluster => i.cluster.clone() }))
+            .collect();
+        let units_with: BTreeSet<&str> = public.iter().map(|p| p.unit_code.as_str()).collect();
+        let units: Vec<Value> =
+            data.units.iter().filter(|u| units_with.contains(u.code.as_str())).map(|u| context! { code => u.code.clone(), name => u.name.clone() }).collect();
+
+        let mut page = |path: String, template: &str, title: String, description: String, section: &str, extra: Value| -> Result<(), SiteError> {
+            let full = format!("{prefix}{path}");
+            let depth = full.matches('/').count();
+            let root = "../".repeat(depth);
+            let home = format!("{root}{prefix}");
+            let other_href = format!("{root}{other_prefix}{path}");
+            let canonical = if base.contains("://") { format!("{base}{full}") } else { String::new() };
+            let ctx = context! { t => v(t), site => v(site), root => root, home => home, other_href => other_href, other_lang => other_lang,
+                title => title, description => description, section => section, canonical => canonical, as_of => as_of.to_string(), ..extra };
+            let html = env.get_template(template)?.render(ctx)?;
+            if template != "404.html" {
+                sitemap.push(full.clone());
+            }
+            files.insert(full, html.into_bytes());
+            Ok(())
+        };
+
+        let figures = headline_figures(data.frames, as_of, lang, t)?;
+        let featured: Vec<&PublicProject> = seeking.iter().copied().filter(|p| p.key_project).chain(seeking.iter().copied()).take(6).collect();
+        let mut featured_unique: Vec<&PublicProject> = Vec::new();
+        for p in featured {
+            if !featured_unique.iter().any(|q| q.code == p.code) {
+                featured_unique.push(p);
+            }
+        }
+        page(
+            "index.html".into(),
+            "home.html",
+            site.get("district").cloned().unwrap_or_default(),
+            site.get("intro").cloned().unwrap_or_default(),
+            "home",
+            context! { figures => v(&figures), charts => v(&charts.iter().take(2).collect::<Vec<_>>()), industries => industries.clone(), featured => v(&featured_unique) },
+        )?;
+        let index: Vec<Value> = seeking
+            .iter()
+            .map(|p| context! { code => p.code.clone(), industry => p.industry.clone(), unit => p.unit_code.clone(), size => p.size_class, text => p.search_text.clone() })
+            .collect();
+        let index_json = serde_json::to_string(&index).unwrap_or_else(|_| "[]".into()).replace("</", "<\\/");
+        if lang == Lang::Zh {
+            opportunities_json = index_json.clone();
+        }
+        let title = t.get("opportunities").cloned().unwrap_or_default();
+        page(
+            "opportunities/index.html".into(),
+            "opportunities.html",
+            title.clone(),
+            format!("{} · {}", title, site.get("district").cloned().unwrap_or_default()),
+            "opportunities",
+            context! { projects => v(&seeking), industries => industries, units => units, index_json => index_json },
+        )?;
+        for p in &public {
+            let description = p.summary.clone().unwrap_or_else(|| format!("{} · {} · {}", p.industry, p.unit_name, p.investment_text));
+            page(format!("projects/{}/index.html", p.code), "project.html", p.name.clone(), description, "opportunities", context! { p => v(p) })?;
+        }
+        for i in data.industries.iter().filter(|i| industry_counts.contains_key(i.name.as_str())) {
+            let list: Vec<&PublicProject> = public.iter().filter(|p| p.industry == i.name).collect();
+            let lead = i.cluster.clone().unwrap_or_default();
+            page(format!("industries/{}/index.html", slug(&i.name)), "listing.html", i.name.clone(), format!("{} {}", i.name, t.get("projects_in").cloned().unwrap_or_default()), "opportunities", context! { projects => v(&list), lead => lead })?;
+        }
+        for u in data.units.iter().filter(|u| units_with.contains(u.code.as_str())) {
+            let list: Vec<&PublicProject> = public.iter().filter(|p| p.unit_code == u.code).collect();
+            page(format!("units/{}/index.html", u.code), "listing.html", u.name.clone(), format!("{} {}", u.name, t.get("projects_in").cloned().unwrap_or_default()), "opportunities", context! { projects => v(&list), lead => "" })?;
+        }
+        let title = t.get("results").cloned().unwrap_or_default();
+        page("results/index.html".into(), "results.html", title.clone(), title, "results", context! { charts => v(&charts) })?;
+        for name in ["environment", "policies"] {
+            let md_path = src.join("content").join(if lang == Lang::En { "en" } else { "" }).join(format!("{name}.md"));
+            let markdown = read(&md_path)?;
+            let title = markdown.lines().find_map(|l| l.strip_prefix("# ")).unwrap_or(name).to_string();
+            let mut body = String::new();
+            pulldown_cmark::html::push_html(&mut body, pulldown_cmark::Parser::new(&markdown));
+            page(format!("{name}/index.html"), "page.html", title.clone(), title, name, context! { body => body })?;
+        }
+        // The 404 page is served from any path: its links start at the base path.
+        let ctx = context! { t => v(t), site => v(site), root => base_path.clone(), home => format!("{base_path}{prefix}"), other_href => format!("{base_path}{other_prefix}index.html"),
+            other_lang => other_lang, title => t.get("not_found_title").cloned().unwrap_or_default(), description => "", section => "", canonical => "", as_of => as_of.to_string() };
+        files.insert(format!("{prefix}404.html"), env.get_template("404.html")?.render(ctx)?.into_bytes());
+    }
+    files.insert("opportunities.json".into(), opportunities_json.into_bytes());
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    for path in &sitemap {
+        xml.push_str(&format!("<url><loc>{}</loc><lastmod>{as_of}</lastmod></url>\n", crate::bulletin::escape(&format!("{base}{path}"))));
+    }
+    xml.push_str("</urlset>\n");
+    files.insert("sitemap.xml".into(), xml.into_bytes());
+    files.insert("robots.txt".into(), format!("User-agent: *\nAllow: /\nSitemap: {base}sitemap.xml\n").into_bytes());
+    Ok(files)
+}
+
+/// The home page's headline figures: this year to date, with YoY.
+fn headline_figures(frames: &Frames, as_of: NaiveDate, lang: Lang, t: &HashMap<String, String>) -> Result<Vec<Figure>, SiteError> {
+    let all = ProjectFilter::default();
+    let word = |k: &str| t.get(k).cloned().unwrap_or_default();
+    let month = as_of.with_day(1).unwrap_or(as_of);
+    let mut figures = Vec::new();
+    for (key, metric) in [("signed_count", Metric::SignedCount), ("signed_investment", Metric::SignedInvestment), ("fai", Metric::Fai), ("new_starts", Metric::NewStarts)] {
+        let point = trend(frames, metric, month, month, Granularity::Month, &all, as_of).map_err(super::deck::BuildError::from)?;
+        let (value, yoy) = point.last().map_or((0, None), |p| (p.cumulative, p.yoy));
+        let value = if metric.is_money() { lang.money(crate::money::to_wan(value)) } else { format!("{value} {}", word("unit_projects")).trim().to_string() };
+        figures.push(Figure {
+            label: word(key),
+            value,
+            yoy: yoy.map(crate::charts::theme::percent),
+            yoy_negative: yoy.is_some_and(|y| y < 0.0),
+        });
+    }
+    let stages = pipeline(frames, as_of, &all).map_err(super::deck::BuildError::from)?;
+    let producing: usize = stages.iter().filter(|s| s.stage >= Stage::Producing).map(|s| s.count).sum();
+    figures.push(Figure { label: word("producing"), value: format!("{producing} {}", word("unit_projects")).trim().to_string(), yoy: None, yoy_negative: false });
+    Ok(figures)
+}
+
+/// Writes the files that changed, removes those no longer part of the site.
+pub fn write_files(files: &Files, out: &Path, bar: Option<&ProgressBar>) -> Result<SiteReport, SiteError> {
+    let fail = |path: &Path, e: std::io::Error| SiteError::Write { path: path.display().to_string(), reason: e.to_string() };
+    let mut report = SiteReport { files: files.len(), pages: files.keys().filter(|k| k.ends_with(".html")).count(), ..Default::default() };
+    for (name, bytes) in files {
+        let path = out.join(name);
+        if std::fs::read(&path).is_ok_and(|old| old == *bytes) {
+            report.unchanged += 1;
+        } else {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| fail(dir, e))?;
+            }
+            std::fs::write(&path, bytes).map_err(|e| fail(&path, e))?;
+            report.written += 1;
+        }
+        if let Some(bar) = bar {
+            bar.inc(1);
+        }
+    }
+    // Whatever is there and no longer part of the site goes: a project taken off the
+    // public list must not stay online.
+    let mut stack = vec![out.to_path_buf()];
+    let mut dirs = Vec::new();
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path.clone());
+                dirs.push(path);
+            } else if let Ok(relative) = path.strip_prefix(out) {
+                let key = relative.to_string_lossy().replace('\\', "/");
+                if !files.contains_key(&key) {
+                    std::fs::remove_file(&path).map_err(|e| fail(&path, e))?;
+                    report.removed += 1;
+                }
+            }
+        }
+    }
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    for dir in dirs {
+        let _ = std::fs::remove_dir(dir); // only succeeds when empty
+    }
+    Ok(report)
+}
