@@ -281,8 +281,7 @@ impl Chart {
         }
         let title = crate::bulletin::escape(&self.frame().title);
         let glyphs: String = texts.iter().map(TextItem::to_svg).collect();
-        let view_box = format!("viewBox=\"0 0 {} {}\"", size.width, size.height);
-        let svg = svg.replacen("<svg ", &format!("<svg {view_box} role=\"img\" aria-label=\"{title}\" "), 1);
+        let svg = svg.replacen("<svg ", &format!("<svg role=\"img\" aria-label=\"{title}\" "), 1);
         let svg = match svg.find('>') {
             Some(i) => format!("{}<title>{title}</title>\n{}", &svg[..=i], &svg[i + 1..]),
             None => svg,
