@@ -147,6 +147,9 @@ pub struct ServerArgs {
     /// A TOML file with the ranking weights and bottom size (see docs/metrics.md).
     #[arg(long, env = "ZHAOSHANG_SCORING")]
     pub scoring: Option<PathBuf>,
+    /// A built site to preview at / (from `zhaoshang site build`).
+    #[arg(long, default_value = "dist/site")]
+    pub site: PathBuf,
 }
 
 /// Site commands.
@@ -202,6 +205,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Quickstart { out, no_serve, server } => {
             quickstart(&db, &cli.database_url, &out).await?;
+            let server = ServerArgs { site: out.join("site"), ..server };
             if no_serve { Ok(()) } else { serve(db, &server).await }
         }
         Command::Serve { server } => serve(db, &server).await,
@@ -299,7 +303,7 @@ async fn quickstart(db: &DatabaseConnection, url: &str, out: &Path) -> anyhow::R
         slides(db, deck, today, crate::charts::Size::full_hd(1), None, &out.join("slides")).await?;
     }
     if Path::new("site/site.toml").is_file() {
-        let options = crate::publish::site::SiteOptions { source: "site".into(), out: out.join("site"), as_of: today, base_url: "/site/".into() };
+        let options = crate::publish::site::SiteOptions { source: "site".into(), out: out.join("site"), as_of: today, base_url: "/".into() };
         site_build(db, options).await?;
     }
     Ok(())
@@ -409,7 +413,11 @@ async fn serve(db: DatabaseConnection, args: &ServerArgs) -> anyhow::Result<()> 
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    bound.serve(server::ServerState { schema, db, graphiql }, shutdown).await?;
+    let site = args.site.join("index.html").is_file().then(|| args.site.clone());
+    if site.is_some() {
+        println!("site:        http://{}/   (preview of {})", bound.addr, args.site.display());
+    }
+    bound.serve(server::ServerState { schema, db, graphiql, site }, shutdown).await?;
     Ok(())
 }
 

@@ -18,6 +18,10 @@ struct Running {
 }
 
 async fn start(production: bool) -> (Running, String) {
+    start_with_site(production, None).await
+}
+
+async fn start_with_site(production: bool, site: Option<std::path::PathBuf>) -> (Running, String) {
     let t = TestDb::sqlite().await;
     zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
     let token = create_token(&t.db, "analyst-1", Role::Analyst, None).await.unwrap();
@@ -27,7 +31,7 @@ async fn start(production: bool) -> (Running, String) {
     let bound = server::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", bound.addr);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let state = server::ServerState { schema, db: t.db.clone(), graphiql: !production };
+    let state = server::ServerState { schema, db: t.db.clone(), graphiql: !production, site };
     let task = tokio::spawn(bound.serve(state, async {
         let _ = rx.await;
     }));
@@ -125,5 +129,29 @@ async fn production_mode_turns_off_graphiql_introspection_and_suggestions() {
     let r = server.query(Some(&token), "{ unitz { code } }").await;
     let message = r["errors"][0]["message"].as_str().unwrap();
     assert!(!message.contains("Did you mean"), "{message}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_a_built_site_for_preview_and_nothing_outside_it() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(site.path().join("opportunities")).unwrap();
+    std::fs::write(site.path().join("index.html"), "<h1>首页</h1>").unwrap();
+    std::fs::write(site.path().join("opportunities/index.html"), "<h1>推介项目</h1>").unwrap();
+    std::fs::write(site.path().join("404.html"), "<h1>页面不存在</h1>").unwrap();
+    let (server, _) = start_with_site(false, Some(site.path().to_path_buf())).await;
+    let get = |path: &str| {
+        let url = format!("{}{path}", server.base);
+        async move {
+            let r = reqwest::get(url).await.unwrap();
+            (r.status().as_u16(), r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()), r.text().await.unwrap())
+        }
+    };
+    assert_eq!(get("/").await, (200, Some("text/html; charset=utf-8".into()), "<h1>首页</h1>".into()));
+    assert_eq!(get("/opportunities/").await.2, "<h1>推介项目</h1>");
+    assert_eq!(get("/nope.html").await.0, 404);
+    assert_eq!(get("/nope.html").await.2, "<h1>页面不存在</h1>");
+    assert_eq!(get("/%2e%2e/etc/passwd").await.0, 404);
+    assert!(server.healthy().await, "the API routes still answer");
     server.stop().await;
 }

@@ -32,6 +32,8 @@ pub struct ServerState {
     pub db: DatabaseConnection,
     /// Whether `/graphiql` is served.
     pub graphiql: bool,
+    /// A built site to preview at `/` (`zhaoshang site build`), if any.
+    pub site: Option<std::path::PathBuf>,
 }
 
 #[handler]
@@ -85,6 +87,40 @@ async fn healthz(state: Data<&Arc<ServerState>>) -> Response {
     }
 }
 
+/// Serves a file of the built site for preview; folders serve their `index.html`.
+#[handler]
+async fn site_file(state: Data<&Arc<ServerState>>, request: &Request) -> Response {
+    let not_found = || poem::http::StatusCode::NOT_FOUND.into_response();
+    let Some(root) = &state.site else { return not_found() };
+    let path = request.uri().path().trim_start_matches('/');
+    // Only plain segments: no way out of the site's folder.
+    if path.split('/').any(|part| part == ".." || part.starts_with('.') && !part.is_empty() || part.contains('\\')) {
+        return not_found();
+    }
+    let mut file = root.join(path);
+    if path.is_empty() || path.ends_with('/') || file.is_dir() {
+        file = file.join("index.html");
+    }
+    let kind = match file.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("csv") => "text/csv; charset=utf-8",
+        Some("xml") => "application/xml",
+        Some("txt") => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    };
+    match tokio::fs::read(&file).await {
+        Ok(bytes) => Response::builder().content_type(kind).body(bytes),
+        Err(_) => match tokio::fs::read(root.join("404.html")).await {
+            Ok(page) => Response::builder().status(poem::http::StatusCode::NOT_FOUND).content_type("text/html; charset=utf-8").body(page),
+            Err(_) => not_found(),
+        },
+    }
+}
+
 /// The routes with their middleware.
 pub fn app(state: ServerState) -> impl Endpoint {
     static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -92,6 +128,8 @@ pub fn app(state: ServerState) -> impl Endpoint {
         .at("/graphql", post(graphql).with(SizeLimit::new(MAX_BODY_BYTES)))
         .at("/graphiql", get(graphiql))
         .at("/healthz", get(healthz))
+        .at("/", get(site_file))
+        .at("/*path", get(site_file))
         .data(Arc::new(state))
         .around(|endpoint, request| async move {
             let id = request

@@ -49,11 +49,22 @@ pub fn slug(name: &str) -> String {
     Sha256::digest(name.as_bytes()).iter().take(5).map(|b| format!("{b:02x}")).collect()
 }
 
+/// A key as a safe path segment: itself when it is plain ASCII letters, digits, `-` and
+/// `_`, else its slug (a ledger's codes are free text; a page path must not be).
+pub fn path_segment(key: &str) -> String {
+    let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if plain { key.to_string() } else { slug(key) }
+}
+
 /// The public face of a project.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct PublicProject {
     /// 项目编号.
     pub code: String,
+    /// The project page's folder name.
+    pub page_id: String,
+    /// The unit page's folder name.
+    pub unit_page_id: String,
     /// 项目名称.
     pub name: String,
     /// The responsible unit's code.
@@ -102,6 +113,8 @@ impl PublicProject {
         let search_text = [p.name.as_str(), &p.industry_name, unit_name, p.summary.as_deref().unwrap_or_default()].join(" ").to_lowercase();
         Some(PublicProject {
             code: p.code.clone(),
+            page_id: path_segment(&p.code),
+            unit_page_id: path_segment(&p.unit_code),
             name: p.name.clone(),
             unit_code: p.unit_code.clone(),
             unit_name: unit_name.to_string(),

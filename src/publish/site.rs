@@ -14,7 +14,7 @@ use minijinja::{Environment, Value, context};
 use serde::{Deserialize, Serialize};
 
 use super::deck::{By, Cell, ChartSpec, Span, build};
-use super::public::{Lang, PublicProject, slug};
+use super::public::{Lang, PublicProject, path_segment, slug};
 use crate::analytics::cohort::pipeline;
 use crate::analytics::scorecard::ScoringConfig;
 use crate::analytics::volume::{Granularity, trend};
@@ -155,12 +155,22 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
     let words: PerLang<HashMap<String, String>> = toml::from_str(&read(&src.join("i18n.toml"))?)
         .map_err(|e| SiteError::Source { path: "i18n.toml".into(), reason: e.to_string() })?;
     let mut env = Environment::new();
+    // Escape what HTML needs (& < > " ') and leave slashes of URLs readable; render
+    // none as nothing.
+    env.set_formatter(|out, _state, value| {
+        if value.is_undefined() || value.is_none() {
+            return Ok(());
+        }
+        let text = value.to_string();
+        let written = if value.is_safe() { out.write_str(&text) } else { out.write_str(&crate::bulletin::escape(&text)) };
+        written.map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "cannot write"))
+    });
     for name in ["base.html", "cards.html", "home.html", "opportunities.html", "project.html", "listing.html", "results.html", "page.html", "404.html"] {
         env.add_template_owned(name.to_string(), read(&src.join("templates").join(name))?)?;
     }
     let as_of = options.as_of;
     let mut files = Files::new();
-    for asset in ["style.css", "filter.js"] {
+    for asset in ["style.css", "filter.js", "favicon.svg"] {
         files.insert(format!("assets/{asset}"), read(&src.join("assets").join(asset))?.into_bytes());
     }
 
@@ -262,7 +272,7 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
         )?;
         let index: Vec<Value> = seeking
             .iter()
-            .map(|p| context! { code => p.code.clone(), industry => p.industry.clone(), unit => p.unit_code.clone(), size => p.size_class, text => p.search_text.clone() })
+            .map(|p| context! { code => p.page_id.clone(), industry => p.industry.clone(), unit => p.unit_code.clone(), size => p.size_class, text => p.search_text.clone() })
             .collect();
         let index_json = serde_json::to_string(&index).unwrap_or_else(|_| "[]".into()).replace("</", "<\\/");
         if lang == Lang::Zh {
@@ -279,7 +289,7 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
         )?;
         for p in &public {
             let description = p.summary.clone().unwrap_or_else(|| format!("{} · {} · {}", p.industry, p.unit_name, p.investment_text));
-            page(format!("projects/{}/index.html", p.code), "project.html", p.name.clone(), description, "opportunities", context! { p => v(p) })?;
+            page(format!("projects/{}/index.html", p.page_id), "project.html", p.name.clone(), description, "opportunities", context! { p => v(p) })?;
         }
         for i in data.industries.iter().filter(|i| industry_counts.contains_key(i.name.as_str())) {
             let list: Vec<&PublicProject> = public.iter().filter(|p| p.industry == i.name).collect();
@@ -288,7 +298,7 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
         }
         for u in data.units.iter().filter(|u| units_with.contains(u.code.as_str())) {
             let list: Vec<&PublicProject> = public.iter().filter(|p| p.unit_code == u.code).collect();
-            page(format!("units/{}/index.html", u.code), "listing.html", u.name.clone(), format!("{} {}", u.name, t.get("projects_in").cloned().unwrap_or_default()), "opportunities", context! { projects => v(&list), lead => "" })?;
+            page(format!("units/{}/index.html", path_segment(&u.code)), "listing.html", u.name.clone(), format!("{} {}", u.name, t.get("projects_in").cloned().unwrap_or_default()), "opportunities", context! { projects => v(&list), lead => "" })?;
         }
         let title = t.get("results").cloned().unwrap_or_default();
         page("results/index.html".into(), "results.html", title.clone(), title, "results", context! { charts => v(&charts) })?;

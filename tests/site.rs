@@ -1,0 +1,205 @@
+//! The public site, built from a fixture into a temporary folder: every internal link
+//! resolves, HTML is well-formed, nothing confidential leaks, the same data gives the
+//! same bytes, rebuilds rewrite only what changed, and (where Chromium and the browser
+//! tools are installed, as in CI) a real browser loads it, filters, and finds no serious
+//! accessibility problem.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use common::{TestDb, edited_sample, sample_csv};
+use zhaoshang::publish::site::{SiteOptions, SiteReport};
+
+fn options(out: &Path) -> SiteOptions {
+    SiteOptions {
+        source: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("site"),
+        out: out.to_path_buf(),
+        as_of: NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
+        base_url: "https://invest.example.gov.cn/zhaoshang/".into(),
+    }
+}
+
+async fn build(t: &TestDb, out: &Path) -> SiteReport {
+    zhaoshang::jobs::build_site(&t.db, &options(out)).await.unwrap()
+}
+
+fn all_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.insert(path.strip_prefix(dir).unwrap().to_string_lossy().to_string(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+/// Values of `attr="…"` in an HTML text.
+fn attribute_values<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
+    let needle = format!(" {attr}=\"");
+    html.match_indices(&needle).filter_map(|(i, _)| html[i + needle.len()..].split('"').next()).collect()
+}
+
+/// Checks that every element is closed in order (void elements excepted).
+fn well_formed(html: &str) -> Result<(), String> {
+    const VOID: [&str; 8] = ["meta", "link", "br", "img", "input", "hr", "source", "wbr"];
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        rest = &rest[start + 1..];
+        if rest.starts_with("!--") {
+            rest = rest.split_once("-->").map_or("", |(_, r)| r);
+            continue;
+        }
+        if rest.starts_with('!') || rest.starts_with('?') {
+            continue;
+        }
+        let end = rest.find('>').ok_or("unclosed tag")?;
+        let tag = &rest[..end];
+        let self_closing = tag.ends_with('/');
+        let name: String = tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
+        if name == "script" && !tag.starts_with('/') {
+            rest = rest.split_once("</script>").map_or("", |(_, r)| r);
+            continue;
+        }
+        if tag.starts_with('/') {
+            match stack.pop() {
+                Some(open) if open == name => {}
+                other => return Err(format!("</{name}> closes {other:?}")),
+            }
+        } else if !self_closing && !VOID.contains(&name.as_str()) && !name.is_empty() {
+            stack.push(name);
+        }
+        rest = &rest[end + 1..];
+    }
+    if stack.is_empty() { Ok(()) } else { Err(format!("left open: {stack:?}")) }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_link_resolves_and_every_page_is_well_formed() {
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_file(&t.db, &sample_csv(), "test").await.unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let report = build(&t, out.path()).await;
+    assert!(report.pages > 40, "{report:?}");
+    let files = all_files(out.path());
+    for required in ["index.html", "en/index.html", "opportunities/index.html", "results/index.html", "404.html", "sitemap.xml", "robots.txt", "opportunities.json", "results/fai.csv"] {
+        assert!(files.contains_key(required), "{required} is missing");
+    }
+    for (name, bytes) in files.iter().filter(|(n, _)| n.ends_with(".html")) {
+        let html = std::str::from_utf8(bytes).unwrap();
+        well_formed(html).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if name.ends_with("404.html") {
+            continue; // its links start at the base path, checked below
+        }
+        let dir = Path::new(name).parent().unwrap();
+        for link in attribute_values(html, "href").into_iter().chain(attribute_values(html, "src")) {
+            if link.starts_with("http") || link.starts_with("mailto:") || link.starts_with("tel:") || link.starts_with('#') {
+                continue;
+            }
+            let target = link.split('#').next().unwrap();
+            let mut path = dir.to_path_buf();
+            for part in target.split('/') {
+                match part {
+                    ".." => {
+                        path.pop();
+                    }
+                    "" | "." => {}
+                    p => path.push(p),
+                }
+            }
+            let key = path.to_string_lossy().to_string();
+            assert!(files.contains_key(&key), "{name}: link {link} → {key} does not exist");
+        }
+    }
+    let not_found = String::from_utf8(files["404.html"].clone()).unwrap();
+    assert!(not_found.contains("href=\"/zhaoshang/opportunities/index.html\""), "the 404 page links from the base path");
+    let sitemap = String::from_utf8(files["sitemap.xml"].clone()).unwrap();
+    roxmltree::Document::parse(&sitemap).unwrap();
+    assert!(sitemap.contains("<loc>https://invest.example.gov.cn/zhaoshang/projects/ZS25004/index.html</loc>"));
+    assert!(sitemap.contains("<loc>https://invest.example.gov.cn/zhaoshang/en/index.html</loc>"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_confidential_is_published() {
+    // Contacts, an investor still in negotiation, and a non-public project carry markers.
+    let ledger = edited_sample("projects.csv", |text| {
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        for line in lines.iter_mut().skip(1) {
+            *line = line.replace(",联系人", ",LEAKCONTACT").replace(",1390919", ",LEAKPHONE");
+        }
+        let text = lines.join("\n");
+        text.replacen("ZS24004,乔子梁洗煤厂技改项目", "ZS24004,LEAKNONPUBLIC洗煤厂", 1)
+            .replacen("乔子梁煤业有限公司", "LEAKNONPUBLICINVESTOR", 1)
+            .replacen("ZS25004,紫砂文创产业园,T02,陶瓷紫砂,,", "ZS25004,紫砂文创产业园,T02,陶瓷紫砂,LEAKNEGOTIATINGINVESTOR,", 1)
+    });
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_file(&t.db, ledger.path(), "test").await.unwrap();
+    let out = tempfile::tempdir().unwrap();
+    build(&t, out.path()).await;
+    let files = all_files(out.path());
+    assert!(files.keys().any(|k| k.starts_with("projects/ZS25004/")), "the negotiating project is published");
+    for (name, bytes) in &files {
+        let text = String::from_utf8_lossy(bytes);
+        for marker in ["LEAK", "13909190"] {
+            assert!(!text.contains(marker), "{name} contains {marker}");
+        }
+    }
+    assert!(!files.keys().any(|k| k.contains("ZS24004") || k.contains("ZS24007") || k.contains("ZS25005")), "non-public or terminated projects have pages");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_data_gives_the_same_site_and_rebuilds_touch_only_changes() {
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_file(&t.db, &sample_csv(), "test").await.unwrap();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = build(&t, a.path()).await;
+    build(&t, b.path()).await;
+    assert!(all_files(a.path()) == all_files(b.path()), "two builds differ");
+    assert_eq!(first.written, first.files);
+    let again = build(&t, a.path()).await;
+    assert_eq!((again.written, again.unchanged, again.removed), (0, first.files, 0));
+    // One project's summary changes: its two pages and the lists showing it.
+    let api = common::Api::new(&t.db);
+    let admin = common::viewer(zhaoshang::api::auth::Role::Admin, None);
+    let r = api.run_as(&admin, r#"mutation { updateProject(code: "ZS24006", input: { summary: "新的简介" }) { code } }"#).await;
+    assert_eq!(common::error_codes(&r), Vec::<String>::new());
+    let changed = build(&t, a.path()).await;
+    assert!(changed.written > 0 && changed.written < 12, "{changed:?}");
+    // A project taken off the public list disappears from the site.
+    let r = api.run_as(&admin, r#"mutation { updateProject(code: "ZS24006", input: { public: false }) { code } }"#).await;
+    assert_eq!(common::error_codes(&r), Vec::<String>::new());
+    let removed = build(&t, a.path()).await;
+    // Its zh and en pages, and those of 文化旅游, which listed only it.
+    assert_eq!(removed.removed, 4, "{removed:?}");
+    assert!(!a.path().join("projects/ZS24006").exists() && !a.path().join("en/projects/ZS24006").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_browser_filters_the_opportunities_and_finds_no_serious_accessibility_issue() {
+    let browser_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let ready = Path::new("/usr/bin/chromium").is_file() && browser_dir.join("node_modules/playwright-core").is_dir() && browser_dir.join("node_modules/axe-core").is_dir();
+    if !ready {
+        eprintln!("skipped the browser test: needs /usr/bin/chromium and `npm ci` in tests/browser (.ci/run does both)");
+        return;
+    }
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_ledger(&t.db, zhaoshang::demo::generate(200, 5), "test", "demo").await.unwrap();
+    let out = tempfile::tempdir().unwrap();
+    build(&t, out.path()).await;
+    let screenshots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/site-screenshots");
+    let run = std::process::Command::new("node").arg(browser_dir.join("check-site.mjs")).arg(out.path()).arg(&screenshots).output().unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    assert!(stdout.contains("filter narrowed"), "{stdout}");
+}
