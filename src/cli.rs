@@ -215,7 +215,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token { action } => token(&db, action).await,
         Command::Site { action: SiteAction::Build { out, as_of, base_url, source } } => {
-            let options = crate::publish::site::SiteOptions { source, out, as_of: as_of.unwrap_or_else(crate::analytics::today), base_url };
+            let options = crate::publish::site::SiteOptions {
+                source,
+                out,
+                as_of: as_of.unwrap_or_else(crate::analytics::today),
+                base_url,
+            };
             site_build(&db, options).await
         }
         Command::Slides { deck, as_of, out, size, scale, scoring } => {
@@ -303,7 +308,12 @@ async fn quickstart(db: &DatabaseConnection, url: &str, out: &Path) -> anyhow::R
         slides(db, deck, today, crate::charts::Size::full_hd(1), None, &out.join("slides")).await?;
     }
     if Path::new("site/site.toml").is_file() {
-        let options = crate::publish::site::SiteOptions { source: "site".into(), out: out.join("site"), as_of: today, base_url: "/".into() };
+        let options = crate::publish::site::SiteOptions {
+            source: "site".into(),
+            out: out.join("site"),
+            as_of: today,
+            base_url: "/".into(),
+        };
         site_build(db, options).await?;
     }
     Ok(())

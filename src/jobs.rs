@@ -115,7 +115,10 @@ pub enum SiteBuildError {
 }
 
 /// Builds the public site from the store (see [`crate::publish::site`]).
-pub async fn build_site(db: &DatabaseConnection, options: &crate::publish::site::SiteOptions) -> Result<crate::publish::site::SiteReport, SiteBuildError> {
+pub async fn build_site(
+    db: &DatabaseConnection,
+    options: &crate::publish::site::SiteOptions,
+) -> Result<crate::publish::site::SiteReport, SiteBuildError> {
     use entities::prelude::{Industry, Project, Unit};
     use sea_orm::{EntityTrait, QueryOrder};
     let frames = crate::analytics::Frames::load(db).await?;
@@ -125,8 +128,16 @@ pub async fn build_site(db: &DatabaseConnection, options: &crate::publish::site:
     let options = options.clone();
     let report = tokio::task::spawn_blocking(move || {
         let bar = ProgressBar::new(0);
-        bar.set_style(ProgressStyle::with_template("网站 site {bar:40} {pos}/{len} files").unwrap_or_else(|_| ProgressStyle::default_bar()));
-        let data = crate::publish::site::SiteData { frames: &frames, projects: &projects, units: &units, industries: &industries };
+        bar.set_style(
+            ProgressStyle::with_template("网站 site {bar:40} {pos}/{len} files")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let data = crate::publish::site::SiteData {
+            frames: &frames,
+            projects: &projects,
+            units: &units,
+            industries: &industries,
+        };
         let files = crate::publish::site::render_site(&data, &options)?;
         bar.set_length(files.len() as u64);
         let report = crate::publish::site::write_files(&files, &options.out, Some(&bar));

@@ -144,7 +144,11 @@ async fn serves_a_built_site_for_preview_and_nothing_outside_it() {
         let url = format!("{}{path}", server.base);
         async move {
             let r = reqwest::get(url).await.unwrap();
-            (r.status().as_u16(), r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()), r.text().await.unwrap())
+            (
+                r.status().as_u16(),
+                r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()),
+                r.text().await.unwrap(),
+            )
         }
     };
     assert_eq!(get("/").await, (200, Some("text/html; charset=utf-8".into()), "<h1>首页</h1>".into()));

@@ -37,7 +37,10 @@ fn all_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                files.insert(path.strip_prefix(dir).unwrap().to_string_lossy().to_string(), std::fs::read(&path).unwrap());
+                files.insert(
+                    path.strip_prefix(dir).unwrap().to_string_lossy().to_string(),
+                    std::fs::read(&path).unwrap(),
+                );
             }
         }
     }
@@ -67,7 +70,12 @@ fn well_formed(html: &str) -> Result<(), String> {
         let end = rest.find('>').ok_or("unclosed tag")?;
         let tag = &rest[..end];
         let self_closing = tag.ends_with('/');
-        let name: String = tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_lowercase();
         if name == "script" && !tag.starts_with('/') {
             rest = rest.split_once("</script>").map_or("", |(_, r)| r);
             continue;
@@ -93,7 +101,17 @@ async fn every_link_resolves_and_every_page_is_well_formed() {
     let report = build(&t, out.path()).await;
     assert!(report.pages > 40, "{report:?}");
     let files = all_files(out.path());
-    for required in ["index.html", "en/index.html", "opportunities/index.html", "results/index.html", "404.html", "sitemap.xml", "robots.txt", "opportunities.json", "results/fai.csv"] {
+    for required in [
+        "index.html",
+        "en/index.html",
+        "opportunities/index.html",
+        "results/index.html",
+        "404.html",
+        "sitemap.xml",
+        "robots.txt",
+        "opportunities.json",
+        "results/fai.csv",
+    ] {
         assert!(files.contains_key(required), "{required} is missing");
     }
     for (name, bytes) in files.iter().filter(|(n, _)| n.ends_with(".html")) {
@@ -104,7 +122,11 @@ async fn every_link_resolves_and_every_page_is_well_formed() {
         }
         let dir = Path::new(name).parent().unwrap();
         for link in attribute_values(html, "href").into_iter().chain(attribute_values(html, "src")) {
-            if link.starts_with("http") || link.starts_with("mailto:") || link.starts_with("tel:") || link.starts_with('#') {
+            if link.starts_with("http")
+                || link.starts_with("mailto:")
+                || link.starts_with("tel:")
+                || link.starts_with('#')
+            {
                 continue;
             }
             let target = link.split('#').next().unwrap();
@@ -123,7 +145,10 @@ async fn every_link_resolves_and_every_page_is_well_formed() {
         }
     }
     let not_found = String::from_utf8(files["404.html"].clone()).unwrap();
-    assert!(not_found.contains("href=\"/zhaoshang/opportunities/index.html\""), "the 404 page links from the base path");
+    assert!(
+        not_found.contains("href=\"/zhaoshang/opportunities/index.html\""),
+        "the 404 page links from the base path"
+    );
     let sitemap = String::from_utf8(files["sitemap.xml"].clone()).unwrap();
     roxmltree::Document::parse(&sitemap).unwrap();
     assert!(sitemap.contains("<loc>https://invest.example.gov.cn/zhaoshang/projects/ZS25004/index.html</loc>"));
@@ -141,7 +166,11 @@ async fn nothing_confidential_is_published() {
         let text = lines.join("\n");
         text.replacen("ZS24004,乔子梁洗煤厂技改项目", "ZS24004,LEAKNONPUBLIC洗煤厂", 1)
             .replacen("乔子梁煤业有限公司", "LEAKNONPUBLICINVESTOR", 1)
-            .replacen("ZS25004,紫砂文创产业园,T02,陶瓷紫砂,,", "ZS25004,紫砂文创产业园,T02,陶瓷紫砂,LEAKNEGOTIATINGINVESTOR,", 1)
+            .replacen(
+                "ZS25004,紫砂文创产业园,T02,陶瓷紫砂,,",
+                "ZS25004,紫砂文创产业园,T02,陶瓷紫砂,LEAKNEGOTIATINGINVESTOR,",
+                1,
+            )
     });
     let t = TestDb::sqlite().await;
     zhaoshang::jobs::import_file(&t.db, ledger.path(), "test").await.unwrap();
@@ -155,7 +184,10 @@ async fn nothing_confidential_is_published() {
             assert!(!text.contains(marker), "{name} contains {marker}");
         }
     }
-    assert!(!files.keys().any(|k| k.contains("ZS24004") || k.contains("ZS24007") || k.contains("ZS25005")), "non-public or terminated projects have pages");
+    assert!(
+        !files.keys().any(|k| k.contains("ZS24004") || k.contains("ZS24007") || k.contains("ZS25005")),
+        "non-public or terminated projects have pages"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -172,12 +204,15 @@ async fn the_same_data_gives_the_same_site_and_rebuilds_touch_only_changes() {
     // One project's summary changes: its two pages and the lists showing it.
     let api = common::Api::new(&t.db);
     let admin = common::viewer(zhaoshang::api::auth::Role::Admin, None);
-    let r = api.run_as(&admin, r#"mutation { updateProject(code: "ZS24006", input: { summary: "新的简介" }) { code } }"#).await;
+    let r = api
+        .run_as(&admin, r#"mutation { updateProject(code: "ZS24006", input: { summary: "新的简介" }) { code } }"#)
+        .await;
     assert_eq!(common::error_codes(&r), Vec::<String>::new());
     let changed = build(&t, a.path()).await;
     assert!(changed.written > 0 && changed.written < 12, "{changed:?}");
     // A project taken off the public list disappears from the site.
-    let r = api.run_as(&admin, r#"mutation { updateProject(code: "ZS24006", input: { public: false }) { code } }"#).await;
+    let r =
+        api.run_as(&admin, r#"mutation { updateProject(code: "ZS24006", input: { public: false }) { code } }"#).await;
     assert_eq!(common::error_codes(&r), Vec::<String>::new());
     let removed = build(&t, a.path()).await;
     // Its zh and en pages, and those of 文化旅游, which listed only it.
@@ -188,9 +223,13 @@ async fn the_same_data_gives_the_same_site_and_rebuilds_touch_only_changes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_browser_filters_the_opportunities_and_finds_no_serious_accessibility_issue() {
     let browser_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    let ready = Path::new("/usr/bin/chromium").is_file() && browser_dir.join("node_modules/playwright-core").is_dir() && browser_dir.join("node_modules/axe-core").is_dir();
+    let ready = Path::new("/usr/bin/chromium").is_file()
+        && browser_dir.join("node_modules/playwright-core").is_dir()
+        && browser_dir.join("node_modules/axe-core").is_dir();
     if !ready {
-        eprintln!("skipped the browser test: needs /usr/bin/chromium and `npm ci` in tests/browser (.ci/run does both)");
+        eprintln!(
+            "skipped the browser test: needs /usr/bin/chromium and `npm ci` in tests/browser (.ci/run does both)"
+        );
         return;
     }
     let t = TestDb::sqlite().await;
@@ -198,7 +237,12 @@ async fn a_real_browser_filters_the_opportunities_and_finds_no_serious_accessibi
     let out = tempfile::tempdir().unwrap();
     build(&t, out.path()).await;
     let screenshots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/site-screenshots");
-    let run = std::process::Command::new("node").arg(browser_dir.join("check-site.mjs")).arg(out.path()).arg(&screenshots).output().unwrap();
+    let run = std::process::Command::new("node")
+        .arg(browser_dir.join("check-site.mjs"))
+        .arg(out.path())
+        .arg(&screenshots)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
     assert!(stdout.contains("filter narrowed"), "{stdout}");

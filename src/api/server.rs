@@ -115,7 +115,10 @@ async fn site_file(state: Data<&Arc<ServerState>>, request: &Request) -> Respons
     match tokio::fs::read(&file).await {
         Ok(bytes) => Response::builder().content_type(kind).body(bytes),
         Err(_) => match tokio::fs::read(root.join("404.html")).await {
-            Ok(page) => Response::builder().status(poem::http::StatusCode::NOT_FOUND).content_type("text/html; charset=utf-8").body(page),
+            Ok(page) => Response::builder()
+                .status(poem::http::StatusCode::NOT_FOUND)
+                .content_type("text/html; charset=utf-8")
+                .body(page),
             Err(_) => not_found(),
         },
     }

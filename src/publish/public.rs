@@ -24,7 +24,8 @@ impl Lang {
     pub fn stage(self, stage: Stage) -> &'static str {
         match self {
             Lang::Zh => stage.label_zh(),
-            Lang::En => ["Intent", "Negotiating", "Signed", "Construction started", "In production", "At capacity"][stage.index()],
+            Lang::En => ["Intent", "Negotiating", "Signed", "Construction started", "In production", "At capacity"]
+                [stage.index()],
         }
     }
 
@@ -110,7 +111,9 @@ impl PublicProject {
         let stage = rules::stage_as_of(p, as_of)?;
         let wan = crate::money::to_wan(p.total_investment);
         let investor = if stage >= Stage::Signed { p.investor_name.clone() } else { None };
-        let search_text = [p.name.as_str(), &p.industry_name, unit_name, p.summary.as_deref().unwrap_or_default()].join(" ").to_lowercase();
+        let search_text = [p.name.as_str(), &p.industry_name, unit_name, p.summary.as_deref().unwrap_or_default()]
+            .join(" ")
+            .to_lowercase();
         Some(PublicProject {
             code: p.code.clone(),
             page_id: path_segment(&p.code),

@@ -93,7 +93,8 @@ pub struct SiteData<'a> {
 }
 
 fn read(path: &Path) -> Result<String, SiteError> {
-    std::fs::read_to_string(path).map_err(|e| SiteError::Source { path: path.display().to_string(), reason: e.to_string() })
+    std::fs::read_to_string(path)
+        .map_err(|e| SiteError::Source { path: path.display().to_string(), reason: e.to_string() })
 }
 
 /// The site's settings and words, per language.
@@ -126,11 +127,30 @@ struct PageChart {
 fn chart_specs() -> Vec<ChartSpec> {
     let s = |x: &str| x.to_string();
     vec![
-        ChartSpec::Trend { id: s("fai"), title: s("{year}年固定资产投资完成情况"), metric: s("FAI"), granularity: None },
-        ChartSpec::Trend { id: s("signed"), title: s("{year}年签约金额"), metric: s("SIGNED_INVESTMENT"), granularity: None },
-        ChartSpec::Columns { id: s("signed-by-industry"), title: s("{year}年分产业签约金额"), metric: s("SIGNED_INVESTMENT"), by: By::Industry },
-        ChartSpec::Rates { id: s("landed"), title: s("{last_year}年签约项目落地情况"), cohort: Span::LastYear },
-        ChartSpec::Funnel { id: s("funnel"), title: s("{last_year}年新招引项目转化漏斗"), intake: Span::LastYear },
+        ChartSpec::Trend {
+            id: s("fai"),
+            title: s("{year}年固定资产投资完成情况"),
+            metric: s("FAI"),
+            granularity: None,
+        },
+        ChartSpec::Trend {
+            id: s("signed"),
+            title: s("{year}年签约金额"),
+            metric: s("SIGNED_INVESTMENT"),
+            granularity: None,
+        },
+        ChartSpec::Columns {
+            id: s("signed-by-industry"),
+            title: s("{year}年分产业签约金额"),
+            metric: s("SIGNED_INVESTMENT"),
+            by: By::Industry,
+        },
+        ChartSpec::Rates {
+            id: s("landed"), title: s("{last_year}年签约项目落地情况"), cohort: Span::LastYear
+        },
+        ChartSpec::Funnel {
+            id: s("funnel"), title: s("{last_year}年新招引项目转化漏斗"), intake: Span::LastYear
+        },
     ]
 }
 
@@ -162,10 +182,21 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
             return Ok(());
         }
         let text = value.to_string();
-        let written = if value.is_safe() { out.write_str(&text) } else { out.write_str(&crate::bulletin::escape(&text)) };
+        let written =
+            if value.is_safe() { out.write_str(&text) } else { out.write_str(&crate::bulletin::escape(&text)) };
         written.map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "cannot write"))
     });
-    for name in ["base.html", "cards.html", "home.html", "opportunities.html", "project.html", "listing.html", "results.html", "page.html", "404.html"] {
+    for name in [
+        "base.html",
+        "cards.html",
+        "home.html",
+        "opportunities.html",
+        "project.html",
+        "listing.html",
+        "results.html",
+        "page.html",
+        "404.html",
+    ] {
         env.add_template_owned(name.to_string(), read(&src.join("templates").join(name))?)?;
     }
     let as_of = options.as_of;
@@ -197,12 +228,23 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
             .collect();
         // The SVG sits inside the page: drop its XML declaration.
         let svg = svg.trim_start_matches(|c| c != '<').to_string();
-        let svg = if svg.starts_with("<?xml") { svg.split_once("?>").map_or(svg.clone(), |(_, rest)| rest.trim_start().to_string()) } else { svg };
-        charts.push(PageChart { id: built.id, title: built.chart.frame().title.clone(), svg, headers: built.table.headers, rows });
+        let svg = if svg.starts_with("<?xml") {
+            svg.split_once("?>").map_or(svg.clone(), |(_, rest)| rest.trim_start().to_string())
+        } else {
+            svg
+        };
+        charts.push(PageChart {
+            id: built.id,
+            title: built.chart.frame().title.clone(),
+            svg,
+            headers: built.table.headers,
+            rows,
+        });
     }
 
     let unit_names: HashMap<&str, &str> = data.units.iter().map(|u| (u.code.as_str(), u.name.as_str())).collect();
-    let base = if options.base_url.ends_with('/') { options.base_url.clone() } else { format!("{}/", options.base_url) };
+    let base =
+        if options.base_url.ends_with('/') { options.base_url.clone() } else { format!("{}/", options.base_url) };
     let base_path = match base.split_once("://") {
         Some((_, rest)) => rest.find('/').map_or("/".to_string(), |i| rest[i..].to_string()),
         None => base.clone(),
@@ -221,7 +263,9 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
         let public: Vec<PublicProject> = data
             .projects
             .iter()
-            .filter_map(|p| PublicProject::of(p, unit_names.get(p.unit_code.as_str()).copied().unwrap_or(&p.unit_code), as_of, lang))
+            .filter_map(|p| {
+                PublicProject::of(p, unit_names.get(p.unit_code.as_str()).copied().unwrap_or(&p.unit_code), as_of, lang)
+            })
             .collect();
         let seeking: Vec<&PublicProject> = public.iter().filter(|p| p.seeking).collect();
         let mut industry_counts: BTreeMap<&str, usize> = BTreeMap::new();
@@ -234,10 +278,20 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
             .filter_map(|i| industry_counts.get(i.name.as_str()).map(|n| context! { name => i.name.clone(), slug => slug(&i.name), count => *n, cluster => i.cluster.clone() }))
             .collect();
         let units_with: BTreeSet<&str> = public.iter().map(|p| p.unit_code.as_str()).collect();
-        let units: Vec<Value> =
-            data.units.iter().filter(|u| units_with.contains(u.code.as_str())).map(|u| context! { code => u.code.clone(), name => u.name.clone() }).collect();
+        let units: Vec<Value> = data
+            .units
+            .iter()
+            .filter(|u| units_with.contains(u.code.as_str()))
+            .map(|u| context! { code => u.code.clone(), name => u.name.clone() })
+            .collect();
 
-        let mut page = |path: String, template: &str, title: String, description: String, section: &str, extra: Value| -> Result<(), SiteError> {
+        let mut page = |path: String,
+                        template: &str,
+                        title: String,
+                        description: String,
+                        section: &str,
+                        extra: Value|
+         -> Result<(), SiteError> {
             let full = format!("{prefix}{path}");
             let depth = full.matches('/').count();
             let root = "../".repeat(depth);
@@ -245,7 +299,7 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
             let other_href = format!("{root}{other_prefix}{path}");
             let canonical = if base.contains("://") { format!("{base}{full}") } else { String::new() };
             let ctx = context! { t => v(t), site => v(site), root => root, home => home, other_href => other_href, other_lang => other_lang,
-                title => title, description => description, section => section, canonical => canonical, as_of => as_of.to_string(), ..extra };
+            title => title, description => description, section => section, canonical => canonical, as_of => as_of.to_string(), ..extra };
             let html = env.get_template(template)?.render(ctx)?;
             if template != "404.html" {
                 sitemap.push(full.clone());
@@ -255,7 +309,8 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
         };
 
         let figures = headline_figures(data.frames, as_of, lang, t)?;
-        let featured: Vec<&PublicProject> = seeking.iter().copied().filter(|p| p.key_project).chain(seeking.iter().copied()).take(6).collect();
+        let featured: Vec<&PublicProject> =
+            seeking.iter().copied().filter(|p| p.key_project).chain(seeking.iter().copied()).take(6).collect();
         let mut featured_unique: Vec<&PublicProject> = Vec::new();
         for p in featured {
             if !featured_unique.iter().any(|q| q.code == p.code) {
@@ -288,20 +343,51 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
             context! { projects => v(&seeking), industries => industries, units => units, index_json => index_json },
         )?;
         for p in &public {
-            let description = p.summary.clone().unwrap_or_else(|| format!("{} · {} · {}", p.industry, p.unit_name, p.investment_text));
-            page(format!("projects/{}/index.html", p.page_id), "project.html", p.name.clone(), description, "opportunities", context! { p => v(p) })?;
+            let description = p
+                .summary
+                .clone()
+                .unwrap_or_else(|| format!("{} · {} · {}", p.industry, p.unit_name, p.investment_text));
+            page(
+                format!("projects/{}/index.html", p.page_id),
+                "project.html",
+                p.name.clone(),
+                description,
+                "opportunities",
+                context! { p => v(p) },
+            )?;
         }
         for i in data.industries.iter().filter(|i| industry_counts.contains_key(i.name.as_str())) {
             let list: Vec<&PublicProject> = public.iter().filter(|p| p.industry == i.name).collect();
             let lead = i.cluster.clone().unwrap_or_default();
-            page(format!("industries/{}/index.html", slug(&i.name)), "listing.html", i.name.clone(), format!("{} {}", i.name, t.get("projects_in").cloned().unwrap_or_default()), "opportunities", context! { projects => v(&list), lead => lead })?;
+            page(
+                format!("industries/{}/index.html", slug(&i.name)),
+                "listing.html",
+                i.name.clone(),
+                format!("{} {}", i.name, t.get("projects_in").cloned().unwrap_or_default()),
+                "opportunities",
+                context! { projects => v(&list), lead => lead },
+            )?;
         }
         for u in data.units.iter().filter(|u| units_with.contains(u.code.as_str())) {
             let list: Vec<&PublicProject> = public.iter().filter(|p| p.unit_code == u.code).collect();
-            page(format!("units/{}/index.html", path_segment(&u.code)), "listing.html", u.name.clone(), format!("{} {}", u.name, t.get("projects_in").cloned().unwrap_or_default()), "opportunities", context! { projects => v(&list), lead => "" })?;
+            page(
+                format!("units/{}/index.html", path_segment(&u.code)),
+                "listing.html",
+                u.name.clone(),
+                format!("{} {}", u.name, t.get("projects_in").cloned().unwrap_or_default()),
+                "opportunities",
+                context! { projects => v(&list), lead => "" },
+            )?;
         }
         let title = t.get("results").cloned().unwrap_or_default();
-        page("results/index.html".into(), "results.html", title.clone(), title, "results", context! { charts => v(&charts) })?;
+        page(
+            "results/index.html".into(),
+            "results.html",
+            title.clone(),
+            title,
+            "results",
+            context! { charts => v(&charts) },
+        )?;
         for name in ["environment", "policies"] {
             let md_path = src.join("content").join(if lang == Lang::En { "en" } else { "" }).join(format!("{name}.md"));
             let markdown = read(&md_path)?;
@@ -312,13 +398,18 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
         }
         // The 404 page is served from any path: its links start at the base path.
         let ctx = context! { t => v(t), site => v(site), root => base_path.clone(), home => format!("{base_path}{prefix}"), other_href => format!("{base_path}{other_prefix}index.html"),
-            other_lang => other_lang, title => t.get("not_found_title").cloned().unwrap_or_default(), description => "", section => "", canonical => "", as_of => as_of.to_string() };
+        other_lang => other_lang, title => t.get("not_found_title").cloned().unwrap_or_default(), description => "", section => "", canonical => "", as_of => as_of.to_string() };
         files.insert(format!("{prefix}404.html"), env.get_template("404.html")?.render(ctx)?.into_bytes());
     }
     files.insert("opportunities.json".into(), opportunities_json.into_bytes());
-    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
     for path in &sitemap {
-        xml.push_str(&format!("<url><loc>{}</loc><lastmod>{as_of}</lastmod></url>\n", crate::bulletin::escape(&format!("{base}{path}"))));
+        xml.push_str(&format!(
+            "<url><loc>{}</loc><lastmod>{as_of}</lastmod></url>\n",
+            crate::bulletin::escape(&format!("{base}{path}"))
+        ));
     }
     xml.push_str("</urlset>\n");
     files.insert("sitemap.xml".into(), xml.into_bytes());
@@ -327,15 +418,30 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
 }
 
 /// The home page's headline figures: this year to date, with YoY.
-fn headline_figures(frames: &Frames, as_of: NaiveDate, lang: Lang, t: &HashMap<String, String>) -> Result<Vec<Figure>, SiteError> {
+fn headline_figures(
+    frames: &Frames,
+    as_of: NaiveDate,
+    lang: Lang,
+    t: &HashMap<String, String>,
+) -> Result<Vec<Figure>, SiteError> {
     let all = ProjectFilter::default();
     let word = |k: &str| t.get(k).cloned().unwrap_or_default();
     let month = as_of.with_day(1).unwrap_or(as_of);
     let mut figures = Vec::new();
-    for (key, metric) in [("signed_count", Metric::SignedCount), ("signed_investment", Metric::SignedInvestment), ("fai", Metric::Fai), ("new_starts", Metric::NewStarts)] {
-        let point = trend(frames, metric, month, month, Granularity::Month, &all, as_of).map_err(super::deck::BuildError::from)?;
+    for (key, metric) in [
+        ("signed_count", Metric::SignedCount),
+        ("signed_investment", Metric::SignedInvestment),
+        ("fai", Metric::Fai),
+        ("new_starts", Metric::NewStarts),
+    ] {
+        let point = trend(frames, metric, month, month, Granularity::Month, &all, as_of)
+            .map_err(super::deck::BuildError::from)?;
         let (value, yoy) = point.last().map_or((0, None), |p| (p.cumulative, p.yoy));
-        let value = if metric.is_money() { lang.money(crate::money::to_wan(value)) } else { format!("{value} {}", word("unit_projects")).trim().to_string() };
+        let value = if metric.is_money() {
+            lang.money(crate::money::to_wan(value))
+        } else {
+            format!("{value} {}", word("unit_projects")).trim().to_string()
+        };
         figures.push(Figure {
             label: word(key),
             value,
@@ -345,14 +451,24 @@ fn headline_figures(frames: &Frames, as_of: NaiveDate, lang: Lang, t: &HashMap<S
     }
     let stages = pipeline(frames, as_of, &all).map_err(super::deck::BuildError::from)?;
     let producing: usize = stages.iter().filter(|s| s.stage >= Stage::Producing).map(|s| s.count).sum();
-    figures.push(Figure { label: word("producing"), value: format!("{producing} {}", word("unit_projects")).trim().to_string(), yoy: None, yoy_negative: false });
+    figures.push(Figure {
+        label: word("producing"),
+        value: format!("{producing} {}", word("unit_projects")).trim().to_string(),
+        yoy: None,
+        yoy_negative: false,
+    });
     Ok(figures)
 }
 
 /// Writes the files that changed, removes those no longer part of the site.
 pub fn write_files(files: &Files, out: &Path, bar: Option<&ProgressBar>) -> Result<SiteReport, SiteError> {
-    let fail = |path: &Path, e: std::io::Error| SiteError::Write { path: path.display().to_string(), reason: e.to_string() };
-    let mut report = SiteReport { files: files.len(), pages: files.keys().filter(|k| k.ends_with(".html")).count(), ..Default::default() };
+    let fail =
+        |path: &Path, e: std::io::Error| SiteError::Write { path: path.display().to_string(), reason: e.to_string() };
+    let mut report = SiteReport {
+        files: files.len(),
+        pages: files.keys().filter(|k| k.ends_with(".html")).count(),
+        ..Default::default()
+    };
     for (name, bytes) in files {
         let path = out.join(name);
         if std::fs::read(&path).is_ok_and(|old| old == *bytes) {
