@@ -57,9 +57,11 @@ pub fn rgb(c: RGBColor) -> (u8, u8, u8) {
     (c.0, c.1, c.2)
 }
 
-/// A number with thousands separators and `decimals` decimals: `12,345.6`.
+/// A number with thousands separators and `decimals` decimals: `12,345.6`, rounded
+/// half away from zero (四舍五入) as reports do, not half to even.
 pub fn number(value: f64, decimals: usize) -> String {
-    let text = format!("{:.*}", decimals, value.abs());
+    let factor = 10f64.powi(decimals as i32);
+    let text = format!("{:.*}", decimals, (value.abs() * factor).round() / factor);
     let (whole, frac) = text.split_once('.').map_or((text.as_str(), None), |(w, f)| (w, Some(f)));
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
