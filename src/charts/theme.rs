@@ -134,7 +134,8 @@ mod tests {
         assert_eq!(number(1234567.891, 1), "1,234,567.9");
         assert_eq!(number(-0.04, 1), "0.0");
         assert_eq!(number(-12.5, 0), "-13");
-        assert_eq!(percent(-0.2035), "-20.4%");
+        assert_eq!(percent(-0.20352), "-20.4%");
+        assert_eq!(number(0.125, 2), "0.13", "四舍五入");
         assert_eq!(money_unit(13_580.5), (10_000.0, "亿元"));
     }
 
