@@ -283,6 +283,31 @@ async fn unknown_columns_are_warnings_and_english_headers_work() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_project_entered_twice_is_a_warning_not_an_error() {
+    // ZS24010: same investor, unit and industry as ZS24001, 3% more, signed 40 days later.
+    let dir = edited_sample("projects.csv", |text| {
+        let copy = text.lines().find(|l| l.starts_with("ZS24001,")).unwrap().to_string();
+        let twin = copy.replacen("ZS24001,", "ZS24010,", 1).replacen(",32000,", ",32960,", 1).replacen(
+            ",2024/3/12,",
+            ",2024/4/21,",
+            1,
+        );
+        format!("{text}\n{twin}")
+    });
+    let t = TestDb::sqlite().await;
+    let imported = jobs::import_file(&t.db, dir.path(), "test").await.expect("import");
+    assert_eq!(imported.counts.projects, 17);
+    assert!(
+        imported
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("projects rows 2 and 18: ZS24001 and ZS24010 may be the same project")),
+        "{:?}",
+        imported.warnings
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_district_is_deterministic_and_valid() {
     let a = zhaoshang::demo::generate(300, 7);
     let b = zhaoshang::demo::generate(300, 7);
