@@ -14,15 +14,15 @@ import duckdb
 D = "DATE '2025-12-31'"
 QUERIES = {
     "fai trend": f"""
-        WITH m AS (SELECT month, sum(fai) v FROM progress WHERE month BETWEEN DATE '2024-01-01' AND DATE '2025-12-01' AND month <= date_trunc('month', {D}) GROUP BY month),
-        c AS (SELECT month, sum(v) OVER (PARTITION BY year(month) ORDER BY month) cum FROM m)
-        SELECT a.month, a.cum, a.cum / nullif(b.cum, 0) - 1 FROM c a LEFT JOIN c b ON b.month = a.month - INTERVAL 1 YEAR WHERE year(a.month) = 2025""",
+        WITH m AS (SELECT "month" AS mon, sum(fai) v FROM progress WHERE "month" BETWEEN DATE '2024-01-01' AND DATE '2025-12-01' AND "month" <= date_trunc('month', {D}) GROUP BY "month"),
+        c AS (SELECT mon, sum(v) OVER (PARTITION BY year(mon) ORDER BY mon) cum FROM m)
+        SELECT a.mon, a.cum, a.cum / nullif(b.cum, 0) - 1 FROM c a LEFT JOIN c b ON b.mon = a.mon - INTERVAL 1 YEAR WHERE year(a.mon) = 2025""",
     "signing trend": f"""
-        WITH m AS (SELECT date_trunc('month', reach_2) month, sum(total) v FROM projects WHERE reach_2 BETWEEN DATE '2024-01-01' AND {D} GROUP BY 1),
-        c AS (SELECT month, sum(v) OVER (PARTITION BY year(month) ORDER BY month) cum FROM m)
-        SELECT a.month, a.cum, a.cum / nullif(b.cum, 0) - 1 FROM c a LEFT JOIN c b ON b.month = a.month - INTERVAL 1 YEAR WHERE year(a.month) = 2025""",
+        WITH m AS (SELECT date_trunc('month', reach_2) AS mon, sum(total) v FROM projects WHERE reach_2 BETWEEN DATE '2024-01-01' AND {D} GROUP BY 1),
+        c AS (SELECT mon, sum(v) OVER (PARTITION BY year(mon) ORDER BY mon) cum FROM m)
+        SELECT a.mon, a.cum, a.cum / nullif(b.cum, 0) - 1 FROM c a LEFT JOIN c b ON b.mon = a.mon - INTERVAL 1 YEAR WHERE year(a.mon) = 2025""",
     "cohort": f"""
-        WITH f AS (SELECT code, sum(funds) funds FROM progress WHERE month <= {D} GROUP BY code)
+        WITH f AS (SELECT code, sum(funds) funds FROM progress WHERE "month" <= {D} GROUP BY code)
         SELECT count(*), count(*) FILTER (WHERE reach_3 <= {D}), count(*) FILTER (WHERE reach_4 <= {D}),
                count(*) FILTER (WHERE reach_3 <= {D} OR coalesce(f.funds, 0) > 0), count(*) FILTER (WHERE registered <= {D}),
                sum(coalesce(f.funds, 0)) / sum(total)
@@ -42,7 +42,7 @@ QUERIES = {
                        count(*) FILTER (WHERE reach_2 BETWEEN DATE '2025-01-01' AND {D}) signed,
                        count(*) FILTER (WHERE reach_2 BETWEEN DATE '2025-01-01' AND {D} AND reach_3 <= {D}) landed FROM projects GROUP BY unit),
         live AS (SELECT * FROM projects WHERE terminated IS NULL OR terminated > {D}),
-        busy AS (SELECT DISTINCT code FROM progress WHERE month BETWEEN DATE '2025-10-01' AND DATE '2025-12-01' AND fai > 0)
+        busy AS (SELECT DISTINCT code FROM progress WHERE "month" BETWEEN DATE '2025-10-01' AND DATE '2025-12-01' AND fai > 0)
         SELECT (SELECT count(*) FROM per WHERE intake = 0), (SELECT count(*) FROM per WHERE signed = 0), (SELECT count(*) FROM per WHERE signed > 0 AND landed = 0),
                (SELECT count(*) FROM live WHERE planned_start < {D} AND NOT coalesce(reach_3 <= {D}, false)),
                (SELECT count(*) FROM live WHERE planned_production < {D} AND NOT coalesce(reach_4 <= {D}, false)),
@@ -53,7 +53,7 @@ QUERIES = {
           UNION ALL SELECT unit, 'signed_investment', sum(total) FROM projects WHERE reach_2 BETWEEN DATE '2025-01-01' AND DATE '2025-09-30' GROUP BY unit
           UNION ALL SELECT unit, 'new_starts', count(*) FROM projects WHERE reach_3 BETWEEN DATE '2025-01-01' AND DATE '2025-09-30' GROUP BY unit
           UNION ALL SELECT unit, 'new_starts_10m', count(*) FROM projects WHERE reach_3 BETWEEN DATE '2025-01-01' AND DATE '2025-09-30' AND total >= 10000000 GROUP BY unit
-          UNION ALL SELECT p.unit, 'fai', sum(fai) FROM progress g JOIN projects p USING (code) WHERE month BETWEEN DATE '2025-01-01' AND DATE '2025-09-01' GROUP BY p.unit),
+          UNION ALL SELECT p.unit, 'fai', sum(fai) FROM progress g JOIN projects p USING (code) WHERE "month" BETWEEN DATE '2025-01-01' AND DATE '2025-09-01' GROUP BY p.unit),
         s AS (SELECT t.unit, 100 * sum(w.w * least(coalesce(a.v, 0) / (t.value * 0.75), 1.5)) / sum(w.w) score
               FROM targets t JOIN (VALUES ('signed_investment', 0.30), ('signed_count', 0.15), ('new_starts', 0.15), ('new_starts_10m', 0.15), ('fai', 0.25)) w(metric, w) USING (metric)
               LEFT JOIN a ON a.unit = t.unit AND a.metric = t.metric WHERE t.year = 2025 AND t.value > 0 GROUP BY t.unit)
@@ -64,8 +64,10 @@ QUERIES = {
 def main(folder):
     con = duckdb.connect()
     started = time.perf_counter()
-    con.execute(f"CREATE TABLE projects AS SELECT * FROM read_csv('{folder}/projects.csv', header=true)")
-    con.execute(f"CREATE TABLE progress AS SELECT * FROM read_csv('{folder}/progress.csv', header=true)")
+    dates = [f"reach_{s}" for s in range(6)] + [f"rec_{s}" for s in range(6)] + ["registered", "planned_start", "planned_production", "terminated"]
+    types = "{" + ", ".join(f"'{c}': 'DATE'" for c in dates) + ", 'total': 'BIGINT'}"
+    con.execute(f"CREATE TABLE projects AS SELECT * FROM read_csv('{folder}/projects.csv', header=true, types={types})")
+    con.execute(f"CREATE TABLE progress AS SELECT * FROM read_csv('{folder}/progress.csv', header=true, types={{'month': 'DATE', 'fai': 'BIGINT', 'funds': 'BIGINT', 'outside': 'BIGINT'}})")
     con.execute(f"CREATE TABLE targets AS SELECT * FROM read_csv('{folder}/targets.csv', header=true)")
     load = time.perf_counter() - started
     times = []
@@ -75,7 +77,8 @@ def main(folder):
             con.execute(sql).fetchall()
         times.append(time.perf_counter() - started)
     times.sort()
-    print(f"load {load * 1000:.0f} ms; dashboard best {times[0] * 1000:.1f} ms median {statistics.median(times) * 1000:.1f} ms (duckdb {duckdb.__version__}, threads {con.execute('select current_setting(''threads'')').fetchone()[0]})")
+    threads = con.execute("select current_setting('threads')").fetchone()[0]
+    print(f"load {load * 1000:.0f} ms; dashboard best {times[0] * 1000:.1f} ms median {statistics.median(times) * 1000:.1f} ms (duckdb {duckdb.__version__}, {threads} threads)")
 
 
 if __name__ == "__main__":

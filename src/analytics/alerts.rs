@@ -133,13 +133,12 @@ pub fn alerts(frames: &Frames, as_of: NaiveDate, period_start: NaiveDate) -> Res
             out.push(Alert { kind: AlertKind::Stalled, unit, project: Some(code), age_days: None, issue_id: None });
         }
     }
-    let unit_of = frames_unit_lookup(frames)?;
     for issue in &frames.issues {
         let open = issue.opened_date <= as_of && issue.resolved_date.is_none_or(|r| r > as_of);
         if open {
             out.push(Alert {
                 kind: AlertKind::OpenIssueAging,
-                unit: unit_of.get(&issue.project_code).cloned().unwrap_or_default(),
+                unit: frames.project_units.get(&issue.project_code).cloned().unwrap_or_default(),
                 project: Some(issue.project_code.clone()),
                 age_days: Some((as_of - issue.opened_date).num_days()),
                 issue_id: Some(issue.id),
@@ -173,8 +172,4 @@ fn codes(frame: LazyFrame) -> Result<Vec<(String, String)>, AnalyticsError> {
     let c = df.column("code")?.as_materialized_series().str()?.clone();
     let u = df.column("unit")?.as_materialized_series().str()?.clone();
     Ok(c.iter().zip(u.iter()).filter_map(|(c, u)| Some((c?.to_string(), u.unwrap_or_default().to_string()))).collect())
-}
-
-fn frames_unit_lookup(frames: &Frames) -> Result<std::collections::HashMap<String, String>, AnalyticsError> {
-    Ok(codes(frames.projects.clone().lazy())?.into_iter().collect())
 }

@@ -70,13 +70,16 @@ fn strings(df: &DataFrame, column: &str) -> Result<Vec<String>, AnalyticsError> 
     Ok(df.column(column)?.as_materialized_series().str()?.iter().flatten().map(str::to_string).collect())
 }
 
-/// Funds arrived per project up to and including the month of `as_of`.
-fn funds_up_to(frames: &Frames, as_of: NaiveDate) -> Result<HashMap<String, i64>, AnalyticsError> {
+/// Funds arrived per member of `members` (a frame with a `code` column) up to and
+/// including the month of `as_of`. Joining first keeps the grouping to the members.
+fn funds_up_to(frames: &Frames, members: LazyFrame, as_of: NaiveDate) -> Result<HashMap<String, i64>, AnalyticsError> {
     let df = frames
         .progress
         .clone()
         .lazy()
         .filter(col("month").lt_eq(date_lit(as_of)))
+        .select([col("code"), col("funds")])
+        .join(members.select([col("code")]), [col("code")], [col("code")], JoinArgs::new(JoinType::Inner))
         .group_by([col("code")])
         .agg([col("funds").sum()])
         .collect()?;
@@ -94,12 +97,14 @@ pub fn cohort(
     filter: &ProjectFilter,
 ) -> Result<Cohort, AnalyticsError> {
     let reached = |column: &str| col(column).lt_eq(date_lit(as_of)).fill_null(lit(false));
-    let df = frames
+    let members = frames
         .projects
         .clone()
         .lazy()
         .filter(filter.predicate())
-        .filter(col("reach_2").gt_eq(date_lit(from)).and(col("reach_2").lt_eq(date_lit(to.min(as_of)))))
+        .filter(col("reach_2").gt_eq(date_lit(from)).and(col("reach_2").lt_eq(date_lit(to.min(as_of)))));
+    let df = members
+        .clone()
         .select([
             col("code"),
             col("total"),
@@ -115,7 +120,7 @@ pub fn cohort(
     };
     let (landed, producing, registered) = (flag("landed")?, flag("producing")?, flag("registered")?);
     let totals = df.column("total")?.as_materialized_series().i64()?.clone();
-    let funds = funds_up_to(frames, as_of)?;
+    let funds = funds_up_to(frames, members, as_of)?;
     let mut cohort = Cohort::default();
     for (i, code) in codes.into_iter().enumerate() {
         let arrived = funds.get(&code).copied().unwrap_or(0);

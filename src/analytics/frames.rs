@@ -34,6 +34,8 @@ pub struct Frames {
     pub issues: Vec<element_issue::Model>,
     /// Project names by code, for reports.
     pub project_names: HashMap<String, String>,
+    /// Project units by code, for issue alerts.
+    pub project_units: HashMap<String, String>,
 }
 
 fn dates(name: &str, values: Vec<Option<i32>>) -> PolarsResult<Column> {
@@ -119,6 +121,7 @@ impl Frames {
             ],
         )?;
         let project_names = projects.iter().map(|p| (p.code.clone(), p.name.clone())).collect();
+        let project_units = projects.iter().map(|p| (p.code.clone(), p.unit_code.clone())).collect();
         Ok(Frames {
             version,
             projects: projects_frame,
@@ -127,6 +130,7 @@ impl Frames {
             targets,
             issues,
             project_names,
+            project_units,
         })
     }
 }
