@@ -31,7 +31,8 @@ async fn start_with_site(production: bool, site: Option<std::path::PathBuf>) -> 
     let bound = server::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", bound.addr);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let state = server::ServerState { schema, db: t.db.clone(), graphiql: !production, site };
+    let state =
+        server::ServerState { schema, db: t.db.clone(), graphiql: !production, site, tokens: Default::default() };
     let task = tokio::spawn(bound.serve(state, async {
         let _ = rx.await;
     }));

@@ -34,6 +34,36 @@ pub struct ServerState {
     pub graphiql: bool,
     /// A built site to preview at `/` (`zhaoshang site build`), if any.
     pub site: Option<std::path::PathBuf>,
+    /// Tokens recently authenticated.
+    pub tokens: TokenCache,
+}
+
+/// How long an authenticated token is trusted without asking the database again: a
+/// revocation takes effect within this time.
+pub const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Tokens authenticated in the last [`TOKEN_CACHE_TTL`], by token, so that a busy client
+/// costs one token lookup every few seconds rather than one per request.
+#[derive(Clone, Default)]
+pub struct TokenCache(Arc<std::sync::Mutex<std::collections::HashMap<String, (Option<Viewer>, Instant)>>>);
+
+impl TokenCache {
+    async fn viewer(&self, db: &DatabaseConnection, token: &str) -> Result<Option<Viewer>, sea_orm::DbErr> {
+        if let Ok(cache) = self.0.lock()
+            && let Some((viewer, at)) = cache.get(token)
+            && at.elapsed() < TOKEN_CACHE_TTL
+        {
+            return Ok(viewer.clone());
+        }
+        let viewer = authenticate(db, token).await?;
+        if let Ok(mut cache) = self.0.lock() {
+            if cache.len() > 10_000 {
+                cache.retain(|_, (_, at)| at.elapsed() < TOKEN_CACHE_TTL);
+            }
+            cache.insert(token.to_string(), (viewer.clone(), Instant::now()));
+        }
+        Ok(viewer)
+    }
 }
 
 #[handler]
@@ -48,7 +78,7 @@ async fn graphql(
         .map(str::trim);
     let viewer = match token {
         None => Viewer::public(),
-        Some(token) => match authenticate(&state.db, token).await {
+        Some(token) => match state.tokens.viewer(&state.db, token).await {
             Ok(Some(viewer)) => viewer,
             Ok(None) => {
                 let error = ApiError::Forbidden("unknown or revoked token".into());
