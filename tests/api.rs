@@ -102,6 +102,13 @@ async fn pages_through_projects(t: &TestDb) {
     assert_eq!(l["nodes"].as_array().unwrap().len(), 4);
     assert_eq!(l["pageInfo"]["hasNextPage"], json!(false));
     assert_eq!(l["pageInfo"]["hasPreviousPage"], json!(true));
+    // Without totalCount nothing is counted; a short page still ends the list.
+    let uncounted = api
+        .run_as(&analyst(), r#"{ projects(first: 6, after: "p11") { pageInfo { hasNextPage } nodes { code } } }"#)
+        .await;
+    assert_eq!(uncounted["data"]["projects"]["pageInfo"]["hasNextPage"], json!(false));
+    let uncounted = api.run_as(&analyst(), r#"{ projects(first: 6) { pageInfo { hasNextPage } } }"#).await;
+    assert_eq!(uncounted["data"]["projects"]["pageInfo"]["hasNextPage"], json!(true));
     let bad = api.run_as(&analyst(), &page(r#", after: "garbage""#)).await;
     assert_eq!(error_codes(&bad), vec!["BAD_INPUT"]);
     let beyond = api.run_as(&analyst(), r#"{ projects(first: 100000) { nodes { code } } }"#).await;

@@ -65,7 +65,7 @@ pub enum ProjectOrder {
 /// Extra fields of a project connection.
 #[derive(SimpleObject)]
 pub struct ProjectPageInfo {
-    /// How many projects match the filter in all.
+    /// How many projects match the filter in all (counted only when asked for).
     pub total_count: u64,
 }
 
@@ -216,8 +216,14 @@ impl GraphQuery {
         };
         let condition = filter.unwrap_or_default().condition().add(visible_projects(ctx));
         let db = &state(ctx)?.db;
-        let total =
-            entities::prelude::Project::find().filter(condition.clone()).count(db).await.map_err(ApiError::from)?;
+        // Counting scans every matching row: only when the query asks for it.
+        let asked = ctx.look_ahead().field("totalCount").exists();
+        let total = match asked {
+            true => {
+                entities::prelude::Project::find().filter(condition.clone()).count(db).await.map_err(ApiError::from)?
+            }
+            false => 0,
+        };
         let mut query = entities::prelude::Project::find().filter(condition);
         query = match order_by.unwrap_or_default() {
             ProjectOrder::Code => query,
@@ -239,7 +245,8 @@ impl GraphQuery {
             .await
             .map_err(ApiError::from)?;
         super::loaders(ctx)?.prefetch(ctx, &rows).await.map_err(|e| ApiError::Internal(format!("prefetch: {e}")))?;
-        let has_next = (offset + rows.len()) < total as usize;
+        // Without the count, a full page means there may be more.
+        let has_next = if asked { (offset + rows.len()) < total as usize } else { rows.len() == first && first > 0 };
         let mut connection =
             Connection::with_additional_fields(offset > 0, has_next, ProjectPageInfo { total_count: total });
         connection
