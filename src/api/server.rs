@@ -45,7 +45,10 @@ pub const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(
 /// Tokens authenticated in the last [`TOKEN_CACHE_TTL`], by token, so that a busy client
 /// costs one token lookup every few seconds rather than one per request.
 #[derive(Clone, Default)]
-pub struct TokenCache(Arc<std::sync::Mutex<std::collections::HashMap<String, (Option<Viewer>, Instant)>>>);
+pub struct TokenCache(Arc<std::sync::Mutex<std::collections::HashMap<String, Remembered>>>);
+
+/// What a token stood for, and since when.
+type Remembered = (Option<Viewer>, Instant);
 
 impl TokenCache {
     async fn viewer(&self, db: &DatabaseConnection, token: &str) -> Result<Option<Viewer>, sea_orm::DbErr> {
