@@ -32,8 +32,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the demo district if the database has no projects yet, run every main job
-    /// (export the ledger, write the bulletin), say where the results are, then serve the
-    /// API with GraphiQL until Ctrl-C.
+    /// (export the ledger, write the bulletin, the weekly slide deck and the public site
+    /// into --out), say where the results are, then serve the API, GraphiQL and the site
+    /// until Ctrl-C.
     Quickstart {
         /// Folder for the files written.
         #[arg(long, default_value = "out")]
@@ -62,8 +63,8 @@ pub enum Command {
         /// The .xlsx file or the folder to write.
         path: PathBuf,
     },
-    /// Serve the GraphQL API: POST /graphql, GraphiQL at /graphiql, GET /healthz.
-    /// Stops gracefully on Ctrl-C.
+    /// Serve the GraphQL API: POST /graphql, GraphiQL at /graphiql, GET /healthz, and a
+    /// preview of the built site at /. Stops gracefully on Ctrl-C.
     Serve {
         #[command(flatten)]
         server: ServerArgs,
