@@ -368,6 +368,14 @@ async fn every_analytics_field_answers(t: &TestDb) {
     assert_eq!(d["unit"]["scorecard"], json!({ "rank": 4, "accountability": true }));
     assert_eq!(d["unit"]["alerts"], json!([{ "kind": "ZERO_INTAKE" }, { "kind": "ZERO_SIGNING" }]));
     assert_eq!(d["noTarget"]["scorecard"], serde_json::Value::Null);
+    // Alerts and scorecards reach their projects and units through the loaders.
+    let query = r#"{ alerts(asOf: "2025-12-31") { project { name } unit { name } } scorecards(year: 2025, quarter: 1) { unit { name } } }"#;
+    let r = api.run_as(&viewer(Role::Analyst, None), query).await;
+    assert_eq!(error_codes(&r), Vec::<String>::new(), "{r}");
+    let stalled_d =
+        r["data"]["alerts"].as_array().unwrap().iter().find(|a| a["project"]["name"] == json!("项目D")).unwrap();
+    assert_eq!(stalled_d["unit"]["name"], json!("单位U2"));
+    assert_eq!(r["data"]["scorecards"][0]["unit"]["name"], json!("单位U2"));
     let bad = api
         .run_as(&viewer(Role::Analyst, None), r#"{ trend(metric: FAI, from: "2025-13", to: "2025-12") { value } }"#)
         .await;

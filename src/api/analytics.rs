@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::auth::{RequireRole, Role};
 use super::error::ApiError;
-use super::graph::{Project, Unit, find_unit};
+use super::graph::{Project, Unit};
 use super::scalars::{Date, Stage, wan};
 use super::state;
 use crate::analytics::{
@@ -164,6 +164,12 @@ impl Cohort {
     }
 }
 
+/// A unit through the request's loader (batched across a list).
+async fn unit_by_code(ctx: &Context<'_>, code: &str) -> Result<Option<Unit>> {
+    let loaded = super::loaders(ctx)?.rows.load_one(super::loaders::UnitKey(code.to_string())).await;
+    Ok(loaded.map_err(|e| ApiError::Internal(format!("loader: {e}")))?.map(Unit))
+}
+
 /// One stage of the funnel.
 #[derive(SimpleObject)]
 pub struct FunnelStage {
@@ -238,18 +244,17 @@ impl Alert {
     }
     /// The unit concerned (for project alerts, the project's unit).
     async fn unit(&self, ctx: &Context<'_>) -> Result<Option<Unit>> {
-        Ok(find_unit(ctx, &self.0.unit).await?.map(Unit))
+        unit_by_code(ctx, &self.0.unit).await
     }
     /// The unit's code.
     async fn unit_code(&self) -> &str {
         &self.0.unit
     }
-    /// The project concerned, if any.
+    /// The project concerned, if any (batched across the alerts of a query).
     async fn project(&self, ctx: &Context<'_>) -> Result<Option<Project>> {
-        match &self.0.project {
-            Some(code) => Ok(projects_by_code(ctx, std::slice::from_ref(code)).await?.pop()),
-            None => Ok(None),
-        }
+        let Some(code) = &self.0.project else { return Ok(None) };
+        let loaded = super::loaders(ctx)?.rows.load_one(super::loaders::ProjectKey(code.clone())).await;
+        Ok(loaded.map_err(|e| ApiError::Internal(format!("loader: {e}")))?.map(Project))
     }
     /// The project's code, if any.
     async fn project_code(&self) -> Option<&str> {
@@ -291,7 +296,7 @@ pub struct Scorecard {
 impl Scorecard {
     /// The unit.
     async fn unit(&self, ctx: &Context<'_>) -> Result<Option<Unit>> {
-        Ok(find_unit(ctx, &self.unit_code).await?.map(Unit))
+        unit_by_code(ctx, &self.unit_code).await
     }
     /// The unit's code.
     async fn unit_code(&self) -> &str {

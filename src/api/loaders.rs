@@ -57,6 +57,9 @@ impl Loaders {
 /// A unit's code.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct UnitKey(pub String);
+/// A project's code.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ProjectKey(pub String);
 /// An industry's name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IndustryKey(pub String);
@@ -81,6 +84,17 @@ impl Loader<UnitKey> for ByKey {
     async fn load(&self, k: &[UnitKey]) -> Result<HashMap<UnitKey, unit::Model>, Self::Error> {
         let rows = Unit::find().filter(unit::Column::Code.is_in(keys(k, |k| k.0.clone()))).all(&self.db).await?;
         Ok(rows.into_iter().map(|r| (UnitKey(r.code.clone()), r)).collect())
+    }
+}
+
+impl Loader<ProjectKey> for ByKey {
+    type Value = entities::project::Model;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, k: &[ProjectKey]) -> Result<HashMap<ProjectKey, entities::project::Model>, Self::Error> {
+        let codes = keys(k, |k| k.0.clone());
+        let rows = Project::find().filter(entities::project::Column::Code.is_in(codes)).all(&self.db).await?;
+        Ok(rows.into_iter().map(|r| (ProjectKey(r.code.clone()), r)).collect())
     }
 }
 
