@@ -356,11 +356,21 @@ pub async fn scorecards(ctx: &Context<'_>, year: i32, quarter: u32, bottom: Opti
     if let Some(b) = bottom {
         config.bottom = b;
     }
-    let cards = state(ctx)?
-        .engine
-        .run(move |f| engine_scorecard::scorecards(f, year, quarter, &config))
-        .await
-        .map_err(ApiError::from)?;
+    // Once per request: `units { scorecard }` asks for the same ranking per unit.
+    let mut memo = super::loaders(ctx)?.scorecards.lock().await;
+    let key = (year, quarter, config.bottom);
+    let cards = match memo.get(&key) {
+        Some(cards) => cards.clone(),
+        None => {
+            let computed = state(ctx)?
+                .engine
+                .run(move |f| engine_scorecard::scorecards(f, year, quarter, &config))
+                .await
+                .map_err(ApiError::from)?;
+            memo.insert(key, computed.clone());
+            computed
+        }
+    };
     Ok(cards.into_iter().map(|card| Scorecard { unit_code: card.unit.clone(), card }).collect())
 }
 
@@ -372,11 +382,21 @@ pub async fn alerts(ctx: &Context<'_>, as_of: Option<Date>, year: Option<i32>) -
         .ok_or_else(|| ApiError::bad_input("year", format!("{year} is not a year")))?;
     // The period is the year, up to the as-of day (or to its end for a past year).
     let end = chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(as_of).min(as_of);
-    let found = state(ctx)?
-        .engine
-        .run(move |f| engine_alerts::alerts(f, end.max(start), start))
-        .await
-        .map_err(ApiError::from)?;
+    // Once per request: `units { alerts }` asks for the same alerts per unit.
+    let mut memo = super::loaders(ctx)?.alerts.lock().await;
+    let key = (end.max(start), start);
+    let found = match memo.get(&key) {
+        Some(found) => found.clone(),
+        None => {
+            let computed = state(ctx)?
+                .engine
+                .run(move |f| engine_alerts::alerts(f, key.0, key.1))
+                .await
+                .map_err(ApiError::from)?;
+            memo.insert(key, computed.clone());
+            computed
+        }
+    };
     Ok(found.into_iter().map(Alert).collect())
 }
 

@@ -19,12 +19,22 @@ pub struct ByKey {
 pub struct Loaders {
     /// Units, industries, investors by key; progress and issues by project code.
     pub rows: DataLoader<ByKey, HashMapCache>,
+    /// Scorecards of this request, by (year, quarter, bottom): `units { scorecard }`
+    /// asks the same ranking once per unit.
+    pub scorecards: tokio::sync::Mutex<HashMap<(i32, u32, usize), Vec<crate::analytics::scorecard::Scorecard>>>,
+    /// Alerts of this request, by (as-of day, period start).
+    pub alerts:
+        tokio::sync::Mutex<HashMap<(chrono::NaiveDate, chrono::NaiveDate), Vec<crate::analytics::alerts::Alert>>>,
 }
 
 impl Loaders {
     /// Fresh loaders on `db`.
     pub fn new(db: DatabaseConnection) -> Loaders {
-        Loaders { rows: DataLoader::with_cache(ByKey { db }, tokio::spawn, HashMapCache::default()) }
+        Loaders {
+            rows: DataLoader::with_cache(ByKey { db }, tokio::spawn, HashMapCache::default()),
+            scorecards: Default::default(),
+            alerts: Default::default(),
+        }
     }
 
     /// Loads, in one statement per relation, the relations that the current selection
