@@ -145,6 +145,9 @@ pub struct ServerArgs {
     /// Do not serve GraphiQL.
     #[arg(long)]
     pub no_graphiql: bool,
+    /// Read every request from the database, never from the in-memory snapshot.
+    #[arg(long)]
+    pub no_read_snapshot: bool,
     /// A TOML file with the ranking weights and bottom size (see docs/metrics.md).
     #[arg(long, env = "ZHAOSHANG_SCORING")]
     pub scoring: Option<PathBuf>,
@@ -411,9 +414,12 @@ async fn site_build(db: &DatabaseConnection, options: crate::publish::site::Site
 async fn serve(db: DatabaseConnection, args: &ServerArgs) -> anyhow::Result<()> {
     use crate::api::{ApiOptions, ApiState, build_schema, server};
     let scoring = scoring_config(args.scoring.as_deref())?;
-    let options = ApiOptions::new(args.production);
-    let engine = std::sync::Arc::new(crate::analytics::Engine::new(db.clone()));
-    let schema = build_schema(ApiState { db: db.clone(), engine, scoring }, &options);
+    let options = ApiOptions { read_snapshot: !args.no_read_snapshot, ..ApiOptions::new(args.production) };
+    let state = ApiState::new(db.clone(), scoring);
+    if let Err(e) = state.snapshots.build_now().await {
+        tracing::warn!(error = %e, "no read snapshot at start; reads use SQL until one is built");
+    }
+    let schema = build_schema(state, &options);
     let bound = server::bind(&args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
     let graphiql = options.introspection && !args.no_graphiql;
     println!("GraphQL API: http://{}/graphql", bound.addr);

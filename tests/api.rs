@@ -333,7 +333,11 @@ async fn listing_projects_with_relations_takes_a_constant_number_of_statements()
     db.set_metric_callback(move |_| {
         counter.fetch_add(1, Ordering::SeqCst);
     });
-    let api = Api::new(&db);
+    // The SQL path: no snapshot (its background builds would be counted too).
+    let api = Api::with_options(
+        &db,
+        zhaoshang::api::ApiOptions { read_snapshot: false, ..zhaoshang::api::ApiOptions::new(false) },
+    );
     let query = |n: usize| {
         format!(
             "{{ projects(first: {n}) {{ totalCount nodes {{ code unit {{ name }} industry {{ cluster }} investor {{ origin }} }} }} }}"
@@ -348,6 +352,44 @@ async fn listing_projects_with_relations_takes_a_constant_number_of_statements()
     }
     assert_eq!(counts[0], counts[1], "10 and 100 projects took {counts:?} statements");
     assert!(counts[1] <= 5, "count + page + one per relation, got {}", counts[1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_from_the_snapshot_need_no_sql_and_see_this_apis_writes_at_once() {
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
+    let mut db = zhaoshang::store::connect(&t.url).await.unwrap();
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = statements.clone();
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let api = Api::new(&db);
+    let state = api.schema.data::<zhaoshang::api::ApiState>().unwrap();
+    state.snapshots.build_now().await.unwrap();
+    let query = r#"{ project(code: "ZS24001") { name unit { name } progress(last: 2) { period faiWan } } }"#;
+    let first = api.run_as(&analyst(), query).await;
+    statements.store(0, Ordering::SeqCst);
+    let second = api.run_as(&analyst(), query).await;
+    // At most the data version, re-read when 250 ms have passed since the last time.
+    assert!(statements.load(Ordering::SeqCst) <= 1, "a snapshot read ran SQL for its data");
+    assert_eq!(first, second);
+    assert_eq!(second["data"]["project"]["unit"]["name"], json!("区经贸局"));
+    assert_eq!(second["data"]["project"]["progress"][1], json!({ "period": "2025-01", "faiWan": 2600.0 }));
+    // The public still sees public projects only.
+    let public = api.run_as(&viewer(Role::Public, None), r#"{ project(code: "ZS24004") { name } }"#).await;
+    assert_eq!(public["data"]["project"], Value::Null);
+    // A write through the API is read back at once, not from the old snapshot.
+    let admin = viewer(Role::Admin, None);
+    let r = api
+        .run_as(
+            &admin,
+            r#"mutation { updateProject(code: "ZS24001", input: { name: "安泰废钢加工基地（扩建）" }) { name } }"#,
+        )
+        .await;
+    assert_eq!(error_codes(&r), Vec::<String>::new());
+    let after = api.run_as(&analyst(), query).await;
+    assert_eq!(after["data"]["project"]["name"], json!("安泰废钢加工基地（扩建）"));
 }
 
 #[test]

@@ -26,8 +26,7 @@ async fn start_with_site(production: bool, site: Option<std::path::PathBuf>) -> 
     zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
     let token = create_token(&t.db, "analyst-1", Role::Analyst, None).await.unwrap();
     let options = ApiOptions::new(production);
-    let engine = std::sync::Arc::new(zhaoshang::analytics::Engine::new(t.db.clone()));
-    let schema = build_schema(ApiState { db: t.db.clone(), engine, scoring: Default::default() }, &options);
+    let schema = build_schema(ApiState::new(t.db.clone(), Default::default()), &options);
     let bound = server::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", bound.addr);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

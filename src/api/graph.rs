@@ -505,11 +505,6 @@ impl AuditEntry {
     }
 }
 
-/// Reads one project the caller may see.
-pub async fn find_project(ctx: &Context<'_>, code: &str) -> Result<Option<project::Model>, ApiError> {
-    Ok(entities::prelude::Project::find_by_id(code).filter(visible_projects(ctx)).one(&state(ctx)?.db).await?)
-}
-
 /// Reads one unit.
 pub async fn find_unit(ctx: &Context<'_>, code: &str) -> Result<Option<unit::Model>, ApiError> {
     Ok(entities::prelude::Unit::find_by_id(code).one(&state(ctx)?.db).await?)

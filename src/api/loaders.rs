@@ -10,9 +10,11 @@ use entities::prelude::*;
 use entities::{element_issue, industry, investor, progress, unit};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
-/// Loads rows of one table by key.
+/// Loads rows of one table by key: from the read snapshot when the request has one,
+/// else from the database.
 pub struct ByKey {
     db: DatabaseConnection,
+    snapshot: Option<Arc<super::snapshot::Snapshot>>,
 }
 
 /// The loaders of one request.
@@ -28,10 +30,10 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    /// Fresh loaders on `db`.
-    pub fn new(db: DatabaseConnection) -> Loaders {
+    /// Fresh loaders on `db`, reading from `snapshot` where it has the rows.
+    pub fn new(db: DatabaseConnection, snapshot: Option<Arc<super::snapshot::Snapshot>>) -> Loaders {
         Loaders {
-            rows: DataLoader::with_cache(ByKey { db }, tokio::spawn, HashMapCache::default()),
+            rows: DataLoader::with_cache(ByKey { db, snapshot }, tokio::spawn, HashMapCache::default()),
             scorecards: Default::default(),
             alerts: Default::default(),
         }
@@ -92,6 +94,9 @@ impl Loader<UnitKey> for ByKey {
     type Error = Arc<DbErr>;
 
     async fn load(&self, k: &[UnitKey]) -> Result<HashMap<UnitKey, unit::Model>, Self::Error> {
+        if let Some(s) = &self.snapshot {
+            return Ok(k.iter().filter_map(|key| s.units.get(&key.0).map(|u| (key.clone(), u.clone()))).collect());
+        }
         let rows = Unit::find().filter(unit::Column::Code.is_in(keys(k, |k| k.0.clone()))).all(&self.db).await?;
         Ok(rows.into_iter().map(|r| (UnitKey(r.code.clone()), r)).collect())
     }
@@ -102,6 +107,9 @@ impl Loader<ProjectKey> for ByKey {
     type Error = Arc<DbErr>;
 
     async fn load(&self, k: &[ProjectKey]) -> Result<HashMap<ProjectKey, entities::project::Model>, Self::Error> {
+        if let Some(s) = &self.snapshot {
+            return Ok(k.iter().filter_map(|key| s.projects.get(&key.0).map(|p| (key.clone(), p.clone()))).collect());
+        }
         let codes = keys(k, |k| k.0.clone());
         let rows = Project::find().filter(entities::project::Column::Code.is_in(codes)).all(&self.db).await?;
         Ok(rows.into_iter().map(|r| (ProjectKey(r.code.clone()), r)).collect())
@@ -135,6 +143,12 @@ impl Loader<ProgressOf> for ByKey {
     type Error = Arc<DbErr>;
 
     async fn load(&self, k: &[ProgressOf]) -> Result<HashMap<ProgressOf, Vec<progress::Model>>, Self::Error> {
+        if let Some(s) = &self.snapshot {
+            return Ok(k
+                .iter()
+                .map(|key| (key.clone(), s.progress.get(&key.0).cloned().unwrap_or_default()))
+                .collect());
+        }
         let rows = Progress::find()
             .filter(progress::Column::ProjectCode.is_in(keys(k, |k| k.0.clone())))
             .order_by_asc(progress::Column::Month)

@@ -18,6 +18,7 @@ pub mod mutation;
 pub mod query;
 pub mod scalars;
 pub mod server;
+pub mod snapshot;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,6 +49,17 @@ pub struct ApiState {
     pub engine: Arc<Engine>,
     /// Ranking weights and bottom size.
     pub scoring: ScoringConfig,
+    /// The in-memory read snapshot (SQLite only).
+    pub snapshots: Arc<snapshot::Snapshots>,
+}
+
+impl ApiState {
+    /// The state for `db`, with the default ranking weights.
+    pub fn new(db: DatabaseConnection, scoring: ScoringConfig) -> ApiState {
+        let engine = Arc::new(Engine::new(db.clone()));
+        let snapshots = snapshot::Snapshots::new(db.clone());
+        ApiState { db, engine, scoring, snapshots }
+    }
 }
 
 /// Limits and switches of the schema (OWASP GraphQL cheat sheet).
@@ -63,6 +75,8 @@ pub struct ApiOptions {
     pub introspection: bool,
     /// "Did you mean …" suggestions in errors on.
     pub suggestions: bool,
+    /// Serve reads from the in-memory snapshot when it is current (SQLite).
+    pub read_snapshot: bool,
 }
 
 impl ApiOptions {
@@ -74,6 +88,7 @@ impl ApiOptions {
             timeout: Duration::from_secs(30),
             introspection: !production,
             suggestions: !production,
+            read_snapshot: true,
         }
     }
 }
@@ -98,10 +113,15 @@ pub fn build_schema(state: ApiState, options: &ApiOptions) -> ZhaoshangSchema {
 /// Runs one request as `viewer`, with fresh loaders and the time limit.
 pub async fn execute(schema: &ZhaoshangSchema, request: Request, viewer: Viewer) -> Response {
     let state = schema.data::<ApiState>();
-    let timeout = schema.data::<ApiOptions>().map_or(Duration::from_secs(30), |o| o.timeout);
+    let options = schema.data::<ApiOptions>();
+    let timeout = options.map_or(Duration::from_secs(30), |o| o.timeout);
+    let use_snapshot = options.is_some_and(|o| o.read_snapshot);
     let mut request = request.data(viewer);
     if let Some(state) = state {
-        request = request.data(Loaders::new(state.db.clone()));
+        // Reads may come from the snapshot; anything that may write never does.
+        let snapshot =
+            if !use_snapshot || request.query.contains("mutation") { None } else { state.snapshots.fresh().await };
+        request = request.data(Loaders::new(state.db.clone(), snapshot));
     }
     match tokio::time::timeout(timeout, schema.execute(request)).await {
         Ok(response) => response,

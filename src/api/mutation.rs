@@ -294,6 +294,7 @@ impl GraphMutation {
         }
         let saved = save_project(&txn, &viewer, "createProject", None, p, origin).await?;
         txn.commit().await.map_err(ApiError::from)?;
+        state(ctx)?.snapshots.written();
         Ok(ProjectObject(saved))
     }
 
@@ -315,6 +316,7 @@ impl GraphMutation {
         input.apply(&mut after)?;
         let saved = save_project(&txn, &viewer, "updateProject", Some(&before), after, origin).await?;
         txn.commit().await.map_err(ApiError::from)?;
+        state(ctx)?.snapshots.written();
         Ok(ProjectObject(saved))
     }
 
@@ -337,6 +339,7 @@ impl GraphMutation {
         *slot = Some(date.0);
         let saved = save_project(&txn, &viewer, "advanceStage", Some(&before), after, None).await?;
         txn.commit().await.map_err(ApiError::from)?;
+        state(ctx)?.snapshots.written();
         Ok(ProjectObject(saved))
     }
 
@@ -358,6 +361,7 @@ impl GraphMutation {
         after.terminated_reason = Some(reason);
         let saved = save_project(&txn, &viewer, "terminateProject", Some(&before), after, None).await?;
         txn.commit().await.map_err(ApiError::from)?;
+        state(ctx)?.snapshots.written();
         Ok(ProjectObject(saved))
     }
 
@@ -402,6 +406,7 @@ impl GraphMutation {
             .map_err(ApiError::from)?;
         audit(&txn, &viewer, "recordProgress", "progress", &code, before.as_ref(), Some(&row)).await?;
         txn.commit().await.map_err(ApiError::from)?;
+        state(ctx)?.snapshots.written();
         Ok(super::graph::ProgressMonth(row))
     }
 
@@ -446,6 +451,7 @@ impl GraphMutation {
         })?;
         audit(&txn, &viewer, "openIssue", "element_issues", &code, None, Some(&saved)).await?;
         txn.commit().await.map_err(ApiError::from)?;
+        state(ctx)?.snapshots.written();
         Ok(IssueObject(saved))
     }
 
@@ -474,6 +480,7 @@ impl GraphMutation {
         audit(&txn, &viewer, "resolveIssue", "element_issues", &before.project_code, Some(&before), Some(&after))
             .await?;
         txn.commit().await.map_err(ApiError::from)?;
+        state(ctx)?.snapshots.written();
         Ok(IssueObject(after))
     }
 
@@ -519,6 +526,7 @@ impl GraphMutation {
             .map_err(ApiError::from)?;
         audit(&txn, &viewer, "setTarget", "targets", &unit_code, before.as_ref(), Some(&row)).await?;
         txn.commit().await.map_err(ApiError::from)?;
+        state(ctx)?.snapshots.written();
         Ok(TargetObject(row))
     }
 }

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, 
 
 use super::auth::{RequireRole, Role};
 use super::error::ApiError;
-use super::graph::{Industry, Investor, Project, Unit, find_project, find_unit, visible_projects};
+use super::graph::{Industry, Investor, Project, Unit, find_unit, visible_projects};
 use super::scalars::{Date, Stage};
 use super::state;
 use crate::rules;
@@ -151,7 +151,10 @@ pub struct GraphQuery;
 impl GraphQuery {
     /// One project by code; null if there is none (or the caller may not see it).
     async fn project(&self, ctx: &Context<'_>, code: String) -> Result<Option<Project>> {
-        Ok(find_project(ctx, &code).await?.map(Project))
+        let loaded = super::loaders(ctx)?.rows.load_one(super::loaders::ProjectKey(code)).await;
+        let project = loaded.map_err(|e| ApiError::Internal(format!("loader: {e}")))?;
+        // The same rule as `visible_projects`: the public sees public projects only.
+        Ok(project.filter(|p| p.public || super::auth::viewer(ctx).is_internal()).map(Project))
     }
 
     /// One unit by code or name.

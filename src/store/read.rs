@@ -58,7 +58,7 @@ pub async fn load_ledger(db: &DatabaseConnection) -> Result<Ledger, DbErr> {
 
 /// The data version: the id of the latest audit entry, which every write and import
 /// leaves. Caches of derived figures are valid while it is unchanged.
-pub async fn data_version(db: &DatabaseConnection) -> Result<i64, DbErr> {
+pub async fn data_version(db: &impl sea_orm::ConnectionTrait) -> Result<i64, DbErr> {
     let latest: Option<i64> = AuditEntry::find()
         .select_only()
         .column(audit_entry::Column::Id)

@@ -136,10 +136,13 @@ pub struct Api {
 impl Api {
     /// An API over `db` with development options.
     pub fn new(db: &sea_orm::DatabaseConnection) -> Api {
-        use zhaoshang::api::{ApiOptions, ApiState, build_schema};
-        let engine = std::sync::Arc::new(zhaoshang::analytics::Engine::new(db.clone()));
-        let state = ApiState { db: db.clone(), engine, scoring: Default::default() };
-        Api { schema: build_schema(state, &ApiOptions::new(false)) }
+        Api::with_options(db, zhaoshang::api::ApiOptions::new(false))
+    }
+
+    /// An API over `db` with these options.
+    pub fn with_options(db: &sea_orm::DatabaseConnection, options: zhaoshang::api::ApiOptions) -> Api {
+        use zhaoshang::api::{ApiState, build_schema};
+        Api { schema: build_schema(ApiState::new(db.clone(), Default::default()), &options) }
     }
 
     /// Runs `query` as `viewer`; the whole response as JSON (`data` and `errors`).
