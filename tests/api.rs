@@ -376,9 +376,12 @@ async fn reads_from_the_snapshot_need_no_sql_and_see_this_apis_writes_at_once() 
     assert_eq!(first, second);
     assert_eq!(second["data"]["project"]["unit"]["name"], json!("区经贸局"));
     assert_eq!(second["data"]["project"]["progress"][1], json!({ "period": "2025-01", "faiWan": 2600.0 }));
-    // The public still sees public projects only.
+    // The public still sees public projects only, and counts only those.
     let public = api.run_as(&viewer(Role::Public, None), r#"{ project(code: "ZS24004") { name } }"#).await;
     assert_eq!(public["data"]["project"], Value::Null);
+    let counted = r#"{ projects(first: 1) { totalCount nodes { industry { name } } } }"#;
+    assert_eq!(api.run_as(&analyst(), counted).await["data"]["projects"]["totalCount"], json!(16));
+    assert_eq!(api.run_as(&viewer(Role::Public, None), counted).await["data"]["projects"]["totalCount"], json!(13));
     // A write through the API is read back at once, not from the old snapshot.
     let admin = viewer(Role::Admin, None);
     let r = api

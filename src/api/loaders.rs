@@ -21,6 +21,8 @@ pub struct ByKey {
 pub struct Loaders {
     /// Units, industries, investors by key; progress and issues by project code.
     pub rows: DataLoader<ByKey, HashMapCache>,
+    /// The read snapshot this request may use.
+    pub snapshot: Option<Arc<super::snapshot::Snapshot>>,
     /// Scorecards of this request, by (year, quarter, bottom): `units { scorecard }`
     /// asks the same ranking once per unit.
     pub scorecards: tokio::sync::Mutex<HashMap<(i32, u32, usize), Vec<crate::analytics::scorecard::Scorecard>>>,
@@ -33,7 +35,12 @@ impl Loaders {
     /// Fresh loaders on `db`, reading from `snapshot` where it has the rows.
     pub fn new(db: DatabaseConnection, snapshot: Option<Arc<super::snapshot::Snapshot>>) -> Loaders {
         Loaders {
-            rows: DataLoader::with_cache(ByKey { db, snapshot }, tokio::spawn, HashMapCache::default()),
+            rows: DataLoader::with_cache(
+                ByKey { db, snapshot: snapshot.clone() },
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
+            snapshot,
             scorecards: Default::default(),
             alerts: Default::default(),
         }
@@ -121,6 +128,9 @@ impl Loader<IndustryKey> for ByKey {
     type Error = Arc<DbErr>;
 
     async fn load(&self, k: &[IndustryKey]) -> Result<HashMap<IndustryKey, industry::Model>, Self::Error> {
+        if let Some(s) = &self.snapshot {
+            return Ok(k.iter().filter_map(|key| s.industries.get(&key.0).map(|i| (key.clone(), i.clone()))).collect());
+        }
         let rows =
             Industry::find().filter(industry::Column::Name.is_in(keys(k, |k| k.0.clone()))).all(&self.db).await?;
         Ok(rows.into_iter().map(|r| (IndustryKey(r.name.clone()), r)).collect())
@@ -132,6 +142,9 @@ impl Loader<InvestorKey> for ByKey {
     type Error = Arc<DbErr>;
 
     async fn load(&self, k: &[InvestorKey]) -> Result<HashMap<InvestorKey, investor::Model>, Self::Error> {
+        if let Some(s) = &self.snapshot {
+            return Ok(k.iter().filter_map(|key| s.investors.get(&key.0).map(|i| (key.clone(), i.clone()))).collect());
+        }
         let rows =
             Investor::find().filter(investor::Column::Name.is_in(keys(k, |k| k.0.clone()))).all(&self.db).await?;
         Ok(rows.into_iter().map(|r| (InvestorKey(r.name.clone()), r)).collect())

@@ -217,15 +217,22 @@ impl GraphQuery {
             Some(cursor) => decode_cursor(cursor)? + 1,
             None => 0,
         };
+        let unfiltered = filter.is_none();
         let condition = filter.unwrap_or_default().condition().add(visible_projects(ctx));
         let db = &state(ctx)?.db;
         // Counting scans every matching row: only when the query asks for it.
         let asked = ctx.look_ahead().field("totalCount").exists();
-        let total = match asked {
-            true => {
+        let snapshot = super::loaders(ctx)?.snapshot.clone();
+        let total = match (asked, snapshot) {
+            (false, _) => 0,
+            // Without a filter the snapshot knows the count: no scan of the table.
+            (true, Some(s)) if unfiltered => {
+                let public_only = !super::auth::viewer(ctx).is_internal();
+                s.projects.values().filter(|p| !public_only || p.public).count() as u64
+            }
+            (true, _) => {
                 entities::prelude::Project::find().filter(condition.clone()).count(db).await.map_err(ApiError::from)?
             }
-            false => 0,
         };
         let mut query = entities::prelude::Project::find().filter(condition);
         query = match order_by.unwrap_or_default() {

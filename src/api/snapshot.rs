@@ -1,4 +1,5 @@
-//! A read snapshot of the hot part of the graph — projects, units and monthly progress —
+//! A read snapshot of the hot part of the graph — projects, units, industries, investors
+//! and monthly progress —
 //! kept in memory per data version, so that the commonest reads (a project with its unit
 //! and progress) need no SQL. With SQLite through sqlx every query is a round trip to a
 //! connection thread, and those thread switches were half the API's CPU (BENCHMARKS.md).
@@ -14,8 +15,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use entities::prelude::{Progress, Project, Unit};
-use entities::{progress, project, unit};
+use entities::prelude::{Industry, Investor, Progress, Project, Unit};
+use entities::{industry, investor, progress, project, unit};
 use sea_orm::{DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryOrder, TransactionTrait};
 use tokio::sync::RwLock;
 
@@ -30,6 +31,10 @@ pub struct Snapshot {
     pub projects: HashMap<String, project::Model>,
     /// Units by code.
     pub units: HashMap<String, unit::Model>,
+    /// Industries by name.
+    pub industries: HashMap<String, industry::Model>,
+    /// Investors by name.
+    pub investors: HashMap<String, investor::Model>,
     /// Progress months by project code, oldest first.
     pub progress: HashMap<String, Vec<progress::Model>>,
 }
@@ -42,12 +47,14 @@ impl Snapshot {
         let version = crate::store::data_version(&txn).await?;
         let projects = Project::find().all(&txn).await?.into_iter().map(|p| (p.code.clone(), p)).collect();
         let units = Unit::find().all(&txn).await?.into_iter().map(|u| (u.code.clone(), u)).collect();
+        let industries = Industry::find().all(&txn).await?.into_iter().map(|i| (i.name.clone(), i)).collect();
+        let investors = Investor::find().all(&txn).await?.into_iter().map(|i| (i.name.clone(), i)).collect();
         let mut by_project: HashMap<String, Vec<progress::Model>> = HashMap::new();
         for row in Progress::find().order_by_asc(progress::Column::Month).all(&txn).await? {
             by_project.entry(row.project_code.clone()).or_default().push(row);
         }
         txn.commit().await?;
-        Ok(Snapshot { version, projects, units, progress: by_project })
+        Ok(Snapshot { version, projects, units, industries, investors, progress: by_project })
     }
 }
 
