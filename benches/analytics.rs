@@ -42,31 +42,45 @@ fn peak_memory_mib() -> f64 {
         / 1024.0
 }
 
-/// The dashboard set; returns a checksum so that nothing is optimised away.
-fn dashboard(frames: &Frames) -> usize {
+/// The dashboard set; returns a checksum (so that nothing is optimised away) and the
+/// time of each part.
+fn dashboard(frames: &Frames) -> (usize, Vec<(&'static str, Duration)>) {
     let all = ProjectFilter::default();
     let mut n = 0;
-    n += trend(frames, Metric::Fai, day("2025-01-01"), day("2025-12-01"), Granularity::Month, &all, day("2025-12-31"))
-        .expect("fai")
-        .len();
-    n += trend(
-        frames,
-        Metric::SignedInvestment,
-        day("2025-01-01"),
-        day("2025-12-01"),
-        Granularity::Month,
-        &all,
-        day("2025-12-31"),
-    )
-    .expect("signed")
-    .len();
-    n += cohort::cohort(frames, day("2025-01-01"), day("2025-12-31"), day("2025-12-31"), &all).expect("cohort").size();
-    n += cohort::funnel(frames, day("2024-01-01"), day("2024-12-31"), day("2025-12-31"), &all).expect("funnel").stages
-        [0]
-    .reached;
-    n += alerts::alerts(frames, day("2025-12-31"), day("2025-01-01")).expect("alerts").len();
-    n += scorecards(frames, 2025, 3, &ScoringConfig::default()).expect("scorecards").len();
-    n
+    let mut parts = Vec::new();
+    let mut timed = |name: &'static str, f: &mut dyn FnMut() -> usize| {
+        let started = Instant::now();
+        n += f();
+        parts.push((name, started.elapsed()));
+    };
+    timed("fai trend", &mut || {
+        trend(frames, Metric::Fai, day("2025-01-01"), day("2025-12-01"), Granularity::Month, &all, day("2025-12-31"))
+            .expect("fai")
+            .len()
+    });
+    timed("signing trend", &mut || {
+        trend(
+            frames,
+            Metric::SignedInvestment,
+            day("2025-01-01"),
+            day("2025-12-01"),
+            Granularity::Month,
+            &all,
+            day("2025-12-31"),
+        )
+        .expect("signed")
+        .len()
+    });
+    timed("cohort", &mut || {
+        cohort::cohort(frames, day("2025-01-01"), day("2025-12-31"), day("2025-12-31"), &all).expect("cohort").size()
+    });
+    timed("funnel", &mut || {
+        cohort::funnel(frames, day("2024-01-01"), day("2024-12-31"), day("2025-12-31"), &all).expect("funnel").stages[0]
+            .reached
+    });
+    timed("alerts", &mut || alerts::alerts(frames, day("2025-12-31"), day("2025-01-01")).expect("alerts").len());
+    timed("scorecards", &mut || scorecards(frames, 2025, 3, &ScoringConfig::default()).expect("scorecards").len());
+    (n, parts)
 }
 
 fn date(d: Option<NaiveDate>) -> String {
@@ -133,22 +147,25 @@ fn main() {
             let started = Instant::now();
             let frames = Frames::load(&db).await.expect("frames");
             let rebuild = started.elapsed();
-            let mut times: Vec<Duration> = Vec::new();
+            let mut runs: Vec<(Duration, Vec<(&str, Duration)>)> = Vec::new();
             let frames = std::sync::Arc::new(frames);
             for _ in 0..7 {
                 let f = frames.clone();
                 let started = Instant::now();
-                let check = tokio::task::spawn_blocking(move || dashboard(&f)).await.expect("dashboard");
-                times.push(started.elapsed());
+                let (check, parts) = tokio::task::spawn_blocking(move || dashboard(&f)).await.expect("dashboard");
+                runs.push((started.elapsed(), parts));
                 assert!(check > 0);
             }
-            times.sort();
+            runs.sort_by_key(|r| r.0);
+            let times: Vec<Duration> = runs.iter().map(|r| r.0).collect();
+            let parts: Vec<String> = runs[3].1.iter().map(|(name, d)| format!("{name} {:.1} ms", d.as_secs_f64() * 1000.0)).collect();
             println!(
                 "{n} projects, {progress_rows} progress rows: import {imported:.2?}; rebuild {rebuild:.2?}; dashboard best {:.1?} median {:.1?}; peak memory {:.0} MiB",
                 times[0],
                 times[3],
                 peak_memory_mib()
             );
+            println!("  median run by part: {}", parts.join(", "));
         });
         export_csv(&ledger, dir.path());
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/analytics_duckdb.py");

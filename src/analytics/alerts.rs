@@ -111,25 +111,31 @@ pub fn alerts(frames: &Frames, as_of: NaiveDate, period_start: NaiveDate) -> Res
     let stalled_candidates =
         projects.filter(col("reach_3").lt_eq(date_lit(started_by)).fill_null(lit(false)).and(reached(4).not()));
     let window_start = month_of_as_of.checked_sub_months(Months::new(2)).unwrap_or(month_of_as_of);
-    let busy: HashSet<String> = codes(
-        frames.progress.clone().lazy().filter(
+    // Projects with investment in the last three months, by pid (no strings).
+    let busy_frame = frames
+        .progress
+        .clone()
+        .lazy()
+        .filter(
             col("month")
                 .gt_eq(date_lit(window_start))
                 .and(col("month").lt_eq(date_lit(month_of_as_of)))
                 .and(col("fai").gt(lit(0i64))),
-        ),
-    )?
-    .into_iter()
-    .map(|(code, _)| code)
-    .collect();
+        )
+        .select([col("pid")])
+        .collect()?;
+    let busy: HashSet<u32> = busy_frame.column("pid")?.as_materialized_series().u32()?.iter().flatten().collect();
+    let candidates = stalled_candidates.select([col("pid"), col("code"), col("unit")]).collect()?;
+    let candidate_pids = candidates.column("pid")?.as_materialized_series().u32()?.clone();
+    let stalled: Vec<bool> = candidate_pids.iter().map(|p| p.is_some_and(|p| !busy.contains(&p))).collect();
     for (kind, frame) in [(AlertKind::OverdueStart, overdue_start), (AlertKind::OverdueProduction, overdue_production)]
     {
         for (code, unit) in codes(frame)? {
             out.push(Alert { kind, unit, project: Some(code), age_days: None, issue_id: None });
         }
     }
-    for (code, unit) in codes(stalled_candidates)? {
-        if !busy.contains(&code) {
+    for (i, (code, unit)) in code_units(&candidates)?.into_iter().enumerate() {
+        if stalled[i] {
             out.push(Alert { kind: AlertKind::Stalled, unit, project: Some(code), age_days: None, issue_id: None });
         }
     }
@@ -168,8 +174,15 @@ fn landed_signed_by_unit(
 
 /// The `(code, unit)` pairs of a projects frame.
 fn codes(frame: LazyFrame) -> Result<Vec<(String, String)>, AnalyticsError> {
-    let df = frame.select([col("code"), col("unit")]).collect()?;
+    code_units(&frame.select([col("code"), col("unit")]).collect()?)
+}
+
+/// The `(code, unit)` pairs of a collected frame, in its row order.
+fn code_units(df: &DataFrame) -> Result<Vec<(String, String)>, AnalyticsError> {
     let c = df.column("code")?.as_materialized_series().str()?.clone();
     let u = df.column("unit")?.as_materialized_series().str()?.clone();
-    Ok(c.iter().zip(u.iter()).filter_map(|(c, u)| Some((c?.to_string(), u.unwrap_or_default().to_string()))).collect())
+    Ok(c.iter()
+        .zip(u.iter())
+        .map(|(c, u)| (c.unwrap_or_default().to_string(), u.unwrap_or_default().to_string()))
+        .collect())
 }

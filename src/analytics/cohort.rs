@@ -70,22 +70,22 @@ fn strings(df: &DataFrame, column: &str) -> Result<Vec<String>, AnalyticsError> 
     Ok(df.column(column)?.as_materialized_series().str()?.iter().flatten().map(str::to_string).collect())
 }
 
-/// Funds arrived per member of `members` (a frame with a `code` column) up to and
-/// including the month of `as_of`. Joining first keeps the grouping to the members.
-fn funds_up_to(frames: &Frames, members: LazyFrame, as_of: NaiveDate) -> Result<HashMap<String, i64>, AnalyticsError> {
+/// Funds arrived per member of `members` (a frame with a `pid` column), by pid, up to
+/// and including the month of `as_of`. Joining first keeps the grouping to the members.
+fn funds_up_to(frames: &Frames, members: LazyFrame, as_of: NaiveDate) -> Result<HashMap<u32, i64>, AnalyticsError> {
     let df = frames
         .progress
         .clone()
         .lazy()
         .filter(col("month").lt_eq(date_lit(as_of)))
-        .select([col("code"), col("funds")])
-        .join(members.select([col("code")]), [col("code")], [col("code")], JoinArgs::new(JoinType::Inner))
-        .group_by([col("code")])
+        .select([col("pid"), col("funds")])
+        .join(members.select([col("pid")]), [col("pid")], [col("pid")], JoinArgs::new(JoinType::Inner))
+        .group_by([col("pid")])
         .agg([col("funds").sum()])
         .collect()?;
-    let codes = strings(&df, "code")?;
+    let pids = df.column("pid")?.as_materialized_series().u32()?.clone();
     let funds = df.column("funds")?.as_materialized_series().i64()?.clone();
-    Ok(codes.into_iter().zip(funds.iter()).map(|(c, f)| (c, f.unwrap_or(0))).collect())
+    Ok(pids.iter().zip(funds.iter()).filter_map(|(p, f)| Some((p?, f.unwrap_or(0)))).collect())
 }
 
 /// The cohort signed in `from..=to` (and by `as_of`), measured as of `as_of`.
@@ -106,6 +106,7 @@ pub fn cohort(
     let df = members
         .clone()
         .select([
+            col("pid"),
             col("code"),
             col("total"),
             reached("reach_3").alias("landed"),
@@ -120,10 +121,11 @@ pub fn cohort(
     };
     let (landed, producing, registered) = (flag("landed")?, flag("producing")?, flag("registered")?);
     let totals = df.column("total")?.as_materialized_series().i64()?.clone();
+    let pids = df.column("pid")?.as_materialized_series().u32()?.clone();
     let funds = funds_up_to(frames, members, as_of)?;
     let mut cohort = Cohort::default();
     for (i, code) in codes.into_iter().enumerate() {
-        let arrived = funds.get(&code).copied().unwrap_or(0);
+        let arrived = pids.get(i).and_then(|pid| funds.get(&pid)).copied().unwrap_or(0);
         cohort.total_investment += totals.get(i).unwrap_or(0);
         cohort.funds_arrived += arrived;
         if landed[i] {

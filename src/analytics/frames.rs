@@ -1,10 +1,10 @@
 //! The frames the metrics are computed on, built from the store in one pass.
 //!
-//! `projects`: one row per project with `code`, `unit`, `industry`, `channel`,
+//! `projects`: one row per project with `pid` (its row number), `code`, `unit`, `industry`, `channel`,
 //! `key_project`, `total` (yuan), `reach_0`…`reach_5` (reach(p, s) per the spec),
 //! `rec_0`…`rec_5` (the recorded stage dates), `registered`, `planned_start`,
 //! `planned_production`, `terminated` (all `Date`).
-//! `progress`: one row per project-month with `code`, `month`, `fai`, `funds`,
+//! `progress`: one row per project-month with `pid`, `code`, `month`, `fai`, `funds`,
 //! `outside` (yuan, an empty cell as 0) and the project's filter columns.
 
 use std::collections::HashMap;
@@ -79,6 +79,8 @@ impl Frames {
             }
         }
         let mut columns = vec![
+            // pid: the project's row number, for joins and groups without string keys.
+            Column::new("pid".into(), (0..n as u32).collect::<Vec<u32>>()),
             Column::new("code".into(), projects.iter().map(|p| p.code.as_str()).collect::<Vec<_>>()),
             Column::new("unit".into(), projects.iter().map(|p| p.unit_code.as_str()).collect::<Vec<_>>()),
             Column::new("industry".into(), projects.iter().map(|p| p.industry_name.as_str()).collect::<Vec<_>>()),
@@ -98,26 +100,36 @@ impl Frames {
         columns.push(dates("terminated", projects.iter().map(|p| day(p.terminated_date)).collect())?);
         let projects_frame = DataFrame::new(n, columns)?;
 
-        let by_code: HashMap<&str, &entities::project::Model> = projects.iter().map(|p| (p.code.as_str(), p)).collect();
-        let rows: Vec<_> =
-            progress.iter().filter_map(|r| by_code.get(r.project_code.as_str()).map(|p| (r, *p))).collect();
+        let by_code: HashMap<&str, (u32, &entities::project::Model)> =
+            projects.iter().enumerate().map(|(i, p)| (p.code.as_str(), (i as u32, p))).collect();
+        let rows: Vec<_> = progress
+            .iter()
+            .filter_map(|r| by_code.get(r.project_code.as_str()).map(|(pid, p)| (r, *p, *pid)))
+            .collect();
         let m = rows.len();
         let progress_frame = DataFrame::new(
             m,
             vec![
-                Column::new("code".into(), rows.iter().map(|(r, _)| r.project_code.as_str()).collect::<Vec<_>>()),
-                dates("month", rows.iter().map(|(r, _)| Some(epoch_days(r.month))).collect())?,
-                Column::new("fai".into(), rows.iter().map(|(r, _)| r.fai.unwrap_or(0)).collect::<Vec<_>>()),
-                Column::new("funds".into(), rows.iter().map(|(r, _)| r.funds_arrived.unwrap_or(0)).collect::<Vec<_>>()),
+                Column::new("pid".into(), rows.iter().map(|(_, _, pid)| *pid).collect::<Vec<u32>>()),
+                Column::new("code".into(), rows.iter().map(|(r, _, _)| r.project_code.as_str()).collect::<Vec<_>>()),
+                dates("month", rows.iter().map(|(r, _, _)| Some(epoch_days(r.month))).collect())?,
+                Column::new("fai".into(), rows.iter().map(|(r, _, _)| r.fai.unwrap_or(0)).collect::<Vec<_>>()),
+                Column::new(
+                    "funds".into(),
+                    rows.iter().map(|(r, _, _)| r.funds_arrived.unwrap_or(0)).collect::<Vec<_>>(),
+                ),
                 Column::new(
                     "outside".into(),
-                    rows.iter().map(|(r, _)| r.out_of_region_funds.unwrap_or(0)).collect::<Vec<_>>(),
+                    rows.iter().map(|(r, _, _)| r.out_of_region_funds.unwrap_or(0)).collect::<Vec<_>>(),
                 ),
-                Column::new("unit".into(), rows.iter().map(|(_, p)| p.unit_code.as_str()).collect::<Vec<_>>()),
-                Column::new("industry".into(), rows.iter().map(|(_, p)| p.industry_name.as_str()).collect::<Vec<_>>()),
-                Column::new("channel".into(), rows.iter().map(|(_, p)| p.channel.as_deref()).collect::<Vec<_>>()),
-                Column::new("key_project".into(), rows.iter().map(|(_, p)| p.key_project).collect::<Vec<_>>()),
-                Column::new("total".into(), rows.iter().map(|(_, p)| p.total_investment).collect::<Vec<_>>()),
+                Column::new("unit".into(), rows.iter().map(|(_, p, _)| p.unit_code.as_str()).collect::<Vec<_>>()),
+                Column::new(
+                    "industry".into(),
+                    rows.iter().map(|(_, p, _)| p.industry_name.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new("channel".into(), rows.iter().map(|(_, p, _)| p.channel.as_deref()).collect::<Vec<_>>()),
+                Column::new("key_project".into(), rows.iter().map(|(_, p, _)| p.key_project).collect::<Vec<_>>()),
+                Column::new("total".into(), rows.iter().map(|(_, p, _)| p.total_investment).collect::<Vec<_>>()),
             ],
         )?;
         let project_names = projects.iter().map(|p| (p.code.clone(), p.name.clone())).collect();
