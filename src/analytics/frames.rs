@@ -1,10 +1,12 @@
 //! The frames the metrics are computed on, built from the store in one pass.
 //!
-//! `projects`: one row per project with `pid` (its row number), `code`, `unit`, `industry`, `channel`,
+//! `projects`: one row per project with `pid` (its row number), `uid` (its unit's
+//! position in `units`), `code`, `unit`, `industry`, `channel`,
 //! `key_project`, `total` (yuan), `reach_0`…`reach_5` (reach(p, s) per the spec),
 //! `rec_0`…`rec_5` (the recorded stage dates), `registered`, `planned_start`,
 //! `planned_production`, `terminated` (all `Date`).
-//! `progress`: one row per project-month with `pid`, `code`, `month`, `fai`, `funds`,
+//! `progress`: one row per project-month with `pid`, `uid`, `month_idx` (see
+//! [`super::month_index`]), `code`, `month`, `fai`, `funds`,
 //! `outside` (yuan, an empty cell as 0) and the project's filter columns.
 
 use std::collections::HashMap;
@@ -78,9 +80,14 @@ impl Frames {
                 recorded[s].push(day(rec[s]));
             }
         }
+        // uid: the unit's position in `units`; pid: the project's row number — integer
+        // keys, so that groups and joins need not hash strings.
+        let unit_index: HashMap<&str, u32> =
+            units.iter().enumerate().map(|(i, u)| (u.code.as_str(), i as u32)).collect();
+        let uid = |code: &str| unit_index.get(code).copied().unwrap_or(u32::MAX);
         let mut columns = vec![
-            // pid: the project's row number, for joins and groups without string keys.
             Column::new("pid".into(), (0..n as u32).collect::<Vec<u32>>()),
+            Column::new("uid".into(), projects.iter().map(|p| uid(&p.unit_code)).collect::<Vec<u32>>()),
             Column::new("code".into(), projects.iter().map(|p| p.code.as_str()).collect::<Vec<_>>()),
             Column::new("unit".into(), projects.iter().map(|p| p.unit_code.as_str()).collect::<Vec<_>>()),
             Column::new("industry".into(), projects.iter().map(|p| p.industry_name.as_str()).collect::<Vec<_>>()),
@@ -111,6 +118,11 @@ impl Frames {
             m,
             vec![
                 Column::new("pid".into(), rows.iter().map(|(_, _, pid)| *pid).collect::<Vec<u32>>()),
+                Column::new("uid".into(), rows.iter().map(|(_, p, _)| uid(&p.unit_code)).collect::<Vec<u32>>()),
+                Column::new(
+                    "month_idx".into(),
+                    rows.iter().map(|(r, _, _)| super::month_index(r.month)).collect::<Vec<i32>>(),
+                ),
                 Column::new("code".into(), rows.iter().map(|(r, _, _)| r.project_code.as_str()).collect::<Vec<_>>()),
                 dates("month", rows.iter().map(|(r, _, _)| Some(epoch_days(r.month))).collect())?,
                 Column::new("fai".into(), rows.iter().map(|(r, _, _)| r.fai.unwrap_or(0)).collect::<Vec<_>>()),

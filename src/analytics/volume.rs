@@ -35,7 +35,8 @@ fn source(metric: Metric) -> Source {
 }
 
 /// The contributions to `metric` in the period `from..=to` as of `as_of`: a lazy frame
-/// with `date` (the day reached, or the month reported), `unit`, `code`, `value`.
+/// with `date` (the day reached, or the month reported), `m` (its month index), `pid`,
+/// `uid`, `unit`, `code`, `value`.
 pub fn contributions(
     frames: &Frames,
     metric: Metric,
@@ -54,7 +55,15 @@ pub fn contributions(
                 .lazy()
                 .filter(filter.predicate().and(col("total").gt_eq(lit(min_total))))
                 .filter(col(&reach).gt_eq(date_lit(from)).and(col(&reach).lt_eq(date_lit(to.min(as_of)))))
-                .select([col(&reach).alias("date"), col("unit"), col("code"), value.alias("value")])
+                .select([
+                    col(&reach).alias("date"),
+                    month_index_expr(&reach).alias("m"),
+                    col("pid"),
+                    col("uid"),
+                    col("unit"),
+                    col("code"),
+                    value.alias("value"),
+                ])
         }
         Source::Progress(column) => {
             // Progress rows count up to and including the month of the as-of day.
@@ -69,7 +78,15 @@ pub fn contributions(
                         .gt_eq(date_lit(from.with_day(1).unwrap_or(from)))
                         .and(col("month").lt_eq(date_lit(last_month))),
                 )
-                .select([col("month").alias("date"), col("unit"), col("code"), col(column).alias("value")])
+                .select([
+                    col("month").alias("date"),
+                    col("month_idx").alias("m"),
+                    col("pid"),
+                    col("uid"),
+                    col("unit"),
+                    col("code"),
+                    col(column).alias("value"),
+                ])
         }
     }
 }
@@ -84,7 +101,7 @@ pub fn by_month(
     as_of: NaiveDate,
 ) -> Result<HashMap<i32, i64>, AnalyticsError> {
     let df = contributions(frames, metric, filter, from, to, as_of)
-        .group_by([month_index_expr("date").alias("month")])
+        .group_by([col("m").alias("month")])
         .agg([col("value").sum()])
         .collect()?;
     let months = df.column("month")?.as_materialized_series().i32()?.clone();
@@ -114,16 +131,24 @@ pub fn by_group(
     column: &str,
 ) -> Result<HashMap<String, i64>, AnalyticsError> {
     let contributions = contributions(frames, metric, filter, from, to, as_of);
-    // Contributions carry `unit`; other columns are joined from the projects frame.
-    let lf = if column == "unit" {
-        contributions
-    } else {
-        let groups = frames.projects.clone().lazy().select([col("code"), col(column).alias("group_key")]);
-        contributions.join(groups, [col("code")], [col("code")], JoinArgs::new(JoinType::Inner))
-    };
-    let key = if column == "unit" { "unit" } else { "group_key" };
-    let df = lf.group_by([col(key)]).agg([col("value").sum()]).collect()?;
-    let keys = df.column(key)?.as_materialized_series().str()?.clone();
+    if column == "unit" {
+        // Grouped by the unit's position, named afterwards: no string hashing.
+        let df = contributions.group_by([col("uid")]).agg([col("value").sum()]).collect()?;
+        let uids = df.column("uid")?.as_materialized_series().u32()?.clone();
+        let values = df.column("value")?.as_materialized_series().i64()?.clone();
+        return Ok(uids
+            .iter()
+            .zip(values.iter())
+            .filter_map(|(u, v)| Some((frames.units.get(u? as usize)?.code.clone(), v.unwrap_or(0))))
+            .collect());
+    }
+    let groups = frames.projects.clone().lazy().select([col("pid"), col(column).alias("group_key")]);
+    let df = contributions
+        .join(groups, [col("pid")], [col("pid")], JoinArgs::new(JoinType::Inner))
+        .group_by([col("group_key")])
+        .agg([col("value").sum()])
+        .collect()?;
+    let keys = df.column("group_key")?.as_materialized_series().str()?.clone();
     let values = df.column("value")?.as_materialized_series().i64()?.clone();
     Ok(keys.iter().zip(values.iter()).filter_map(|(u, v)| Some((u?.to_string(), v.unwrap_or(0)))).collect())
 }
