@@ -167,9 +167,10 @@ fn landed_signed_by_unit(
         .lazy()
         .filter(col("reach_2").gt_eq(date_lit(from)).and(col("reach_2").lt_eq(date_lit(as_of))))
         .filter(col("reach_3").lt_eq(date_lit(as_of)).fill_null(lit(false)))
-        .select([col("unit")])
+        .select([col("uid")])
         .collect()?;
-    Ok(df.column("unit")?.as_materialized_series().str()?.iter().flatten().map(str::to_string).collect())
+    let uids: HashSet<u32> = df.column("uid")?.as_materialized_series().u32()?.iter().flatten().collect();
+    Ok(uids.into_iter().filter_map(|u| frames.units.get(u as usize).map(|unit| unit.code.clone())).collect())
 }
 
 /// The `(code, unit)` pairs of a projects frame.
