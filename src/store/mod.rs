@@ -5,7 +5,7 @@ mod import;
 mod read;
 
 use entities::migration::Migrator;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait;
 
 pub use import::{ImportCounts, import_ledger};
@@ -14,8 +14,9 @@ pub use read::{data_version, known, load_ledger};
 /// The database used when none is given: a file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://zhaoshang.db?mode=rwc";
 
-/// Connects to `url` and brings its schema up to date. SQLite databases run in WAL
-/// mode with foreign keys on (sqlx turns them on for every connection).
+/// Connects to `url` and brings its schema up to date. SQLite connections run in WAL
+/// mode with foreign keys on, each of them (set on the pool's connect options, not by a
+/// statement that would reach only one connection).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
     options.sqlx_logging(false);
@@ -25,13 +26,14 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         options.max_connections(4);
         // Pages read through a memory map instead of a read() per page; in WAL mode
         // synchronous=NORMAL is durable across application crashes (SQLite's advice).
-        options.map_sqlx_sqlite_opts(|o| o.pragma("mmap_size", "268435456").pragma("synchronous", "NORMAL"));
+        options.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                .pragma("mmap_size", "268435456")
+                .pragma("synchronous", "NORMAL")
+        });
     }
     let db = Database::connect(options).await?;
-    if db.get_database_backend() == DbBackend::Sqlite {
-        db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
-        db.execute_unprepared("PRAGMA foreign_keys=ON").await?;
-    }
     Migrator::up(&db, None).await?;
     Ok(db)
 }
