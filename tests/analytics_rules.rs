@@ -28,36 +28,12 @@ fn day(s: &str) -> NaiveDate {
 fn p(code: &str, unit: &str, wan: i64, dates: &[(&str, &str)]) -> project::Model {
     let mut m = project::Model {
         code: code.into(),
-        national_code: None,
         name: format!("项目{code}"),
         unit_code: unit.into(),
         industry_name: "智能制造".into(),
-        investor_name: None,
-        channel: None,
-        contract_type: None,
-        signing_event: None,
         total_investment: wan * 10_000,
-        intent_date: None,
-        negotiation_date: None,
-        signed_date: None,
-        registered_date: None,
-        planned_start_date: None,
-        started_date: None,
-        planned_production_date: None,
-        producing_date: None,
-        capacity_date: None,
-        stats_date: None,
-        terminated_date: None,
-        terminated_reason: None,
-        land_area_mu: None,
-        expected_output: None,
-        expected_tax: None,
-        expected_jobs: None,
-        key_project: false,
         public: true,
-        summary: None,
-        contact_name: None,
-        contact_phone: None,
+        ..Default::default()
     };
     for (column, date) in dates {
         let d = Some(day(date));

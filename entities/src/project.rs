@@ -4,7 +4,7 @@
 use sea_orm::entity::prelude::*;
 
 /// One project, every field of the ledger's `projects` sheet.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "projects")]
 pub struct Model {
     /// Unique, stable id (项目编号).

@@ -286,7 +286,7 @@ impl GraphMutation {
         }
         viewer.require_unit(input.unit_code.as_deref().unwrap_or_default())?;
         let origin = input.investor_origin.clone();
-        let mut p = empty_project(code.clone());
+        let mut p = project::Model { code: code.clone(), ..Default::default() };
         input.apply(&mut p)?;
         let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
         if Project::find_by_id(code.as_str()).one(&txn).await.map_err(ApiError::from)?.is_some() {
@@ -528,42 +528,5 @@ impl GraphMutation {
         txn.commit().await.map_err(ApiError::from)?;
         state(ctx)?.snapshots.written();
         Ok(TargetObject(row))
-    }
-}
-
-/// A project with only its code, to apply `ProjectFields` to.
-fn empty_project(code: String) -> project::Model {
-    project::Model {
-        code,
-        national_code: None,
-        name: String::new(),
-        unit_code: String::new(),
-        industry_name: String::new(),
-        investor_name: None,
-        channel: None,
-        contract_type: None,
-        signing_event: None,
-        total_investment: 0,
-        intent_date: None,
-        negotiation_date: None,
-        signed_date: None,
-        registered_date: None,
-        planned_start_date: None,
-        started_date: None,
-        planned_production_date: None,
-        producing_date: None,
-        capacity_date: None,
-        stats_date: None,
-        terminated_date: None,
-        terminated_reason: None,
-        land_area_mu: None,
-        expected_output: None,
-        expected_tax: None,
-        expected_jobs: None,
-        key_project: false,
-        public: false,
-        summary: None,
-        contact_name: None,
-        contact_phone: None,
     }
 }
