@@ -309,21 +309,17 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
         };
 
         let figures = headline_figures(data.frames, as_of, lang, t)?;
-        let featured: Vec<&PublicProject> =
-            seeking.iter().copied().filter(|p| p.key_project).chain(seeking.iter().copied()).take(6).collect();
-        let mut featured_unique: Vec<&PublicProject> = Vec::new();
-        for p in featured {
-            if !featured_unique.iter().any(|q| q.code == p.code) {
-                featured_unique.push(p);
-            }
-        }
+        // Six projects seeking investors, key projects first (a stable sort keeps the order).
+        let mut featured: Vec<&PublicProject> = seeking.clone();
+        featured.sort_by_key(|p| !p.key_project);
+        featured.truncate(6);
         page(
             "index.html".into(),
             "home.html",
             site.get("district").cloned().unwrap_or_default(),
             site.get("intro").cloned().unwrap_or_default(),
             "home",
-            context! { figures => v(&figures), charts => v(&charts.iter().take(2).collect::<Vec<_>>()), industries => industries.clone(), featured => v(&featured_unique) },
+            context! { figures => v(&figures), charts => v(&charts.iter().take(2).collect::<Vec<_>>()), industries => industries.clone(), featured => v(&featured) },
         )?;
         let index: Vec<Value> = seeking
             .iter()
