@@ -92,6 +92,19 @@ pub struct ProgressOf(pub String);
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IssuesOf(pub String);
 
+/// Rows grouped under the key of their project, every asked key present (maybe empty).
+fn per_project<K: Clone + Eq + std::hash::Hash, R>(
+    asked: &[K],
+    rows: Vec<R>,
+    key: impl Fn(&R) -> K,
+) -> HashMap<K, Vec<R>> {
+    let mut out: HashMap<K, Vec<R>> = asked.iter().map(|k| (k.clone(), Vec::new())).collect();
+    for row in rows {
+        out.entry(key(&row)).or_default().push(row);
+    }
+    out
+}
+
 fn keys<K: Clone>(keys: &[K], inner: impl Fn(&K) -> String) -> Vec<String> {
     keys.iter().map(inner).collect()
 }
@@ -167,11 +180,7 @@ impl Loader<ProgressOf> for ByKey {
             .order_by_asc(progress::Column::Month)
             .all(&self.db)
             .await?;
-        let mut out: HashMap<ProgressOf, Vec<progress::Model>> = k.iter().map(|k| (k.clone(), Vec::new())).collect();
-        for row in rows {
-            out.entry(ProgressOf(row.project_code.clone())).or_default().push(row);
-        }
-        Ok(out)
+        Ok(per_project(k, rows, |r| ProgressOf(r.project_code.clone())))
     }
 }
 
@@ -185,10 +194,6 @@ impl Loader<IssuesOf> for ByKey {
             .order_by_asc(element_issue::Column::OpenedDate)
             .all(&self.db)
             .await?;
-        let mut out: HashMap<IssuesOf, Vec<element_issue::Model>> = k.iter().map(|k| (k.clone(), Vec::new())).collect();
-        for row in rows {
-            out.entry(IssuesOf(row.project_code.clone())).or_default().push(row);
-        }
-        Ok(out)
+        Ok(per_project(k, rows, |r| IssuesOf(r.project_code.clone())))
     }
 }
