@@ -36,10 +36,11 @@ fn main() {
                 base_url: "https://invest.example.gov.cn/".into(),
             };
             let started = Instant::now();
-            let first = zhaoshang::jobs::build_site(&db, &options).await.expect("build");
+            let engine = zhaoshang::analytics::Engine::new(db.clone());
+            let first = zhaoshang::jobs::build_site(&engine, &options).await.expect("build");
             let fresh = started.elapsed().as_secs_f64();
             let started = Instant::now();
-            let again = zhaoshang::jobs::build_site(&db, &options).await.expect("rebuild");
+            let again = zhaoshang::jobs::build_site(&engine, &options).await.expect("rebuild");
             let rebuild = started.elapsed().as_secs_f64();
             println!(
                 "{n} projects: {} pages ({} files) in {fresh:.2} s = {:.0} pages/s; no-change rebuild {rebuild:.2} s ({} written)",

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use entities::prelude::Project;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
+use crate::analytics::Engine;
 use crate::jobs::{self, ImportError, Imported};
 use crate::{demo, store};
 
@@ -225,17 +226,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 as_of: as_of.unwrap_or_else(crate::analytics::today),
                 base_url,
             };
-            site_build(&db, options).await
+            site_build(&Engine::new(db.clone()), options).await
         }
         Command::Slides { deck, as_of, out, size, scale, scoring } => {
             let size =
                 if size == "1280x720" { crate::charts::Size::hd(scale) } else { crate::charts::Size::full_hd(scale) };
             let as_of = as_of.unwrap_or_else(crate::analytics::today);
-            slides(&db, &deck, as_of, size, scoring.as_deref(), &out).await
+            slides(&Engine::new(db.clone()), &deck, as_of, size, scoring.as_deref(), &out).await
         }
         Command::Bulletin { as_of, format, out, scoring } => {
             let as_of = as_of.unwrap_or_else(crate::analytics::today);
-            let text = bulletin(&db, as_of, &format, scoring.as_deref()).await?;
+            let text = bulletin(&Engine::new(db.clone()), as_of, &format, scoring.as_deref()).await?;
             match out {
                 Some(path) => {
                     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
@@ -301,15 +302,17 @@ async fn quickstart(db: &DatabaseConnection, url: &str, out: &Path) -> anyhow::R
     jobs::export_file(db, &ledger_path).await?;
     println!("exported the ledger (台账) to {}", ledger_path.display());
     let today = crate::analytics::today();
+    // One engine for the jobs below: the frames are built once for all of them.
+    let engine = Engine::new(db.clone());
     for (format, name) in [("md", "bulletin.md"), ("html", "bulletin.html")] {
         let path = out.join(name);
-        let text = bulletin(db, today, format, None).await?;
+        let text = bulletin(&engine, today, format, None).await?;
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         println!("wrote the bulletin (通报) as of {today} to {}", path.display());
     }
     let deck = Path::new("exports/decks/weekly.toml");
     if deck.is_file() {
-        slides(db, deck, today, crate::charts::Size::full_hd(1), None, &out.join("slides")).await?;
+        slides(&engine, deck, today, crate::charts::Size::full_hd(1), None, &out.join("slides")).await?;
     }
     if Path::new("site/site.toml").is_file() {
         let options = crate::publish::site::SiteOptions {
@@ -318,7 +321,7 @@ async fn quickstart(db: &DatabaseConnection, url: &str, out: &Path) -> anyhow::R
             as_of: today,
             base_url: "/".into(),
         };
-        site_build(db, options).await?;
+        site_build(&engine, options).await?;
     }
     Ok(())
 }
@@ -349,13 +352,12 @@ fn scoring_config(path: Option<&Path>) -> anyhow::Result<crate::analytics::score
 }
 
 async fn bulletin(
-    db: &DatabaseConnection,
+    engine: &Engine,
     as_of: chrono::NaiveDate,
     format: &str,
     scoring: Option<&Path>,
 ) -> anyhow::Result<String> {
     let config = scoring_config(scoring)?;
-    let engine = crate::analytics::Engine::new(db.clone());
     let html = format == "html";
     let text = engine
         .run(move |frames| {
@@ -367,7 +369,7 @@ async fn bulletin(
 }
 
 async fn slides(
-    db: &DatabaseConnection,
+    engine: &Engine,
     deck_path: &Path,
     as_of: chrono::NaiveDate,
     size: crate::charts::Size,
@@ -378,7 +380,6 @@ async fn slides(
     let deck = read_deck(deck_path)?;
     let config = scoring_config(scoring)?;
     let stem = deck_path.file_stem().map_or("deck".into(), |s| s.to_string_lossy().to_string());
-    let engine = crate::analytics::Engine::new(db.clone());
     let out_dir = out.to_path_buf();
     let written = engine
         .run(move |frames| {
@@ -396,8 +397,8 @@ async fn slides(
     Ok(())
 }
 
-async fn site_build(db: &DatabaseConnection, options: crate::publish::site::SiteOptions) -> anyhow::Result<()> {
-    let report = crate::jobs::build_site(db, &options).await?;
+async fn site_build(engine: &Engine, options: crate::publish::site::SiteOptions) -> anyhow::Result<()> {
+    let report = crate::jobs::build_site(engine, &options).await?;
     println!(
         "site as of {} in {}: {} files ({} pages); {} written, {} unchanged, {} removed",
         options.as_of,

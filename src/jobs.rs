@@ -114,14 +114,16 @@ pub enum SiteBuildError {
     Task(#[from] tokio::task::JoinError),
 }
 
-/// Builds the public site from the store (see [`crate::publish::site`]).
+/// Builds the public site from the store (see [`crate::publish::site`]), with the
+/// engine's frames (built once per data version, shared with the other jobs).
 pub async fn build_site(
-    db: &DatabaseConnection,
+    engine: &crate::analytics::Engine,
     options: &crate::publish::site::SiteOptions,
 ) -> Result<crate::publish::site::SiteReport, SiteBuildError> {
     use entities::prelude::{Industry, Project, Unit};
     use sea_orm::{EntityTrait, QueryOrder};
-    let frames = crate::analytics::Frames::load(db).await?;
+    let db = engine.db();
+    let frames = engine.frames().await?;
     let projects = Project::find().order_by_asc(entities::project::Column::Code).all(db).await?;
     let units = Unit::find().order_by_asc(entities::unit::Column::Code).all(db).await?;
     let industries = Industry::find().order_by_asc(entities::industry::Column::Name).all(db).await?;

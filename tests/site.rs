@@ -25,7 +25,7 @@ fn options(out: &Path) -> SiteOptions {
 }
 
 async fn build(t: &TestDb, out: &Path) -> SiteReport {
-    zhaoshang::jobs::build_site(&t.db, &options(out)).await.unwrap()
+    zhaoshang::jobs::build_site(&zhaoshang::analytics::Engine::new(t.db.clone()), &options(out)).await.unwrap()
 }
 
 fn all_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {

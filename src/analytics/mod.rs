@@ -205,6 +205,11 @@ impl Engine {
         Engine { db, cached: Mutex::new(None) }
     }
 
+    /// The store it reads.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
     /// The frames for the current data: rebuilt when the data version has moved since
     /// they were built (every write and import leaves an audit entry).
     pub async fn frames(&self) -> Result<Arc<Frames>, AnalyticsError> {
