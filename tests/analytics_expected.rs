@@ -1,4 +1,4 @@
-//! The figures of `shared/fixtures/sample-ledger.expected.json`, worked out
+//! The figures of `tests/fixtures/sample-ledger.expected.json`, worked out
 //! independently from the metrics page, reproduced by the engine — on SQLite and
 //! PostgreSQL.
 

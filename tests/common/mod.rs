@@ -1,5 +1,5 @@
 //! Helpers shared by the black-box tests: a fresh database per test, on SQLite or on
-//! PostgreSQL (when `ZHAOSHANG_TEST_POSTGRES` names a server), and the shared fixtures.
+//! PostgreSQL (when `ZHAOSHANG_TEST_POSTGRES` names a server), and the fixtures of `tests/fixtures`.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
@@ -96,9 +96,9 @@ macro_rules! on_both_databases {
     };
 }
 
-/// The shared fixtures folder (`../shared/fixtures` beside the checkout).
+/// The fixtures folder (`tests/fixtures`: the sample ledger and its hand-worked figures).
 pub fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
 /// The sample ledger as a workbook.
