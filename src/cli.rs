@@ -435,7 +435,7 @@ async fn serve(db: DatabaseConnection, args: &ServerArgs) -> anyhow::Result<()> 
     if site.is_some() {
         println!("site:        http://{}/   (preview of {})", bound.addr, args.site.display());
     }
-    bound.serve(server::ServerState { schema, db, graphiql, site, tokens: Default::default() }, shutdown).await?;
+    bound.serve(server::ServerState { schema, db, graphiql, site, gate: Default::default() }, shutdown).await?;
     Ok(())
 }
 
