@@ -216,6 +216,9 @@ impl Project {
         self.0.contact_phone.as_deref()
     }
     /// Monthly progress, oldest first; `last: 12` gives the latest twelve months.
+    #[graphql(
+        complexity = "super::limits::list_cost(last.map(|n| n.min(1000) as i64), super::limits::estimate::PROGRESS, 1000, child_complexity)"
+    )]
     async fn progress(&self, ctx: &Context<'_>, last: Option<usize>) -> Result<Vec<ProgressMonth>> {
         let rows =
             loaders(ctx)?.rows.load_one(ProgressOf(self.0.code.clone())).await.map_err(load_error)?.unwrap_or_default();
@@ -223,6 +226,7 @@ impl Project {
         Ok(rows.into_iter().skip(skip).map(ProgressMonth).collect())
     }
     /// Element-guarantee issues (要素问题), oldest first.
+    #[graphql(complexity = "super::limits::list_cost(None, super::limits::estimate::SMALL, 0, child_complexity)")]
     async fn issues(&self, ctx: &Context<'_>) -> Result<Vec<ElementIssue>> {
         let rows =
             loaders(ctx)?.rows.load_one(IssuesOf(self.0.code.clone())).await.map_err(load_error)?.unwrap_or_default();
@@ -231,6 +235,7 @@ impl Project {
     /// Every audited change of this project, its progress, its issues and its (shared)
     /// investor, newest first; each row before and after shows only the columns the
     /// caller may read (contacts only to the unit's editors and admins).
+    #[graphql(complexity = "super::limits::list_cost(None, super::limits::estimate::HISTORY, 0, child_complexity)")]
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<AuditEntry>> {
         let mut of_this = Condition::any().add(
             Condition::all()
@@ -291,10 +296,14 @@ impl Unit {
         self.0.kind.as_deref()
     }
     /// The unit's projects (those the caller may see), by code; `first` ≤ 500.
+    #[graphql(
+        complexity = "super::limits::list_cost(first.map(|n| n.min(RELATED_MAX) as i64), RELATED_DEFAULT as usize, RELATED_MAX as usize, child_complexity)"
+    )]
     async fn projects(&self, ctx: &Context<'_>, first: Option<u64>) -> Result<Vec<Project>> {
         related_projects(ctx, Condition::all().add(project::Column::UnitCode.eq(self.0.code.as_str())), first).await
     }
     /// Annual targets (目标任务), optionally of one year.
+    #[graphql(complexity = "super::limits::list_cost(None, super::limits::estimate::SMALL, 0, child_complexity)")]
     async fn targets(&self, ctx: &Context<'_>, year: Option<i32>) -> Result<Vec<Target>> {
         let mut query = entities::prelude::Target::find().filter(target::Column::UnitCode.eq(self.0.code.as_str()));
         if let Some(year) = year {
@@ -320,6 +329,7 @@ impl Unit {
         Ok(cards.into_iter().find(|c| c.unit_code == self.0.code))
     }
     /// This unit's alerts as of `asOf` (default today) for `year` (default the year of asOf).
+    #[graphql(complexity = "super::limits::list_cost(None, super::limits::estimate::LARGE, 0, child_complexity)")]
     async fn alerts(
         &self,
         ctx: &Context<'_>,
@@ -345,6 +355,9 @@ impl Industry {
         self.0.cluster.as_deref()
     }
     /// Its projects (those the caller may see), by code; `first` ≤ 500.
+    #[graphql(
+        complexity = "super::limits::list_cost(first.map(|n| n.min(RELATED_MAX) as i64), RELATED_DEFAULT as usize, RELATED_MAX as usize, child_complexity)"
+    )]
     async fn projects(&self, ctx: &Context<'_>, first: Option<u64>) -> Result<Vec<Project>> {
         related_projects(ctx, Condition::all().add(project::Column::IndustryName.eq(self.0.name.as_str())), first).await
     }
@@ -364,6 +377,9 @@ impl Investor {
         self.0.origin.as_deref()
     }
     /// Its projects, in every unit; `first` ≤ 500.
+    #[graphql(
+        complexity = "super::limits::list_cost(first.map(|n| n.min(RELATED_MAX) as i64), RELATED_DEFAULT as usize, RELATED_MAX as usize, child_complexity)"
+    )]
     async fn projects(&self, ctx: &Context<'_>, first: Option<u64>) -> Result<Vec<Project>> {
         related_projects(ctx, Condition::all().add(project::Column::InvestorName.eq(self.0.name.as_str())), first).await
     }
