@@ -209,6 +209,8 @@ async fn mutations_write_and_audit(t: &TestDb) {
             "recordProgress",
             "advanceStage",
             "updateProject",
+            "createProject",
+            // The new investor it created (shared records show in every user's history).
             "createProject"
         ]
     );
