@@ -7,7 +7,7 @@ use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use entities::project;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::auth::{RequireRole, Role};
+use super::auth::Policy;
 use super::error::ApiError;
 use super::graph::{Project, Unit};
 use super::scalars::{Date, Stage, wan};
@@ -81,6 +81,7 @@ impl From<Option<ProjectFilter>> for analytics::ProjectFilter {
 /// starts after `asOf` has no figures yet (all three null); the period holding `asOf`
 /// counts up to that day (progress metrics: up to and including its month).
 #[derive(SimpleObject)]
+#[graphql(guard = "Policy::of(\"TrendPoint\")")]
 pub struct TrendPoint {
     /// `2025-03`, `2025-Q1` or `2025`.
     pub period: String,
@@ -107,7 +108,7 @@ async fn projects_by_code(ctx: &Context<'_>, codes: &[String]) -> Result<Vec<Pro
     Ok(rows.into_iter().map(Project).collect())
 }
 
-#[Object]
+#[Object(guard = "Policy::of(\"Cohort\")")]
 impl Cohort {
     /// |C|: projects signed in the period and by the as-of day.
     async fn size(&self) -> usize {
@@ -176,6 +177,7 @@ async fn unit_by_code(ctx: &Context<'_>, code: &str) -> Result<Option<Unit>> {
 
 /// One stage of the funnel.
 #[derive(SimpleObject)]
+#[graphql(guard = "Policy::of(\"FunnelStage\")")]
 pub struct FunnelStage {
     /// The stage.
     pub stage: Stage,
@@ -193,6 +195,7 @@ pub struct FunnelStage {
 
 /// The funnel from intent to production of the projects taken in during a period.
 #[derive(SimpleObject)]
+#[graphql(guard = "Policy::of(\"Funnel\")")]
 pub struct Funnel {
     /// The six stages in order.
     pub stages: Vec<FunnelStage>,
@@ -204,6 +207,7 @@ pub struct Funnel {
 
 /// Projects at one stage on the as-of day, not terminated.
 #[derive(SimpleObject)]
+#[graphql(guard = "Policy::of(\"PipelineStage\")")]
 pub struct PipelineStage {
     /// The stage.
     pub stage: Stage,
@@ -236,7 +240,7 @@ pub enum AlertKind {
 /// One alert.
 pub struct Alert(pub engine_alerts::Alert);
 
-#[Object]
+#[Object(guard = "Policy::of(\"Alert\")")]
 impl Alert {
     /// What kind.
     async fn kind(&self) -> AlertKind {
@@ -276,6 +280,7 @@ impl Alert {
 
 /// One metric of a scorecard.
 #[derive(SimpleObject)]
+#[graphql(guard = "Policy::of(\"ScoreMetric\")")]
 pub struct ScoreMetric {
     /// Which.
     pub metric: Metric,
@@ -296,7 +301,7 @@ pub struct Scorecard {
     card: engine_scorecard::Scorecard,
 }
 
-#[Object]
+#[Object(guard = "Policy::of(\"Scorecard\")")]
 impl Scorecard {
     /// The unit.
     async fn unit(&self, ctx: &Context<'_>) -> Result<Option<Unit>> {
@@ -408,11 +413,10 @@ pub async fn alerts(ctx: &Context<'_>, as_of: Option<Date>, year: Option<i32>) -
 #[derive(Default)]
 pub struct AnalyticsQuery;
 
-#[Object]
+#[Object(guard = "Policy::of(\"Query\")")]
 impl AnalyticsQuery {
     /// A volume metric month by month (or by quarter, year) from `from` to `to`
     /// (`YYYY-MM`), with year-to-date and year-over-year, as of `asOf` (default today).
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     #[allow(clippy::too_many_arguments)] // the arguments are the GraphQL field's contract
     async fn trend(
         &self,
@@ -449,7 +453,6 @@ impl AnalyticsQuery {
 
     /// The cohort signed from `signedFrom` to `signedTo`, measured as of `asOf` (default:
     /// the later of today and `signedTo`).
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn cohort(
         &self,
         ctx: &Context<'_>,
@@ -471,7 +474,6 @@ impl AnalyticsQuery {
 
     /// The funnel of the projects taken in (reaching INTENT) from `intakeFrom` to
     /// `intakeTo`, as of `asOf` (default: the later of today and `intakeTo`).
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn funnel(
         &self,
         ctx: &Context<'_>,
@@ -507,7 +509,6 @@ impl AnalyticsQuery {
     }
 
     /// Projects by their stage on `asOf` (default today), terminated ones left out.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn pipeline(
         &self,
         ctx: &Context<'_>,
@@ -529,14 +530,12 @@ impl AnalyticsQuery {
 
     /// Every alert as of `asOf` (default today) for `year` (default the year of asOf),
     /// the period running from 1 January to `asOf`.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn alerts(&self, ctx: &Context<'_>, as_of: Option<Date>, year: Option<i32>) -> Result<Vec<Alert>> {
         alerts(ctx, as_of, year).await
     }
 
     /// Unit scorecards and ranking for a quarter (季度考核排名); `bottom` units (default
     /// from the scoring config, 3) are flagged.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn scorecards(
         &self,
         ctx: &Context<'_>,
