@@ -10,6 +10,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
 use crate::analytics::Engine;
 use crate::jobs::{self, ImportError, Imported};
+use crate::publish::theme::Source;
 use crate::{demo, store};
 
 /// zhaoshang (招商): track investment projects from first contact to production.
@@ -23,6 +24,17 @@ pub struct Cli {
     /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://user@host/db`.
     #[arg(long, global = true, env = "ZHAOSHANG_DATABASE_URL", default_value = store::DEFAULT_DATABASE_URL)]
     pub database_url: String,
+
+    /// A folder with the site theme (templates, assets, content, `site.toml`,
+    /// `i18n.toml`), e.g. `DIR/site` written by `zhaoshang init DIR`; default: the theme
+    /// built into the binary.
+    #[arg(long, global = true, env = "ZHAOSHANG_SITE")]
+    pub site: Option<PathBuf>,
+
+    /// A folder of deck files (`NAME.toml`), e.g. `DIR/decks` written by
+    /// `zhaoshang init DIR`; default: the decks built into the binary.
+    #[arg(long, global = true, env = "ZHAOSHANG_DECKS")]
+    pub decks: Option<PathBuf>,
 
     /// What to do.
     #[command(subcommand)]
@@ -72,6 +84,16 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL); `schema.graphql` in the repository is a copy.
     Schema,
+    /// Write editable copies of the built-in defaults into DIR: the site theme
+    /// (DIR/site), the decks (DIR/decks). Then point at them with `--site DIR/site
+    /// --decks DIR/decks`.
+    Init {
+        /// The folder to write into (created if missing).
+        dir: PathBuf,
+        /// Overwrite files that are already there.
+        #[arg(long)]
+        force: bool,
+    },
     /// Manage API tokens: `token create --role analyst --name 王分析`, `token revoke NAME`.
     Token {
         /// What to do with tokens.
@@ -97,9 +119,10 @@ pub enum Command {
     /// Write a deck for a meeting: per chart a PNG, an SVG and the CSV of its numbers,
     /// plus one .pptx (title slide, one chart per slide) and one .xlsx with native charts.
     Slides {
-        /// The deck file, e.g. exports/decks/weekly.toml (周调度会) or quarterly.toml (季度考核).
-        #[arg(long, default_value = "exports/decks/weekly.toml")]
-        deck: PathBuf,
+        /// The deck: a name (`weekly` 周调度会, `quarterly` 季度考核) from --decks or the
+        /// built-in decks, or a path to a deck file (`my/deck.toml`).
+        #[arg(long, default_value = crate::publish::theme::DEFAULT_DECK)]
+        deck: String,
         /// The as-of day (YYYY-MM-DD); default today (China time).
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
@@ -154,14 +177,14 @@ pub struct ServerArgs {
     pub scoring: Option<PathBuf>,
     /// A built site to preview at / (from `zhaoshang site build`).
     #[arg(long, default_value = "dist/site")]
-    pub site: PathBuf,
+    pub preview: PathBuf,
 }
 
 /// Site commands.
 #[derive(Debug, Subcommand)]
 pub enum SiteAction {
-    /// Build the static site from the project graph and the templates, assets and content
-    /// of --source. Only projects marked public are published, never their contacts.
+    /// Build the static site from the project graph and the theme (--site, or the built-in
+    /// one). Only projects marked public are published, never their contacts.
     /// Rewrites only what changed and removes pages no longer published.
     Build {
         /// Where to write the site.
@@ -174,9 +197,6 @@ pub enum SiteAction {
         /// or a path such as /zhaoshang/. Links inside the site are relative either way.
         #[arg(long, default_value = "/")]
         base_url: String,
-        /// The folder of templates, assets, content and settings.
-        #[arg(long, default_value = "site")]
-        source: PathBuf,
     },
 }
 
@@ -204,24 +224,31 @@ pub enum TokenAction {
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let site = Source::from_dir(cli.site.clone());
+    let decks = Source::from_dir(cli.decks.clone());
+    match &cli.command {
+        Command::Schema => {
+            print!("{}", crate::api::sdl());
+            return Ok(());
+        }
+        Command::Init { dir, force } => return init(dir, *force),
+        _ => {}
+    }
     let db = store::connect(&cli.database_url)
         .await
         .with_context(|| format!("cannot open the database {}", cli.database_url))?;
     match cli.command {
+        Command::Schema | Command::Init { .. } => Ok(()),
         Command::Quickstart { out, no_serve, server } => {
-            quickstart(&db, &cli.database_url, &out).await?;
-            let server = ServerArgs { site: out.join("site"), ..server };
+            quickstart(&db, &cli.database_url, &out, &site, &decks).await?;
+            let server = ServerArgs { preview: out.join("site"), ..server };
             if no_serve { Ok(()) } else { serve(db, &server).await }
         }
         Command::Serve { server } => serve(db, &server).await,
-        Command::Schema => {
-            print!("{}", crate::api::sdl());
-            Ok(())
-        }
         Command::Token { action } => token(&db, action).await,
-        Command::Site { action: SiteAction::Build { out, as_of, base_url, source } } => {
+        Command::Site { action: SiteAction::Build { out, as_of, base_url } } => {
             let options = crate::publish::site::SiteOptions {
-                source,
+                source: site,
                 out,
                 as_of: as_of.unwrap_or_else(crate::analytics::today),
                 base_url,
@@ -232,6 +259,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let size =
                 if size == "1280x720" { crate::charts::Size::hd(scale) } else { crate::charts::Size::full_hd(scale) };
             let as_of = as_of.unwrap_or_else(crate::analytics::today);
+            let deck = decks.deck(&deck)?;
             slides(&Engine::new(db.clone()), &deck, as_of, size, scoring.as_deref(), &out).await
         }
         Command::Bulletin { as_of, format, out, scoring } => {
@@ -289,7 +317,28 @@ async fn import(db: &DatabaseConnection, path: &Path, dry_run: bool) -> anyhow::
     }
 }
 
-async fn quickstart(db: &DatabaseConnection, url: &str, out: &Path) -> anyhow::Result<()> {
+/// `zhaoshang init DIR`.
+fn init(dir: &Path, force: bool) -> anyhow::Result<()> {
+    let written = crate::publish::theme::write_defaults(dir, &[], force)
+        .with_context(|| format!("cannot write the defaults into {}", dir.display()))?;
+    println!("wrote {} files into {}:", written.len(), dir.display());
+    println!("  {}   the site theme: templates, assets, content, site.toml, i18n.toml", dir.join("site").display());
+    println!("  {}  the slide decks", dir.join("decks").display());
+    println!(
+        "use them with `--site {} --decks {}` (or ZHAOSHANG_SITE / ZHAOSHANG_DECKS)",
+        dir.join("site").display(),
+        dir.join("decks").display()
+    );
+    Ok(())
+}
+
+async fn quickstart(
+    db: &DatabaseConnection,
+    url: &str,
+    out: &Path,
+    site: &Source,
+    decks: &Source,
+) -> anyhow::Result<()> {
     let existing = Project::find().count(db).await?;
     if existing == 0 {
         let imported = load_demo(db, 600, 2026).await?;
@@ -310,19 +359,15 @@ async fn quickstart(db: &DatabaseConnection, url: &str, out: &Path) -> anyhow::R
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         println!("wrote the bulletin (通报) as of {today} to {}", path.display());
     }
-    let deck = Path::new("exports/decks/weekly.toml");
-    if deck.is_file() {
-        slides(&engine, deck, today, crate::charts::Size::full_hd(1), None, &out.join("slides")).await?;
-    }
-    if Path::new("site/site.toml").is_file() {
-        let options = crate::publish::site::SiteOptions {
-            source: "site".into(),
-            out: out.join("site"),
-            as_of: today,
-            base_url: "/".into(),
-        };
-        site_build(&engine, options).await?;
-    }
+    let deck = decks.deck(crate::publish::theme::DEFAULT_DECK)?;
+    slides(&engine, &deck, today, crate::charts::Size::full_hd(1), None, &out.join("slides")).await?;
+    let options = crate::publish::site::SiteOptions {
+        source: site.clone(),
+        out: out.join("site"),
+        as_of: today,
+        base_url: "/".into(),
+    };
+    site_build(&engine, options).await?;
     Ok(())
 }
 
@@ -370,16 +415,16 @@ async fn bulletin(
 
 async fn slides(
     engine: &Engine,
-    deck_path: &Path,
+    deck_file: &crate::publish::theme::Deck,
     as_of: chrono::NaiveDate,
     size: crate::charts::Size,
     scoring: Option<&Path>,
     out: &Path,
 ) -> anyhow::Result<()> {
-    use crate::publish::slides::{read_deck, write_slides};
-    let deck = read_deck(deck_path)?;
+    use crate::publish::slides::{parse_deck, write_slides};
+    let deck = parse_deck(&deck_file.text, &deck_file.origin)?;
     let config = scoring_config(scoring)?;
-    let stem = deck_path.file_stem().map_or("deck".into(), |s| s.to_string_lossy().to_string());
+    let stem = deck_file.name.clone();
     let out_dir = out.to_path_buf();
     let written = engine
         .run(move |frames| {
@@ -393,7 +438,7 @@ async fn slides(
             "warning: the embedded font has no glyph for {chars:?}: those characters show as boxes in the charts"
         );
     }
-    println!("wrote {} files for {} as of {as_of} to {}", written.files.len(), deck_path.display(), out.display());
+    println!("wrote {} files for {} as of {as_of} to {}", written.files.len(), deck_file.origin, out.display());
     Ok(())
 }
 
@@ -431,9 +476,9 @@ async fn serve(db: DatabaseConnection, args: &ServerArgs) -> anyhow::Result<()> 
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    let site = args.site.join("index.html").is_file().then(|| args.site.clone());
+    let site = args.preview.join("index.html").is_file().then(|| args.preview.clone());
     if site.is_some() {
-        println!("site:        http://{}/   (preview of {})", bound.addr, args.site.display());
+        println!("site:        http://{}/   (preview of {})", bound.addr, args.preview.display());
     }
     bound.serve(server::ServerState { schema, db, graphiql, site, tokens: Default::default() }, shutdown).await?;
     Ok(())

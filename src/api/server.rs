@@ -7,11 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql_poem::{GraphQLRequest, GraphQLResponse};
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::middleware::SizeLimit;
-use poem::web::{Data, Html};
+use poem::web::{Data, Path};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get, handler, post};
 use sea_orm::DatabaseConnection;
 use tracing::Instrument;
@@ -102,8 +101,13 @@ fn to_server_error(error: ApiError) -> async_graphql::ServerError {
 
 #[handler]
 async fn graphiql(state: Data<&Arc<ServerState>>) -> Response {
+    if state.graphiql { super::graphiql::page() } else { poem::http::StatusCode::NOT_FOUND.into_response() }
+}
+
+#[handler]
+async fn graphiql_asset(state: Data<&Arc<ServerState>>, Path(name): Path<String>, request: &Request) -> Response {
     if state.graphiql {
-        Html(GraphiQLSource::build().endpoint("/graphql").title("zhaoshang 招商 GraphQL").finish()).into_response()
+        super::graphiql::asset(&name, request)
     } else {
         poem::http::StatusCode::NOT_FOUND.into_response()
     }
@@ -163,6 +167,7 @@ pub fn app(state: ServerState) -> impl Endpoint {
     Route::new()
         .at("/graphql", post(graphql).with(SizeLimit::new(MAX_BODY_BYTES)))
         .at("/graphiql", get(graphiql))
+        .at("/graphiql/assets/:name", get(graphiql_asset))
         .at("/healthz", get(healthz))
         .at("/", get(site_file))
         .at("/*path", get(site_file))
