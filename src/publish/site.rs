@@ -25,7 +25,7 @@ use crate::rules::Stage;
 /// Why the site could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum SiteError {
-    /// A file of `site/` is missing or malformed.
+    /// A file of the theme is malformed.
     #[error("{path}: {reason}")]
     Source {
         /// The file.
@@ -33,6 +33,9 @@ pub enum SiteError {
         /// What is wrong.
         reason: String,
     },
+    /// A file of the theme is missing.
+    #[error(transparent)]
+    Theme(#[from] super::theme::ThemeError),
     /// A template failed.
     #[error("template {0}")]
     Template(#[from] minijinja::Error),
@@ -55,8 +58,8 @@ pub enum SiteError {
 /// How to build.
 #[derive(Clone, Debug)]
 pub struct SiteOptions {
-    /// The folder of templates, assets, content and settings (`site/`).
-    pub source: PathBuf,
+    /// The theme: templates, assets, content and settings (built in, or a folder).
+    pub source: super::theme::Source,
     /// Where to write (`dist/site`).
     pub out: PathBuf,
     /// The day the figures are as of.
@@ -92,9 +95,8 @@ pub struct SiteData<'a> {
     pub industries: &'a [industry::Model],
 }
 
-fn read(path: &Path) -> Result<String, SiteError> {
-    std::fs::read_to_string(path)
-        .map_err(|e| SiteError::Source { path: path.display().to_string(), reason: e.to_string() })
+fn read(source: &super::theme::Source, path: &str) -> Result<String, SiteError> {
+    Ok(source.site_file(path)?)
 }
 
 /// The site's settings and words, per language.
@@ -172,9 +174,9 @@ pub fn build_site(data: &SiteData, options: &SiteOptions) -> Result<SiteReport, 
 /// Renders every file of the site in memory.
 pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, SiteError> {
     let src = &options.source;
-    let settings: PerLang<HashMap<String, String>> = toml::from_str(&read(&src.join("site.toml"))?)
+    let settings: PerLang<HashMap<String, String>> = toml::from_str(&read(src, "site.toml")?)
         .map_err(|e| SiteError::Source { path: "site.toml".into(), reason: e.to_string() })?;
-    let words: PerLang<HashMap<String, String>> = toml::from_str(&read(&src.join("i18n.toml"))?)
+    let words: PerLang<HashMap<String, String>> = toml::from_str(&read(src, "i18n.toml")?)
         .map_err(|e| SiteError::Source { path: "i18n.toml".into(), reason: e.to_string() })?;
     let mut env = Environment::new();
     // Escape what HTML needs (& < > " ') and leave slashes of URLs readable; render
@@ -199,12 +201,12 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
         "page.html",
         "404.html",
     ] {
-        env.add_template_owned(name.to_string(), read(&src.join("templates").join(name))?)?;
+        env.add_template_owned(name.to_string(), read(src, &format!("templates/{name}"))?)?;
     }
     let as_of = options.as_of;
     let mut files = Files::new();
     for asset in ["style.css", "filter.js", "favicon.svg"] {
-        files.insert(format!("assets/{asset}"), read(&src.join("assets").join(asset))?.into_bytes());
+        files.insert(format!("assets/{asset}"), read(src, &format!("assets/{asset}"))?.into_bytes());
     }
 
     // Charts once, shared by both languages (their text is Chinese, as on the slides).
@@ -387,8 +389,8 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
             context! { charts => v(&charts) },
         )?;
         for name in ["environment", "policies"] {
-            let md_path = src.join("content").join(if lang == Lang::En { "en" } else { "" }).join(format!("{name}.md"));
-            let markdown = read(&md_path)?;
+            let md_path = format!("content/{}{name}.md", if lang == Lang::En { "en/" } else { "" });
+            let markdown = read(src, &md_path)?;
             let title = markdown.lines().find_map(|l| l.strip_prefix("# ")).unwrap_or(name).to_string();
             let mut body = String::new();
             pulldown_cmark::html::push_html(&mut body, pulldown_cmark::Parser::new(&markdown));
