@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use entities::prelude::*;
-use entities::{audit_entry, element_issue, industry, investor, progress, project, target, unit};
+use entities::{audit_entry, carrier, chain_link, element_issue, industry, investor, progress, project, target, unit};
 use indicatif::ProgressBar;
 use sea_orm::{
     ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
@@ -23,6 +23,10 @@ pub struct ImportCounts {
     pub units: usize,
     /// Industries.
     pub industries: usize,
+    /// Industry-chain links.
+    pub chain_links: usize,
+    /// Carriers.
+    pub carriers: usize,
     /// Investors.
     pub investors: usize,
     /// Projects.
@@ -38,7 +42,15 @@ pub struct ImportCounts {
 impl ImportCounts {
     /// All rows written.
     pub fn total(&self) -> usize {
-        self.units + self.industries + self.investors + self.projects + self.progress + self.issues + self.targets
+        self.units
+            + self.industries
+            + self.chain_links
+            + self.carriers
+            + self.investors
+            + self.projects
+            + self.progress
+            + self.issues
+            + self.targets
     }
 }
 
@@ -99,6 +111,9 @@ pub async fn import_ledger(
             .await?
         }
     }
+    let link_key = [chain_link::Column::Chain, chain_link::Column::Link];
+    upsert::<ChainLink>(&txn, &rows(&ledger.chain_links), &link_key, &[], OnKey::UpdateAll, &tick).await?;
+    upsert::<Carrier>(&txn, &rows(&ledger.carriers), &[carrier::Column::Code], &[], OnKey::UpdateAll, &tick).await?;
     let investors: Vec<_> = ledger.investors.iter().collect();
     upsert::<Investor>(&txn, &investors, &[investor::Column::Name], &[], OnKey::UpdateAll, &tick).await?;
     upsert::<Project>(&txn, &rows(&ledger.projects), &[project::Column::Code], &[], OnKey::UpdateAll, &tick).await?;
@@ -119,6 +134,8 @@ pub async fn import_ledger(
     let counts = ImportCounts {
         units: ledger.units.len(),
         industries: ledger.industries.as_ref().map_or(0, Vec::len),
+        chain_links: ledger.chain_links.len(),
+        carriers: ledger.carriers.len(),
         investors: ledger.investors.len(),
         projects: ledger.projects.len(),
         progress: ledger.progress.len(),
