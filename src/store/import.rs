@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use entities::prelude::*;
-use entities::{audit_entry, element_issue, industry, investor, progress, project, target, unit};
+use entities::{audit_entry, carrier, chain_link, element_issue, industry, investor, progress, project, target, unit};
 use indicatif::ProgressBar;
 use sea_orm::{
     ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
@@ -25,6 +25,10 @@ pub struct ImportCounts {
     pub units: usize,
     /// Industries.
     pub industries: usize,
+    /// Industry-chain links.
+    pub chain_links: usize,
+    /// Carriers.
+    pub carriers: usize,
     /// Investors.
     pub investors: usize,
     /// Projects.
@@ -40,7 +44,15 @@ pub struct ImportCounts {
 impl ImportCounts {
     /// All rows written.
     pub fn total(&self) -> usize {
-        self.units + self.industries + self.investors + self.projects + self.progress + self.issues + self.targets
+        self.units
+            + self.industries
+            + self.chain_links
+            + self.carriers
+            + self.investors
+            + self.projects
+            + self.progress
+            + self.issues
+            + self.targets
     }
 }
 
@@ -103,6 +115,9 @@ pub async fn import_ledger(
             .await?
         }
     }
+    let link_key = [chain_link::Column::Chain, chain_link::Column::Link];
+    upsert::<ChainLink>(&txn, &rows(&ledger.chain_links), &link_key, &[], OnKey::UpdateAll, &tick).await?;
+    upsert::<Carrier>(&txn, &rows(&ledger.carriers), &[carrier::Column::Code], &[], OnKey::UpdateAll, &tick).await?;
     let investors: Vec<_> = ledger.investors.iter().collect();
     // Investors come from the projects sheet: their origin from its `investor_origin`.
     let origin = if ledger.given.has(&PROJECTS, "investor_origin") { &["origin"][..] } else { &[] };
@@ -124,6 +139,8 @@ pub async fn import_ledger(
     let counts = ImportCounts {
         units: ledger.units.len(),
         industries: ledger.industries.as_ref().map_or(0, Vec::len),
+        chain_links: ledger.chain_links.len(),
+        carriers: ledger.carriers.len(),
         investors: ledger.investors.len(),
         projects: ledger.projects.len(),
         progress: ledger.progress.len(),
