@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use crate::ledger::schema::{INDUSTRIES, ISSUES, PROGRESS, PROJECTS, Sheet, TARGETS, UNITS};
+use crate::ledger::schema::{CARRIERS, CHAIN_LINKS, INDUSTRIES, ISSUES, PROGRESS, PROJECTS, Sheet, TARGETS, UNITS};
 use crate::ledger::{Given, Ledger};
 use crate::rules::vocab;
 
@@ -116,8 +116,8 @@ pub async fn import_ledger(
         }
     }
     let link_key = [chain_link::Column::Chain, chain_link::Column::Link];
-    upsert::<ChainLink>(&txn, &rows(&ledger.chain_links), &link_key, &[], OnKey::UpdateAll, &tick).await?;
-    upsert::<Carrier>(&txn, &rows(&ledger.carriers), &[carrier::Column::Code], &[], OnKey::UpdateAll, &tick).await?;
+    upsert::<ChainLink>(&txn, &rows(&ledger.chain_links), &link_key, &[], given(&CHAIN_LINKS), &tick).await?;
+    upsert::<Carrier>(&txn, &rows(&ledger.carriers), &[carrier::Column::Code], &[], given(&CARRIERS), &tick).await?;
     let investors: Vec<_> = ledger.investors.iter().collect();
     // Investors come from the projects sheet: their origin from its `investor_origin`.
     let origin = if ledger.given.has(&PROJECTS, "investor_origin") { &["origin"][..] } else { &[] };
