@@ -113,7 +113,7 @@ fn district() -> Ledger {
         progress,
         issues: vec![],
         targets,
-        given: Default::default(),
+        ..Default::default()
     }
 }
 
