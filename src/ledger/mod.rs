@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 
-use entities::{element_issue, industry, investor, progress, project, target, unit};
+use entities::{carrier, chain_link, element_issue, industry, investor, progress, project, target, unit};
 
 pub use read::read_ledger;
 use schema::Sheet;
@@ -28,6 +28,10 @@ pub struct Ledger {
     pub units: Vec<(usize, unit::Model)>,
     /// `industries`; `None` when the sheet is absent (the built-in taxonomy applies).
     pub industries: Option<Vec<(usize, industry::Model)>>,
+    /// `chain_links` (产业链环节).
+    pub chain_links: Vec<(usize, chain_link::Model)>,
+    /// `carriers` (载体资源), with `unit_code` resolved to a unit code.
+    pub carriers: Vec<(usize, carrier::Model)>,
     /// Investors named by the projects, with their origin.
     pub investors: Vec<investor::Model>,
     /// `projects`, with `unit_code` resolved to a unit code.
@@ -83,6 +87,10 @@ pub struct Known {
     pub industries: HashSet<String>,
     /// Project codes.
     pub projects: HashSet<String>,
+    /// Chain links as projects name them (`产业链/环节`).
+    pub chain_links: HashSet<String>,
+    /// Carrier codes.
+    pub carriers: HashSet<String>,
 }
 
 /// One thing wrong with a ledger, located as precisely as it can be.
@@ -138,6 +146,8 @@ impl Ledger {
     pub fn row_count(&self) -> usize {
         self.units.len()
             + self.industries.as_ref().map_or(0, Vec::len)
+            + self.chain_links.len()
+            + self.carriers.len()
             + self.projects.len()
             + self.progress.len()
             + self.issues.len()

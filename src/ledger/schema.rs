@@ -88,6 +88,8 @@ pub const PROJECTS: Sheet = Sheet {
         col("key_project", "重点项目", false),
         col("public", "公开推介", false),
         col("summary", "项目简介", false),
+        col("chain_link", "产业链环节", false),
+        col("carrier", "落地载体", false).stored_as("carrier_code"),
         col("contact_name", "联系人", false),
         col("contact_phone", "联系电话", false),
     ],
@@ -132,8 +134,43 @@ pub const TARGETS: Sheet = Sheet {
     ],
 };
 
+/// `chain_links` (产业链环节)
+pub const CHAIN_LINKS: Sheet = Sheet {
+    key: "chain_links",
+    zh: "产业链环节",
+    columns: &[
+        col("chain", "产业链", true),
+        col("cluster", "产业集群", false),
+        col("link", "环节", true),
+        col("position", "位置", true),
+        col("order", "序号", false).stored_as("link_order"),
+        col("sought", "招引方向", false),
+    ],
+};
+
+/// `carriers` (载体资源)
+pub const CARRIERS: Sheet = Sheet {
+    key: "carriers",
+    zh: "载体资源",
+    columns: &[
+        col("code", "载体编号", true),
+        col("name", "载体名称", true),
+        col("kind", "载体类型", true),
+        col("unit", "所在单位", true).stored_as("unit_code"),
+        col("area_mu", "面积（亩）", false),
+        col("floor_area", "建筑面积（平方米）", false),
+        col("price", "价格", false),
+        col("status", "状态", true),
+        col("available_from", "可供日期", false),
+        col("public", "公开推介", false),
+        col("summary", "载体简介", false),
+        col("contact_name", "联系人", false),
+        col("contact_phone", "联系电话", false),
+    ],
+};
+
 /// Every sheet, in the order they are imported (referenced tables first).
-pub const SHEETS: [&Sheet; 6] = [&UNITS, &INDUSTRIES, &PROJECTS, &PROGRESS, &ISSUES, &TARGETS];
+pub const SHEETS: [&Sheet; 8] = [&UNITS, &INDUSTRIES, &CHAIN_LINKS, &CARRIERS, &PROJECTS, &PROGRESS, &ISSUES, &TARGETS];
 
 /// Normalises a header or sheet name for matching: trimmed, full-width brackets as
 /// ASCII ones, English in lower case.

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use entities::prelude::*;
-use entities::{audit_entry, element_issue, industry, investor, progress, project, target, unit};
+use entities::{audit_entry, carrier, chain_link, element_issue, industry, investor, progress, project, target, unit};
 use indicatif::ProgressBar;
 use sea_orm::{
     ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use crate::ledger::schema::{INDUSTRIES, ISSUES, PROGRESS, PROJECTS, Sheet, TARGETS, UNITS};
+use crate::ledger::schema::{CARRIERS, CHAIN_LINKS, INDUSTRIES, ISSUES, PROGRESS, PROJECTS, Sheet, TARGETS, UNITS};
 use crate::ledger::{Given, Ledger};
 use crate::rules::vocab;
 
@@ -25,6 +25,10 @@ pub struct ImportCounts {
     pub units: usize,
     /// Industries.
     pub industries: usize,
+    /// Industry-chain links.
+    pub chain_links: usize,
+    /// Carriers.
+    pub carriers: usize,
     /// Investors.
     pub investors: usize,
     /// Projects.
@@ -40,7 +44,15 @@ pub struct ImportCounts {
 impl ImportCounts {
     /// All rows written.
     pub fn total(&self) -> usize {
-        self.units + self.industries + self.investors + self.projects + self.progress + self.issues + self.targets
+        self.units
+            + self.industries
+            + self.chain_links
+            + self.carriers
+            + self.investors
+            + self.projects
+            + self.progress
+            + self.issues
+            + self.targets
     }
 }
 
@@ -132,6 +144,14 @@ pub async fn import_ledger(
         }
     };
     changes.push(("industries", industries));
+    let link_key = [chain_link::Column::Chain, chain_link::Column::Link];
+    let links =
+        upsert::<ChainLink>(&txn, &rows(&ledger.chain_links), &link_key, &[], given(&CHAIN_LINKS), &tick).await?;
+    changes.push(("chain_links", links));
+    let carriers =
+        upsert::<Carrier>(&txn, &rows(&ledger.carriers), &[carrier::Column::Code], &[], given(&CARRIERS), &tick)
+            .await?;
+    changes.push(("carriers", carriers));
     let investors: Vec<_> = ledger.investors.iter().collect();
     // Investors come from the projects sheet: their origin from its `investor_origin`.
     let origin = if ledger.given.has(&PROJECTS, "investor_origin") { &["origin"][..] } else { &[] };
@@ -162,6 +182,8 @@ pub async fn import_ledger(
     let counts = ImportCounts {
         units: ledger.units.len(),
         industries: ledger.industries.as_ref().map_or(0, Vec::len),
+        chain_links: ledger.chain_links.len(),
+        carriers: ledger.carriers.len(),
         investors: ledger.investors.len(),
         projects: ledger.projects.len(),
         progress: ledger.progress.len(),
@@ -307,6 +329,8 @@ mod tests {
         let tables = [
             (&UNITS, stored::<Unit>()),
             (&INDUSTRIES, stored::<Industry>()),
+            (&CHAIN_LINKS, stored::<ChainLink>()),
+            (&CARRIERS, stored::<Carrier>()),
             (&PROJECTS, stored::<Project>()),
             (&PROGRESS, stored::<Progress>()),
             (&ISSUES, stored::<ElementIssue>()),
