@@ -13,6 +13,7 @@
 //! - [`publish`]: decks of slides (PNG, SVG, CSV, .pptx, .xlsx) from the engine and the charts.
 //! - [`demo`]: a deterministic demo district, generated as a ledger.
 //! - [`jobs`]: the main jobs (import, export, demo) shared by the CLI and the tests.
+//! - [`config`]: the one typed configuration (`zhaoshang.toml`, environment, flags).
 //! - [`cli`]: the command line.
 
 pub mod analytics;
@@ -20,6 +21,7 @@ pub mod api;
 pub mod bulletin;
 pub mod charts;
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod jobs;
 pub mod ledger;

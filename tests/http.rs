@@ -36,7 +36,12 @@ async fn start_with_gate(production: bool, site: Option<std::path::PathBuf>) -> 
     let base = format!("http://{}", bound.addr);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let gate = server::Gate::default();
-    let state = server::ServerState { schema, db: t.db.clone(), graphiql: !production, site, gate: gate.clone() };
+    let state = server::ServerState {
+        graphiql: !production,
+        site,
+        gate: gate.clone(),
+        ..server::ServerState::new(schema, t.db.clone())
+    };
     let task = tokio::spawn(bound.serve(state, async {
         let _ = rx.await;
     }));

@@ -77,17 +77,21 @@ impl From<Option<ProjectFilter>> for analytics::ProjectFilter {
     }
 }
 
-/// One point of a trend: 万元 for money metrics, counts otherwise.
+/// One point of a trend: 万元 for money metrics, counts otherwise. A period that
+/// starts after `asOf` has no figures yet (all three null); the period holding `asOf`
+/// counts up to that day (progress metrics: up to and including its month).
 #[derive(SimpleObject)]
 #[graphql(guard = "Policy::of(\"TrendPoint\")")]
 pub struct TrendPoint {
     /// `2025-03`, `2025-Q1` or `2025`.
     pub period: String,
-    /// The metric in the period.
-    pub value: f64,
-    /// From 1 January to the end of the period (年初至今).
-    pub cumulative: f64,
-    /// cumulative / the same span of the previous year − 1 (同比); null when that is 0.
+    /// The metric in the period; null for a period after `asOf`.
+    pub value: Option<f64>,
+    /// From 1 January to the end of the period, or to `asOf` (年初至今); null after `asOf`.
+    pub cumulative: Option<f64>,
+    /// cumulative / the same span of the previous year − 1 (同比): for the period holding
+    /// `asOf` the base ends on the same day a year earlier (29 February → 28 February);
+    /// earlier periods compare whole months. Null when the base is 0 or after `asOf`.
     pub yoy: Option<f64>,
 }
 
@@ -443,8 +447,8 @@ impl AnalyticsQuery {
             .into_iter()
             .map(|p| TrendPoint {
                 period: p.period,
-                value: scale(p.value),
-                cumulative: scale(p.cumulative),
+                value: p.value.map(scale),
+                cumulative: p.cumulative.map(scale),
                 yoy: p.yoy,
             })
             .collect())

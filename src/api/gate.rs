@@ -1,7 +1,7 @@
 //! What a `POST /graphql` must pass before the schema sees it: a JSON content type
 //! (415 otherwise), a well-formed bearer token that names a live token (401 with a JSON
 //! error otherwise), and a bound on failed authentications per client address (429).
-//! Tokens that authenticated are remembered for [`TOKEN_CACHE_TTL`] in a bounded cache;
+//! Tokens that authenticated are remembered for the trust window in a bounded cache;
 //! failed lookups are never cached (the rate limit bounds what they cost).
 
 use std::collections::HashMap;
@@ -48,25 +48,40 @@ pub fn excerpt(text: &str) -> String {
     }
 }
 
-/// Tokens authenticated in the last [`TOKEN_CACHE_TTL`], by token, so that a busy client
-/// costs one token lookup every few seconds rather than one per request.
-#[derive(Clone, Default)]
-pub struct TokenCache(Arc<Mutex<HashMap<String, (Viewer, Instant)>>>);
+/// Tokens authenticated in the last `ttl` (default [`TOKEN_CACHE_TTL`]; the
+/// configuration's token trust window), by token, so that a busy client costs one token
+/// lookup every few seconds rather than one per request.
+#[derive(Clone)]
+pub struct TokenCache {
+    remembered: Arc<Mutex<HashMap<String, (Viewer, Instant)>>>,
+    ttl: Duration,
+}
+
+impl Default for TokenCache {
+    fn default() -> Self {
+        TokenCache::new(TOKEN_CACHE_TTL)
+    }
+}
 
 impl TokenCache {
+    /// A cache that trusts an authenticated token for `ttl`.
+    pub fn new(ttl: Duration) -> TokenCache {
+        TokenCache { remembered: Default::default(), ttl }
+    }
+
     /// The viewer of a well-formed `token`, from the cache or the database; `None` for an
     /// unknown or revoked token (not remembered).
     pub async fn viewer(&self, db: &DatabaseConnection, token: &str) -> Result<Option<Viewer>, sea_orm::DbErr> {
-        if let Ok(cache) = self.0.lock()
+        if let Ok(cache) = self.remembered.lock()
             && let Some((viewer, at)) = cache.get(token)
-            && at.elapsed() < TOKEN_CACHE_TTL
+            && at.elapsed() < self.ttl
         {
             return Ok(Some(viewer.clone()));
         }
         let viewer = authenticate(db, token).await?;
-        if let (Some(found), Ok(mut cache)) = (&viewer, self.0.lock()) {
+        if let (Some(found), Ok(mut cache)) = (&viewer, self.remembered.lock()) {
             if cache.len() >= TOKEN_CACHE_MAX {
-                cache.retain(|_, (_, at)| at.elapsed() < TOKEN_CACHE_TTL);
+                cache.retain(|_, (_, at)| at.elapsed() < self.ttl);
             }
             if cache.len() >= TOKEN_CACHE_MAX {
                 cache.clear();
@@ -78,7 +93,7 @@ impl TokenCache {
 
     /// How many tokens are remembered.
     pub fn len(&self) -> usize {
-        self.0.lock().map_or(0, |c| c.len())
+        self.remembered.lock().map_or(0, |c| c.len())
     }
 
     /// Whether none is.

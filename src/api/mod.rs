@@ -5,7 +5,8 @@
 //!   [`mutation`]: audited writes; [`analytics`]: the metrics of `docs/metrics.md`.
 //! - [`auth`]: tokens, roles and the policy guard; [`gate`]: what a POST passes before
 //!   the schema; [`error`]: the one error type and its codes.
-//! - [`loaders`]: per-request DataLoaders; [`server`]: the poem HTTP server.
+//! - [`loaders`]: per-request DataLoaders; [`server`]: the poem HTTP server;
+//!   [`graphiql`]: GraphiQL with its assets built in.
 //!
 //! The schema knows nothing of HTTP: [`execute`] runs a request for a viewer, and both
 //! the server and the tests call it.
@@ -15,6 +16,7 @@ pub mod auth;
 pub mod error;
 pub mod gate;
 pub mod graph;
+pub mod graphiql;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;

@@ -8,11 +8,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql_poem::GraphQLResponse;
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::middleware::SizeLimit;
-use poem::web::{Data, Html};
+use poem::web::{Data, Path};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get, handler, post};
 use sea_orm::DatabaseConnection;
 use tracing::Instrument;
@@ -37,11 +36,21 @@ pub struct ServerState {
     pub site: Option<std::path::PathBuf>,
     /// Content type, tokens and failed-authentication limits of `POST /graphql`.
     pub gate: Gate,
+    /// The largest request body accepted (default [`MAX_BODY_BYTES`]).
+    pub max_body_bytes: usize,
+}
+
+impl ServerState {
+    /// The state with the defaults: GraphiQL on, no site, [`MAX_BODY_BYTES`], tokens
+    /// trusted for [`super::gate::TOKEN_CACHE_TTL`].
+    pub fn new(schema: ZhaoshangSchema, db: DatabaseConnection) -> ServerState {
+        ServerState { schema, db, graphiql: true, site: None, gate: Gate::default(), max_body_bytes: MAX_BODY_BYTES }
+    }
 }
 
 #[handler]
 async fn graphql(state: Data<&Arc<ServerState>>, request: &Request, body: poem::Body) -> Response {
-    let graphql_request = match read_request(request, body, MAX_BODY_BYTES).await {
+    let graphql_request = match read_request(request, body, state.max_body_bytes).await {
         Ok(r) => r,
         Err(refusal) => return refusal.into_response(),
     };
@@ -54,8 +63,13 @@ async fn graphql(state: Data<&Arc<ServerState>>, request: &Request, body: poem::
 
 #[handler]
 async fn graphiql(state: Data<&Arc<ServerState>>) -> Response {
+    if state.graphiql { super::graphiql::page() } else { poem::http::StatusCode::NOT_FOUND.into_response() }
+}
+
+#[handler]
+async fn graphiql_asset(state: Data<&Arc<ServerState>>, Path(name): Path<String>, request: &Request) -> Response {
     if state.graphiql {
-        Html(GraphiQLSource::build().endpoint("/graphql").title("zhaoshang 招商 GraphQL").finish()).into_response()
+        super::graphiql::asset(&name, request)
     } else {
         poem::http::StatusCode::NOT_FOUND.into_response()
     }
@@ -112,9 +126,11 @@ async fn site_file(state: Data<&Arc<ServerState>>, request: &Request) -> Respons
 /// The routes with their middleware.
 pub fn app(state: ServerState) -> impl Endpoint {
     static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+    let max_body_bytes = state.max_body_bytes;
     Route::new()
-        .at("/graphql", post(graphql).with(SizeLimit::new(MAX_BODY_BYTES)))
+        .at("/graphql", post(graphql).with(SizeLimit::new(max_body_bytes)))
         .at("/graphiql", get(graphiql))
+        .at("/graphiql/assets/:name", get(graphiql_asset))
         .at("/healthz", get(healthz))
         .at("/", get(site_file))
         .at("/*path", get(site_file))
