@@ -187,8 +187,11 @@ fn allowed(who: &Viewer, entries: &[(String, bool)]) -> bool {
     })
 }
 
+/// Policy entries a request needs, each with whether it is judged on ZS24006's row.
+type Entries = Vec<(String, bool)>;
+
 /// The requests of the matrix: (what is proven, query, entries it needs).
-fn cases(schema: &Schema) -> Vec<(String, String, Vec<(String, bool)>)> {
+fn cases(schema: &Schema) -> Vec<(String, String, Entries)> {
     let mut out = Vec::new();
     let mut keys: Vec<_> = schema.fields.keys().collect();
     keys.sort();
@@ -215,7 +218,7 @@ fn cases(schema: &Schema) -> Vec<(String, String, Vec<(String, bool)>)> {
             let arguments = if arguments.is_empty() { String::new() } else { format!("({})", arguments.join(", ")) };
             let selection = if field.object { " { __typename }" } else { "" };
             let query = template.replace('@', &format!("{field_name}{arguments}{selection}"));
-            let mut entries: Vec<(String, bool)> = way.iter().map(|(p, r)| (p.to_string(), *r)).collect();
+            let mut entries: Entries = way.iter().map(|(p, r)| (p.to_string(), *r)).collect();
             entries.push((format!("{type_name}.{field_name}"), on_row));
             for a in &given {
                 entries.push((format!("{type_name}.{field_name}({a})"), on_row));
