@@ -405,3 +405,37 @@ fn the_committed_schema_is_the_schema() {
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
     assert!(committed == zhaoshang::api::sdl(), "schema.graphql drifted: run `cargo run -- schema > schema.graphql`");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_targets_and_related_projects_are_loaded_in_batches() {
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_ledger(&t.db, zhaoshang::demo::generate(300, 3), "test", "demo").await.unwrap();
+    let mut db = zhaoshang::store::connect(&t.url).await.unwrap();
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = statements.clone();
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let api = Api::with_options(
+        &db,
+        zhaoshang::api::ApiOptions { read_snapshot: false, ..zhaoshang::api::ApiOptions::new(false) },
+    );
+    let query = |n: usize| {
+        format!(
+            "{{ projects(first: {n}) {{ nodes {{ code history {{ action }} unit {{ targets {{ value }} projects(first: 3) {{ code }} }} industry {{ projects(first: 2) {{ code }} }} investor {{ projects(first: 2) {{ code }} }} }} }} }}"
+        )
+    };
+    let mut counts = Vec::new();
+    for n in [10, 100] {
+        statements.store(0, Ordering::SeqCst);
+        let r = api.run_as(&analyst(), &query(n)).await;
+        assert_eq!(error_codes(&r), Vec::<String>::new(), "{r}");
+        assert_eq!(r["data"]["projects"]["nodes"].as_array().unwrap().len(), n);
+        assert!(r["data"]["projects"]["nodes"][0]["unit"]["projects"].as_array().unwrap().len() <= 3);
+        counts.push(statements.load(Ordering::SeqCst));
+    }
+    // Per relation one statement (a few more when a batch is split by timing), never one
+    // per project: loaded one by one, 100 projects would take over 200.
+    eprintln!("statements for 10 and 100 projects: {counts:?}");
+    assert!(counts[1] <= 40, "10 and 100 projects took {counts:?} statements");
+}

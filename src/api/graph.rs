@@ -4,11 +4,13 @@
 
 use async_graphql::{Context, Json, Object, Result};
 use entities::{audit_entry, element_issue, industry, investor, progress, project, target, unit};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait};
 
 use super::auth::{Policy, viewer};
 use super::error::ApiError;
-use super::loaders::{IndustryKey, InvestorKey, IssuesOf, ProgressOf, UnitKey};
+use super::loaders::{
+    HistoryOf, IndustryKey, InvestorKey, IssuesOf, ProgressOf, RelatedTo, Relation, TargetsOf, UnitKey,
+};
 use super::scalars::{Date, Stage, date, wan};
 use super::{loaders, state};
 use crate::{policy, rules};
@@ -37,15 +39,17 @@ pub fn may_see_project(ctx: &Context<'_>, p: &project::Model) -> bool {
     viewer(ctx).is_internal() || policy::listed_for_public(p, crate::analytics::today())
 }
 
-async fn related_projects(ctx: &Context<'_>, condition: Condition, first: Option<u64>) -> Result<Vec<Project>> {
-    let limit = first.unwrap_or(RELATED_DEFAULT).min(RELATED_MAX);
-    let rows = entities::prelude::Project::find()
-        .filter(condition.add(visible_projects(ctx)))
-        .order_by_asc(project::Column::Code)
-        .limit(limit)
-        .all(&state(ctx)?.db)
-        .await
-        .map_err(ApiError::from)?;
+async fn related_projects(
+    ctx: &Context<'_>,
+    relation: Relation,
+    key: &str,
+    first: Option<u64>,
+) -> Result<Vec<Project>> {
+    let limit = first.unwrap_or(RELATED_DEFAULT).min(RELATED_MAX) as usize;
+    let public_only = !viewer(ctx).is_internal();
+    let asked = RelatedTo { relation, key: key.to_string(), public_only };
+    let mut rows = loaders(ctx)?.rows.load_one(asked).await.map_err(load_error)?.unwrap_or_default();
+    rows.truncate(limit);
     loaders(ctx)?.prefetch(ctx, &rows).await.map_err(load_error)?;
     Ok(rows.into_iter().map(Project).collect())
 }
@@ -237,24 +241,8 @@ impl Project {
     /// caller may read (contacts only to the unit's editors and admins).
     #[graphql(complexity = "super::limits::list_cost(None, super::limits::estimate::HISTORY, 0, child_complexity)")]
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<AuditEntry>> {
-        let mut of_this = Condition::any().add(
-            Condition::all()
-                .add(audit_entry::Column::Key.eq(self.0.code.as_str()))
-                .add(audit_entry::Column::Entity.is_in(["projects", "progress", "element_issues"])),
-        );
-        if let Some(investor) = &self.0.investor_name {
-            of_this = of_this.add(
-                Condition::all()
-                    .add(audit_entry::Column::Key.eq(investor.as_str()))
-                    .add(audit_entry::Column::Entity.eq("investors")),
-            );
-        }
-        let rows = entities::prelude::AuditEntry::find()
-            .filter(of_this)
-            .order_by_desc(audit_entry::Column::Id)
-            .all(&state(ctx)?.db)
-            .await
-            .map_err(ApiError::from)?;
+        let asked = HistoryOf { code: self.0.code.clone(), investor: self.0.investor_name.clone() };
+        let rows = loaders(ctx)?.rows.load_one(asked).await.map_err(load_error)?.unwrap_or_default();
         let viewer = viewer(ctx);
         let row = self.policy_row();
         let shown = |table: &str, json: Option<serde_json::Value>| {
@@ -300,21 +288,14 @@ impl Unit {
         complexity = "super::limits::list_cost(first.map(|n| n.min(RELATED_MAX) as i64), RELATED_DEFAULT as usize, RELATED_MAX as usize, child_complexity)"
     )]
     async fn projects(&self, ctx: &Context<'_>, first: Option<u64>) -> Result<Vec<Project>> {
-        related_projects(ctx, Condition::all().add(project::Column::UnitCode.eq(self.0.code.as_str())), first).await
+        related_projects(ctx, Relation::Unit, &self.0.code, first).await
     }
     /// Annual targets (目标任务), optionally of one year.
     #[graphql(complexity = "super::limits::list_cost(None, super::limits::estimate::SMALL, 0, child_complexity)")]
     async fn targets(&self, ctx: &Context<'_>, year: Option<i32>) -> Result<Vec<Target>> {
-        let mut query = entities::prelude::Target::find().filter(target::Column::UnitCode.eq(self.0.code.as_str()));
-        if let Some(year) = year {
-            query = query.filter(target::Column::Year.eq(year));
-        }
-        let rows = query
-            .order_by_asc(target::Column::Year)
-            .order_by_asc(target::Column::Metric)
-            .all(&state(ctx)?.db)
-            .await
-            .map_err(ApiError::from)?;
+        let rows =
+            loaders(ctx)?.rows.load_one(TargetsOf(self.0.code.clone())).await.map_err(load_error)?.unwrap_or_default();
+        let rows = rows.into_iter().filter(|t| year.is_none_or(|y| t.year == y));
         Ok(rows.into_iter().map(Target).collect())
     }
     /// This unit's quarterly scorecard (季度考核), or null when it has no target that year.
@@ -359,7 +340,7 @@ impl Industry {
         complexity = "super::limits::list_cost(first.map(|n| n.min(RELATED_MAX) as i64), RELATED_DEFAULT as usize, RELATED_MAX as usize, child_complexity)"
     )]
     async fn projects(&self, ctx: &Context<'_>, first: Option<u64>) -> Result<Vec<Project>> {
-        related_projects(ctx, Condition::all().add(project::Column::IndustryName.eq(self.0.name.as_str())), first).await
+        related_projects(ctx, Relation::Industry, &self.0.name, first).await
     }
 }
 
@@ -381,7 +362,7 @@ impl Investor {
         complexity = "super::limits::list_cost(first.map(|n| n.min(RELATED_MAX) as i64), RELATED_DEFAULT as usize, RELATED_MAX as usize, child_complexity)"
     )]
     async fn projects(&self, ctx: &Context<'_>, first: Option<u64>) -> Result<Vec<Project>> {
-        related_projects(ctx, Condition::all().add(project::Column::InvestorName.eq(self.0.name.as_str())), first).await
+        related_projects(ctx, Relation::Investor, &self.0.name, first).await
     }
 }
 
