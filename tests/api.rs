@@ -439,3 +439,55 @@ async fn history_targets_and_related_projects_are_loaded_in_batches() {
     eprintln!("statements for 10 and 100 projects: {counts:?}");
     assert!(counts[1] <= 40, "10 and 100 projects took {counts:?} statements");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analytics_of_a_stopped_request_stop_or_never_start() {
+    use std::sync::atomic::AtomicBool;
+    use std::time::Duration;
+    use zhaoshang::analytics::{Engine, check_cancelled};
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
+    let engine = Arc::new(Engine::new(t.db.clone()));
+    // A long computation that checks between steps: stopped by its caller's time limit.
+    let saw_cancel = Arc::new(AtomicBool::new(false));
+    let seen = saw_cancel.clone();
+    let long = engine.run(move |_| {
+        for _ in 0..500 {
+            std::thread::sleep(Duration::from_millis(10));
+            if let Err(e) = check_cancelled() {
+                seen.store(true, Ordering::SeqCst);
+                return Err(e);
+            }
+        }
+        Ok(())
+    });
+    assert!(tokio::time::timeout(Duration::from_millis(100), long).await.is_err(), "timed out");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(saw_cancel.load(Ordering::SeqCst), "the running computation saw it was stopped");
+    // With every turn taken, a stopped request's computation never starts.
+    let hold = |engine: Arc<Engine>| {
+        tokio::spawn(async move {
+            engine
+                .run(|_| {
+                    std::thread::sleep(Duration::from_millis(400));
+                    Ok(())
+                })
+                .await
+        })
+    };
+    let (a, b) = (hold(engine.clone()), hold(engine.clone()));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let ran = Arc::new(AtomicBool::new(false));
+    let flag = ran.clone();
+    let queued = engine.run(move |_| {
+        flag.store(true, Ordering::SeqCst);
+        Ok(())
+    });
+    assert!(tokio::time::timeout(Duration::from_millis(50), queued).await.is_err());
+    a.await.unwrap().unwrap();
+    b.await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!ran.load(Ordering::SeqCst), "a stopped request's computation never ran");
+    // And the engine still works.
+    assert!(matches!(engine.run(|_| Ok(1)).await, Ok(1)));
+}
