@@ -136,6 +136,7 @@ fn read_industry(r: &mut Row) -> industry::Model {
 fn read_project(r: &mut Row) -> (project::Model, Option<String>) {
     let project = project::Model {
         code: r.text_req("code"),
+        version: 1,
         national_code: r.text("national_code"),
         name: r.text_req("name"),
         unit_code: r.text_req("unit"),

@@ -1,15 +1,15 @@
 //! Writing a checked ledger into the store: one transaction, rows matched by their keys
-//! and updated (so importing the same ledger twice leaves the same database), and one
-//! audit entry with the counts.
+//! and updated (so importing the same ledger twice leaves the same figures), and one
+//! change in the feed ([`super::feed`]) with the counts.
 
 use std::fmt::Write as _;
 
 use entities::prelude::*;
-use entities::{audit_entry, element_issue, industry, investor, progress, project, target, unit};
+use entities::{element_issue, industry, investor, progress, project, target, unit};
 use indicatif::ProgressBar;
 use sea_orm::{
-    ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, IdenStatic, Iterable, ModelTrait, Statement, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, IdenStatic, Iterable,
+    ModelTrait, Statement,
 };
 use serde::Serialize;
 
@@ -56,6 +56,9 @@ enum OnKey<'a, C> {
     Keep,
 }
 
+/// The projects' row version: left to its default on insert, one up on every update.
+const PROJECT_VERSION: [project::Column; 1] = [project::Column::Version];
+
 /// Imports `ledger` (already checked) in one transaction, as `actor`, recording
 /// `source` in the audit trail. `bar`, if given, advances by rows written.
 pub async fn import_ledger(
@@ -65,7 +68,7 @@ pub async fn import_ledger(
     source: &str,
     bar: Option<&ProgressBar>,
 ) -> Result<ImportCounts, DbErr> {
-    let txn = db.begin().await?;
+    let txn = super::feed::begin_write(db).await?;
     if txn.get_database_backend() == DbBackend::Sqlite {
         // A large ledger rewrites big parts of the B-trees: give this connection a
         // 256 MB page cache instead of SQLite's 2 MB (measured in BENCHMARKS.md).
@@ -101,7 +104,15 @@ pub async fn import_ledger(
     }
     let investors: Vec<_> = ledger.investors.iter().collect();
     upsert::<Investor>(&txn, &investors, &[investor::Column::Name], &[], OnKey::UpdateAll, &tick).await?;
-    upsert::<Project>(&txn, &rows(&ledger.projects), &[project::Column::Code], &[], OnKey::UpdateAll, &tick).await?;
+    upsert::<Project>(
+        &txn,
+        &rows(&ledger.projects),
+        &[project::Column::Code],
+        &PROJECT_VERSION,
+        OnKey::UpdateAll,
+        &tick,
+    )
+    .await?;
     let progress_key = [progress::Column::ProjectCode, progress::Column::Month];
     upsert::<Progress>(&txn, &rows(&ledger.progress), &progress_key, &[], OnKey::UpdateAll, &tick).await?;
     let issue_key = [
@@ -125,18 +136,7 @@ pub async fn import_ledger(
         issues: ledger.issues.len(),
         targets: ledger.targets.len(),
     };
-    AuditEntry::insert(audit_entry::ActiveModel {
-        id: NotSet,
-        at: Set(chrono::Utc::now()),
-        actor: Set(actor.to_string()),
-        action: Set("import".into()),
-        entity: Set("ledger".into()),
-        key: Set(source.to_string()),
-        before: Set(None),
-        after: Set(serde_json::to_value(counts).ok()),
-    })
-    .exec_without_returning(&txn)
-    .await?;
+    super::feed::record(&txn, super::feed::Change::new(actor, "import", "ledger", source).after(Some(&counts))).await?;
     txn.commit().await?;
     Ok(counts)
 }
@@ -148,7 +148,9 @@ fn rows<T>(list: &[(usize, T)]) -> Vec<&T> {
 
 /// Inserts `models` into `E`'s table in statements as large as the parameter limit
 /// allows, doing `on_key` where `key` exists (`ON CONFLICT`, on SQLite and PostgreSQL
-/// alike). Columns in `skip` (surrogate ids) are left to the database.
+/// alike). Columns in `skip` (surrogate ids, a row `version`) are left to the database;
+/// a skipped `version` goes one up when a value of the row changes (and the row is
+/// left alone when none does).
 ///
 /// This is written as SQL text with bound values rather than through sea-orm's
 /// `insert_many`, whose per-value expression trees made imports twice as slow (see
@@ -170,13 +172,27 @@ async fn upsert<E: EntityTrait>(
         OnKey::Update(cs) => cs.to_vec(),
         OnKey::Keep => Vec::new(),
     };
+    let table = E::default().table_name();
     let action = if update.is_empty() {
         "DO NOTHING".to_string()
     } else {
-        let sets: Vec<String> = update.iter().map(|c| format!("\"{0}\" = excluded.\"{0}\"", name(c))).collect();
-        format!("DO UPDATE SET {}", sets.join(", "))
+        let mut sets: Vec<String> = update.iter().map(|c| format!("\"{0}\" = excluded.\"{0}\"", name(c))).collect();
+        if skip.iter().any(|c| name(c) == "version") {
+            // A row changes version only when one of its values changes.
+            sets.push(format!("\"version\" = \"{table}\".\"version\" + 1"));
+            let ours: Vec<String> = update.iter().map(|c| format!("\"{table}\".\"{}\"", name(c))).collect();
+            let theirs: Vec<String> = update.iter().map(|c| format!("excluded.\"{}\"", name(c))).collect();
+            format!(
+                "DO UPDATE SET {} WHERE ({}) IS DISTINCT FROM ({})",
+                sets.join(", "),
+                ours.join(", "),
+                theirs.join(", ")
+            )
+        } else {
+            format!("DO UPDATE SET {}", sets.join(", "))
+        }
     };
-    let head = format!("INSERT INTO \"{}\" ({}) VALUES ", E::default().table_name(), quoted(&columns));
+    let head = format!("INSERT INTO \"{table}\" ({}) VALUES ", quoted(&columns));
     let tail = format!(" ON CONFLICT ({}) {action}", quoted(key));
     let width = columns.len();
     for chunk in models.chunks((MAX_PARAMETERS / width).max(1)) {
