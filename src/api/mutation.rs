@@ -218,9 +218,9 @@ async fn begin(ctx: &Context<'_>) -> ApiResult<DatabaseTransaction> {
 }
 
 /// Commits a mutation's transaction and tells this server's caches (read-your-writes).
-async fn commit(ctx: &Context<'_>, txn: DatabaseTransaction, _version: i64) -> ApiResult<()> {
+async fn commit(ctx: &Context<'_>, txn: DatabaseTransaction, version: i64) -> ApiResult<()> {
     txn.commit().await?;
-    state(ctx)?.snapshots.written();
+    state(ctx)?.written(version).await;
     Ok(())
 }
 

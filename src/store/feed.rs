@@ -29,7 +29,7 @@ use std::time::Duration;
 use entities::audit_entry;
 use entities::prelude::AuditEntry;
 use sea_orm::{
-    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    AccessMode, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, IsolationLevel, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqliteTransactionMode, Statement,
     TransactionOptions, TransactionTrait,
 };
@@ -159,4 +159,173 @@ pub async fn changes_since(db: &impl ConnectionTrait, version: i64) -> Result<Ve
         .all(db)
         .await?;
     Ok(rows.into_iter().filter_map(|(v, entity, key)| v.map(|v| (v, entity, key))).collect())
+}
+
+/// Opens a read transaction with one consistent view of every table, and reads the data
+/// version in it: the view is exactly that version. REPEATABLE READ and read-only on
+/// PostgreSQL; on SQLite (WAL) every read transaction is a snapshot already.
+pub async fn begin_read(db: &DatabaseConnection) -> Result<(DatabaseTransaction, i64), DbErr> {
+    let txn = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?
+        }
+        _ => db.begin().await?,
+    };
+    let version = data_version(&txn).await?;
+    Ok((txn, version))
+}
+
+/// How often a follower asks SQLite for the data version (another process may write).
+pub const SQLITE_POLL: Duration = Duration::from_millis(200);
+
+/// How often a follower asks PostgreSQL for the data version besides listening, in case
+/// a notification is lost (a dropped connection).
+pub const POSTGRES_POLL: Duration = Duration::from_secs(1);
+
+/// What this process knows of the data version, kept current without a query per use:
+/// this process's own writes report their version at commit ([`Follower::saw`]), and a
+/// background task follows other processes' writes — on PostgreSQL by `LISTEN`
+/// [`CHANNEL`] with a poll every [`POSTGRES_POLL`], on SQLite by a poll of the version
+/// row every [`SQLITE_POLL`]. Caches subscribe and rebuild when it moves.
+pub struct Follower {
+    db: DatabaseConnection,
+    latest: tokio::sync::watch::Sender<i64>,
+}
+
+impl Follower {
+    /// A follower of `db`'s feed, starting from its current version; the following task
+    /// ends when the follower is dropped.
+    pub async fn start(db: DatabaseConnection) -> Result<std::sync::Arc<Follower>, DbErr> {
+        let follower = Follower::spawn(db);
+        follower.refresh().await?;
+        Ok(follower)
+    }
+
+    /// A follower of `db`'s feed that learns the current version in the background
+    /// (it knows 0 until then); for constructors that cannot wait. Needs a tokio runtime.
+    pub fn spawn(db: DatabaseConnection) -> std::sync::Arc<Follower> {
+        let follower = std::sync::Arc::new(Follower { db, latest: tokio::sync::watch::Sender::new(0) });
+        tokio::spawn(follow(std::sync::Arc::downgrade(&follower)));
+        follower
+    }
+
+    /// The latest data version known to this process.
+    pub fn version(&self) -> i64 {
+        *self.latest.borrow()
+    }
+
+    /// Learns that the data reached `version` (a commit of ours, or a read that saw it).
+    pub fn saw(&self, version: i64) {
+        self.latest.send_if_modified(|latest| {
+            let newer = version > *latest;
+            if newer {
+                *latest = version;
+            }
+            newer
+        });
+    }
+
+    /// Notified whenever the known version moves.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.latest.subscribe()
+    }
+
+    /// Reads the version from the database now.
+    pub async fn refresh(&self) -> Result<i64, DbErr> {
+        let version = data_version(&self.db).await?;
+        self.saw(version);
+        Ok(self.version())
+    }
+}
+
+/// The following task of a [`Follower`].
+async fn follow(follower: std::sync::Weak<Follower>) {
+    let Some(db) = follower.upgrade().map(|f| f.db.clone()) else { return };
+    let mut listener = None;
+    let poll = if db.get_database_backend() == DbBackend::Postgres {
+        match sea_orm::sqlx::postgres::PgListener::connect_with(db.get_postgres_connection_pool()).await {
+            Ok(mut l) => match l.listen(CHANNEL).await {
+                Ok(()) => listener = Some(l),
+                Err(e) => tracing::warn!(error = %e, "cannot LISTEN for writes; polling the data version"),
+            },
+            Err(e) => tracing::warn!(error = %e, "cannot LISTEN for writes; polling the data version"),
+        }
+        POSTGRES_POLL
+    } else {
+        SQLITE_POLL
+    };
+    if let Some(f) = follower.upgrade()
+        && let Err(e) = f.refresh().await
+    {
+        tracing::warn!(error = %e, "cannot read the data version");
+    }
+    loop {
+        let heard = match listener.as_mut() {
+            Some(l) => match tokio::time::timeout(poll, l.recv()).await {
+                Ok(Ok(notification)) => notification.payload().parse::<i64>().ok(),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "the write listener failed; polling the data version");
+                    listener = None;
+                    None
+                }
+                Err(_) => None,
+            },
+            None => {
+                tokio::time::sleep(poll).await;
+                None
+            }
+        };
+        let Some(follower) = follower.upgrade() else { return };
+        match heard {
+            Some(version) => follower.saw(version),
+            None => {
+                if let Err(e) = follower.refresh().await {
+                    tracing::warn!(error = %e, "cannot read the data version");
+                }
+            }
+        }
+    }
+}
+
+tokio::task_local! {
+    static OBSERVED: std::sync::Arc<Observed>;
+}
+
+/// The data versions one request read from and wrote: what its answer reflects.
+#[derive(Debug, Default)]
+pub struct Observed {
+    read: std::sync::atomic::AtomicI64,
+    wrote: std::sync::atomic::AtomicI64,
+}
+
+impl Observed {
+    /// The version an answer reflects: the latest it wrote, else the oldest it read
+    /// from (so a figure is never claimed newer than it is), else `fallback`.
+    pub fn version(&self, fallback: i64) -> i64 {
+        use std::sync::atomic::Ordering::SeqCst;
+        match (self.wrote.load(SeqCst), self.read.load(SeqCst)) {
+            (w, _) if w > 0 => w,
+            (_, r) if r > 0 => r,
+            _ => fallback,
+        }
+    }
+
+    /// Runs `work` with this record as the current request's.
+    pub async fn scope<F: std::future::Future>(self: std::sync::Arc<Self>, work: F) -> F::Output {
+        OBSERVED.scope(self, work).await
+    }
+}
+
+/// Notes that the current request read data of `version` (no-op outside a request).
+pub fn read_at(version: i64) {
+    let _ = OBSERVED.try_with(|o| {
+        let _ = o.read.fetch_update(std::sync::atomic::Ordering::SeqCst, std::sync::atomic::Ordering::SeqCst, |r| {
+            (r == 0 || version < r).then_some(version)
+        });
+    });
+}
+
+/// Notes that the current request wrote `version` (no-op outside a request).
+pub fn wrote(version: i64) {
+    let _ = OBSERVED.try_with(|o| o.wrote.fetch_max(version, std::sync::atomic::Ordering::SeqCst));
 }
