@@ -504,6 +504,14 @@ async fn serve(db: DatabaseConnection, args: &ServerArgs, config: &Config) -> an
     if let Err(e) = state.snapshots.build_now().await {
         tracing::warn!(error = %e, "no read snapshot at start; reads use SQL until one is built");
     }
+    // Build the analytics frames now rather than on the first question: /readyz says
+    // ready once they are.
+    let engine = state.engine.clone();
+    tokio::spawn(async move {
+        if let Err(e) = engine.frames().await {
+            tracing::warn!(error = %e, "the analytics frames could not be built at start");
+        }
+    });
     let schema = build_schema(state, &options);
     let bound = server::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     let graphiql = options.introspection && !args.no_graphiql;
@@ -511,10 +519,8 @@ async fn serve(db: DatabaseConnection, args: &ServerArgs, config: &Config) -> an
     if graphiql {
         println!("GraphiQL:    http://{}/graphiql", bound.addr);
     }
-    println!("health:      http://{}/healthz   (Ctrl-C stops)", bound.addr);
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+    println!("health:      http://{}/healthz, /readyz, /metrics   (Ctrl-C stops)", bound.addr);
+    let shutdown = stop_signal();
     let site = args.preview.join("index.html").is_file().then(|| args.preview.clone());
     if site.is_some() {
         println!("site:        http://{}/   (preview of {})", bound.addr, args.preview.display());
@@ -524,10 +530,49 @@ async fn serve(db: DatabaseConnection, args: &ServerArgs, config: &Config) -> an
         site,
         max_body_bytes: config.api.max_body_bytes,
         tokens: server::TokenCache::new(config.api.token_trust),
-        ..server::ServerState::new(schema, db)
+        ..server::ServerState::new(schema, db.clone())
     };
     bound.serve(state, shutdown).await?;
+    // Every request has finished: close the pool so SQLite checkpoints its WAL.
+    if let Err(e) = db.close().await {
+        tracing::warn!(error = %e, "closing the database");
+    }
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM (what systemd sends to stop a service).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: stopping"),
+                    _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+                }
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C still stops"),
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Logs to stderr: readable with colours on a terminal; one JSON object per line
+/// otherwise (a file, journald, a pipe), never with colour codes. `ZHAOSHANG_LOG` sets
+/// the filter (default `warn,zhaoshang=info`).
+pub fn init_logging() {
+    use std::io::IsTerminal;
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("ZHAOSHANG_LOG").unwrap_or_else(|_| "warn,zhaoshang=info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::io::stderr().is_terminal() {
+        builder.with_ansi(true).init();
+    } else {
+        builder.json().with_ansi(false).with_current_span(true).with_span_list(false).init();
+    }
 }
 
 async fn token(db: &DatabaseConnection, action: TokenAction) -> anyhow::Result<()> {

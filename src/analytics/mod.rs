@@ -216,11 +216,21 @@ impl Engine {
         let version = crate::store::data_version(&self.db).await?;
         let mut cached = self.cached.lock().await;
         if let Some(frames) = cached.as_ref().filter(|f| f.version == version) {
+            crate::metrics::metrics().frames(None);
             return Ok(frames.clone());
         }
+        let started = std::time::Instant::now();
         let frames = Arc::new(Frames::load(&self.db).await?);
+        crate::metrics::metrics().frames(Some(started.elapsed()));
         *cached = Some(frames.clone());
         Ok(frames)
+    }
+
+    /// Whether frames have been built (the engine answers without a cold build); the
+    /// server's `/readyz` asks this.
+    pub fn is_ready(&self) -> bool {
+        // Busy building means not ready yet.
+        self.cached.try_lock().is_ok_and(|cached| cached.is_some())
     }
 
     /// Runs a computation on the current frames on a blocking thread.

@@ -1,11 +1,12 @@
-//! The HTTP server (poem): `POST /graphql`, GraphiQL at `/graphiql`, `GET /healthz`,
-//! bearer tokens, a body size cap, request ids and durations in the logs, and a
-//! graceful shutdown on Ctrl-C.
+//! The HTTP server (poem): `POST /graphql`, GraphiQL at `/graphiql`, `GET /healthz`
+//! (alive), `GET /readyz` (database, migrations, analytics), `GET /metrics`
+//! (Prometheus), bearer tokens, a body size cap, request ids and durations in the logs,
+//! and a graceful shutdown that lets every request in flight finish.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_graphql_poem::{GraphQLRequest, GraphQLResponse};
 use poem::listener::{Acceptor, Listener, TcpListener};
@@ -106,6 +107,22 @@ async fn graphql(
     request: &Request,
     body: GraphQLRequest,
 ) -> poem::Result<GraphQLResponse> {
+    let response = respond(state, request, body).await?;
+    for error in &response.0.errors {
+        let code = match error.extensions.as_ref().and_then(|e| e.get("code")) {
+            Some(async_graphql::Value::String(code)) => code.clone(),
+            _ => "NONE".into(),
+        };
+        crate::metrics::metrics().graphql_errors.with_label_values(&[&code]).inc();
+    }
+    Ok(response)
+}
+
+async fn respond(
+    state: Data<&Arc<ServerState>>,
+    request: &Request,
+    body: GraphQLRequest,
+) -> poem::Result<GraphQLResponse> {
     let token = request
         .header("authorization")
         .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
@@ -145,13 +162,60 @@ async fn graphiql_asset(state: Data<&Arc<ServerState>>, Path(name): Path<String>
     }
 }
 
+/// Alive: the process answers (whether it can serve is `/readyz`).
 #[handler]
-async fn healthz(state: Data<&Arc<ServerState>>) -> Response {
-    match state.db.ping().await {
-        Ok(()) => "ok".into_response(),
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready to serve: the database answers, no migration is pending, and the analytics
+/// frames are built. 200 with each check's state, or 503 naming what is not ready.
+#[handler]
+async fn readyz(state: Data<&Arc<ServerState>>) -> Response {
+    use sea_orm_migration::MigratorTrait;
+    let database = match state.db.ping().await {
+        Ok(()) => "ok".to_string(),
         Err(e) => {
-            tracing::error!(error = %e, "health check failed");
-            (poem::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+            tracing::error!(error = %e, "readiness: the database does not answer");
+            "unreachable".into()
+        }
+    };
+    let migrations = if database != "ok" {
+        "unknown".to_string()
+    } else {
+        match entities::migration::Migrator::get_pending_migrations(&state.db).await {
+            Ok(pending) if pending.is_empty() => "ok".into(),
+            Ok(pending) => format!("{} pending", pending.len()),
+            Err(e) => {
+                tracing::error!(error = %e, "readiness: cannot read the migrations");
+                "unknown".into()
+            }
+        }
+    };
+    let analytics = match state.schema.data::<super::ApiState>() {
+        Some(api) if api.engine.is_ready() => "ok",
+        Some(_) => "warming up",
+        None => "unavailable",
+    };
+    let ready = database == "ok" && migrations == "ok" && analytics == "ok";
+    let body =
+        serde_json::json!({ "ready": ready, "database": database, "migrations": migrations, "analytics": analytics });
+    let status = if ready { poem::http::StatusCode::OK } else { poem::http::StatusCode::SERVICE_UNAVAILABLE };
+    Response::builder().status(status).content_type("application/json").body(body.to_string())
+}
+
+/// The Prometheus metrics (text format 0.0.4).
+#[handler]
+async fn metrics(state: Data<&Arc<ServerState>>) -> Response {
+    let m = crate::metrics::metrics();
+    if let Ok(version) = crate::store::data_version(&state.db).await {
+        m.data_version.set(version);
+    }
+    match m.render() {
+        Ok(text) => Response::builder().content_type("text/plain; version=0.0.4; charset=utf-8").body(text),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render the metrics");
+            poem::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
 }
@@ -202,6 +266,8 @@ pub fn app(state: ServerState) -> impl Endpoint {
         .at("/graphiql", get(graphiql))
         .at("/graphiql/assets/:name", get(graphiql_asset))
         .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .at("/metrics", get(metrics))
         .at("/", get(site_file))
         .at("/*path", get(site_file))
         .data(Arc::new(state))
@@ -212,13 +278,18 @@ pub fn app(state: ServerState) -> impl Endpoint {
                 .unwrap_or_else(|| format!("r{}", NEXT_ID.fetch_add(1, Ordering::Relaxed)));
             let span =
                 tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
+            let route = crate::metrics::route_of(request.uri().path());
             async move {
                 let started = Instant::now();
+                let in_flight = &crate::metrics::metrics().in_flight;
+                in_flight.inc();
                 let result = endpoint.call(request).await;
+                in_flight.dec();
                 let mut response = match result {
                     Ok(r) => r.into_response(),
                     Err(e) => e.into_response(),
                 };
+                crate::metrics::metrics().request(route, response.status().as_u16(), started.elapsed());
                 let millis = started.elapsed().as_secs_f64() * 1000.0;
                 tracing::info!(status = response.status().as_u16(), ms = format_args!("{millis:.1}"), "handled");
                 if let Ok(value) = id.parse() {
@@ -250,14 +321,24 @@ pub async fn bind(addr: &str) -> std::io::Result<BoundServer> {
 }
 
 impl BoundServer {
-    /// Serves until `shutdown` resolves, then lets requests in flight finish (≤ 10 s).
+    /// Serves until `shutdown` resolves, then stops accepting and lets every request in
+    /// flight finish: the grace period is longer than the API's request timeout, so a
+    /// write is never cut off by the shutdown.
     pub async fn serve(
         self,
         state: ServerState,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let timeout = state.schema.data::<super::ApiOptions>().map_or(Duration::from_secs(30), |o| o.timeout);
+        let shutdown = async move {
+            shutdown.await;
+            tracing::info!(
+                in_flight = crate::metrics::metrics().in_flight.get(),
+                "shutting down: no new connections; requests in flight finish"
+            );
+        };
         Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app(state), shutdown, Some(std::time::Duration::from_secs(10)))
+            .run_with_graceful_shutdown(app(state), shutdown, Some(timeout + Duration::from_secs(5)))
             .await
     }
 }
