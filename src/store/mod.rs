@@ -1,6 +1,8 @@
 //! The store of the project graph: connecting (SQLite by default, PostgreSQL by URL),
-//! migrating on start, importing ledgers and reading the graph back.
+//! migrating on start, importing ledgers and reading the graph back; [`backup`]: online
+//! backup and restore of SQLite.
 
+pub mod backup;
 mod import;
 mod read;
 
@@ -18,6 +20,14 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://zhaoshang.db?mode=rwc";
 /// mode with foreign keys on, each of them (set on the pool's connect options, not by a
 /// statement that would reach only one connection).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let db = open(url).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Connects to `url` without migrating (for `migrate --dry-run` and `backup`, which
+/// must see the database as it is).
+pub async fn open(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
     options.sqlx_logging(false);
     if url.starts_with("sqlite:") {
@@ -33,7 +43,17 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .pragma("synchronous", "NORMAL")
         });
     }
-    let db = Database::connect(options).await?;
-    Migrator::up(&db, None).await?;
-    Ok(db)
+    Database::connect(options).await
+}
+
+/// The migrations not yet applied to `db`, in the order they would run.
+pub async fn pending_migrations(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
+    Ok(Migrator::get_pending_migrations(db).await?.iter().map(|m| m.name().to_string()).collect())
+}
+
+/// Applies the pending migrations; returns their names. Migrations only go forward.
+pub async fn migrate(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
+    let pending = pending_migrations(db).await?;
+    Migrator::up(db, None).await?;
+    Ok(pending)
 }

@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub mod bin;
+
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 /// The variable naming a PostgreSQL server for the tests, e.g.
