@@ -3,6 +3,7 @@
 //! Layout:
 //! - [`money`]: 万元 at the edges, exact yuan inside.
 //! - [`rules`]: stages, reach dates and the row rules every write obeys.
+//! - [`policy`]: the one access table: who may read each field, filter and history column.
 //! - [`ledger`]: reading and writing ledgers (台账), xlsx or CSV, with row-level errors.
 //! - [`store`]: connecting, migrating, importing into and reading the project graph.
 //! - [`analytics`]: every metric of `docs/metrics.md` on polars frames.
@@ -27,6 +28,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod metrics;
 pub mod money;
+pub mod policy;
 pub mod publish;
 pub mod rules;
 pub mod store;

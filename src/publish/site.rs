@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use entities::{industry, project, unit};
 use indicatif::ProgressBar;
 use minijinja::{Environment, Value, context};
@@ -17,7 +17,7 @@ use super::deck::{By, Cell, ChartSpec, Span, build};
 use super::public::{Lang, PublicProject, path_segment, slug};
 use crate::analytics::cohort::pipeline;
 use crate::analytics::scorecard::ScoringConfig;
-use crate::analytics::volume::{Granularity, trend};
+use crate::analytics::volume::year_to_date;
 use crate::analytics::{Frames, Metric, ProjectFilter};
 use crate::charts::{Format, Size};
 use crate::rules::Stage;
@@ -110,6 +110,8 @@ struct PerLang<T> {
 #[derive(Serialize)]
 struct Figure {
     label: String,
+    /// The span the figure covers, in words (`1月1日至6月15日`).
+    span: Option<String>,
     value: String,
     yoy: Option<String>,
     yoy_negative: bool,
@@ -424,7 +426,6 @@ fn headline_figures(
 ) -> Result<Vec<Figure>, SiteError> {
     let all = ProjectFilter::default();
     let word = |k: &str| t.get(k).cloned().unwrap_or_default();
-    let month = as_of.with_day(1).unwrap_or(as_of);
     let mut figures = Vec::new();
     for (key, metric) in [
         ("signed_count", Metric::SignedCount),
@@ -432,16 +433,20 @@ fn headline_figures(
         ("fai", Metric::Fai),
         ("new_starts", Metric::NewStarts),
     ] {
-        let point = trend(frames, metric, month, month, Granularity::Month, &all, as_of)
-            .map_err(super::deck::BuildError::from)?;
-        let (value, yoy) = point.last().map_or((0, None), |p| (p.cumulative, p.yoy));
+        let ytd = year_to_date(frames, metric, &all, as_of).map_err(super::deck::BuildError::from)?;
+        let (value, yoy) = (ytd.value, ytd.yoy);
         let value = if metric.is_money() {
             lang.money(crate::money::to_wan(value))
         } else {
             format!("{value} {}", word("unit_projects")).trim().to_string()
         };
+        let span = match lang {
+            Lang::Zh => ytd.span.words_zh(),
+            Lang::En => ytd.span.words_en(),
+        };
         figures.push(Figure {
             label: word(key),
+            span: Some(span),
             value,
             yoy: yoy.map(crate::charts::theme::percent),
             yoy_negative: yoy.is_some_and(|y| y < 0.0),
@@ -451,6 +456,7 @@ fn headline_figures(
     let producing: usize = stages.iter().filter(|s| s.stage >= Stage::Producing).map(|s| s.count).sum();
     figures.push(Figure {
         label: word("producing"),
+        span: None,
         value: format!("{producing} {}", word("unit_projects")).trim().to_string(),
         yoy: None,
         yoy_negative: false,
