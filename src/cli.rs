@@ -596,11 +596,12 @@ async fn serve(db: DatabaseConnection, args: &ServerArgs, config: &Config) -> an
     if site.is_some() {
         println!("site:        http://{}/   (preview of {})", bound.addr, args.preview.display());
     }
+    let gate = server::Gate { tokens: crate::api::gate::TokenCache::new(config.api.token_trust), ..Default::default() };
     let state = server::ServerState {
         graphiql,
         site,
         max_body_bytes: config.api.max_body_bytes,
-        tokens: server::TokenCache::new(config.api.token_trust),
+        gate,
         ..server::ServerState::new(schema, db.clone())
     };
     bound.serve(state, shutdown).await?;

@@ -254,8 +254,8 @@ async fn healthz_readyz_and_metrics_answer_in_their_formats() {
     let graphql = format!("{}/graphql", served.base);
     let ok = client.post(&graphql).bearer_auth(&token).json(&json!({ "query": "{ units { code } }" })).send();
     assert_eq!(ok.await.unwrap().status(), 200);
-    let forbidden = client.post(&graphql).bearer_auth("nope").json(&json!({ "query": "{ units { code } }" })).send();
-    assert_eq!(forbidden.await.unwrap().status(), 200);
+    let refused = client.post(&graphql).bearer_auth("nope").json(&json!({ "query": "{ units { code } }" })).send();
+    assert_eq!(refused.await.unwrap().status(), 401);
 
     let response = get("/metrics").await.unwrap();
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
@@ -264,8 +264,9 @@ async fn healthz_readyz_and_metrics_answer_in_their_formats() {
         let line = text.lines().find(|l| l.starts_with(series)).unwrap_or_else(|| panic!("no {series} in:\n{text}"));
         line.rsplit(' ').next().unwrap().parse().unwrap()
     };
-    assert_eq!(value(r#"zhaoshang_http_requests_total{route="/graphql",status="200"}"#), 2.0);
-    assert_eq!(value(r#"zhaoshang_graphql_errors_total{code="FORBIDDEN"}"#), 1.0);
+    assert_eq!(value(r#"zhaoshang_http_requests_total{route="/graphql",status="200"}"#), 1.0);
+    assert_eq!(value(r#"zhaoshang_http_requests_total{route="/graphql",status="401"}"#), 1.0);
+    assert_eq!(value(r#"zhaoshang_graphql_errors_total{code="UNAUTHENTICATED"}"#), 1.0);
     assert_eq!(value(r#"zhaoshang_http_request_duration_seconds_count{route="/graphql"}"#), 2.0);
     assert_eq!(value("zhaoshang_frames_build_seconds_count"), 1.0);
     assert!(value(r#"zhaoshang_frames_cache_total{result="miss"}"#) >= 1.0);

@@ -3,7 +3,8 @@
 //! - [`scalars`]: `Date`, `Stage`, 万元 helpers.
 //! - [`graph`]: the graph's types and relations; [`query`]: lookups and lists;
 //!   [`mutation`]: audited writes; [`analytics`]: the metrics of `docs/metrics.md`.
-//! - [`auth`]: tokens, roles and guards; [`error`]: the one error type and its codes.
+//! - [`auth`]: tokens, roles and the policy guard; [`gate`]: what a POST passes before
+//!   the schema; [`error`]: the one error type and its codes.
 //! - [`loaders`]: per-request DataLoaders; [`server`]: the poem HTTP server;
 //!   [`graphiql`]: GraphiQL with its assets built in.
 //!
@@ -13,6 +14,7 @@
 pub mod analytics;
 pub mod auth;
 pub mod error;
+pub mod gate;
 pub mod graph;
 pub mod graphiql;
 pub mod loaders;
@@ -126,7 +128,15 @@ pub async fn execute(schema: &ZhaoshangSchema, request: Request, viewer: Viewer)
         request = request.data(Loaders::new(state.db.clone(), snapshot));
     }
     match tokio::time::timeout(timeout, schema.execute(request)).await {
-        Ok(response) => response,
+        Ok(mut response) => {
+            // No error echoes a long piece of the request (a 400 KB field name …).
+            for error in &mut response.errors {
+                if error.message.chars().count() > gate::MAX_MESSAGE_CHARS {
+                    error.message = gate::excerpt(&error.message);
+                }
+            }
+            response
+        }
         Err(_) => {
             let error =
                 ServerError::new(format!("the request took longer than {} s and was stopped", timeout.as_secs()), None);

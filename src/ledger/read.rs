@@ -17,7 +17,7 @@ use crate::rules::{self, vocab};
 /// database already knows. Returns the ledger and its warnings, or every error.
 pub fn read_ledger(path: &Path, known: &Known) -> Result<(Ledger, Vec<String>), LedgerErrors> {
     let mut warnings = Vec::new();
-    let tables = read_tables(path, &mut warnings).map_err(LedgerErrors)?;
+    let (tables, fingerprint) = read_tables(path, &mut warnings).map_err(LedgerErrors)?;
     let mut errors = Vec::new();
     let mut ledger = Ledger::default();
     let mut given = HashMap::new();
@@ -41,6 +41,7 @@ pub fn read_ledger(path: &Path, known: &Known) -> Result<(Ledger, Vec<String>), 
         }
     }
     ledger.given = Given::Columns(given);
+    ledger.fingerprint = Some(fingerprint);
     // Rows refused above still name their project: references to it are not reported
     // again as unknown, so each mistake is listed once.
     let mut known = known.clone();

@@ -10,7 +10,7 @@ use entities::migration::Migrator;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait;
 
-pub use import::{ImportCounts, import_ledger};
+pub use import::{ImportChanges, ImportCounts, TableChanges, import_ledger};
 pub use read::{data_version, known, load_ledger};
 
 /// The database used when none is given: a file in the working directory.

@@ -72,6 +72,7 @@ pub async fn load_ledger(db: &DatabaseConnection) -> Result<Ledger, DbErr> {
                 .await?,
         ),
         given: Given::All,
+        fingerprint: None,
     })
 }
 
