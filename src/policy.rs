@@ -256,6 +256,7 @@ pub const TABLE: &[(&str, Access)] = &[
     ("Project.progress(last)", Internal),
     ("Project.issues", Internal),
     ("Project.history", Internal),
+    ("Project.history(first)", Internal),
     // Units, industries, investors.
     ("Unit.code", Public),
     ("Unit.name", Public),

@@ -18,6 +18,8 @@ use crate::{policy, rules};
 /// How many related projects a list returns by default, and at most.
 const RELATED_DEFAULT: u64 = 100;
 const RELATED_MAX: u64 = 500;
+/// The most history entries one list returns.
+const HISTORY_MAX: u64 = 500;
 
 /// What projects a caller may see, in SQL: for the public, those
 /// [`policy::listed_for_public`] today (marked public, not terminated).
@@ -243,9 +245,12 @@ impl Project {
     }
     /// Every audited change of this project, its progress, its issues and its (shared)
     /// investor, newest first; each row before and after shows only the columns the
-    /// caller may read (contacts only to the unit's editors and admins).
-    #[graphql(complexity = "super::limits::list_cost(None, super::limits::estimate::HISTORY, 0, child_complexity)")]
-    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<AuditEntry>> {
+    /// caller may read (contacts only to the unit's editors and admins); the latest
+    /// `first` (default 30, at most 500).
+    #[graphql(
+        complexity = "super::limits::list_cost(first.map(|n| n.min(HISTORY_MAX) as i64), super::limits::estimate::HISTORY, HISTORY_MAX as usize, child_complexity)"
+    )]
+    async fn history(&self, ctx: &Context<'_>, first: Option<u64>) -> Result<Vec<AuditEntry>> {
         let asked = HistoryOf { code: self.0.code.clone(), investor: self.0.investor_name.clone() };
         let rows = loaders(ctx)?.rows.load_one(asked).await.map_err(load_error)?.unwrap_or_default();
         let viewer = viewer(ctx);
@@ -253,8 +258,10 @@ impl Project {
         let shown = |table: &str, json: Option<serde_json::Value>| {
             json.map(|j| policy::filter_row(table, &j, viewer.reader(), Some(row)))
         };
+        let limit = first.map_or(super::limits::estimate::HISTORY, |n| n.min(HISTORY_MAX) as usize);
         Ok(rows
             .into_iter()
+            .take(limit)
             .map(|mut entry| {
                 entry.before = shown(&entry.entity, entry.before.take());
                 entry.after = shown(&entry.entity, entry.after.take());

@@ -5,6 +5,7 @@
 //!   [`mutation`]: audited writes; [`analytics`]: the metrics of `docs/metrics.md`.
 //! - [`auth`]: tokens, roles and the policy guard; [`gate`]: what a POST passes before
 //!   the schema; [`error`]: the one error type and its codes.
+//! - [`limits`]: data depth without introspection, list complexity, response size.
 //! - [`loaders`]: per-request DataLoaders; [`server`]: the poem HTTP server;
 //!   [`graphiql`]: GraphiQL with its assets built in.
 //!
