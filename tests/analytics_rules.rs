@@ -113,6 +113,7 @@ fn district() -> Ledger {
         progress,
         issues: vec![],
         targets,
+        ..Ledger::default()
     }
 }
 
