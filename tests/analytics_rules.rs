@@ -133,7 +133,7 @@ fn values(
     trend(frames, metric, day(from), day(to), g, &ProjectFilter::default(), day(as_of))
         .unwrap()
         .into_iter()
-        .map(|p| (p.period, p.value, p.yoy))
+        .map(|p| (p.period, p.value.expect("a period up to the as-of day has figures"), p.yoy))
         .collect()
 }
 

@@ -5,7 +5,8 @@
 //!   [`mutation`]: audited writes; [`analytics`]: the metrics of `docs/metrics.md`;
 //!   [`promotion`]: industry chains and carriers.
 //! - [`auth`]: tokens, roles and guards; [`error`]: the one error type and its codes.
-//! - [`loaders`]: per-request DataLoaders; [`server`]: the poem HTTP server.
+//! - [`loaders`]: per-request DataLoaders; [`server`]: the poem HTTP server;
+//!   [`graphiql`]: GraphiQL with its assets built in.
 //!
 //! The schema knows nothing of HTTP: [`execute`] runs a request for a viewer, and both
 //! the server and the tests call it.
@@ -14,6 +15,7 @@ pub mod analytics;
 pub mod auth;
 pub mod error;
 pub mod graph;
+pub mod graphiql;
 pub mod loaders;
 pub mod mutation;
 pub mod promotion;

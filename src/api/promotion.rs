@@ -2,20 +2,20 @@
 //! coverage, strength), `carriers`, `carrier`, `carrierSupply` and `matchedLandIssues`
 //! (see `docs/metrics.md`, Industry chains and Carriers).
 //!
-//! Who sees what: chains, their links' status and what is sought are public (the chain
-//! map is what the district promotes); a link's project count and investment are for
-//! analysts and above (a link with one unpublished project would give its investment
-//! away). The public sees public carriers only; a carrier's contact is for the editors
-//! of its unit and admins ([`carrier_contact_allowed`]); supply and matched land issues
-//! count unpublished carriers and are for analysts and above.
+//! Who sees what is declared in [`crate::policy::TABLE`]: chains, their links' status
+//! and what is sought are public (the chain map is what the district promotes); a
+//! link's project count and investment are internal (a link with one unpublished
+//! project would give its investment away). The public sees public carriers only
+//! ([`visible_carriers`]); a carrier's contact is for the editors of its unit and admins;
+//! supply and matched land issues count unpublished carriers and are internal.
 
 use std::collections::HashMap;
 
-use async_graphql::{Context, Enum, InputObject, Object, Result};
+use async_graphql::{Context, Enum, InputObject, InputType, Object, Result};
 use entities::{carrier, element_issue, project};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::auth::{RequireRole, Role, Viewer, viewer};
+use super::auth::{Policy, Viewer, require_input, viewer};
 use super::error::ApiError;
 use super::graph::{ElementIssue, Project, Unit, find_unit, related_projects};
 use super::scalars::{Date, date, wan};
@@ -41,7 +41,7 @@ pub enum LinkStatus {
 /// An industry chain (产业链) as of a day.
 pub struct Chain(ChainFigures);
 
-#[Object]
+#[Object(guard = "Policy::of(\"Chain\")")]
 impl Chain {
     /// The chain's name (产业链), e.g. 陶瓷产业链.
     async fn name(&self) -> &str {
@@ -68,7 +68,7 @@ impl Chain {
 /// One link of a chain (产业链环节) and its figures as of a day.
 pub struct ChainLinkStatus(LinkFigures);
 
-#[Object]
+#[Object(guard = "Policy::of(\"ChainLinkStatus\")")]
 impl ChainLinkStatus {
     /// The link (环节).
     async fn link(&self) -> &str {
@@ -95,12 +95,10 @@ impl ChainLinkStatus {
         self.0.sought.as_deref()
     }
     /// The number of projects that count for it (live, taken in by the day).
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn project_count(&self) -> usize {
         self.0.projects.len()
     }
     /// Σ total investment of those projects, 万元.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn investment_wan(&self) -> f64 {
         wan(self.0.investment)
     }
@@ -117,23 +115,14 @@ impl ChainLinkStatus {
 /// A carrier (载体): land, a factory or a building offered to investors.
 pub struct Carrier(pub carrier::Model);
 
-/// Whether `viewer` may read the contact of a carrier of `unit`: the unit's editors and
-/// admins. The one rule for carrier contacts.
-pub fn carrier_contact_allowed(viewer: &Viewer, unit: &str) -> bool {
-    viewer.may_edit_unit(unit)
-}
-
 impl Carrier {
-    fn require_contact_access(&self, ctx: &Context<'_>) -> Result<(), ApiError> {
-        if carrier_contact_allowed(&viewer(ctx), &self.0.unit_code) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden("a carrier's contact is for its unit's editors and admins".into()))
-        }
+    /// What the policy's row-dependent rules (the contact) need of this carrier.
+    fn policy_row(&self) -> crate::policy::Row<'_> {
+        crate::policy::Row { unit: &self.0.unit_code, signed: true }
     }
 }
 
-#[Object]
+#[Object(guard = "Policy::row(\"Carrier\", self.policy_row())")]
 impl Carrier {
     /// Unique, stable id (载体编号).
     async fn code(&self) -> &str {
@@ -189,14 +178,12 @@ impl Carrier {
         self.0.summary.as_deref()
     }
     /// Contact person (联系人): for the unit's editors and admins only.
-    async fn contact_name(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        self.require_contact_access(ctx)?;
-        Ok(self.0.contact_name.as_deref())
+    async fn contact_name(&self) -> Option<&str> {
+        self.0.contact_name.as_deref()
     }
     /// Contact phone (联系电话): for the unit's editors and admins only.
-    async fn contact_phone(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        self.require_contact_access(ctx)?;
-        Ok(self.0.contact_phone.as_deref())
+    async fn contact_phone(&self) -> Option<&str> {
+        self.0.contact_phone.as_deref()
     }
     /// The projects that land on it and that the caller may see.
     async fn projects(&self, ctx: &Context<'_>) -> Result<Vec<Project>> {
@@ -254,7 +241,7 @@ impl From<CarrierGroup> for SupplyGroup {
 /// The available carriers of one group as of a day.
 pub struct CarrierSupply(engine::SupplyRow);
 
-#[Object]
+#[Object(guard = "Policy::of(\"CarrierSupply\")")]
 impl CarrierSupply {
     /// The unit, when grouped by unit.
     async fn unit(&self, ctx: &Context<'_>) -> Result<Option<Unit>> {
@@ -282,7 +269,7 @@ impl CarrierSupply {
 /// An open land issue (用地) in a unit that has land or a standard factory available.
 pub struct MatchedLandIssue(engine::MatchedIssue);
 
-#[Object]
+#[Object(guard = "Policy::of(\"MatchedLandIssue\")")]
 impl MatchedLandIssue {
     /// The issue.
     async fn issue(&self) -> ElementIssue {
@@ -308,7 +295,7 @@ impl MatchedLandIssue {
 #[derive(Default)]
 pub struct PromotionQuery;
 
-#[Object]
+#[Object(guard = "Policy::of(\"Query\")")]
 impl PromotionQuery {
     /// Every industry chain with its links' status as of `asOf` (default today), by name.
     async fn chains(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Chain>> {
@@ -329,8 +316,13 @@ impl PromotionQuery {
 
     /// Carriers matching `filter`, by code. The public sees public carriers only.
     async fn carriers(&self, ctx: &Context<'_>, filter: Option<CarriersFilter>) -> Result<Vec<Carrier>> {
+        let viewer = viewer(ctx);
+        if let Some(filter) = &filter {
+            // A filter on a field the caller may not read would be an oracle.
+            require_input("CarriersFilter", &filter.to_value(), &viewer)?;
+        }
         let filter = filter.unwrap_or_default();
-        let mut condition = visible_carriers(&viewer(ctx));
+        let mut condition = visible_carriers(&viewer);
         if let Some(units) = filter.units {
             condition = condition.add(carrier::Column::UnitCode.is_in(units));
         }
@@ -361,7 +353,6 @@ impl PromotionQuery {
 
     /// The supply of available carriers as of `asOf` (default today): count and Σ area
     /// (亩), grouped by unit, kind, both, or not at all.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn carrier_supply(
         &self,
         ctx: &Context<'_>,
@@ -375,7 +366,6 @@ impl PromotionQuery {
 
     /// Open land issues (用地) as of `asOf` (default today) in units that have an
     /// available 工业用地 or 标准化厂房 carrier, oldest first.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn matched_land_issues(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<MatchedLandIssue>> {
         let as_of = as_of.map_or_else(today, |d| d.0);
         let db = &state(ctx)?.db;

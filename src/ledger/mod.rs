@@ -18,6 +18,7 @@ use std::path::Path;
 use entities::{carrier, chain_link, element_issue, industry, investor, progress, project, target, unit};
 
 pub use read::read_ledger;
+use schema::Sheet;
 pub use write::write_ledger;
 
 /// A whole ledger as typed rows, each with the spreadsheet row it came from.
@@ -41,6 +42,38 @@ pub struct Ledger {
     pub issues: Vec<(usize, element_issue::Model)>,
     /// `targets`, values in yuan for money metrics.
     pub targets: Vec<(usize, target::Model)>,
+    /// Which columns each sheet gave: an import overwrites only these fields of the
+    /// rows that exist already (`docs/ledger.md`: an absent column leaves them as they are).
+    pub given: Given,
+}
+
+/// Which columns of which sheets a ledger gave.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Given {
+    /// Every column of every sheet: a ledger built in memory (the demo, an export).
+    #[default]
+    All,
+    /// The column keys each sheet of a file had, by sheet key; a sheet absent from the
+    /// file gives none.
+    Columns(HashMap<&'static str, Vec<&'static str>>),
+}
+
+impl Given {
+    /// Whether the ledger gave the column `key` of `sheet`.
+    pub fn has(&self, sheet: &Sheet, key: &str) -> bool {
+        match self {
+            Given::All => true,
+            Given::Columns(sheets) => sheets.get(sheet.key).is_some_and(|keys| keys.contains(&key)),
+        }
+    }
+
+    /// Whether the ledger gave a column of `sheet` that fills the stored column `field`.
+    pub fn fills(&self, sheet: &Sheet, field: &str) -> bool {
+        match self {
+            Given::All => true,
+            Given::Columns(_) => sheet.columns.iter().any(|c| c.field == field && self.has(sheet, c.key)),
+        }
+    }
 }
 
 /// What the database already holds that a ledger may refer to.

@@ -10,7 +10,7 @@ use entities::{carrier, chain_link, element_issue, industry, investor, progress,
 use super::schema::{CARRIERS, CHAIN_LINKS, INDUSTRIES, ISSUES, PROGRESS, PROJECTS, TARGETS, UNITS};
 use super::source::{RawTable, read_tables};
 use super::values::{Cell, parse_bool, parse_date, parse_decimal, parse_integer, parse_money, parse_month};
-use super::{Known, Ledger, LedgerError, LedgerErrors};
+use super::{Given, Known, Ledger, LedgerError, LedgerErrors};
 use crate::rules::{self, vocab};
 
 /// Reads and checks the ledger at `path` (an `.xlsx` or a CSV folder) against what the
@@ -20,7 +20,10 @@ pub fn read_ledger(path: &Path, known: &Known) -> Result<(Ledger, Vec<String>), 
     let tables = read_tables(path, &mut warnings).map_err(LedgerErrors)?;
     let mut errors = Vec::new();
     let mut ledger = Ledger::default();
+    let mut given = HashMap::new();
     for table in &tables {
+        let keys = table.sheet.columns.iter().zip(&table.columns).filter(|(_, found)| found.is_some());
+        given.insert(table.sheet.key, keys.map(|(c, _)| c.key).collect());
         let mut rows = RowReader { table, errors: &mut errors };
         match table.sheet.key {
             "units" => ledger.units = rows.each(read_unit),
@@ -37,6 +40,7 @@ pub fn read_ledger(path: &Path, known: &Known) -> Result<(Ledger, Vec<String>), 
             _ => ledger.targets = rows.each(read_target),
         }
     }
+    ledger.given = Given::Columns(given);
     // Rows refused above still name their project: references to it are not reported
     // again as unknown, so each mistake is listed once.
     let mut known = known.clone();

@@ -1,5 +1,6 @@
 //! Writing a checked ledger into the store: one transaction, rows matched by their keys
-//! and updated (so importing the same ledger twice leaves the same database), and one
+//! and updated in the columns the ledger gave (so importing the same ledger twice
+//! leaves the same database, and a column a ledger lacks is never wiped), and one
 //! audit entry with the counts.
 
 use std::fmt::Write as _;
@@ -13,7 +14,8 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use crate::ledger::Ledger;
+use crate::ledger::schema::{CARRIERS, CHAIN_LINKS, INDUSTRIES, ISSUES, PROGRESS, PROJECTS, Sheet, TARGETS, UNITS};
+use crate::ledger::{Given, Ledger};
 use crate::rules::vocab;
 
 /// How many rows of each table an import wrote.
@@ -59,11 +61,12 @@ impl ImportCounts {
 const MAX_PARAMETERS: usize = 30_000;
 
 /// What to do with a row whose key exists already.
-enum OnKey<'a, C> {
-    /// Overwrite every column but the key.
-    UpdateAll,
-    /// Overwrite these columns.
-    Update(&'a [C]),
+enum OnKey<'a> {
+    /// Overwrite the columns that the ledger gave for this sheet (every column but the
+    /// key when the ledger was built in memory); keep the others as stored.
+    Given(&'a Given, &'a Sheet),
+    /// Overwrite these stored columns.
+    Only(&'a [&'a str]),
     /// Keep the stored row.
     Keep,
 }
@@ -89,10 +92,11 @@ pub async fn import_ledger(
         }
     };
 
-    upsert::<Unit>(&txn, &rows(&ledger.units), &[unit::Column::Code], &[], OnKey::UpdateAll, &tick).await?;
+    let given = |sheet| OnKey::Given(&ledger.given, sheet);
+    upsert::<Unit>(&txn, &rows(&ledger.units), &[unit::Column::Code], &[], given(&UNITS), &tick).await?;
     match &ledger.industries {
         Some(list) => {
-            upsert::<Industry>(&txn, &rows(list), &[industry::Column::Name], &[], OnKey::UpdateAll, &tick).await?
+            upsert::<Industry>(&txn, &rows(list), &[industry::Column::Name], &[], given(&INDUSTRIES), &tick).await?
         }
         None => {
             // The built-in taxonomy is added where missing, never over a district's own.
@@ -112,24 +116,25 @@ pub async fn import_ledger(
         }
     }
     let link_key = [chain_link::Column::Chain, chain_link::Column::Link];
-    upsert::<ChainLink>(&txn, &rows(&ledger.chain_links), &link_key, &[], OnKey::UpdateAll, &tick).await?;
-    upsert::<Carrier>(&txn, &rows(&ledger.carriers), &[carrier::Column::Code], &[], OnKey::UpdateAll, &tick).await?;
+    upsert::<ChainLink>(&txn, &rows(&ledger.chain_links), &link_key, &[], given(&CHAIN_LINKS), &tick).await?;
+    upsert::<Carrier>(&txn, &rows(&ledger.carriers), &[carrier::Column::Code], &[], given(&CARRIERS), &tick).await?;
     let investors: Vec<_> = ledger.investors.iter().collect();
-    upsert::<Investor>(&txn, &investors, &[investor::Column::Name], &[], OnKey::UpdateAll, &tick).await?;
-    upsert::<Project>(&txn, &rows(&ledger.projects), &[project::Column::Code], &[], OnKey::UpdateAll, &tick).await?;
+    // Investors come from the projects sheet: their origin from its `investor_origin`.
+    let origin = if ledger.given.has(&PROJECTS, "investor_origin") { &["origin"][..] } else { &[] };
+    upsert::<Investor>(&txn, &investors, &[investor::Column::Name], &[], OnKey::Only(origin), &tick).await?;
+    upsert::<Project>(&txn, &rows(&ledger.projects), &[project::Column::Code], &[], given(&PROJECTS), &tick).await?;
     let progress_key = [progress::Column::ProjectCode, progress::Column::Month];
-    upsert::<Progress>(&txn, &rows(&ledger.progress), &progress_key, &[], OnKey::UpdateAll, &tick).await?;
+    upsert::<Progress>(&txn, &rows(&ledger.progress), &progress_key, &[], given(&PROGRESS), &tick).await?;
     let issue_key = [
         element_issue::Column::ProjectCode,
         element_issue::Column::Category,
         element_issue::Column::Description,
         element_issue::Column::OpenedDate,
     ];
-    let issue_update = [element_issue::Column::OwnerUnitCode, element_issue::Column::ResolvedDate];
     let id = [element_issue::Column::Id];
-    upsert::<ElementIssue>(&txn, &rows(&ledger.issues), &issue_key, &id, OnKey::Update(&issue_update), &tick).await?;
+    upsert::<ElementIssue>(&txn, &rows(&ledger.issues), &issue_key, &id, given(&ISSUES), &tick).await?;
     let target_key = [target::Column::UnitCode, target::Column::Year, target::Column::Metric];
-    upsert::<Target>(&txn, &rows(&ledger.targets), &target_key, &[], OnKey::UpdateAll, &tick).await?;
+    upsert::<Target>(&txn, &rows(&ledger.targets), &target_key, &[], given(&TARGETS), &tick).await?;
 
     let counts = ImportCounts {
         units: ledger.units.len(),
@@ -164,7 +169,8 @@ fn rows<T>(list: &[(usize, T)]) -> Vec<&T> {
 }
 
 /// Inserts `models` into `E`'s table in statements as large as the parameter limit
-/// allows, doing `on_key` where `key` exists (`ON CONFLICT`, on SQLite and PostgreSQL
+/// allows, doing `on_key` where `key` exists (new rows get every column of the model:
+/// the defaults where the ledger had no column) (`ON CONFLICT`, on SQLite and PostgreSQL
 /// alike). Columns in `skip` (surrogate ids) are left to the database.
 ///
 /// This is written as SQL text with bound values rather than through sea-orm's
@@ -175,16 +181,21 @@ async fn upsert<E: EntityTrait>(
     models: &[&E::Model],
     key: &[E::Column],
     skip: &[E::Column],
-    on_key: OnKey<'_, E::Column>,
+    on_key: OnKey<'_>,
     tick: &dyn Fn(usize),
 ) -> Result<(), DbErr> {
     let backend = txn.get_database_backend();
     let name = |c: &E::Column| c.as_str().to_string();
     let columns: Vec<E::Column> = E::Column::iter().filter(|c| !skip.iter().any(|s| name(s) == name(c))).collect();
     let quoted = |cs: &[E::Column]| cs.iter().map(|c| format!("\"{}\"", name(c))).collect::<Vec<_>>().join(", ");
+    let not_key = |c: &&E::Column| !key.iter().any(|k| name(k) == name(c));
     let update: Vec<E::Column> = match on_key {
-        OnKey::UpdateAll => columns.iter().filter(|c| !key.iter().any(|k| name(k) == name(c))).copied().collect(),
-        OnKey::Update(cs) => cs.to_vec(),
+        OnKey::Given(given, sheet) => {
+            columns.iter().filter(not_key).filter(|c| given.fills(sheet, &name(c))).copied().collect()
+        }
+        OnKey::Only(names) => {
+            columns.iter().filter(not_key).filter(|c| names.contains(&name(c).as_str())).copied().collect()
+        }
         OnKey::Keep => Vec::new(),
     };
     let action = if update.is_empty() {
@@ -221,4 +232,31 @@ async fn upsert<E: EntityTrait>(
         tick(chunk.len());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored<E: EntityTrait>() -> Vec<String> {
+        E::Column::iter().map(|c| c.as_str().to_string()).collect()
+    }
+
+    /// A misspelt `field` in the header table would make its column never update.
+    #[test]
+    fn every_ledger_column_fills_a_stored_column_of_its_table() {
+        let tables = [
+            (&UNITS, stored::<Unit>()),
+            (&INDUSTRIES, stored::<Industry>()),
+            (&PROJECTS, stored::<Project>()),
+            (&PROGRESS, stored::<Progress>()),
+            (&ISSUES, stored::<ElementIssue>()),
+            (&TARGETS, stored::<Target>()),
+        ];
+        for (sheet, columns) in tables {
+            for column in sheet.columns.iter().filter(|c| (sheet.key, c.key) != ("projects", "investor_origin")) {
+                assert!(columns.iter().any(|c| c == column.field), "{}.{} fills no column", sheet.key, column.key);
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@ use entities::prelude::*;
 use entities::{audit_entry, carrier, chain_link, element_issue, industry, investor, progress, project, target, unit};
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryOrder, QuerySelect};
 
-use crate::ledger::{Known, Ledger};
+use crate::ledger::{Given, Known, Ledger};
 
 /// The unit codes and names, industries and project codes already stored.
 pub async fn known(db: &DatabaseConnection) -> Result<Known, DbErr> {
@@ -71,6 +71,7 @@ pub async fn load_ledger(db: &DatabaseConnection) -> Result<Ledger, DbErr> {
                 .all(db)
                 .await?,
         ),
+        given: Given::All,
     })
 }
 
