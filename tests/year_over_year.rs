@@ -90,6 +90,7 @@ fn district() -> Ledger {
             .collect(),
         issues: vec![],
         targets: vec![],
+        ..Ledger::default()
     }
 }
 
@@ -244,7 +245,9 @@ async fn the_bulletin_and_the_site_agree_with_trend(t: &TestDb) {
     // The site's home page: the same figures, the same words.
     let out = tempfile::tempdir().unwrap();
     let options = zhaoshang::publish::site::SiteOptions {
-        source: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("site"),
+        source: zhaoshang::publish::theme::Source::Dir(
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("site"),
+        ),
         out: out.path().join("site"),
         as_of,
         base_url: "https://invest.example.gov.cn/".into(),
