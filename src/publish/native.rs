@@ -184,6 +184,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_stray_control_character_in_a_ledger_name_does_not_break_the_chart_part() {
+        let chart = NativeChart {
+            kind: NativeKind::Column,
+            categories: vec!["陈炉镇\u{1}<&>".into(), "红土镇\u{b}\"'".into()],
+            series: vec![
+                NativeSeries { name: "本年（亿元）\u{0}".into(), values: vec![Some(1.5), None], line: false },
+                NativeSeries { name: "同比增速（%）".into(), values: vec![Some(-3.25), Some(0.0)], line: true },
+            ],
+        };
+        let xml = chart.chart_xml();
+        let doc = roxmltree::Document::parse(&xml).expect("the chart part is well-formed XML");
+        let texts: Vec<&str> = doc.descendants().filter(|n| n.has_tag_name("v")).filter_map(|n| n.text()).collect();
+        assert!(texts.contains(&"陈炉镇<&>") && texts.contains(&"红土镇\"'"), "{texts:?}");
+        assert!(texts.contains(&"本年（亿元）") && texts.contains(&"-3.25"), "{texts:?}");
+        assert_eq!(doc.descendants().filter(|n| n.has_tag_name("lineChart")).count(), 1, "growth on its own axis");
+        assert!(chart.workbook().is_ok(), "the embedded workbook is written too");
+    }
+
+    #[test]
     fn columns_are_lettered_like_a_spreadsheet() {
         let letters: Vec<String> = [0, 1, 25, 26, 27, 51, 52, 701, 702].into_iter().map(column_letter).collect();
         assert_eq!(letters, ["A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"]);
