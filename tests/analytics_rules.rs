@@ -107,13 +107,10 @@ fn district() -> Ledger {
     }
     Ledger {
         units,
-        industries: None,
-        investors: vec![],
         projects: projects.into_iter().enumerate().map(|(i, p)| (i + 2, p)).collect(),
         progress,
-        issues: vec![],
         targets,
-        ..Ledger::default()
+        ..Default::default()
     }
 }
 
