@@ -496,6 +496,8 @@ pub const TABLE: &[(&str, Access)] = &[
     ("ProjectFields.keyProject", Editor),
     ("ProjectFields.public", Editor),
     ("ProjectFields.summary", Editor),
+    ("ProjectFields.chainLink", Editor),
+    ("ProjectFields.carrierCode", Editor),
     ("ProjectFields.contactName", Editor),
     ("ProjectFields.contactPhone", Editor),
 ];

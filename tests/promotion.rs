@@ -304,3 +304,63 @@ async fn the_demo_district_promotes_seven_chains_with_gaps_and_carriers_in_sever
     assert!(units.len() >= 5, "carriers in several units: {units:?}");
     assert!(carriers.iter().any(|c| c["public"] == json!(false)), "some carriers are not public");
 }
+
+async fn an_editor_links_a_project_to_a_chain_link_and_a_carrier_checked_like_a_ledger(t: &TestDb) {
+    let api = chains_api(t).await;
+    let set = |input: &str| {
+        format!(
+            r#"mutation {{ updateProject(code: "Z007", input: {{ {input} }}) {{ chainLink carrier {{ code }} }} }}"#
+        )
+    };
+    let r = run(
+        &api,
+        Role::Editor,
+        Some("T02"),
+        &set(r#"chainLink: "陶瓷产业链/品牌电商", carrierCode: "C04""#),
+        json!({}),
+    )
+    .await;
+    assert_eq!(error_codes(&r), Vec::<String>::new(), "{r}");
+    assert_eq!(r["data"]["updateProject"], json!({ "chainLink": "陶瓷产业链/品牌电商", "carrier": { "code": "C04" } }));
+    // Z007 was taken in on 2024-01-01: 品牌电商 is no longer a gap.
+    let r = run(&api, Role::Analyst, None, CHAINS, json!({ "asOf": "2025-06-30" })).await;
+    assert_eq!(r["data"]["chains"][1]["links"][3]["status"], json!("NEGOTIATING"), "{r}");
+
+    let r = run(&api, Role::Editor, Some("T02"), &set(r#"chainLink: "陶瓷产业链/不存在""#), json!({})).await;
+    assert_eq!(error_codes(&r), ["BAD_INPUT"]);
+    assert_eq!(r["errors"][0]["extensions"]["field"], json!("chainLink"));
+    let r = run(&api, Role::Editor, Some("T02"), &set(r#"carrierCode: "C99""#), json!({})).await;
+    assert_eq!(r["errors"][0]["extensions"]["field"], json!("carrierCode"), "{r}");
+    let r = run(&api, Role::Editor, Some("T02"), &set(r#"chainLink: "", carrierCode: """#), json!({})).await;
+    assert_eq!(r["data"]["updateProject"], json!({ "chainLink": null, "carrier": null }), "empty clears");
+}
+on_both_databases!(
+    an_editor_links_a_project_to_a_chain_link_and_a_carrier_checked_like_a_ledger_on,
+    an_editor_links_a_project_to_a_chain_link_and_a_carrier_checked_like_a_ledger
+);
+
+async fn a_projects_sheet_without_the_link_columns_keeps_the_links(t: &TestDb) {
+    jobs::import_file(&t.db, &chains_csv(), "test").await.expect("import");
+    // The same projects, without the 产业链环节 and 落地载体 columns.
+    let dir = edited_copy(&chains_csv(), "projects.csv", |text| {
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let headers = reader.headers().unwrap().clone();
+        let keep: Vec<usize> =
+            (0..headers.len()).filter(|i| !["产业链环节", "落地载体"].contains(&&headers[*i])).collect();
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(keep.iter().map(|i| &headers[*i])).unwrap();
+        for record in reader.records() {
+            let record = record.unwrap();
+            writer.write_record(keep.iter().map(|i| &record[*i])).unwrap();
+        }
+        String::from_utf8(writer.into_inner().unwrap()).unwrap()
+    });
+    jobs::import_file(&t.db, dir.path(), "test").await.expect("import without the columns");
+    let ledger = zhaoshang::store::load_ledger(&t.db).await.unwrap();
+    let z001 = &ledger.projects.iter().find(|(_, p)| p.code == "Z001").unwrap().1;
+    assert_eq!((z001.chain_link.as_deref(), z001.carrier_code.as_deref()), (Some("陶瓷产业链/日用陶瓷"), Some("C03")));
+}
+on_both_databases!(
+    a_projects_sheet_without_the_link_columns_keeps_the_links_on,
+    a_projects_sheet_without_the_link_columns_keeps_the_links
+);
