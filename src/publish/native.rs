@@ -137,7 +137,9 @@ impl NativeChart {
             ));
         }
         plot.push_str(&cat_ax(1001, 1002, 0));
-        plot.push_str(&val_ax(1002, 1001, val_pos, "autoZero", true));
+        // Bars run top to bottom: their value axis crosses at the last category, the bottom.
+        let crosses = if self.kind == NativeKind::Bar { "max" } else { "autoZero" };
+        plot.push_str(&val_ax(1002, 1001, val_pos, crosses, true));
         if !lines.is_empty() {
             plot.push_str(&cat_ax(1003, 1004, 1));
             plot.push_str(&val_ax(1004, 1003, "r", "max", false));
