@@ -37,7 +37,11 @@ pub fn may_see_project(ctx: &Context<'_>, p: &project::Model) -> bool {
     viewer(ctx).is_internal() || policy::listed_for_public(p, crate::analytics::today())
 }
 
-async fn related_projects(ctx: &Context<'_>, condition: Condition, first: Option<u64>) -> Result<Vec<Project>> {
+pub(crate) async fn related_projects(
+    ctx: &Context<'_>,
+    condition: Condition,
+    first: Option<u64>,
+) -> Result<Vec<Project>> {
     let limit = first.unwrap_or(RELATED_DEFAULT).min(RELATED_MAX);
     let rows = entities::prelude::Project::find()
         .filter(condition.add(visible_projects(ctx)))
@@ -211,6 +215,20 @@ impl Project {
     /// Public description (项目简介).
     async fn summary(&self) -> Option<&str> {
         self.0.summary.as_deref()
+    }
+    /// The industry-chain link it fills, as 产业链/环节 (产业链环节).
+    async fn chain_link(&self) -> Option<&str> {
+        self.0.chain_link.as_deref()
+    }
+    /// The carrier it lands on (落地载体); null when the caller may not see it.
+    async fn carrier(&self, ctx: &Context<'_>) -> Result<Option<super::promotion::Carrier>> {
+        let Some(code) = &self.0.carrier_code else { return Ok(None) };
+        let row = entities::prelude::Carrier::find_by_id(code.as_str())
+            .filter(super::promotion::visible_carriers(&viewer(ctx)))
+            .one(&state(ctx)?.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(row.map(super::promotion::Carrier))
     }
     /// Contact person (联系人): for the unit's editors and admins only.
     async fn contact_name(&self) -> Option<&str> {

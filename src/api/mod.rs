@@ -2,7 +2,8 @@
 //!
 //! - [`scalars`]: `Date`, `Stage`, 万元 helpers.
 //! - [`graph`]: the graph's types and relations; [`query`]: lookups and lists;
-//!   [`mutation`]: audited writes; [`analytics`]: the metrics of `docs/metrics.md`.
+//!   [`mutation`]: audited writes; [`analytics`]: the metrics of `docs/metrics.md`;
+//!   [`promotion`]: industry chains and carriers.
 //! - [`auth`]: tokens, roles and the policy guard; [`gate`]: what a POST passes before
 //!   the schema; [`error`]: the one error type and its codes.
 //! - [`loaders`]: per-request DataLoaders; [`server`]: the poem HTTP server;
@@ -19,6 +20,7 @@ pub mod graph;
 pub mod graphiql;
 pub mod loaders;
 pub mod mutation;
+pub mod promotion;
 pub mod query;
 pub mod scalars;
 pub mod server;
@@ -41,7 +43,7 @@ use loaders::Loaders;
 
 /// The query root: the graph and the analytics.
 #[derive(MergedObject, Default)]
-pub struct Query(query::GraphQuery, analytics::AnalyticsQuery);
+pub struct Query(query::GraphQuery, analytics::AnalyticsQuery, promotion::PromotionQuery);
 
 /// The schema type.
 pub type ZhaoshangSchema = Schema<Query, mutation::GraphMutation, EmptySubscription>;
