@@ -581,14 +581,15 @@ async fn serve(db: DatabaseConnection, args: &ServerArgs, config: &Config) -> an
         ..ApiOptions::new(args.production)
     };
     let state = ApiState::new(db.clone(), config.scoring.clone());
-    if let Err(e) = state.snapshots.build_now().await {
-        tracing::warn!(error = %e, "no read snapshot at start; reads use SQL until one is built");
-    }
-    // Build the analytics frames now rather than on the first question: /readyz says
-    // ready once they are.
-    let engine = state.engine.clone();
+    // Answer at once; the read snapshot and the analytics frames are built in the
+    // background (reads use SQL, and the first analytics request waits for the build).
+    let (snapshots, engine) = (state.snapshots.clone(), state.engine.clone());
+    let read_snapshot = options.read_snapshot;
     tokio::spawn(async move {
-        if let Err(e) = engine.frames().await {
+        if read_snapshot && let Err(e) = snapshots.build_now().await {
+            tracing::warn!(error = %e, "no read snapshot at start; reads use SQL until one is built");
+        }
+        if let Err(e) = engine.warm().await {
             tracing::warn!(error = %e, "the analytics frames could not be built at start");
         }
     });

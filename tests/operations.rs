@@ -246,6 +246,10 @@ async fn healthz_readyz_and_metrics_answer_in_their_formats() {
     let graphql = format!("{}/graphql", served.base);
     let ok = client.post(&graphql).bearer_auth(&token).json(&json!({ "query": "{ units { code } }" })).send();
     assert_eq!(ok.await.unwrap().status(), 200);
+    // An analytics question: answered from the frames built at start.
+    let pipeline = client.post(&graphql).bearer_auth(&token).json(&json!({ "query": "{ pipeline { count } }" })).send();
+    let pipeline: serde_json::Value = pipeline.await.unwrap().json().await.unwrap();
+    assert!(pipeline["data"]["pipeline"].is_array() || pipeline["data"]["pipeline"].is_object(), "{pipeline}");
     let refused = client.post(&graphql).bearer_auth("nope").json(&json!({ "query": "{ units { code } }" })).send();
     assert_eq!(refused.await.unwrap().status(), 401);
 
@@ -256,12 +260,12 @@ async fn healthz_readyz_and_metrics_answer_in_their_formats() {
         let line = text.lines().find(|l| l.starts_with(series)).unwrap_or_else(|| panic!("no {series} in:\n{text}"));
         line.rsplit(' ').next().unwrap().parse().unwrap()
     };
-    assert_eq!(value(r#"zhaoshang_http_requests_total{route="/graphql",status="200"}"#), 1.0);
+    assert_eq!(value(r#"zhaoshang_http_requests_total{route="/graphql",status="200"}"#), 2.0);
     assert_eq!(value(r#"zhaoshang_http_requests_total{route="/graphql",status="401"}"#), 1.0);
     assert_eq!(value(r#"zhaoshang_graphql_errors_total{code="UNAUTHENTICATED"}"#), 1.0);
-    assert_eq!(value(r#"zhaoshang_http_request_duration_seconds_count{route="/graphql"}"#), 2.0);
+    assert_eq!(value(r#"zhaoshang_http_request_duration_seconds_count{route="/graphql"}"#), 3.0);
     assert_eq!(value("zhaoshang_frames_build_seconds_count"), 1.0);
-    assert!(value(r#"zhaoshang_frames_cache_total{result="miss"}"#) >= 1.0);
+    assert!(value(r#"zhaoshang_frames_cache_total{result="hit"}"#) >= 1.0, "the frames were ready");
     // The data version is the latest audit entry: the import's.
     let db = sea_orm::Database::connect(&url).await.unwrap();
     let latest = db
