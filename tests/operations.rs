@@ -288,3 +288,29 @@ async fn healthz_readyz_and_metrics_answer_in_their_formats() {
         serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_configuration_file_sets_the_api_limits_and_the_listen_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, token) = prepared(dir.path());
+    std::fs::write(
+        dir.path().join("zhaoshang.toml"),
+        "listen = \"127.0.0.1:1\"\n[api]\nmax_depth = 3\nmax_body_bytes = 300\n",
+    )
+    .unwrap();
+    // Found in the working directory; the flag overrides its listen address.
+    let served = Served::start(dir.path(), &url, &[]);
+    let client = reqwest::Client::new();
+    let graphql = format!("{}/graphql", served.base);
+    let ask = |query: &str| client.post(&graphql).bearer_auth(&token).json(&json!({ "query": query })).send();
+
+    let shallow: serde_json::Value = ask("{ units { code } }").await.unwrap().json().await.unwrap();
+    assert!(shallow["data"]["units"].is_array(), "{shallow}");
+    let deep: serde_json::Value =
+        ask(r#"{ project(code: "ZS24004") { unit { projects { code } } } }"#).await.unwrap().json().await.unwrap();
+    assert!(deep["errors"][0]["message"].as_str().unwrap_or_default().contains("deep"), "depth 4 > 3: {deep}");
+    let padded = format!("{{ units {{ code }} }} # {}", "x".repeat(400));
+    assert_eq!(ask(&padded).await.unwrap().status().as_u16(), 413, "a body over 300 bytes");
+    served.terminate();
+    assert!(served.wait().0.success());
+}
