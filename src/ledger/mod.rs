@@ -5,6 +5,7 @@
 //! cells, [`read`] turns those into typed rows and checks them ([`Ledger::check`]),
 //! the same check a generated ledger (the demo district) goes through.
 
+pub mod limits;
 pub mod read;
 pub mod schema;
 pub mod source;
