@@ -107,11 +107,8 @@ fn district() -> Ledger {
     }
     Ledger {
         units,
-        industries: None,
-        investors: vec![],
         projects: projects.into_iter().enumerate().map(|(i, p)| (i + 2, p)).collect(),
         progress,
-        issues: vec![],
         targets,
         ..Default::default()
     }

@@ -71,8 +71,6 @@ fn district() -> Ledger {
     ];
     Ledger {
         units: vec![(2, unit::Model { code: "U1".into(), name: "单位U1".into(), kind: Some("镇".into()) })],
-        industries: None,
-        investors: vec![],
         projects: projects.iter().enumerate().map(|(i, (c, d))| (i + 2, signed(c, d))).collect(),
         progress: fai
             .iter()
@@ -88,8 +86,6 @@ fn district() -> Ledger {
                 (i + 2, row)
             })
             .collect(),
-        issues: vec![],
-        targets: vec![],
         ..Default::default()
     }
 }

@@ -1,13 +1,15 @@
-//! The HTTP server (poem): `POST /graphql`, GraphiQL at `/graphiql`, `GET /healthz`,
-//! bearer tokens, a body size cap, request ids and durations in the logs, and a
-//! graceful shutdown on Ctrl-C.
+//! The HTTP server (poem): `POST /graphql` (behind [`super::gate`]: JSON only, bearer
+//! tokens, failed-authentication limits, a body size cap), GraphiQL at `/graphiql`,
+//! `GET /healthz` (alive), `GET /readyz` (database, migrations, analytics), `GET /metrics`
+//! (Prometheus), request ids and durations in the logs, and a graceful shutdown that lets
+//! every request in flight finish.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use async_graphql_poem::{GraphQLRequest, GraphQLResponse};
+use async_graphql_poem::GraphQLResponse;
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::middleware::SizeLimit;
 use poem::web::{Data, Path};
@@ -15,8 +17,8 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server
 use sea_orm::DatabaseConnection;
 use tracing::Instrument;
 
-use super::auth::{Viewer, authenticate};
-use super::error::ApiError;
+pub use super::gate::Gate;
+use super::gate::read_request;
 use super::{ZhaoshangSchema, execute};
 
 /// The largest request body accepted.
@@ -33,102 +35,46 @@ pub struct ServerState {
     pub graphiql: bool,
     /// A built site to preview at `/` (`zhaoshang site build`), if any.
     pub site: Option<std::path::PathBuf>,
-    /// Tokens recently authenticated.
-    pub tokens: TokenCache,
+    /// Content type, tokens and failed-authentication limits of `POST /graphql`.
+    pub gate: Gate,
     /// The largest request body accepted (default [`MAX_BODY_BYTES`]).
     pub max_body_bytes: usize,
 }
 
 impl ServerState {
     /// The state with the defaults: GraphiQL on, no site, [`MAX_BODY_BYTES`], tokens
-    /// trusted for [`TOKEN_CACHE_TTL`].
+    /// trusted for [`super::gate::TOKEN_CACHE_TTL`].
     pub fn new(schema: ZhaoshangSchema, db: DatabaseConnection) -> ServerState {
-        ServerState {
-            schema,
-            db,
-            graphiql: true,
-            site: None,
-            tokens: TokenCache::default(),
-            max_body_bytes: MAX_BODY_BYTES,
-        }
-    }
-}
-
-/// How long an authenticated token is trusted without asking the database again: a
-/// revocation takes effect within this time.
-pub const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Tokens authenticated in the last `ttl` (default [`TOKEN_CACHE_TTL`]), by token, so
-/// that a busy client costs one token lookup every few seconds rather than one per
-/// request.
-#[derive(Clone)]
-pub struct TokenCache {
-    remembered: Arc<std::sync::Mutex<std::collections::HashMap<String, Remembered>>>,
-    ttl: std::time::Duration,
-}
-
-impl Default for TokenCache {
-    fn default() -> Self {
-        TokenCache::new(TOKEN_CACHE_TTL)
-    }
-}
-
-/// What a token stood for, and since when.
-type Remembered = (Option<Viewer>, Instant);
-
-impl TokenCache {
-    /// A cache trusting a token for `ttl` (the configuration's `api.token_trust_secs`).
-    pub fn new(ttl: std::time::Duration) -> TokenCache {
-        TokenCache { remembered: Default::default(), ttl }
-    }
-
-    async fn viewer(&self, db: &DatabaseConnection, token: &str) -> Result<Option<Viewer>, sea_orm::DbErr> {
-        if let Ok(cache) = self.remembered.lock()
-            && let Some((viewer, at)) = cache.get(token)
-            && at.elapsed() < self.ttl
-        {
-            return Ok(viewer.clone());
-        }
-        let viewer = authenticate(db, token).await?;
-        if let Ok(mut cache) = self.remembered.lock() {
-            if cache.len() > 10_000 {
-                cache.retain(|_, (_, at)| at.elapsed() < self.ttl);
-            }
-            cache.insert(token.to_string(), (viewer.clone(), Instant::now()));
-        }
-        Ok(viewer)
+        ServerState { schema, db, graphiql: true, site: None, gate: Gate::default(), max_body_bytes: MAX_BODY_BYTES }
     }
 }
 
 #[handler]
-async fn graphql(
-    state: Data<&Arc<ServerState>>,
-    request: &Request,
-    body: GraphQLRequest,
-) -> poem::Result<GraphQLResponse> {
-    let token = request
-        .header("authorization")
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-        .map(str::trim);
-    let viewer = match token {
-        None => Viewer::public(),
-        Some(token) => match state.tokens.viewer(&state.db, token).await {
-            Ok(Some(viewer)) => viewer,
-            Ok(None) => {
-                let error = ApiError::Forbidden("unknown or revoked token".into());
-                return Ok(async_graphql::Response::from_errors(vec![to_server_error(error)]).into());
-            }
-            Err(e) => return Ok(async_graphql::Response::from_errors(vec![to_server_error(ApiError::from(e))]).into()),
-        },
+async fn graphql(state: Data<&Arc<ServerState>>, request: &Request, body: poem::Body) -> Response {
+    let counters = crate::metrics::metrics();
+    let graphql_request = match read_request(request, body, state.max_body_bytes).await {
+        Ok(r) => r,
+        Err(refusal) => {
+            counters.graphql_errors.with_label_values(&[refusal.code]).inc();
+            return refusal.into_response();
+        }
     };
-    Ok(execute(&state.schema, body.0, viewer).await.into())
-}
-
-fn to_server_error(error: ApiError) -> async_graphql::ServerError {
-    let e = async_graphql::ErrorExtensions::extend(&error);
-    let mut server = async_graphql::ServerError::new(e.message, None);
-    server.extensions = e.extensions;
-    server
+    let viewer = match state.gate.viewer(&state.db, request).await {
+        Ok(viewer) => viewer,
+        Err(refusal) => {
+            counters.graphql_errors.with_label_values(&[refusal.code]).inc();
+            return refusal.into_response();
+        }
+    };
+    let response = execute(&state.schema, graphql_request, viewer).await;
+    for error in &response.errors {
+        let code = match error.extensions.as_ref().and_then(|e| e.get("code")) {
+            Some(async_graphql::Value::String(code)) => code.as_str(),
+            _ => "NONE",
+        };
+        counters.graphql_errors.with_label_values(&[code]).inc();
+    }
+    GraphQLResponse::from(response).into_response()
 }
 
 #[handler]
@@ -145,13 +91,60 @@ async fn graphiql_asset(state: Data<&Arc<ServerState>>, Path(name): Path<String>
     }
 }
 
+/// Alive: the process answers (whether it can serve is `/readyz`).
 #[handler]
-async fn healthz(state: Data<&Arc<ServerState>>) -> Response {
-    match state.db.ping().await {
-        Ok(()) => "ok".into_response(),
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready to serve: the database answers, no migration is pending, and the analytics
+/// frames are built. 200 with each check's state, or 503 naming what is not ready.
+#[handler]
+async fn readyz(state: Data<&Arc<ServerState>>) -> Response {
+    use sea_orm_migration::MigratorTrait;
+    let database = match state.db.ping().await {
+        Ok(()) => "ok".to_string(),
         Err(e) => {
-            tracing::error!(error = %e, "health check failed");
-            (poem::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+            tracing::error!(error = %e, "readiness: the database does not answer");
+            "unreachable".into()
+        }
+    };
+    let migrations = if database != "ok" {
+        "unknown".to_string()
+    } else {
+        match entities::migration::Migrator::get_pending_migrations(&state.db).await {
+            Ok(pending) if pending.is_empty() => "ok".into(),
+            Ok(pending) => format!("{} pending", pending.len()),
+            Err(e) => {
+                tracing::error!(error = %e, "readiness: cannot read the migrations");
+                "unknown".into()
+            }
+        }
+    };
+    let analytics = match state.schema.data::<super::ApiState>() {
+        Some(api) if api.engine.is_ready() => "ok",
+        Some(_) => "warming up",
+        None => "unavailable",
+    };
+    let ready = database == "ok" && migrations == "ok" && analytics == "ok";
+    let body =
+        serde_json::json!({ "ready": ready, "database": database, "migrations": migrations, "analytics": analytics });
+    let status = if ready { poem::http::StatusCode::OK } else { poem::http::StatusCode::SERVICE_UNAVAILABLE };
+    Response::builder().status(status).content_type("application/json").body(body.to_string())
+}
+
+/// The Prometheus metrics (text format 0.0.4).
+#[handler]
+async fn metrics(state: Data<&Arc<ServerState>>) -> Response {
+    let m = crate::metrics::metrics();
+    if let Ok(version) = crate::store::data_version(&state.db).await {
+        m.data_version.set(version);
+    }
+    match m.render() {
+        Ok(text) => Response::builder().content_type("text/plain; version=0.0.4; charset=utf-8").body(text),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render the metrics");
+            poem::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
 }
@@ -202,6 +195,8 @@ pub fn app(state: ServerState) -> impl Endpoint {
         .at("/graphiql", get(graphiql))
         .at("/graphiql/assets/:name", get(graphiql_asset))
         .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .at("/metrics", get(metrics))
         .at("/", get(site_file))
         .at("/*path", get(site_file))
         .data(Arc::new(state))
@@ -212,13 +207,18 @@ pub fn app(state: ServerState) -> impl Endpoint {
                 .unwrap_or_else(|| format!("r{}", NEXT_ID.fetch_add(1, Ordering::Relaxed)));
             let span =
                 tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
+            let route = crate::metrics::route_of(request.uri().path());
             async move {
                 let started = Instant::now();
+                let in_flight = &crate::metrics::metrics().in_flight;
+                in_flight.inc();
                 let result = endpoint.call(request).await;
+                in_flight.dec();
                 let mut response = match result {
                     Ok(r) => r.into_response(),
                     Err(e) => e.into_response(),
                 };
+                crate::metrics::metrics().request(route, response.status().as_u16(), started.elapsed());
                 let millis = started.elapsed().as_secs_f64() * 1000.0;
                 tracing::info!(status = response.status().as_u16(), ms = format_args!("{millis:.1}"), "handled");
                 if let Ok(value) = id.parse() {
@@ -250,14 +250,24 @@ pub async fn bind(addr: &str) -> std::io::Result<BoundServer> {
 }
 
 impl BoundServer {
-    /// Serves until `shutdown` resolves, then lets requests in flight finish (≤ 10 s).
+    /// Serves until `shutdown` resolves, then stops accepting and lets every request in
+    /// flight finish: the grace period is longer than the API's request timeout, so a
+    /// write is never cut off by the shutdown.
     pub async fn serve(
         self,
         state: ServerState,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let timeout = state.schema.data::<super::ApiOptions>().map_or(Duration::from_secs(30), |o| o.timeout);
+        let shutdown = async move {
+            shutdown.await;
+            tracing::info!(
+                in_flight = crate::metrics::metrics().in_flight.get(),
+                "shutting down: no new connections; requests in flight finish"
+            );
+        };
         Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app(state), shutdown, Some(std::time::Duration::from_secs(10)))
+            .run_with_graceful_shutdown(app(state), shutdown, Some(timeout + Duration::from_secs(5)))
             .await
     }
 }

@@ -205,6 +205,7 @@ fn read_carrier(r: &mut Row) -> carrier::Model {
 fn read_project(r: &mut Row) -> (project::Model, Option<String>) {
     let project = project::Model {
         code: r.text_req("code"),
+        version: 1,
         national_code: r.text("national_code"),
         name: r.text_req("name"),
         unit_code: r.text_req("unit"),

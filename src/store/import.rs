@@ -1,16 +1,16 @@
 //! Writing a checked ledger into the store: one transaction, rows matched by their keys
 //! and updated in the columns the ledger gave (so importing the same ledger twice
 //! leaves the same database, and a column a ledger lacks is never wiped), and one
-//! audit entry with the counts.
+//! change in the feed ([`super::feed`]) with the counts.
 
 use std::fmt::Write as _;
 
 use entities::prelude::*;
-use entities::{audit_entry, carrier, chain_link, element_issue, industry, investor, progress, project, target, unit};
+use entities::{carrier, chain_link, element_issue, industry, investor, progress, project, target, unit};
 use indicatif::ProgressBar;
 use sea_orm::{
-    ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, IdenStatic, Iterable, ModelTrait, Statement, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, IdenStatic, Iterable,
+    ModelTrait, Statement,
 };
 use serde::Serialize;
 
@@ -95,10 +95,13 @@ impl ImportChanges {
     }
 }
 
-/// Imports `ledger` (already checked) in one transaction, as `actor`. Its one audit
-/// entry has `source` as key and records, in `after`, the rows created, updated and
-/// unchanged per table and the ledger's SHA-256 ([`crate::ledger::source::Fingerprint`]).
-/// `bar`, if given, advances by rows written.
+/// The projects' row version: left to its default on insert, one up on every update.
+const PROJECT_VERSION: [project::Column; 1] = [project::Column::Version];
+
+/// Imports `ledger` (already checked) in one writing transaction, as `actor`. Its one
+/// change in the feed has `source` as key and records, in `after`, the rows created,
+/// updated and unchanged per table and the ledger's SHA-256
+/// ([`crate::ledger::source::Fingerprint`]). `bar`, if given, advances by rows written.
 pub async fn import_ledger(
     db: &DatabaseConnection,
     ledger: &Ledger,
@@ -106,7 +109,7 @@ pub async fn import_ledger(
     source: &str,
     bar: Option<&ProgressBar>,
 ) -> Result<(ImportCounts, ImportChanges), DbErr> {
-    let txn = db.begin().await?;
+    let txn = super::feed::begin_write(db).await?;
     if txn.get_database_backend() == DbBackend::Sqlite {
         // A large ledger rewrites big parts of the B-trees: give this connection a
         // 256 MB page cache instead of SQLite's 2 MB (measured in BENCHMARKS.md).
@@ -158,9 +161,15 @@ pub async fn import_ledger(
     let investors =
         upsert::<Investor>(&txn, &investors, &[investor::Column::Name], &[], OnKey::Only(origin), &tick).await?;
     changes.push(("investors", investors));
-    let projects =
-        upsert::<Project>(&txn, &rows(&ledger.projects), &[project::Column::Code], &[], given(&PROJECTS), &tick)
-            .await?;
+    let projects = upsert::<Project>(
+        &txn,
+        &rows(&ledger.projects),
+        &[project::Column::Code],
+        &PROJECT_VERSION,
+        given(&PROJECTS),
+        &tick,
+    )
+    .await?;
     changes.push(("projects", projects));
     let progress_key = [progress::Column::ProjectCode, progress::Column::Month];
     let progress =
@@ -196,18 +205,7 @@ pub async fn import_ledger(
         "sha256": ledger.fingerprint.as_ref().map(|f| f.sha256.clone()),
         "files": ledger.fingerprint.as_ref().map(|f| f.files.iter().map(|(n, h)| (n.clone(), serde_json::json!(h))).collect::<serde_json::Map<_, _>>()),
     });
-    AuditEntry::insert(audit_entry::ActiveModel {
-        id: NotSet,
-        at: Set(chrono::Utc::now()),
-        actor: Set(actor.to_string()),
-        action: Set("import".into()),
-        entity: Set("ledger".into()),
-        key: Set(source.to_string()),
-        before: Set(None),
-        after: Set(Some(after)),
-    })
-    .exec_without_returning(&txn)
-    .await?;
+    super::feed::record(&txn, super::feed::Change::new(actor, "import", "ledger", source).after(Some(&after))).await?;
     txn.commit().await?;
     Ok((counts, changes))
 }
@@ -220,7 +218,8 @@ fn rows<T>(list: &[(usize, T)]) -> Vec<&T> {
 /// Inserts `models` into `E`'s table in statements as large as the parameter limit
 /// allows, doing `on_key` where `key` exists (new rows get every column of the model:
 /// the defaults where the ledger had no column) (`ON CONFLICT`, on SQLite and PostgreSQL
-/// alike). Columns in `skip` (surrogate ids) are left to the database.
+/// alike). Columns in `skip` (surrogate ids, a row `version`) are left to the database;
+/// a skipped `version` goes one up when a value of the row changes.
 ///
 /// This is written as SQL text with bound values rather than through sea-orm's
 /// `insert_many`, whose per-value expression trees made imports twice as slow (see
@@ -251,11 +250,15 @@ async fn upsert<E: EntityTrait>(
     let action = if update.is_empty() {
         "DO NOTHING".to_string()
     } else {
-        let sets: Vec<String> = update.iter().map(|c| format!("\"{0}\" = excluded.\"{0}\"", name(c))).collect();
+        let mut sets: Vec<String> = update.iter().map(|c| format!("\"{0}\" = excluded.\"{0}\"", name(c))).collect();
         // Rows given again with the same values are not rewritten, so the count of
         // affected rows is the rows created plus the rows that changed.
         let differs: Vec<String> =
             update.iter().map(|c| format!("\"{table}\".\"{0}\" IS DISTINCT FROM excluded.\"{0}\"", name(c))).collect();
+        if skip.iter().any(|c| name(c) == "version") {
+            // A row changes version only when one of its values changes.
+            sets.push(format!("\"version\" = \"{table}\".\"version\" + 1"));
+        }
         format!("DO UPDATE SET {} WHERE {}", sets.join(", "), differs.join(" OR "))
     };
     // SQLite: this transaction holds the write lock, so the table's growth is what it

@@ -1,6 +1,9 @@
 //! The store of the project graph: connecting (SQLite by default, PostgreSQL by URL),
-//! migrating on start, importing ledgers and reading the graph back.
+//! migrating on start, writing through the change feed, importing ledgers and reading
+//! the graph back; [`backup`]: online backup and restore of SQLite.
 
+pub mod backup;
+pub mod feed;
 mod import;
 mod read;
 
@@ -8,16 +11,26 @@ use entities::migration::Migrator;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait;
 
+pub use feed::{Change, begin_write, data_version, record};
 pub use import::{ImportChanges, ImportCounts, TableChanges, import_ledger};
-pub use read::{data_version, known, load_ledger};
+pub use read::{known, load_ledger};
 
 /// The database used when none is given: a file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://zhaoshang.db?mode=rwc";
 
 /// Connects to `url` and brings its schema up to date. SQLite connections run in WAL
 /// mode with foreign keys on, each of them (set on the pool's connect options, not by a
-/// statement that would reach only one connection).
+/// statement that would reach only one connection), and wait up to
+/// [`feed::BUSY_TIMEOUT`] for another connection's write lock.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let db = open(url).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Connects to `url` without migrating (for `migrate --dry-run` and `backup`, which
+/// must see the database as it is).
+pub async fn open(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
     options.sqlx_logging(false);
     if url.starts_with("sqlite:") {
@@ -31,9 +44,20 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .foreign_keys(true)
                 .pragma("mmap_size", "268435456")
                 .pragma("synchronous", "NORMAL")
+                .busy_timeout(feed::BUSY_TIMEOUT)
         });
     }
-    let db = Database::connect(options).await?;
-    Migrator::up(&db, None).await?;
-    Ok(db)
+    Database::connect(options).await
+}
+
+/// The migrations not yet applied to `db`, in the order they would run.
+pub async fn pending_migrations(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
+    Ok(Migrator::get_pending_migrations(db).await?.iter().map(|m| m.name().to_string()).collect())
+}
+
+/// Applies the pending migrations; returns their names. Migrations only go forward.
+pub async fn migrate(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
+    let pending = pending_migrations(db).await?;
+    Migrator::up(db, None).await?;
+    Ok(pending)
 }

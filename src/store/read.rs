@@ -1,8 +1,8 @@
 //! Reading the graph back: what a ledger may refer to, the whole graph as a ledger
-//! (for export), and the data version.
+//! (for export).
 
 use entities::prelude::*;
-use entities::{audit_entry, carrier, chain_link, element_issue, industry, investor, progress, project, target, unit};
+use entities::{carrier, chain_link, element_issue, industry, investor, progress, project, target, unit};
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryOrder, QuerySelect};
 
 use crate::ledger::{Given, Known, Ledger};
@@ -74,19 +74,6 @@ pub async fn load_ledger(db: &DatabaseConnection) -> Result<Ledger, DbErr> {
         given: Given::All,
         fingerprint: None,
     })
-}
-
-/// The data version: the id of the latest audit entry, which every write and import
-/// leaves. Caches of derived figures are valid while it is unchanged.
-pub async fn data_version(db: &impl sea_orm::ConnectionTrait) -> Result<i64, DbErr> {
-    let latest: Option<i64> = AuditEntry::find()
-        .select_only()
-        .column(audit_entry::Column::Id)
-        .order_by_desc(audit_entry::Column::Id)
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(latest.unwrap_or(0))
 }
 
 /// Rows numbered as a spreadsheet would show them (the header is row 1).
