@@ -227,8 +227,9 @@ async fn a_real_browser_filters_the_opportunities_and_finds_no_serious_accessibi
         && browser_dir.join("node_modules/playwright-core").is_dir()
         && browser_dir.join("node_modules/axe-core").is_dir();
     if !ready {
-        eprintln!(
-            "skipped the browser test: needs /usr/bin/chromium and `npm ci` in tests/browser (.ci/run does both)"
+        common::skip(
+            "a_real_browser_filters_the_opportunities_and_finds_no_serious_accessibility_issue",
+            "needs /usr/bin/chromium, node and `npm ci` in tests/browser (.ci/run does all)",
         );
         return;
     }

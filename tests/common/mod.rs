@@ -9,6 +9,24 @@ pub mod bin;
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
+/// The variable that makes every skip a failure: `.ci/run` sets it to `1`, since the CI
+/// machine has PostgreSQL, LibreOffice and Chromium, so a test that cannot run there is
+/// a broken test, not a missing tool.
+pub const REQUIRE_ALL_ENV: &str = "ZHAOSHANG_REQUIRE_ALL";
+
+/// Records that `test` (or a part of it) cannot run here and why: the line
+/// `SKIPPED: <test>: <reason>`, written straight to stderr (past the test harness's
+/// capture, so it shows in `cargo test` output) and counted by `.ci/run` in its closing
+/// line. Under [`REQUIRE_ALL_ENV`] the test fails instead. The caller returns after it.
+pub fn skip(test: &str, reason: &str) {
+    use std::io::Write;
+    if std::env::var(REQUIRE_ALL_ENV).is_ok_and(|v| !v.is_empty() && v != "0") {
+        panic!("{test} cannot run here: {reason} ({REQUIRE_ALL_ENV} is set: every test must run)");
+    }
+    // One write, so parallel tests do not interleave inside the line.
+    let _ = std::io::stderr().write_all(format!("SKIPPED: {test}: {reason}\n").as_bytes());
+}
+
 /// The variable naming a PostgreSQL server for the tests, e.g.
 /// `postgres://postgres@127.0.0.1:5432/postgres`.
 pub const POSTGRES_ENV: &str = "ZHAOSHANG_TEST_POSTGRES";
@@ -46,7 +64,7 @@ impl TestDb {
         TestDb { db, url, cleanup: Cleanup::Sqlite(dir) }
     }
 
-    /// A new PostgreSQL database, or `None` (and a line saying the test was skipped)
+    /// A new PostgreSQL database, or `None` (and a [`skip`] line)
     /// when no server is configured.
     pub async fn postgres(test: &str) -> Option<TestDb> {
         TestDb::postgres_with(test, true).await
@@ -59,7 +77,7 @@ impl TestDb {
 
     async fn postgres_with(test: &str, migrated: bool) -> Option<TestDb> {
         let Ok(admin_url) = std::env::var(POSTGRES_ENV) else {
-            eprintln!("skipped {test} on PostgreSQL: {POSTGRES_ENV} is not set");
+            skip(&format!("{test} on PostgreSQL"), &format!("{POSTGRES_ENV} is not set"));
             return None;
         };
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
