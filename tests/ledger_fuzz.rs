@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 use proptest::prelude::*;
@@ -35,16 +35,7 @@ fn config() -> ProptestConfig {
 
 /// The sample workbook's parts, by name.
 fn sample_parts() -> Vec<(String, Vec<u8>)> {
-    let bytes = std::fs::read(common::sample_xlsx()).unwrap();
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    (0..archive.len())
-        .map(|i| {
-            let mut entry = archive.by_index(i).unwrap();
-            let mut data = Vec::new();
-            entry.read_to_end(&mut data).unwrap();
-            (entry.name().unwrap().to_string(), data)
-        })
-        .collect()
+    common::zip_entries(&std::fs::read(common::sample_xlsx()).unwrap()).into_iter().collect()
 }
 
 fn zip_parts(parts: &[(String, Vec<u8>)]) -> Vec<u8> {

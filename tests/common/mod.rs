@@ -243,6 +243,20 @@ pub fn set_cell(key: &'static str, header: &'static str, value: &'static str) ->
     }
 }
 
+/// The entries of a zip (a workbook, a deck) by name.
+pub fn zip_entries(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
+    (0..archive.len())
+        .map(|i| {
+            let mut file = archive.by_index(i).expect("a zip entry");
+            let mut data = Vec::new();
+            file.read_to_end(&mut data).expect("a readable zip entry");
+            (file.name().expect("an entry name").to_string(), data)
+        })
+        .collect()
+}
+
 /// Builders of workbooks for the tests of untrusted ledgers: a real `.xlsx` from its XML
 /// parts, and a zip whose entry is a hand-made deflate stream (a zip bomb).
 pub mod xlsx {
