@@ -110,8 +110,9 @@ fn the_binary_alone_runs_quickstart_slides_and_the_site_and_an_edited_init_copy_
 async fn graphiql_works_in_a_browser_with_the_network_off() {
     let browser_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     if !(Path::new("/usr/bin/chromium").is_file() && browser_dir.join("node_modules/playwright-core").is_dir()) {
-        eprintln!(
-            "skipped the GraphiQL browser test: needs /usr/bin/chromium and `npm ci` in tests/browser (.ci/run does both)"
+        common::skip(
+            "graphiql_works_in_a_browser_with_the_network_off",
+            "needs /usr/bin/chromium and `npm ci` in tests/browser (.ci/run does both)",
         );
         return;
     }
