@@ -306,7 +306,7 @@ impl Engine {
             }
             let started = std::time::Instant::now();
             let frames = Arc::new(Frames::load(&self.db).await?);
-            crate::metrics::metrics().frames(Some(started.elapsed()));
+            crate::metrics::metrics().frames_built(started.elapsed());
             if let Some(f) = &self.follower {
                 f.saw(frames.version);
             }
@@ -320,8 +320,8 @@ impl Engine {
         }
     }
 
-    /// Whether frames have been built (the engine answers without a cold build); the
-    /// server's `/readyz` asks this.
+    /// Whether frames have been built, so that answers need not wait for a first build;
+    /// the server's `/readyz` asks this.
     pub fn is_ready(&self) -> bool {
         self.current.borrow().is_some()
     }
@@ -334,13 +334,12 @@ impl Engine {
     /// The frames to answer with: see [`Engine`] for which.
     pub async fn frames(&self) -> Result<Arc<Frames>, AnalyticsError> {
         let current = self.current.borrow().clone();
-        let frames = match current {
-            Some(frames) if self.follower.is_some() || frames.version >= self.wanted().await? => {
-                crate::metrics::metrics().frames(None);
-                frames
-            }
-            _ => self.catch_up().await?,
+        let (frames, cached) = match current {
+            Some(frames) if self.follower.is_some() => (frames, true),
+            Some(frames) if frames.version >= self.wanted().await? => (frames, true),
+            _ => (self.catch_up().await?, false),
         };
+        crate::metrics::metrics().frames_asked(cached);
         crate::store::feed::read_at(frames.version);
         Ok(frames)
     }

@@ -4,7 +4,7 @@
 
 use async_graphql::{Context, Json, Object, Result};
 use entities::{audit_entry, element_issue, industry, investor, progress, project, target, unit};
-use sea_orm::{ColumnTrait, Condition, EntityTrait};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::auth::{Policy, viewer};
 use super::error::ApiError;
@@ -52,6 +52,26 @@ async fn related_projects(
     let asked = RelatedTo { relation, key: key.to_string(), public_only };
     let mut rows = loaders(ctx)?.rows.load_one(asked).await.map_err(load_error)?.unwrap_or_default();
     rows.truncate(limit);
+    loaders(ctx)?.prefetch(ctx, &rows).await.map_err(load_error)?;
+    Ok(rows.into_iter().map(Project).collect())
+}
+
+/// The projects matching `condition` that the caller may see, by code, at most `first`
+/// (default [`RELATED_DEFAULT`], at most [`RELATED_MAX`]): for lists that are not one of
+/// the loaders' relations (a chain link's projects, a carrier's).
+pub(crate) async fn projects_where(
+    ctx: &Context<'_>,
+    condition: Condition,
+    first: Option<u64>,
+) -> Result<Vec<Project>> {
+    let limit = first.unwrap_or(RELATED_DEFAULT).min(RELATED_MAX);
+    let rows = entities::prelude::Project::find()
+        .filter(condition.add(visible_projects(ctx)))
+        .order_by_asc(project::Column::Code)
+        .limit(limit)
+        .all(&state(ctx)?.db)
+        .await
+        .map_err(ApiError::from)?;
     loaders(ctx)?.prefetch(ctx, &rows).await.map_err(load_error)?;
     Ok(rows.into_iter().map(Project).collect())
 }
@@ -217,6 +237,20 @@ impl Project {
     /// Public description (项目简介).
     async fn summary(&self) -> Option<&str> {
         self.0.summary.as_deref()
+    }
+    /// The industry-chain link it fills, as 产业链/环节 (产业链环节).
+    async fn chain_link(&self) -> Option<&str> {
+        self.0.chain_link.as_deref()
+    }
+    /// The carrier it lands on (落地载体); null when the caller may not see it.
+    async fn carrier(&self, ctx: &Context<'_>) -> Result<Option<super::promotion::Carrier>> {
+        let Some(code) = &self.0.carrier_code else { return Ok(None) };
+        let row = entities::prelude::Carrier::find_by_id(code.as_str())
+            .filter(super::promotion::visible_carriers(&viewer(ctx)))
+            .one(&state(ctx)?.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(row.map(super::promotion::Carrier))
     }
     /// Contact person (联系人): for the unit's editors and admins only.
     async fn contact_name(&self) -> Option<&str> {

@@ -2,7 +2,8 @@
 //!
 //! - [`scalars`]: `Date`, `Stage`, 万元 helpers.
 //! - [`graph`]: the graph's types and relations; [`query`]: lookups and lists;
-//!   [`mutation`]: audited writes; [`analytics`]: the metrics of `docs/metrics.md`.
+//!   [`mutation`]: audited writes; [`analytics`]: the metrics of `docs/metrics.md`;
+//!   [`promotion`]: industry chains and carriers.
 //! - [`auth`]: tokens, roles and the policy guard; [`gate`]: what a POST passes before
 //!   the schema; [`error`]: the one error type and its codes.
 //! - [`limits`]: data depth without introspection, list complexity, response size.
@@ -21,6 +22,7 @@ pub mod graphiql;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;
+pub mod promotion;
 pub mod query;
 pub mod scalars;
 pub mod server;
@@ -43,7 +45,7 @@ use loaders::Loaders;
 
 /// The query root: the graph and the analytics.
 #[derive(MergedObject, Default)]
-pub struct Query(query::GraphQuery, analytics::AnalyticsQuery);
+pub struct Query(query::GraphQuery, analytics::AnalyticsQuery, promotion::PromotionQuery);
 
 /// The schema type.
 pub type ZhaoshangSchema = Schema<Query, mutation::GraphMutation, EmptySubscription>;

@@ -84,6 +84,10 @@ pub struct ProjectFields {
     pub public: Option<bool>,
     /// Public description.
     pub summary: Option<String>,
+    /// The industry-chain link it fills, as 产业链/环节; empty clears it.
+    pub chain_link: Option<String>,
+    /// The code of the carrier it lands on; empty clears it.
+    pub carrier_code: Option<String>,
     /// Contact person (confidential).
     pub contact_name: Option<String>,
     /// Contact phone (confidential).
@@ -177,6 +181,12 @@ impl ProjectFields {
         set(&mut p.key_project, self.key_project);
         set(&mut p.public, self.public);
         set_opt(&mut p.summary, self.summary);
+        if let Some(link) = self.chain_link {
+            p.chain_link = Some(link.trim().to_string()).filter(|l| !l.is_empty());
+        }
+        if let Some(code) = self.carrier_code {
+            p.carrier_code = Some(code.trim().to_string()).filter(|c| !c.is_empty());
+        }
         set_opt(&mut p.contact_name, self.contact_name);
         set_opt(&mut p.contact_phone, self.contact_phone);
         Ok(())
@@ -193,6 +203,22 @@ async fn validate(txn: &DatabaseTransaction, p: &project::Model) -> ApiResult<()
     }
     if Industry::find_by_id(p.industry_name.as_str()).one(txn).await?.is_none() {
         return Err(ApiError::bad_input("industryName", format!("unknown industry {:?}", p.industry_name)));
+    }
+    if let Some(reference) = &p.chain_link {
+        let known = match reference.split_once('/') {
+            Some((chain, link)) => {
+                ChainLink::find_by_id((chain.to_string(), link.to_string())).one(txn).await?.is_some()
+            }
+            None => false,
+        };
+        if !known {
+            return Err(ApiError::bad_input("chainLink", rules::unknown_chain_link(reference)));
+        }
+    }
+    if let Some(code) = &p.carrier_code
+        && Carrier::find_by_id(code.as_str()).one(txn).await?.is_none()
+    {
+        return Err(ApiError::bad_input("carrierCode", format!("unknown carrier {code:?}")));
     }
     Ok(())
 }
