@@ -100,7 +100,10 @@ fn sample(name: &str) -> &'static str {
         "industries" => r#"["智能制造"]"#,
         "channels" => r#"["驻点招商"]"#,
         "stages" => "[SIGNED]",
-        "keyOnly" | "public" | "terminated" => "true",
+        "keyOnly" | "public" | "terminated" | "available" => "true",
+        "groupBy" => "NONE",
+        "kinds" => r#"["标准厂房"]"#,
+        "statuses" => r#"["可供"]"#,
         "text" => r#""项目""#,
         other => panic!("no sample value for {other}: add one"),
     }
@@ -158,6 +161,11 @@ fn reach(type_name: &str) -> Option<(&'static str, Vec<(&'static str, bool)>)> {
         }
         "Alert" => (r#"{ alerts(asOf: "2025-12-31") { @ } }"#, vec![("Query.alerts", false)]),
         "Scorecard" => ("{ scorecards(year: 2025, quarter: 4) { @ } }", vec![("Query.scorecards", false)]),
+        "Chain" => ("{ chains { @ } }", vec![("Query.chains", false)]),
+        "ChainLinkStatus" => ("{ chains { links { @ } } }", vec![("Query.chains", false), ("Chain.links", false)]),
+        "Carrier" => (r#"{ carrier(code: "C901") { @ } }"#, vec![("Query.carrier", false)]),
+        "CarrierSupply" => ("{ carrierSupply { @ } }", vec![("Query.carrierSupply", false)]),
+        "MatchedLandIssue" => ("{ matchedLandIssues { @ } }", vec![("Query.matchedLandIssues", false)]),
         "ScoreMetric" => (
             "{ scorecards(year: 2025, quarter: 4) { metrics { @ } } }",
             vec![("Query.scorecards", false), ("Scorecard.metrics", false)],
@@ -201,8 +209,11 @@ fn cases(schema: &Schema) -> Vec<(String, String, Entries)> {
         }
         let Some((template, way)) = reach(type_name) else { panic!("no way to reach {type_name}: add one") };
         let field = &schema.fields[&(type_name.clone(), field_name.clone())];
-        let on_row =
-            matches!(type_name.as_str(), "Project" | "Investor" | "ProgressMonth" | "ElementIssue" | "AuditEntry");
+        // Judged on a row of T02 (ZS24006, or the carrier C901 of T02).
+        let on_row = matches!(
+            type_name.as_str(),
+            "Project" | "Investor" | "ProgressMonth" | "ElementIssue" | "AuditEntry" | "Carrier"
+        );
         let required: Vec<_> = field.arguments.iter().filter(|(_, r)| *r).map(|(a, _)| a.clone()).collect();
         // The field with its required arguments, then with each optional one as well.
         let mut variants = vec![(format!("{type_name}.{field_name}"), required.clone())];
@@ -229,6 +240,7 @@ fn cases(schema: &Schema) -> Vec<(String, String, Entries)> {
     for (input, (template, way)) in [
         ("ProjectsFilter", ("{ projects(filter: { @ }) { totalCount } }", "Query.projects(filter)")),
         ("ProjectFilter", ("{ pipeline(filter: { @ }) { count } }", "Query.pipeline(filter)")),
+        ("CarriersFilter", ("{ carriers(filter: { @ }) { code } }", "Query.carriers(filter)")),
     ] {
         for field in &schema.inputs[input] {
             let query = template.replace('@', &format!("{field}: {}", sample(field)));
@@ -259,6 +271,38 @@ async fn every_role_reads_exactly_what_the_table_says(t: &TestDb) {
         .run_as(&editor, r#"mutation { updateProject(code: "ZS24006", input: { contactPhone: "1" }) { code } }"#)
         .await;
     assert_eq!(error_codes(&r), Vec::<String>::new(), "{r}");
+    // A public carrier of T02 on a chain link ZS24006 fills, so that their fields resolve.
+    use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel};
+    entities::chain_link::Model {
+        chain: "文旅康养".into(),
+        link: "康养服务".into(),
+        position: "下游".into(),
+        sought: Some("运营商".into()),
+        ..Default::default()
+    }
+    .into_active_model()
+    .insert(&t.db)
+    .await
+    .unwrap();
+    entities::carrier::Model {
+        code: "C901".into(),
+        name: "陈炉标准厂房".into(),
+        kind: "标准厂房".into(),
+        unit_code: "T02".into(),
+        status: "可供".into(),
+        public: true,
+        contact_name: Some("载体联系人".into()),
+        ..Default::default()
+    }
+    .into_active_model()
+    .insert(&t.db)
+    .await
+    .unwrap();
+    let mut p =
+        entities::prelude::Project::find_by_id("ZS24006").one(&t.db).await.unwrap().unwrap().into_active_model();
+    p.chain_link = sea_orm::ActiveValue::Set(Some("文旅康养/康养服务".into()));
+    p.carrier_code = sea_orm::ActiveValue::Set(Some("C901".into()));
+    p.update(&t.db).await.unwrap();
     let schema = schema();
     let cases = cases(&schema);
     assert!(cases.len() > 200, "{} cases", cases.len());
