@@ -195,6 +195,16 @@ pub fn month_index_expr(column: &str) -> Expr {
     col(column).dt().year().cast(DataType::Int32) * lit(12) + col(column).dt().month().cast(DataType::Int32) - lit(1)
 }
 
+tokio::task_local! {
+    static PINNED: std::sync::Mutex<Option<Arc<Frames>>>;
+}
+
+/// Runs `work` (one API request) so that all its figures come from the same frames,
+/// even if newer ones are swapped in meanwhile.
+pub async fn one_version<F: std::future::Future>(work: F) -> F::Output {
+    PINNED.scope(std::sync::Mutex::new(None), work).await
+}
+
 /// Frames cached per data version, shared by the API, the bulletin and the exports.
 ///
 /// Built from the store on first use. A plain engine ([`Engine::new`], the command line)
@@ -283,14 +293,23 @@ impl Engine {
         self.catch_up().await.map(|_| ())
     }
 
-    /// The frames to answer with: see [`Engine`] for which.
+    /// The frames to answer with: see [`Engine`] for which. Within [`one_version`],
+    /// every call returns the frames of the first.
     pub async fn frames(&self) -> Result<Arc<Frames>, AnalyticsError> {
+        if let Ok(Some(frames)) = PINNED.try_with(|p| p.lock().ok().and_then(|p| p.clone())) {
+            return Ok(frames);
+        }
         let current = self.current.borrow().clone();
         let frames = match current {
             Some(frames) if self.follower.is_some() => frames,
             Some(frames) if frames.version >= self.wanted().await? => frames,
             _ => self.catch_up().await?,
         };
+        let _ = PINNED.try_with(|p| {
+            if let Ok(mut p) = p.lock() {
+                p.get_or_insert_with(|| frames.clone());
+            }
+        });
         crate::store::feed::read_at(frames.version);
         Ok(frames)
     }
@@ -302,7 +321,8 @@ impl Engine {
         if current.borrow().is_none() {
             return;
         }
-        let _ = tokio::time::timeout(limit, current.wait_for(|f| f.as_ref().is_some_and(|f| f.version >= version))).await;
+        let _ =
+            tokio::time::timeout(limit, current.wait_for(|f| f.as_ref().is_some_and(|f| f.version >= version))).await;
     }
 
     /// Runs a computation on the current frames on a blocking thread.

@@ -142,7 +142,8 @@ pub fn build_schema(state: ApiState, options: &ApiOptions) -> ZhaoshangSchema {
 pub async fn execute(schema: &ZhaoshangSchema, request: Request, viewer: Viewer) -> Response {
     let observed = Arc::new(Observed::default());
     let known = schema.data::<ApiState>().map_or(0, ApiState::data_version);
-    let mut response = observed.clone().scope(execute_observed(schema, request, viewer)).await;
+    let work = crate::analytics::one_version(execute_observed(schema, request, viewer));
+    let mut response = observed.clone().scope(work).await;
     response.extensions.insert("dataVersion".into(), async_graphql::Value::from(observed.version(known)));
     response
 }
@@ -155,8 +156,7 @@ async fn execute_observed(schema: &ZhaoshangSchema, request: Request, viewer: Vi
     let mut request = request.data(viewer);
     if let Some(state) = state {
         // Reads may come from the snapshot; anything that may write never does.
-        let snapshot =
-            if !use_snapshot || request.query.contains("mutation") { None } else { state.snapshots.fresh() };
+        let snapshot = if !use_snapshot || request.query.contains("mutation") { None } else { state.snapshots.fresh() };
         request = request.data(Loaders::new(state.db.clone(), snapshot));
     }
     match tokio::time::timeout(timeout, schema.execute(request)).await {
