@@ -107,12 +107,10 @@ fn district() -> Ledger {
     }
     Ledger {
         units,
-        industries: None,
-        investors: vec![],
         projects: projects.into_iter().enumerate().map(|(i, p)| (i + 2, p)).collect(),
         progress,
-        issues: vec![],
         targets,
+        ..Default::default()
     }
 }
 
@@ -132,7 +130,7 @@ fn values(
     trend(frames, metric, day(from), day(to), g, &ProjectFilter::default(), day(as_of))
         .unwrap()
         .into_iter()
-        .map(|p| (p.period, p.value, p.yoy))
+        .map(|p| (p.period, p.value.expect("a period up to the as-of day has figures"), p.yoy))
         .collect()
 }
 

@@ -3,8 +3,10 @@
 //! - [`scalars`]: `Date`, `Stage`, 万元 helpers.
 //! - [`graph`]: the graph's types and relations; [`query`]: lookups and lists;
 //!   [`mutation`]: audited writes; [`analytics`]: the metrics of `docs/metrics.md`.
-//! - [`auth`]: tokens, roles and guards; [`error`]: the one error type and its codes.
-//! - [`loaders`]: per-request DataLoaders; [`server`]: the poem HTTP server.
+//! - [`auth`]: tokens, roles and the policy guard; [`gate`]: what a POST passes before
+//!   the schema; [`error`]: the one error type and its codes.
+//! - [`loaders`]: per-request DataLoaders; [`server`]: the poem HTTP server;
+//!   [`graphiql`]: GraphiQL with its assets built in.
 //!
 //! The schema knows nothing of HTTP: [`execute`] runs a request for a viewer, and both
 //! the server and the tests call it.
@@ -12,7 +14,9 @@
 pub mod analytics;
 pub mod auth;
 pub mod error;
+pub mod gate;
 pub mod graph;
+pub mod graphiql;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
@@ -160,7 +164,15 @@ async fn execute_observed(schema: &ZhaoshangSchema, request: Request, viewer: Vi
         request = request.data(Loaders::new(state.db.clone(), snapshot));
     }
     match tokio::time::timeout(timeout, schema.execute(request)).await {
-        Ok(response) => response,
+        Ok(mut response) => {
+            // No error echoes a long piece of the request (a 400 KB field name …).
+            for error in &mut response.errors {
+                if error.message.chars().count() > gate::MAX_MESSAGE_CHARS {
+                    error.message = gate::excerpt(&error.message);
+                }
+            }
+            response
+        }
         Err(_) => {
             let error =
                 ServerError::new(format!("the request took longer than {} s and was stopped", timeout.as_secs()), None);

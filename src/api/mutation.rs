@@ -16,7 +16,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use super::auth::{RequireRole, Role, Viewer, viewer};
+use super::auth::{Policy, Viewer, viewer};
 use super::error::{ApiError, ApiResult};
 use super::graph::{ElementIssue as IssueObject, Project as ProjectObject, Target as TargetObject};
 use super::scalars::{Date, Stage, yuan_from_wan};
@@ -299,10 +299,9 @@ fn month_of(text: &str) -> ApiResult<NaiveDate> {
 #[derive(Default)]
 pub struct GraphMutation;
 
-#[Object]
+#[Object(guard = "Policy::of(\"GraphMutation\")")]
 impl GraphMutation {
     /// Creates a project (editor of its unit, or admin).
-    #[graphql(guard = "RequireRole(Role::Editor)")]
     async fn create_project(&self, ctx: &Context<'_>, input: ProjectFields) -> Result<ProjectObject> {
         let viewer = viewer(ctx);
         let code = input.code.clone().map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
@@ -333,7 +332,6 @@ impl GraphMutation {
     /// Changes the given fields of a project (editor of its unit, or admin); the others
     /// stay as they are in the database. With `expectedVersion` (the `version` read),
     /// a project changed since gives `CONFLICT`.
-    #[graphql(guard = "RequireRole(Role::Editor)")]
     async fn update_project(
         &self,
         ctx: &Context<'_>,
@@ -362,7 +360,6 @@ impl GraphMutation {
 
     /// Records that a project reached `stage` on `date`; with `expectedVersion`, a
     /// project changed since it was read gives `CONFLICT`.
-    #[graphql(guard = "RequireRole(Role::Editor)")]
     async fn advance_stage(
         &self,
         ctx: &Context<'_>,
@@ -393,7 +390,6 @@ impl GraphMutation {
 
     /// Marks a project terminated (withdrawn, returned or replaced) on `date`; with
     /// `expectedVersion`, a project changed since it was read gives `CONFLICT`.
-    #[graphql(guard = "RequireRole(Role::Editor)")]
     async fn terminate_project(
         &self,
         ctx: &Context<'_>,
@@ -416,7 +412,6 @@ impl GraphMutation {
     }
 
     /// Records (or replaces) a project's progress for a month (`YYYY-MM`), 万元.
-    #[graphql(guard = "RequireRole(Role::Editor)")]
     async fn record_progress(
         &self,
         ctx: &Context<'_>,
@@ -460,7 +455,6 @@ impl GraphMutation {
     }
 
     /// Opens an element-guarantee issue on a project.
-    #[graphql(guard = "RequireRole(Role::Editor)")]
     async fn open_issue(
         &self,
         ctx: &Context<'_>,
@@ -504,7 +498,6 @@ impl GraphMutation {
     }
 
     /// Marks an issue resolved on `date`.
-    #[graphql(guard = "RequireRole(Role::Editor)")]
     async fn resolve_issue(&self, ctx: &Context<'_>, id: i32, date: Date) -> Result<IssueObject> {
         let viewer = viewer(ctx);
         let txn = begin(ctx).await?;
@@ -533,7 +526,6 @@ impl GraphMutation {
     }
 
     /// Sets a unit's annual target (admins): `value` in 万元 for money metrics, else a count.
-    #[graphql(guard = "RequireRole(Role::Admin)")]
     async fn set_target(
         &self,
         ctx: &Context<'_>,

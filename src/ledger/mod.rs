@@ -15,9 +15,10 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 
-use entities::{element_issue, industry, investor, progress, project, target, unit};
+use entities::{carrier, chain_link, element_issue, industry, investor, progress, project, target, unit};
 
 pub use read::read_ledger;
+use schema::Sheet;
 pub use write::write_ledger;
 
 /// A whole ledger as typed rows, each with the spreadsheet row it came from.
@@ -27,6 +28,10 @@ pub struct Ledger {
     pub units: Vec<(usize, unit::Model)>,
     /// `industries`; `None` when the sheet is absent (the built-in taxonomy applies).
     pub industries: Option<Vec<(usize, industry::Model)>>,
+    /// `chain_links` (产业链环节).
+    pub chain_links: Vec<(usize, chain_link::Model)>,
+    /// `carriers` (载体资源), with `unit_code` resolved to a unit code.
+    pub carriers: Vec<(usize, carrier::Model)>,
     /// Investors named by the projects, with their origin.
     pub investors: Vec<investor::Model>,
     /// `projects`, with `unit_code` resolved to a unit code.
@@ -37,6 +42,40 @@ pub struct Ledger {
     pub issues: Vec<(usize, element_issue::Model)>,
     /// `targets`, values in yuan for money metrics.
     pub targets: Vec<(usize, target::Model)>,
+    /// Which columns each sheet gave: an import overwrites only these fields of the
+    /// rows that exist already (`docs/ledger.md`: an absent column leaves them as they are).
+    pub given: Given,
+    /// The SHA-256 of the file or files it was read from; `None` when built in memory.
+    pub fingerprint: Option<source::Fingerprint>,
+}
+
+/// Which columns of which sheets a ledger gave.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Given {
+    /// Every column of every sheet: a ledger built in memory (the demo, an export).
+    #[default]
+    All,
+    /// The column keys each sheet of a file had, by sheet key; a sheet absent from the
+    /// file gives none.
+    Columns(HashMap<&'static str, Vec<&'static str>>),
+}
+
+impl Given {
+    /// Whether the ledger gave the column `key` of `sheet`.
+    pub fn has(&self, sheet: &Sheet, key: &str) -> bool {
+        match self {
+            Given::All => true,
+            Given::Columns(sheets) => sheets.get(sheet.key).is_some_and(|keys| keys.contains(&key)),
+        }
+    }
+
+    /// Whether the ledger gave a column of `sheet` that fills the stored column `field`.
+    pub fn fills(&self, sheet: &Sheet, field: &str) -> bool {
+        match self {
+            Given::All => true,
+            Given::Columns(_) => sheet.columns.iter().any(|c| c.field == field && self.has(sheet, c.key)),
+        }
+    }
 }
 
 /// What the database already holds that a ledger may refer to.
@@ -48,6 +87,10 @@ pub struct Known {
     pub industries: HashSet<String>,
     /// Project codes.
     pub projects: HashSet<String>,
+    /// Chain links as projects name them (`产业链/环节`).
+    pub chain_links: HashSet<String>,
+    /// Carrier codes.
+    pub carriers: HashSet<String>,
 }
 
 /// One thing wrong with a ledger, located as precisely as it can be.
@@ -103,6 +146,8 @@ impl Ledger {
     pub fn row_count(&self) -> usize {
         self.units.len()
             + self.industries.as_ref().map_or(0, Vec::len)
+            + self.chain_links.len()
+            + self.carriers.len()
             + self.projects.len()
             + self.progress.len()
             + self.issues.len()

@@ -230,9 +230,20 @@ impl Follower {
         self.latest.subscribe()
     }
 
-    /// Reads the version from the database now.
+    /// Reads the version from the database now (straight through the pool: a poll is
+    /// not a statement of the application's, and no metric callback counts it).
     pub async fn refresh(&self) -> Result<i64, DbErr> {
-        let version = data_version(&self.db).await?;
+        const SQL: &str = "SELECT version FROM data_version WHERE id = 1";
+        let err = |e: sea_orm::sqlx::Error| DbErr::Custom(format!("reading the data version: {e}"));
+        let version: i64 = match self.db.get_database_backend() {
+            DbBackend::Postgres => {
+                sea_orm::sqlx::query_scalar(SQL).fetch_one(self.db.get_postgres_connection_pool()).await.map_err(err)?
+            }
+            DbBackend::Sqlite => {
+                sea_orm::sqlx::query_scalar(SQL).fetch_one(self.db.get_sqlite_connection_pool()).await.map_err(err)?
+            }
+            _ => data_version(&self.db).await?,
+        };
         self.saw(version);
         Ok(self.version())
     }

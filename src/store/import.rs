@@ -1,11 +1,12 @@
 //! Writing a checked ledger into the store: one transaction, rows matched by their keys
-//! and updated (so importing the same ledger twice leaves the same figures), and one
+//! and updated in the columns the ledger gave (so importing the same ledger twice
+//! leaves the same database, and a column a ledger lacks is never wiped), and one
 //! change in the feed ([`super::feed`]) with the counts.
 
 use std::fmt::Write as _;
 
 use entities::prelude::*;
-use entities::{element_issue, industry, investor, progress, project, target, unit};
+use entities::{carrier, chain_link, element_issue, industry, investor, progress, project, target, unit};
 use indicatif::ProgressBar;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, IdenStatic, Iterable,
@@ -13,7 +14,8 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use crate::ledger::Ledger;
+use crate::ledger::schema::{CARRIERS, CHAIN_LINKS, INDUSTRIES, ISSUES, PROGRESS, PROJECTS, Sheet, TARGETS, UNITS};
+use crate::ledger::{Given, Ledger};
 use crate::rules::vocab;
 
 /// How many rows of each table an import wrote.
@@ -23,6 +25,10 @@ pub struct ImportCounts {
     pub units: usize,
     /// Industries.
     pub industries: usize,
+    /// Industry-chain links.
+    pub chain_links: usize,
+    /// Carriers.
+    pub carriers: usize,
     /// Investors.
     pub investors: usize,
     /// Projects.
@@ -38,7 +44,15 @@ pub struct ImportCounts {
 impl ImportCounts {
     /// All rows written.
     pub fn total(&self) -> usize {
-        self.units + self.industries + self.investors + self.projects + self.progress + self.issues + self.targets
+        self.units
+            + self.industries
+            + self.chain_links
+            + self.carriers
+            + self.investors
+            + self.projects
+            + self.progress
+            + self.issues
+            + self.targets
     }
 }
 
@@ -47,27 +61,55 @@ impl ImportCounts {
 const MAX_PARAMETERS: usize = 30_000;
 
 /// What to do with a row whose key exists already.
-enum OnKey<'a, C> {
-    /// Overwrite every column but the key.
-    UpdateAll,
-    /// Overwrite these columns.
-    Update(&'a [C]),
+enum OnKey<'a> {
+    /// Overwrite the columns that the ledger gave for this sheet (every column but the
+    /// key when the ledger was built in memory); keep the others as stored.
+    Given(&'a Given, &'a Sheet),
+    /// Overwrite these stored columns.
+    Only(&'a [&'a str]),
     /// Keep the stored row.
     Keep,
 }
 
-/// The projects' row version: left to its default on insert, one up on every update.
-const PROJECT_VERSION: [project::Column; 1] = [project::Column::Version];
+/// The projects' row version: left to its default on insert, one up when the import
+/// changes a value of the row.
+const VERSION: [project::Column; 1] = [project::Column::Version];
 
-/// Imports `ledger` (already checked) in one transaction, as `actor`, recording
-/// `source` in the audit trail. `bar`, if given, advances by rows written.
+/// What an import did to one table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TableChanges {
+    /// Rows the ledger gave (for `industries` without a sheet: the built-in taxonomy).
+    pub rows: usize,
+    /// Rows that were not there before.
+    pub created: usize,
+    /// Existing rows of which at least one field changed.
+    pub updated: usize,
+    /// Existing rows the ledger gave again with the same values.
+    pub unchanged: usize,
+}
+
+/// What an import did, table by table, in import order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ImportChanges(pub Vec<(&'static str, TableChanges)>);
+
+impl ImportChanges {
+    /// The changes to one table (all zero when the import did not touch it).
+    pub fn table(&self, name: &str) -> TableChanges {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, c)| *c).unwrap_or_default()
+    }
+}
+
+/// Imports `ledger` (already checked) in one transaction, as `actor`. Its one audit
+/// entry has `source` as key and records, in `after`, the rows created, updated and
+/// unchanged per table and the ledger's SHA-256 ([`crate::ledger::source::Fingerprint`]).
+/// `bar`, if given, advances by rows written.
 pub async fn import_ledger(
     db: &DatabaseConnection,
     ledger: &Ledger,
     actor: &str,
     source: &str,
     bar: Option<&ProgressBar>,
-) -> Result<ImportCounts, DbErr> {
+) -> Result<(ImportCounts, ImportChanges), DbErr> {
     let txn = super::feed::begin_write(db).await?;
     if txn.get_database_backend() == DbBackend::Sqlite {
         // A large ledger rewrites big parts of the B-trees: give this connection a
@@ -80,10 +122,13 @@ pub async fn import_ledger(
         }
     };
 
-    upsert::<Unit>(&txn, &rows(&ledger.units), &[unit::Column::Code], &[], OnKey::UpdateAll, &tick).await?;
-    match &ledger.industries {
+    let given = |sheet| OnKey::Given(&ledger.given, sheet);
+    let mut changes = Vec::new();
+    let units = upsert::<Unit>(&txn, &rows(&ledger.units), &[unit::Column::Code], &[], given(&UNITS), &tick).await?;
+    changes.push(("units", units));
+    let industries = match &ledger.industries {
         Some(list) => {
-            upsert::<Industry>(&txn, &rows(list), &[industry::Column::Name], &[], OnKey::UpdateAll, &tick).await?
+            upsert::<Industry>(&txn, &rows(list), &[industry::Column::Name], &[], given(&INDUSTRIES), &tick).await?
         }
         None => {
             // The built-in taxonomy is added where missing, never over a district's own.
@@ -101,44 +146,65 @@ pub async fn import_ledger(
             )
             .await?
         }
-    }
+    };
+    changes.push(("industries", industries));
+    let link_key = [chain_link::Column::Chain, chain_link::Column::Link];
+    let links =
+        upsert::<ChainLink>(&txn, &rows(&ledger.chain_links), &link_key, &[], given(&CHAIN_LINKS), &tick).await?;
+    changes.push(("chain_links", links));
+    let carriers =
+        upsert::<Carrier>(&txn, &rows(&ledger.carriers), &[carrier::Column::Code], &[], given(&CARRIERS), &tick)
+            .await?;
+    changes.push(("carriers", carriers));
     let investors: Vec<_> = ledger.investors.iter().collect();
-    upsert::<Investor>(&txn, &investors, &[investor::Column::Name], &[], OnKey::UpdateAll, &tick).await?;
-    upsert::<Project>(
-        &txn,
-        &rows(&ledger.projects),
-        &[project::Column::Code],
-        &PROJECT_VERSION,
-        OnKey::UpdateAll,
-        &tick,
-    )
-    .await?;
+    // Investors come from the projects sheet: their origin from its `investor_origin`.
+    let origin = if ledger.given.has(&PROJECTS, "investor_origin") { &["origin"][..] } else { &[] };
+    let investors =
+        upsert::<Investor>(&txn, &investors, &[investor::Column::Name], &[], OnKey::Only(origin), &tick).await?;
+    changes.push(("investors", investors));
+    let projects =
+        upsert::<Project>(&txn, &rows(&ledger.projects), &[project::Column::Code], &VERSION, given(&PROJECTS), &tick)
+            .await?;
+    changes.push(("projects", projects));
     let progress_key = [progress::Column::ProjectCode, progress::Column::Month];
-    upsert::<Progress>(&txn, &rows(&ledger.progress), &progress_key, &[], OnKey::UpdateAll, &tick).await?;
+    let progress =
+        upsert::<Progress>(&txn, &rows(&ledger.progress), &progress_key, &[], given(&PROGRESS), &tick).await?;
+    changes.push(("progress", progress));
     let issue_key = [
         element_issue::Column::ProjectCode,
         element_issue::Column::Category,
         element_issue::Column::Description,
         element_issue::Column::OpenedDate,
     ];
-    let issue_update = [element_issue::Column::OwnerUnitCode, element_issue::Column::ResolvedDate];
     let id = [element_issue::Column::Id];
-    upsert::<ElementIssue>(&txn, &rows(&ledger.issues), &issue_key, &id, OnKey::Update(&issue_update), &tick).await?;
+    let issues = upsert::<ElementIssue>(&txn, &rows(&ledger.issues), &issue_key, &id, given(&ISSUES), &tick).await?;
+    changes.push(("issues", issues));
     let target_key = [target::Column::UnitCode, target::Column::Year, target::Column::Metric];
-    upsert::<Target>(&txn, &rows(&ledger.targets), &target_key, &[], OnKey::UpdateAll, &tick).await?;
+    let targets = upsert::<Target>(&txn, &rows(&ledger.targets), &target_key, &[], given(&TARGETS), &tick).await?;
+    changes.push(("targets", targets));
 
     let counts = ImportCounts {
         units: ledger.units.len(),
         industries: ledger.industries.as_ref().map_or(0, Vec::len),
+        chain_links: ledger.chain_links.len(),
+        carriers: ledger.carriers.len(),
         investors: ledger.investors.len(),
         projects: ledger.projects.len(),
         progress: ledger.progress.len(),
         issues: ledger.issues.len(),
         targets: ledger.targets.len(),
     };
-    super::feed::record(&txn, super::feed::Change::new(actor, "import", "ledger", source).after(Some(&counts))).await?;
+    let changes = ImportChanges(changes);
+    let after = serde_json::json!({
+        "tables": changes.0.iter().map(|(name, c)| (name.to_string(), serde_json::json!(c))).collect::<serde_json::Map<_, _>>(),
+        "sha256": ledger.fingerprint.as_ref().map(|f| f.sha256.clone()),
+        "files": ledger.fingerprint.as_ref().map(|f| f.files.iter().map(|(n, h)| (n.clone(), serde_json::json!(h))).collect::<serde_json::Map<_, _>>()),
+    });
+    let mut change = super::feed::Change::new(actor, "import", "ledger", source);
+    change.after = Some(after);
+    super::feed::record(&txn, change).await?;
     txn.commit().await?;
-    Ok(counts)
+    Ok((counts, changes))
 }
 
 /// The models of numbered ledger rows.
@@ -147,10 +213,10 @@ fn rows<T>(list: &[(usize, T)]) -> Vec<&T> {
 }
 
 /// Inserts `models` into `E`'s table in statements as large as the parameter limit
-/// allows, doing `on_key` where `key` exists (`ON CONFLICT`, on SQLite and PostgreSQL
+/// allows, doing `on_key` where `key` exists (new rows get every column of the model:
+/// the defaults where the ledger had no column) (`ON CONFLICT`, on SQLite and PostgreSQL
 /// alike). Columns in `skip` (surrogate ids, a row `version`) are left to the database;
-/// a skipped `version` goes one up when a value of the row changes (and the row is
-/// left alone when none does).
+/// a skipped `version` goes one up when the row is rewritten (only when a value changed).
 ///
 /// This is written as SQL text with bound values rather than through sea-orm's
 /// `insert_many`, whose per-value expression trees made imports twice as slow (see
@@ -160,41 +226,47 @@ async fn upsert<E: EntityTrait>(
     models: &[&E::Model],
     key: &[E::Column],
     skip: &[E::Column],
-    on_key: OnKey<'_, E::Column>,
+    on_key: OnKey<'_>,
     tick: &dyn Fn(usize),
-) -> Result<(), DbErr> {
+) -> Result<TableChanges, DbErr> {
     let backend = txn.get_database_backend();
     let name = |c: &E::Column| c.as_str().to_string();
     let columns: Vec<E::Column> = E::Column::iter().filter(|c| !skip.iter().any(|s| name(s) == name(c))).collect();
     let quoted = |cs: &[E::Column]| cs.iter().map(|c| format!("\"{}\"", name(c))).collect::<Vec<_>>().join(", ");
+    let not_key = |c: &&E::Column| !key.iter().any(|k| name(k) == name(c));
     let update: Vec<E::Column> = match on_key {
-        OnKey::UpdateAll => columns.iter().filter(|c| !key.iter().any(|k| name(k) == name(c))).copied().collect(),
-        OnKey::Update(cs) => cs.to_vec(),
+        OnKey::Given(given, sheet) => {
+            columns.iter().filter(not_key).filter(|c| given.fills(sheet, &name(c))).copied().collect()
+        }
+        OnKey::Only(names) => {
+            columns.iter().filter(not_key).filter(|c| names.contains(&name(c).as_str())).copied().collect()
+        }
         OnKey::Keep => Vec::new(),
     };
-    let table = E::default().table_name();
+    let table = E::default().table_name().to_string();
     let action = if update.is_empty() {
         "DO NOTHING".to_string()
     } else {
         let mut sets: Vec<String> = update.iter().map(|c| format!("\"{0}\" = excluded.\"{0}\"", name(c))).collect();
         if skip.iter().any(|c| name(c) == "version") {
-            // A row changes version only when one of its values changes.
             sets.push(format!("\"version\" = \"{table}\".\"version\" + 1"));
-            let ours: Vec<String> = update.iter().map(|c| format!("\"{table}\".\"{}\"", name(c))).collect();
-            let theirs: Vec<String> = update.iter().map(|c| format!("excluded.\"{}\"", name(c))).collect();
-            format!(
-                "DO UPDATE SET {} WHERE ({}) IS DISTINCT FROM ({})",
-                sets.join(", "),
-                ours.join(", "),
-                theirs.join(", ")
-            )
-        } else {
-            format!("DO UPDATE SET {}", sets.join(", "))
         }
+        // Rows given again with the same values are not rewritten, so the count of
+        // affected rows is the rows created plus the rows that changed.
+        let differs: Vec<String> =
+            update.iter().map(|c| format!("\"{table}\".\"{0}\" IS DISTINCT FROM excluded.\"{0}\"", name(c))).collect();
+        format!("DO UPDATE SET {} WHERE {}", sets.join(", "), differs.join(" OR "))
     };
+    // SQLite: this transaction holds the write lock, so the table's growth is what it
+    // created. PostgreSQL lets others write meanwhile: each row reports whether it was
+    // inserted (`xmax = 0` on a row version no transaction has replaced).
+    let postgres = backend == DbBackend::Postgres;
+    let before = if postgres { 0 } else { count_rows(txn, &table).await? };
     let head = format!("INSERT INTO \"{table}\" ({}) VALUES ", quoted(&columns));
-    let tail = format!(" ON CONFLICT ({}) {action}", quoted(key));
+    let returning = if postgres { " RETURNING (xmax = 0) AS created" } else { "" };
+    let tail = format!(" ON CONFLICT ({}) {action}{returning}", quoted(key));
     let width = columns.len();
+    let (mut affected, mut created) = (0, 0);
     for chunk in models.chunks((MAX_PARAMETERS / width).max(1)) {
         let mut sql = String::with_capacity(head.len() + tail.len() + chunk.len() * width * 5);
         sql.push_str(&head);
@@ -216,8 +288,57 @@ async fn upsert<E: EntityTrait>(
             sql.push(')');
         }
         sql.push_str(&tail);
-        txn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+        let statement = Statement::from_sql_and_values(backend, sql, values);
+        if postgres {
+            for row in txn.query_all_raw(statement).await? {
+                affected += 1;
+                created += usize::from(row.try_get::<bool>("", "created")?);
+            }
+        } else {
+            affected += txn.execute_raw(statement).await?.rows_affected() as usize;
+        }
         tick(chunk.len());
     }
-    Ok(())
+    if !postgres {
+        // An import never deletes.
+        created = count_rows(txn, &table).await?.saturating_sub(before);
+    }
+    let updated = affected.saturating_sub(created);
+    Ok(TableChanges { rows: models.len(), created, updated, unchanged: models.len().saturating_sub(created + updated) })
+}
+
+/// The number of rows of `table`.
+async fn count_rows(txn: &DatabaseTransaction, table: &str) -> Result<usize, DbErr> {
+    let sql = format!("SELECT COUNT(*) AS n FROM \"{table}\"");
+    let row = txn.query_one_raw(Statement::from_string(txn.get_database_backend(), sql)).await?;
+    Ok(row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0) as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored<E: EntityTrait>() -> Vec<String> {
+        E::Column::iter().map(|c| c.as_str().to_string()).collect()
+    }
+
+    /// A misspelt `field` in the header table would make its column never update.
+    #[test]
+    fn every_ledger_column_fills_a_stored_column_of_its_table() {
+        let tables = [
+            (&UNITS, stored::<Unit>()),
+            (&INDUSTRIES, stored::<Industry>()),
+            (&CHAIN_LINKS, stored::<ChainLink>()),
+            (&CARRIERS, stored::<Carrier>()),
+            (&PROJECTS, stored::<Project>()),
+            (&PROGRESS, stored::<Progress>()),
+            (&ISSUES, stored::<ElementIssue>()),
+            (&TARGETS, stored::<Target>()),
+        ];
+        for (sheet, columns) in tables {
+            for column in sheet.columns.iter().filter(|c| (sheet.key, c.key) != ("projects", "investor_origin")) {
+                assert!(columns.iter().any(|c| c == column.field), "{}.{} fills no column", sheet.key, column.key);
+            }
+        }
+    }
 }

@@ -11,7 +11,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait;
 
 pub use feed::{Change, begin_write, data_version, record};
-pub use import::{ImportCounts, import_ledger};
+pub use import::{ImportChanges, ImportCounts, TableChanges, import_ledger};
 pub use read::{known, load_ledger};
 
 /// The database used when none is given: a file in the working directory.

@@ -2,10 +2,10 @@
 //! (for export).
 
 use entities::prelude::*;
-use entities::{element_issue, industry, investor, progress, project, target, unit};
+use entities::{carrier, chain_link, element_issue, industry, investor, progress, project, target, unit};
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryOrder, QuerySelect};
 
-use crate::ledger::{Known, Ledger};
+use crate::ledger::{Given, Known, Ledger};
 
 /// The unit codes and names, industries and project codes already stored.
 pub async fn known(db: &DatabaseConnection) -> Result<Known, DbErr> {
@@ -15,10 +15,20 @@ pub async fn known(db: &DatabaseConnection) -> Result<Known, DbErr> {
         Industry::find().select_only().column(industry::Column::Name).into_tuple().all(db).await?;
     let projects: Vec<String> =
         Project::find().select_only().column(project::Column::Code).into_tuple().all(db).await?;
+    let links: Vec<(String, String)> = ChainLink::find()
+        .select_only()
+        .columns([chain_link::Column::Chain, chain_link::Column::Link])
+        .into_tuple()
+        .all(db)
+        .await?;
+    let carriers: Vec<String> =
+        Carrier::find().select_only().column(carrier::Column::Code).into_tuple().all(db).await?;
     Ok(Known {
         units: units.into_iter().collect(),
         industries: industries.into_iter().collect(),
         projects: projects.into_iter().collect(),
+        chain_links: links.into_iter().map(|(chain, link)| format!("{chain}/{link}")).collect(),
+        carriers: carriers.into_iter().collect(),
     })
 }
 
@@ -27,6 +37,14 @@ pub async fn load_ledger(db: &DatabaseConnection) -> Result<Ledger, DbErr> {
     Ok(Ledger {
         units: numbered(Unit::find().order_by_asc(unit::Column::Code).all(db).await?),
         industries: Some(numbered(Industry::find().order_by_asc(industry::Column::Name).all(db).await?)),
+        chain_links: numbered(
+            ChainLink::find()
+                .order_by_asc(chain_link::Column::Chain)
+                .order_by_asc(chain_link::Column::Link)
+                .all(db)
+                .await?,
+        ),
+        carriers: numbered(Carrier::find().order_by_asc(carrier::Column::Code).all(db).await?),
         investors: Investor::find().order_by_asc(investor::Column::Name).all(db).await?,
         projects: numbered(Project::find().order_by_asc(project::Column::Code).all(db).await?),
         progress: numbered(
@@ -53,6 +71,8 @@ pub async fn load_ledger(db: &DatabaseConnection) -> Result<Ledger, DbErr> {
                 .all(db)
                 .await?,
         ),
+        given: Given::All,
+        fingerprint: None,
     })
 }
 
