@@ -320,3 +320,29 @@ on_both_databases!(
     an_import_while_analysts_read_never_shows_a_mixed_state_on,
     an_import_while_analysts_read_never_shows_a_mixed_state
 );
+
+#[path = "common/load.rs"]
+mod load;
+
+async fn the_live_load_in_brief_loses_and_reverts_nothing(t: &TestDb) {
+    zhaoshang::jobs::import_ledger(&t.db, zhaoshang::demo::generate(400, 7), "test", "demo").await.unwrap();
+    let report =
+        load::run(&load::Load { url: t.url.clone(), seconds: 3.0, writers: 8, writes_per_second: 10.0, analysts: 4 })
+            .await;
+    assert_eq!(report.errors, Vec::<String>::new());
+    assert!(report.writes >= 8, "{} writes", report.writes);
+    assert_eq!((report.lost, report.reverted), (0, 0));
+    assert!(report.graph_lag_ms.iter().all(|l| l.is_finite()), "a write never reached a server's graph");
+    assert!(report.figures_lag_ms.iter().all(|l| l.is_finite()), "a write never reached a server's figures");
+    eprintln!(
+        "{} writes; analyst p99 {:.0} ms; lag max graph {:.0} ms, figures {:.0} ms",
+        report.writes,
+        load::quantile(&report.analyst_ms, 0.99),
+        load::quantile(&report.graph_lag_ms, 1.0),
+        load::quantile(&report.figures_lag_ms, 1.0)
+    );
+}
+on_both_databases!(
+    the_live_load_in_brief_loses_and_reverts_nothing_on,
+    the_live_load_in_brief_loses_and_reverts_nothing
+);
