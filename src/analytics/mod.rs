@@ -246,9 +246,10 @@ impl Engine {
         tokio::spawn(async move {
             while changes.changed().await.is_ok() {
                 let Some(engine) = weak.upgrade() else { return };
-                if engine.current.borrow().is_some()
-                    && let Err(e) = engine.catch_up().await
-                {
+                // Not in the `if`: a borrow there would live through the build, which
+                // needs to write the channel.
+                let warmed = engine.current.borrow().is_some();
+                if warmed && let Err(e) = engine.catch_up().await {
                     tracing::warn!(error = %e, "the analytics frames could not be rebuilt; serving the last ones");
                 }
             }
@@ -275,7 +276,8 @@ impl Engine {
         let _building = self.building.lock().await;
         loop {
             let wanted = self.wanted().await?;
-            if let Some(frames) = self.current.borrow().clone().filter(|f| f.version >= wanted) {
+            let ready = self.current.borrow().clone().filter(|f| f.version >= wanted);
+            if let Some(frames) = ready {
                 return Ok(frames);
             }
             let frames = Arc::new(Frames::load(&self.db).await?);
