@@ -14,6 +14,7 @@
 //! - [`demo`]: a deterministic demo district, generated as a ledger.
 //! - [`jobs`]: the main jobs (import, export, demo) shared by the CLI and the tests.
 //! - [`config`]: the one typed configuration (`zhaoshang.toml`, environment, flags).
+//! - [`metrics`]: the Prometheus metrics of the process (`/metrics`).
 //! - [`cli`]: the command line.
 
 pub mod analytics;
@@ -25,6 +26,7 @@ pub mod config;
 pub mod demo;
 pub mod jobs;
 pub mod ledger;
+pub mod metrics;
 pub mod money;
 pub mod policy;
 pub mod publish;

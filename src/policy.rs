@@ -213,6 +213,7 @@ pub const TABLE: &[(&str, Access)] = &[
     // A project: what the site publishes is public; the rest is internal.
     ("Project.code", Public),
     ("Project.name", Public),
+    ("Project.version", Internal),
     ("Project.nationalCode", Internal),
     ("Project.version", Internal),
     ("Project.unit", Public),

@@ -280,7 +280,9 @@ impl Engine {
             if let Some(frames) = ready {
                 return Ok(frames);
             }
+            let started = std::time::Instant::now();
             let frames = Arc::new(Frames::load(&self.db).await?);
+            crate::metrics::metrics().frames(Some(started.elapsed()));
             if let Some(f) = &self.follower {
                 f.saw(frames.version);
             }
@@ -292,6 +294,12 @@ impl Engine {
                 newer
             });
         }
+    }
+
+    /// Whether frames have been built (the engine answers without a cold build); the
+    /// server's `/readyz` asks this.
+    pub fn is_ready(&self) -> bool {
+        self.current.borrow().is_some()
     }
 
     /// Builds the first frames now (the server starts this in the background).
@@ -307,8 +315,10 @@ impl Engine {
         }
         let current = self.current.borrow().clone();
         let frames = match current {
-            Some(frames) if self.follower.is_some() => frames,
-            Some(frames) if frames.version >= self.wanted().await? => frames,
+            Some(frames) if self.follower.is_some() || frames.version >= self.wanted().await? => {
+                crate::metrics::metrics().frames(None);
+                frames
+            }
             _ => self.catch_up().await?,
         };
         let _ = PINNED.try_with(|p| {

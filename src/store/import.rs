@@ -71,10 +71,6 @@ enum OnKey<'a> {
     Keep,
 }
 
-/// The projects' row version: left to its default on insert, one up when the import
-/// changes a value of the row.
-const VERSION: [project::Column; 1] = [project::Column::Version];
-
 /// What an import did to one table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct TableChanges {
@@ -99,10 +95,13 @@ impl ImportChanges {
     }
 }
 
-/// Imports `ledger` (already checked) in one transaction, as `actor`. Its one audit
-/// entry has `source` as key and records, in `after`, the rows created, updated and
-/// unchanged per table and the ledger's SHA-256 ([`crate::ledger::source::Fingerprint`]).
-/// `bar`, if given, advances by rows written.
+/// The projects' row version: left to its default on insert, one up on every update.
+const PROJECT_VERSION: [project::Column; 1] = [project::Column::Version];
+
+/// Imports `ledger` (already checked) in one writing transaction, as `actor`. Its one
+/// change in the feed has `source` as key and records, in `after`, the rows created,
+/// updated and unchanged per table and the ledger's SHA-256
+/// ([`crate::ledger::source::Fingerprint`]). `bar`, if given, advances by rows written.
 pub async fn import_ledger(
     db: &DatabaseConnection,
     ledger: &Ledger,
@@ -162,9 +161,15 @@ pub async fn import_ledger(
     let investors =
         upsert::<Investor>(&txn, &investors, &[investor::Column::Name], &[], OnKey::Only(origin), &tick).await?;
     changes.push(("investors", investors));
-    let projects =
-        upsert::<Project>(&txn, &rows(&ledger.projects), &[project::Column::Code], &VERSION, given(&PROJECTS), &tick)
-            .await?;
+    let projects = upsert::<Project>(
+        &txn,
+        &rows(&ledger.projects),
+        &[project::Column::Code],
+        &PROJECT_VERSION,
+        given(&PROJECTS),
+        &tick,
+    )
+    .await?;
     changes.push(("projects", projects));
     let progress_key = [progress::Column::ProjectCode, progress::Column::Month];
     let progress =
@@ -200,9 +205,7 @@ pub async fn import_ledger(
         "sha256": ledger.fingerprint.as_ref().map(|f| f.sha256.clone()),
         "files": ledger.fingerprint.as_ref().map(|f| f.files.iter().map(|(n, h)| (n.clone(), serde_json::json!(h))).collect::<serde_json::Map<_, _>>()),
     });
-    let mut change = super::feed::Change::new(actor, "import", "ledger", source);
-    change.after = Some(after);
-    super::feed::record(&txn, change).await?;
+    super::feed::record(&txn, super::feed::Change::new(actor, "import", "ledger", source).after(Some(&after))).await?;
     txn.commit().await?;
     Ok((counts, changes))
 }
@@ -216,7 +219,7 @@ fn rows<T>(list: &[(usize, T)]) -> Vec<&T> {
 /// allows, doing `on_key` where `key` exists (new rows get every column of the model:
 /// the defaults where the ledger had no column) (`ON CONFLICT`, on SQLite and PostgreSQL
 /// alike). Columns in `skip` (surrogate ids, a row `version`) are left to the database;
-/// a skipped `version` goes one up when the row is rewritten (only when a value changed).
+/// a skipped `version` goes one up when a value of the row changes.
 ///
 /// This is written as SQL text with bound values rather than through sea-orm's
 /// `insert_many`, whose per-value expression trees made imports twice as slow (see
@@ -248,13 +251,14 @@ async fn upsert<E: EntityTrait>(
         "DO NOTHING".to_string()
     } else {
         let mut sets: Vec<String> = update.iter().map(|c| format!("\"{0}\" = excluded.\"{0}\"", name(c))).collect();
-        if skip.iter().any(|c| name(c) == "version") {
-            sets.push(format!("\"version\" = \"{table}\".\"version\" + 1"));
-        }
         // Rows given again with the same values are not rewritten, so the count of
         // affected rows is the rows created plus the rows that changed.
         let differs: Vec<String> =
             update.iter().map(|c| format!("\"{table}\".\"{0}\" IS DISTINCT FROM excluded.\"{0}\"", name(c))).collect();
+        if skip.iter().any(|c| name(c) == "version") {
+            // A row changes version only when one of its values changes.
+            sets.push(format!("\"version\" = \"{table}\".\"version\" + 1"));
+        }
         format!("DO UPDATE SET {} WHERE {}", sets.join(", "), differs.join(" OR "))
     };
     // SQLite: this transaction holds the write lock, so the table's growth is what it
