@@ -366,7 +366,7 @@ on_both_databases!(
 );
 
 async fn a_database_from_before_chains_gains_the_tables_and_the_project_columns(t: &TestDb) {
-    use sea_orm_migration::{MigrationName, MigratorTrait, SchemaManager};
+    use sea_orm_migration::{MigratorTrait, SchemaManager};
     jobs::import_file(&t.db, &common::sample_xlsx(), "test").await.expect("import the sample");
     // Back to the schema before this migration, as a database of an earlier version had
     // it: no chain or carrier tables, no link columns on projects.
