@@ -15,6 +15,7 @@
 //! - [`demo`]: a deterministic demo district, generated as a ledger.
 //! - [`jobs`]: the main jobs (import, export, demo) shared by the CLI and the tests.
 //! - [`config`]: the one typed configuration (`zhaoshang.toml`, environment, flags).
+//! - [`metrics`]: the Prometheus metrics of the process (`/metrics`).
 //! - [`cli`]: the command line.
 
 pub mod analytics;
@@ -27,6 +28,7 @@ pub mod demo;
 pub mod jobs;
 pub mod ledger;
 pub mod markup;
+pub mod metrics;
 pub mod money;
 pub mod policy;
 pub mod publish;

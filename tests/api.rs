@@ -333,8 +333,12 @@ async fn listing_projects_with_relations_takes_a_constant_number_of_statements()
     let mut db = zhaoshang::store::connect(&t.url).await.unwrap();
     let statements = Arc::new(AtomicUsize::new(0));
     let counter = statements.clone();
-    db.set_metric_callback(move |_| {
-        counter.fetch_add(1, Ordering::SeqCst);
+    // The change feed's follower polls the data version in the background: not a
+    // statement of the request.
+    db.set_metric_callback(move |info| {
+        if !info.statement.sql.contains("data_version") {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
     });
     // The SQL path: no snapshot (its background builds would be counted too).
     let api = Api::with_options(
@@ -364,8 +368,12 @@ async fn reads_from_the_snapshot_need_no_sql_and_see_this_apis_writes_at_once() 
     let mut db = zhaoshang::store::connect(&t.url).await.unwrap();
     let statements = Arc::new(AtomicUsize::new(0));
     let counter = statements.clone();
-    db.set_metric_callback(move |_| {
-        counter.fetch_add(1, Ordering::SeqCst);
+    // The change feed's follower polls the data version in the background: not a
+    // statement of the request.
+    db.set_metric_callback(move |info| {
+        if !info.statement.sql.contains("data_version") {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
     });
     let api = Api::new(&db);
     let state = api.schema.data::<zhaoshang::api::ApiState>().unwrap();

@@ -268,7 +268,9 @@ impl Engine {
             if let Some(frames) = self.current.borrow().clone().filter(|f| f.version >= wanted) {
                 return Ok(frames);
             }
+            let started = std::time::Instant::now();
             let frames = Arc::new(Frames::load(&self.db).await?);
+            crate::metrics::metrics().frames(Some(started.elapsed()));
             if let Some(f) = &self.follower {
                 f.saw(frames.version);
             }
@@ -282,6 +284,12 @@ impl Engine {
         }
     }
 
+    /// Whether frames have been built (the engine answers without a cold build); the
+    /// server's `/readyz` asks this.
+    pub fn is_ready(&self) -> bool {
+        self.current.borrow().is_some()
+    }
+
     /// Builds the first frames now (the server starts this in the background).
     pub async fn warm(&self) -> Result<(), AnalyticsError> {
         self.catch_up().await.map(|_| ())
@@ -291,8 +299,10 @@ impl Engine {
     pub async fn frames(&self) -> Result<Arc<Frames>, AnalyticsError> {
         let current = self.current.borrow().clone();
         let frames = match current {
-            Some(frames) if self.follower.is_some() => frames,
-            Some(frames) if frames.version >= self.wanted().await? => frames,
+            Some(frames) if self.follower.is_some() || frames.version >= self.wanted().await? => {
+                crate::metrics::metrics().frames(None);
+                frames
+            }
             _ => self.catch_up().await?,
         };
         crate::store::feed::read_at(frames.version);

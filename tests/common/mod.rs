@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub mod bin;
+
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 /// The variable naming a PostgreSQL server for the tests, e.g.
@@ -28,15 +30,34 @@ enum Cleanup {
 impl TestDb {
     /// A new SQLite database in a temporary folder.
     pub async fn sqlite() -> TestDb {
+        TestDb::sqlite_with(true).await
+    }
+
+    /// A new SQLite database with no table at all (for the migration tests).
+    pub async fn sqlite_unmigrated() -> TestDb {
+        TestDb::sqlite_with(false).await
+    }
+
+    async fn sqlite_with(migrated: bool) -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-        let db = zhaoshang::store::connect(&url).await.expect("connect to SQLite");
+        let db = if migrated { zhaoshang::store::connect(&url).await } else { zhaoshang::store::open(&url).await };
+        let db = db.expect("connect to SQLite");
         TestDb { db, url, cleanup: Cleanup::Sqlite(dir) }
     }
 
     /// A new PostgreSQL database, or `None` (and a line saying the test was skipped)
     /// when no server is configured.
     pub async fn postgres(test: &str) -> Option<TestDb> {
+        TestDb::postgres_with(test, true).await
+    }
+
+    /// A new PostgreSQL database with no table at all, or `None` as [`TestDb::postgres`].
+    pub async fn postgres_unmigrated(test: &str) -> Option<TestDb> {
+        TestDb::postgres_with(test, false).await
+    }
+
+    async fn postgres_with(test: &str, migrated: bool) -> Option<TestDb> {
         let Ok(admin_url) = std::env::var(POSTGRES_ENV) else {
             eprintln!("skipped {test} on PostgreSQL: {POSTGRES_ENV} is not set");
             return None;
@@ -51,7 +72,8 @@ impl TestDb {
         admin.close().await.ok();
         let (base, _) = admin_url.rsplit_once('/').expect("a database URL ends in /DBNAME");
         let url = format!("{base}/{name}");
-        let db = zhaoshang::store::connect(&url).await.expect("connect to the test database");
+        let db = if migrated { zhaoshang::store::connect(&url).await } else { zhaoshang::store::open(&url).await };
+        let db = db.expect("connect to the test database");
         Some(TestDb { db, url, cleanup: Cleanup::Postgres { admin_url, name } })
     }
 }
