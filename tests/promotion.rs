@@ -396,3 +396,20 @@ on_both_databases!(
     a_database_from_before_chains_gains_the_tables_and_the_project_columns_on,
     a_database_from_before_chains_gains_the_tables_and_the_project_columns
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_unit_code_with_a_stored_units_name_is_a_row_error_not_a_database_error() {
+    let t = TestDb::sqlite().await;
+    jobs::import_file(&t.db, &common::sample_xlsx(), "test").await.expect("import the sample");
+    // The sample has 红土镇 as T03; the chains fixture calls it T02 (and renames T02).
+    match jobs::import_file(&t.db, &chains_csv(), "test").await {
+        Err(ImportError::Invalid(errors)) => {
+            let messages: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
+            assert!(
+                messages == [r#"units row 3, 单位名称: "红土镇" is already the name of unit T03"#],
+                "{messages:#?}"
+            );
+        }
+        other => panic!("expected the ledger to be refused, got {other:?}"),
+    }
+}
