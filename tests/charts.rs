@@ -238,19 +238,6 @@ fn the_layout_of_each_chart_kind_is_stable() {
     }
 }
 
-fn zip_entries(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
-    use std::io::Read;
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    (0..archive.len())
-        .map(|i| {
-            let mut file = archive.by_index(i).unwrap();
-            let mut data = Vec::new();
-            file.read_to_end(&mut data).unwrap();
-            (file.name().unwrap().to_string(), data)
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_weekly_deck_is_a_valid_presentation() {
     let t = TestDb::sqlite().await;
@@ -288,7 +275,7 @@ async fn the_weekly_deck_is_a_valid_presentation() {
     let csv = String::from_utf8(std::fs::read(a.join("fai-trend.csv")).unwrap()).unwrap();
     assert!(csv.contains("2025-12,0,1.35805,-35.79187"), "{csv}");
 
-    let pptx = zip_entries(&std::fs::read(a.join("weekly.pptx")).unwrap());
+    let pptx = common::zip_entries(&std::fs::read(a.join("weekly.pptx")).unwrap());
     let types = String::from_utf8(pptx["[Content_Types].xml"].clone()).unwrap();
     for (name, data) in &pptx {
         if name.ends_with(".xml") || name.ends_with(".rels") {
@@ -339,16 +326,16 @@ async fn the_weekly_deck_is_a_valid_presentation() {
         let rels = String::from_utf8(pptx[&format!("ppt/charts/_rels/chart{number}.xml.rels")].clone()).unwrap();
         let embedded = format!("ppt/embeddings/Microsoft_Excel_Worksheet{number}.xlsx");
         assert!(rels.contains(&format!("Target=\"../embeddings/Microsoft_Excel_Worksheet{number}.xlsx\"")), "{rels}");
-        let sheet = zip_entries(&pptx[&embedded]);
+        let sheet = common::zip_entries(&pptx[&embedded]);
         assert!(sheet.contains_key("xl/worksheets/sheet1.xml"), "the embedded workbook has Sheet1");
     }
     assert!(!pptx.keys().any(|k| k.starts_with("ppt/media/")), "no picture where a native chart exists");
-    let workbook = zip_entries(&std::fs::read(a.join("weekly.xlsx")).unwrap());
+    let workbook = common::zip_entries(&std::fs::read(a.join("weekly.xlsx")).unwrap());
     assert_eq!(workbook.keys().filter(|k| k.starts_with("xl/charts/chart")).count(), 6, "a native chart per sheet");
 
     // LibreOffice, where installed (CI installs it), opens the deck: one page per slide.
     if which("libreoffice").is_none() {
-        eprintln!("skipped the LibreOffice conversion: libreoffice is not installed");
+        common::skip("the LibreOffice conversion of the deck", "libreoffice is not installed");
         return;
     }
     let converted = std::process::Command::new("libreoffice")

@@ -17,7 +17,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 
 use super::auth::{Policy, Viewer, require_input, viewer};
 use super::error::ApiError;
-use super::graph::{ElementIssue, Project, Unit, find_unit, related_projects};
+use super::graph::{ElementIssue, Project, Unit, find_unit, projects_where};
 use super::scalars::{Date, date, wan};
 use super::state;
 use crate::analytics::carriers::{self as engine, SupplyGroup};
@@ -108,7 +108,7 @@ impl ChainLinkStatus {
         if codes.is_empty() {
             return Ok(Vec::new());
         }
-        related_projects(ctx, Condition::all().add(project::Column::Code.is_in(codes)), Some(u64::MAX)).await
+        projects_where(ctx, Condition::all().add(project::Column::Code.is_in(codes)), Some(u64::MAX)).await
     }
 }
 
@@ -187,7 +187,7 @@ impl Carrier {
     }
     /// The projects that land on it and that the caller may see.
     async fn projects(&self, ctx: &Context<'_>) -> Result<Vec<Project>> {
-        related_projects(ctx, Condition::all().add(project::Column::CarrierCode.eq(self.0.code.as_str())), None).await
+        projects_where(ctx, Condition::all().add(project::Column::CarrierCode.eq(self.0.code.as_str())), None).await
     }
 }
 
