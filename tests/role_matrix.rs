@@ -92,6 +92,7 @@ fn sample(name: &str) -> &'static str {
         "to" => r#""2024-12""#,
         "metric" => "SIGNED_COUNT",
         "granularity" => "QUARTER",
+        "groupBy" => "UNIT",
         "year" => "2025",
         "quarter" => "4",
         "bottom" => "2",
@@ -101,8 +102,7 @@ fn sample(name: &str) -> &'static str {
         "channels" => r#"["驻点招商"]"#,
         "stages" => "[SIGNED]",
         "keyOnly" | "public" | "terminated" | "available" => "true",
-        "groupBy" => "NONE",
-        "kinds" => r#"["标准厂房"]"#,
+        "kinds" => r#"["工业用地"]"#,
         "statuses" => r#"["可供"]"#,
         "text" => r#""项目""#,
         other => panic!("no sample value for {other}: add one"),
@@ -161,17 +161,32 @@ fn reach(type_name: &str) -> Option<(&'static str, Vec<(&'static str, bool)>)> {
         }
         "Alert" => (r#"{ alerts(asOf: "2025-12-31") { @ } }"#, vec![("Query.alerts", false)]),
         "Scorecard" => ("{ scorecards(year: 2025, quarter: 4) { @ } }", vec![("Query.scorecards", false)]),
-        "Chain" => ("{ chains { @ } }", vec![("Query.chains", false)]),
-        "ChainLinkStatus" => ("{ chains { links { @ } } }", vec![("Query.chains", false), ("Chain.links", false)]),
-        "Carrier" => (r#"{ carrier(code: "C901") { @ } }"#, vec![("Query.carrier", false)]),
-        "CarrierSupply" => ("{ carrierSupply { @ } }", vec![("Query.carrierSupply", false)]),
-        "MatchedLandIssue" => ("{ matchedLandIssues { @ } }", vec![("Query.matchedLandIssues", false)]),
         "ScoreMetric" => (
             "{ scorecards(year: 2025, quarter: 4) { metrics { @ } } }",
             vec![("Query.scorecards", false), ("Scorecard.metrics", false)],
         ),
+        "Chain" => ("{ chains { @ } }", vec![("Query.chains", false)]),
+        "ChainLinkStatus" => ("{ chains { links { @ } } }", vec![("Query.chains", false), ("Chain.links", false)]),
+        "Carrier" => (r#"{ carrier(code: "C01") { @ } }"#, vec![("Query.carrier", false)]),
+        "CarrierSupply" => ("{ carrierSupply { @ } }", vec![("Query.carrierSupply", false)]),
+        "MatchedLandIssue" => ("{ matchedLandIssues { @ } }", vec![("Query.matchedLandIssues", false)]),
         _ => return None,
     })
+}
+
+/// The sample with a chain and two carriers: C01 public in T02 (ZS24006's unit), C02
+/// not public in D03, where ZS24003 waits for land.
+fn sample_with_promotion() -> tempfile::TempDir {
+    let dir = common::edited_sample("units.csv", |text| text);
+    std::fs::write(dir.path().join("chain_links.csv"), "产业链,环节,位置\n文旅产业链,景区运营,中游\n").unwrap();
+    std::fs::write(
+        dir.path().join("carriers.csv"),
+        "载体编号,载体名称,载体类型,所在单位,状态,公开推介,联系人,联系电话\n\
+         C01,照金地块,工业用地,T02,可供,是,赵主任,0919-1\n\
+         C02,园区地块,工业用地,D03,可供,否,钱主任,0919-2\n",
+    )
+    .unwrap();
+    dir
 }
 
 /// The roles of the matrix: (label, viewer).
@@ -209,7 +224,6 @@ fn cases(schema: &Schema) -> Vec<(String, String, Entries)> {
         }
         let Some((template, way)) = reach(type_name) else { panic!("no way to reach {type_name}: add one") };
         let field = &schema.fields[&(type_name.clone(), field_name.clone())];
-        // Judged on a row of T02 (ZS24006, or the carrier C901 of T02).
         let on_row = matches!(
             type_name.as_str(),
             "Project" | "Investor" | "ProgressMonth" | "ElementIssue" | "AuditEntry" | "Carrier"
@@ -264,6 +278,8 @@ fn cases(schema: &Schema) -> Vec<(String, String, Entries)> {
 
 async fn every_role_reads_exactly_what_the_table_says(t: &TestDb) {
     zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
+    let promotion = sample_with_promotion();
+    zhaoshang::jobs::import_file(&t.db, promotion.path(), "test").await.unwrap();
     let api = Api::new(&t.db);
     // Some history for ZS24006, so that its entries' fields are resolved.
     let editor = viewer(Role::Editor, Some("T02"));
@@ -271,38 +287,6 @@ async fn every_role_reads_exactly_what_the_table_says(t: &TestDb) {
         .run_as(&editor, r#"mutation { updateProject(code: "ZS24006", input: { contactPhone: "1" }) { code } }"#)
         .await;
     assert_eq!(error_codes(&r), Vec::<String>::new(), "{r}");
-    // A public carrier of T02 on a chain link ZS24006 fills, so that their fields resolve.
-    use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel};
-    entities::chain_link::Model {
-        chain: "文旅康养".into(),
-        link: "康养服务".into(),
-        position: "下游".into(),
-        sought: Some("运营商".into()),
-        ..Default::default()
-    }
-    .into_active_model()
-    .insert(&t.db)
-    .await
-    .unwrap();
-    entities::carrier::Model {
-        code: "C901".into(),
-        name: "陈炉标准厂房".into(),
-        kind: "标准厂房".into(),
-        unit_code: "T02".into(),
-        status: "可供".into(),
-        public: true,
-        contact_name: Some("载体联系人".into()),
-        ..Default::default()
-    }
-    .into_active_model()
-    .insert(&t.db)
-    .await
-    .unwrap();
-    let mut p =
-        entities::prelude::Project::find_by_id("ZS24006").one(&t.db).await.unwrap().unwrap().into_active_model();
-    p.chain_link = sea_orm::ActiveValue::Set(Some("文旅康养/康养服务".into()));
-    p.carrier_code = sea_orm::ActiveValue::Set(Some("C901".into()));
-    p.update(&t.db).await.unwrap();
     let schema = schema();
     let cases = cases(&schema);
     assert!(cases.len() > 200, "{} cases", cases.len());

@@ -89,6 +89,21 @@ impl ApiState {
 pub const READ_YOUR_WRITES_WAIT: Duration = Duration::from_secs(5);
 
 impl ApiState {
+    /// Builds the read snapshot (when `read_snapshot`) and the analytics frames in the
+    /// background, so that a server answers at once: reads use SQL until the snapshot is
+    /// ready, and the first analytics request waits for the frames.
+    pub fn warm_in_background(&self, read_snapshot: bool) {
+        let (snapshots, engine) = (self.snapshots.clone(), self.engine.clone());
+        tokio::spawn(async move {
+            if read_snapshot && let Err(e) = snapshots.build_now().await {
+                tracing::warn!(error = %e, "no read snapshot at start; reads use SQL until one is built");
+            }
+            if let Err(e) = engine.warm().await {
+                tracing::warn!(error = %e, "the analytics frames could not be built at start");
+            }
+        });
+    }
+
     /// The data version this server knows.
     pub fn data_version(&self) -> i64 {
         self.follower.version()
@@ -152,7 +167,8 @@ pub fn build_schema(state: ApiState, options: &ApiOptions) -> ZhaoshangSchema {
 pub async fn execute(schema: &ZhaoshangSchema, request: Request, viewer: Viewer) -> Response {
     let observed = Arc::new(Observed::default());
     let known = schema.data::<ApiState>().map_or(0, ApiState::data_version);
-    let mut response = observed.clone().scope(execute_observed(schema, request, viewer)).await;
+    let work = crate::analytics::one_version(execute_observed(schema, request, viewer));
+    let mut response = observed.clone().scope(work).await;
     response.extensions.insert("dataVersion".into(), async_graphql::Value::from(observed.version(known)));
     response
 }

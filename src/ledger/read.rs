@@ -321,6 +321,25 @@ impl Ledger {
         let units_given = !self.units.is_empty();
         duplicates(&self.units, UNITS.key, UNITS.columns[0].zh, |u| u.code.clone(), &mut errors);
         duplicates(&self.units, UNITS.key, UNITS.columns[1].zh, |u| u.name.clone(), &mut errors);
+        // Unit names are unique in the store too: a new code with the name of a stored
+        // unit (that the ledger does not rename) would fail the write, not the check.
+        let renamed: HashSet<&str> = self.units.iter().map(|(_, u)| u.code.as_str()).collect();
+        let stored_names: HashMap<&str, &str> = known
+            .units
+            .iter()
+            .filter(|(code, _)| !renamed.contains(code.as_str()))
+            .map(|(code, name)| (name.as_str(), code.as_str()))
+            .collect();
+        for (row, u) in &self.units {
+            if let Some(code) = stored_names.get(u.name.as_str()) {
+                errors.push(LedgerError::cell(
+                    UNITS.key,
+                    *row,
+                    UNITS.columns[1].zh,
+                    format!("{:?} is already the name of unit {code}", u.name),
+                ));
+            }
+        }
         if let Some(industries) = &self.industries {
             duplicates(industries, INDUSTRIES.key, INDUSTRIES.columns[0].zh, |i| i.name.clone(), &mut errors);
         }
