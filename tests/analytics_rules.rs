@@ -108,11 +108,10 @@ fn district() -> Ledger {
     Ledger {
         units,
         industries: None,
-        investors: vec![],
         projects: projects.into_iter().enumerate().map(|(i, p)| (i + 2, p)).collect(),
         progress,
-        issues: vec![],
         targets,
+        ..Ledger::default()
     }
 }
 

@@ -5,11 +5,15 @@
 pub mod api_token;
 pub mod audit_entry;
 pub mod element_issue;
+pub mod engagement;
+pub mod event;
+pub mod incentive;
 pub mod industry;
 pub mod investor;
 pub mod migration;
 pub mod prelude;
 pub mod progress;
 pub mod project;
+pub mod supervision_item;
 pub mod target;
 pub mod unit;

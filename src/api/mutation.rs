@@ -239,10 +239,8 @@ async fn save_project(
         } else {
             OnConflict::column(investor::Column::Name).do_nothing().to_owned()
         };
-        Investor::insert(investor::ActiveModel { name: Set(name.clone()), origin: Set(investor_origin) })
-            .on_conflict(update)
-            .exec_without_returning(txn)
-            .await?;
+        let named = investor::Model { name: name.clone(), origin: investor_origin, ..Default::default() };
+        Investor::insert(named.into_active_model()).on_conflict(update).exec_without_returning(txn).await?;
     }
     let mut active = after.clone().into_active_model();
     if before.is_some() {

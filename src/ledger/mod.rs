@@ -5,6 +5,7 @@
 //! cells, [`read`] turns those into typed rows and checks them ([`Ledger::check`]),
 //! the same check a generated ledger (the demo district) goes through.
 
+mod pipeline;
 pub mod read;
 pub mod schema;
 pub mod source;
@@ -15,7 +16,9 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 
-use entities::{element_issue, industry, investor, progress, project, target, unit};
+use entities::{
+    element_issue, engagement, event, incentive, industry, investor, progress, project, supervision_item, target, unit,
+};
 
 pub use read::read_ledger;
 pub use write::write_ledger;
@@ -27,8 +30,11 @@ pub struct Ledger {
     pub units: Vec<(usize, unit::Model)>,
     /// `industries`; `None` when the sheet is absent (the built-in taxonomy applies).
     pub industries: Option<Vec<(usize, industry::Model)>>,
-    /// Investors named by the projects, with their origin.
-    pub investors: Vec<investor::Model>,
+    /// `investors` (客商名录); on export, every stored investor.
+    pub investors: Vec<(usize, investor::Model)>,
+    /// Investors named by projects or engagements but absent from `investors`: their
+    /// name and the origin the projects give (stored without touching other fields).
+    pub named_investors: Vec<investor::Model>,
     /// `projects`, with `unit_code` resolved to a unit code.
     pub projects: Vec<(usize, project::Model)>,
     /// `progress`.
@@ -37,6 +43,14 @@ pub struct Ledger {
     pub issues: Vec<(usize, element_issue::Model)>,
     /// `targets`, values in yuan for money metrics.
     pub targets: Vec<(usize, target::Model)>,
+    /// `events` (招商活动), organizer resolved to a unit code.
+    pub events: Vec<(usize, event::Model)>,
+    /// `engagements` (对接记录), unit and event resolved to codes.
+    pub engagements: Vec<(usize, engagement::Model)>,
+    /// `incentives` (政策兑现), money in yuan.
+    pub incentives: Vec<(usize, incentive::Model)>,
+    /// `supervision` (督办事项), unit resolved to a code.
+    pub supervision: Vec<(usize, supervision_item::Model)>,
 }
 
 /// What the database already holds that a ledger may refer to.
@@ -48,6 +62,10 @@ pub struct Known {
     pub industries: HashSet<String>,
     /// Project codes.
     pub projects: HashSet<String>,
+    /// Investor names.
+    pub investors: HashSet<String>,
+    /// Event code → name.
+    pub events: HashMap<String, String>,
 }
 
 /// One thing wrong with a ledger, located as precisely as it can be.
@@ -107,5 +125,10 @@ impl Ledger {
             + self.progress.len()
             + self.issues.len()
             + self.targets.len()
+            + self.investors.len()
+            + self.events.len()
+            + self.engagements.len()
+            + self.incentives.len()
+            + self.supervision.len()
     }
 }

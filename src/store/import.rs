@@ -5,7 +5,10 @@
 use std::fmt::Write as _;
 
 use entities::prelude::*;
-use entities::{audit_entry, element_issue, industry, investor, progress, project, target, unit};
+use entities::{
+    audit_entry, element_issue, engagement, event, incentive, industry, investor, progress, project, supervision_item,
+    target, unit,
+};
 use indicatif::ProgressBar;
 use sea_orm::{
     ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
@@ -33,12 +36,30 @@ pub struct ImportCounts {
     pub issues: usize,
     /// Targets.
     pub targets: usize,
+    /// Events (招商活动).
+    pub events: usize,
+    /// Engagements (对接记录).
+    pub engagements: usize,
+    /// Incentives (政策兑现).
+    pub incentives: usize,
+    /// Supervision items (督办事项).
+    pub supervision: usize,
 }
 
 impl ImportCounts {
     /// All rows written.
     pub fn total(&self) -> usize {
-        self.units + self.industries + self.investors + self.projects + self.progress + self.issues + self.targets
+        self.units
+            + self.industries
+            + self.investors
+            + self.projects
+            + self.progress
+            + self.issues
+            + self.targets
+            + self.events
+            + self.engagements
+            + self.incentives
+            + self.supervision
     }
 }
 
@@ -99,8 +120,15 @@ pub async fn import_ledger(
             .await?
         }
     }
-    let investors: Vec<_> = ledger.investors.iter().collect();
-    upsert::<Investor>(&txn, &investors, &[investor::Column::Name], &[], OnKey::UpdateAll, &tick).await?;
+    let investor_key = [investor::Column::Name];
+    upsert::<Investor>(&txn, &rows(&ledger.investors), &investor_key, &[], OnKey::UpdateAll, &tick).await?;
+    // Investors only named elsewhere: created with their name, their origin updated
+    // when the projects give one, nothing else touched.
+    let (with_origin, without): (Vec<&investor::Model>, Vec<&investor::Model>) =
+        ledger.named_investors.iter().partition(|i| i.origin.is_some());
+    let origin = [investor::Column::Origin];
+    upsert::<Investor>(&txn, &with_origin, &investor_key, &[], OnKey::Update(&origin), &tick).await?;
+    upsert::<Investor>(&txn, &without, &investor_key, &[], OnKey::Keep, &tick).await?;
     upsert::<Project>(&txn, &rows(&ledger.projects), &[project::Column::Code], &[], OnKey::UpdateAll, &tick).await?;
     let progress_key = [progress::Column::ProjectCode, progress::Column::Month];
     upsert::<Progress>(&txn, &rows(&ledger.progress), &progress_key, &[], OnKey::UpdateAll, &tick).await?;
@@ -115,15 +143,20 @@ pub async fn import_ledger(
     upsert::<ElementIssue>(&txn, &rows(&ledger.issues), &issue_key, &id, OnKey::Update(&issue_update), &tick).await?;
     let target_key = [target::Column::UnitCode, target::Column::Year, target::Column::Metric];
     upsert::<Target>(&txn, &rows(&ledger.targets), &target_key, &[], OnKey::UpdateAll, &tick).await?;
+    import_pipeline_work(&txn, ledger, &tick).await?;
 
     let counts = ImportCounts {
         units: ledger.units.len(),
         industries: ledger.industries.as_ref().map_or(0, Vec::len),
-        investors: ledger.investors.len(),
+        investors: ledger.investors.len() + ledger.named_investors.len(),
         projects: ledger.projects.len(),
         progress: ledger.progress.len(),
         issues: ledger.issues.len(),
         targets: ledger.targets.len(),
+        events: ledger.events.len(),
+        engagements: ledger.engagements.len(),
+        incentives: ledger.incentives.len(),
+        supervision: ledger.supervision.len(),
     };
     AuditEntry::insert(audit_entry::ActiveModel {
         id: NotSet,
@@ -139,6 +172,23 @@ pub async fn import_ledger(
     .await?;
     txn.commit().await?;
     Ok(counts)
+}
+
+/// Events, engagements, incentives and supervision items, matched by their keys.
+async fn import_pipeline_work(txn: &DatabaseTransaction, ledger: &Ledger, tick: &dyn Fn(usize)) -> Result<(), DbErr> {
+    upsert::<Event>(txn, &rows(&ledger.events), &[event::Column::Code], &[], OnKey::UpdateAll, tick).await?;
+    let engagement_key = [
+        engagement::Column::InvestorName,
+        engagement::Column::UnitCode,
+        engagement::Column::Date,
+        engagement::Column::Kind,
+        engagement::Column::EventCode,
+    ];
+    upsert::<Engagement>(txn, &rows(&ledger.engagements), &engagement_key, &[], OnKey::UpdateAll, tick).await?;
+    let incentive_key = [incentive::Column::ProjectCode, incentive::Column::Policy];
+    upsert::<Incentive>(txn, &rows(&ledger.incentives), &incentive_key, &[], OnKey::UpdateAll, tick).await?;
+    let supervision_key = [supervision_item::Column::Code];
+    upsert::<SupervisionItem>(txn, &rows(&ledger.supervision), &supervision_key, &[], OnKey::UpdateAll, tick).await
 }
 
 /// The models of numbered ledger rows.

@@ -17,7 +17,17 @@ impl MigrationTrait for Migration {
         // Referenced tables first.
         create(manager, &schema, Unit).await?;
         create(manager, &schema, Industry).await?;
-        create(manager, &schema, Investor).await?;
+        // Investors as they stood at 0.1 (name and origin), written out: the entity has
+        // grown since (m20261129_000020_pipeline_work adds the directory's columns).
+        manager
+            .create_table(
+                Table::create()
+                    .table("investors")
+                    .col(ColumnDef::new("name").string().not_null().primary_key())
+                    .col(ColumnDef::new("origin").string().null())
+                    .to_owned(),
+            )
+            .await?;
         create(manager, &schema, Project).await?;
         create(manager, &schema, Progress).await?;
         create(manager, &schema, ElementIssue).await?;
