@@ -30,7 +30,7 @@ fn main() {
             let db = zhaoshang::store::connect(&url).await.expect("connect");
             zhaoshang::jobs::import_ledger(&db, ledger, "bench", "bench").await.expect("import");
             let options = zhaoshang::publish::site::SiteOptions {
-                source: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("site"),
+                source: zhaoshang::publish::theme::Source::Embedded,
                 out: dir.path().join("out"),
                 as_of: zhaoshang::demo::data_horizon(),
                 base_url: "https://invest.example.gov.cn/".into(),

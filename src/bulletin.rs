@@ -9,15 +9,20 @@ use chrono::{Datelike, NaiveDate};
 use crate::analytics::alerts::{Alert, AlertKind, alerts};
 use crate::analytics::cohort::cohort;
 use crate::analytics::scorecard::{Scorecard, ScoringConfig, quarter_end, scorecards};
-use crate::analytics::volume::{Granularity, trend};
+use crate::analytics::volume::year_to_date;
 use crate::analytics::{AnalyticsError, Frames, Metric, ProjectFilter};
 use crate::money::to_wan;
+
+/// The closing note of every bulletin: what the figures mean.
+const NOTE: &str = "说明：指标口径见 docs/metrics.md；金额为亿元，同比为本期累计与上年同一期间（按日截至上年同日，月度指标按相同月份）之比。";
 
 /// One headline figure: this year to date and the growth over the same span last year.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Headline {
     /// What (Chinese).
     pub label: &'static str,
+    /// The span it covers, in words (`1月1日至6月15日`, `1–6月`); empty for a rate.
+    pub span: String,
     /// The value, formatted with its unit.
     pub value: String,
     /// 同比, as a fraction; none on a zero base.
@@ -43,8 +48,12 @@ pub struct Bulletin {
     project_names: std::collections::HashMap<String, String>,
 }
 
+/// A growth rate with its sign, rounded as every chart and page rounds it (四舍五入).
 fn percent(x: Option<f64>) -> String {
-    x.map_or("—".into(), |x| format!("{:+.1}%", x * 100.0))
+    x.map_or("—".into(), |x| {
+        let text = crate::charts::theme::percent(x);
+        if text.starts_with('-') { text } else { format!("+{text}") }
+    })
 }
 
 /// The latest quarter that ended on or before `as_of`.
@@ -68,11 +77,6 @@ impl Bulletin {
     pub fn compute(frames: &Frames, as_of: NaiveDate, config: &ScoringConfig) -> Result<Bulletin, AnalyticsError> {
         let all = ProjectFilter::default();
         let january = NaiveDate::from_ymd_opt(as_of.year(), 1, 1).unwrap_or(as_of);
-        let month = as_of.with_day(1).unwrap_or(as_of);
-        let ytd = |metric: Metric| -> Result<(i64, Option<f64>), AnalyticsError> {
-            let points = trend(frames, metric, month, month, Granularity::Month, &all, as_of)?;
-            Ok(points.last().map_or((0, None), |p| (p.cumulative, p.yoy)))
-        };
         let mut headlines = Vec::new();
         for (label, metric) in [
             ("签约项目", Metric::SignedCount),
@@ -82,17 +86,18 @@ impl Bulletin {
             ("到位资金", Metric::FundsArrived),
             ("实际利用市域外资金", Metric::OutOfRegionFunds),
         ] {
-            let (value, yoy) = ytd(metric)?;
+            let ytd = year_to_date(frames, metric, &all, as_of)?;
             let value = if metric.is_money() {
-                format!("{:.2}亿元", to_wan(value) / 10_000.0)
+                format!("{}亿元", crate::charts::theme::number(to_wan(ytd.value) / 10_000.0, 2))
             } else {
-                format!("{value}个")
+                format!("{}个", ytd.value)
             };
-            headlines.push(Headline { label, value, yoy });
+            headlines.push(Headline { label, span: ytd.span.words_zh(), value, yoy: ytd.yoy });
         }
         let signed = cohort(frames, january, as_of, as_of, &all)?;
         headlines.push(Headline {
             label: "本年签约项目落地率",
+            span: String::new(),
             value: signed
                 .landing_rate()
                 .map_or("—".into(), |r| format!("{:.1}%（{}/{}）", r * 100.0, signed.landed.len(), signed.size())),
@@ -132,8 +137,11 @@ impl Bulletin {
         let mut sections = Vec::new();
         sections.push((
             "一、总体情况（年初至今）".to_string(),
-            vec!["指标".into(), "累计".into(), "同比".into()],
-            self.headlines.iter().map(|h| vec![h.label.to_string(), h.value.clone(), percent(h.yoy)]).collect(),
+            vec!["指标".into(), "期间".into(), "累计".into(), "同比".into()],
+            self.headlines
+                .iter()
+                .map(|h| vec![h.label.to_string(), h.span.clone(), h.value.clone(), percent(h.yoy)])
+                .collect(),
         ));
         let title = match self.quarter {
             Some((y, q)) => format!("二、{y}年第{q}季度单位考核排名"),
@@ -228,7 +236,7 @@ impl Bulletin {
                 let _ = writeln!(out, "| {} |", row.iter().map(cell).collect::<Vec<_>>().join(" | "));
             }
         }
-        out.push_str("\n说明：指标口径见 docs/metrics.md；金额为亿元，同比为年初至今累计与上年同期之比。\n");
+        let _ = write!(out, "\n{NOTE}\n");
         out
     }
 
@@ -258,9 +266,7 @@ impl Bulletin {
             }
             out.push_str("</tbody></table>\n");
         }
-        out.push_str(
-            "<p>说明：指标口径见 docs/metrics.md；金额为亿元，同比为年初至今累计与上年同期之比。</p>\n</body></html>\n",
-        );
+        let _ = write!(out, "<p>{}</p>\n</body></html>\n", escape(NOTE));
         out
     }
 }

@@ -9,7 +9,10 @@ use entities::prelude::Project;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
 use crate::analytics::Engine;
+use crate::analytics::scorecard::ScoringConfig;
+use crate::config::{Config, Overrides, mask_url};
 use crate::jobs::{self, ImportError, Imported};
+use crate::publish::theme::Source;
 use crate::{demo, store};
 
 /// zhaoshang (招商): track investment projects from first contact to production.
@@ -20,9 +23,31 @@ use crate::{demo, store};
 #[derive(Debug, Parser)]
 #[command(name = "zhaoshang", version, about, long_about)]
 pub struct Cli {
-    /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://user@host/db`.
-    #[arg(long, global = true, env = "ZHAOSHANG_DATABASE_URL", default_value = store::DEFAULT_DATABASE_URL)]
-    pub database_url: String,
+    /// The configuration file (default: ./zhaoshang.toml if there is one). Flags and
+    /// environment variables override it.
+    #[arg(long, global = true, env = "ZHAOSHANG_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://user@host/db` (default
+    /// `sqlite://zhaoshang.db?mode=rwc`).
+    #[arg(long, global = true, env = "ZHAOSHANG_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// A TOML file with the ranking weights and bottom size (see docs/metrics.md);
+    /// replaces the configuration's `[scoring]`.
+    #[arg(long, global = true, env = "ZHAOSHANG_SCORING")]
+    pub scoring: Option<PathBuf>,
+
+    /// A folder with the site theme (templates, assets, content, `site.toml`,
+    /// `i18n.toml`), e.g. `DIR/site` written by `zhaoshang init DIR`; default: the theme
+    /// built into the binary.
+    #[arg(long, global = true, env = "ZHAOSHANG_SITE")]
+    pub site: Option<PathBuf>,
+
+    /// A folder of deck files (`NAME.toml`), e.g. `DIR/decks` written by
+    /// `zhaoshang init DIR`; default: the decks built into the binary.
+    #[arg(long, global = true, env = "ZHAOSHANG_DECKS")]
+    pub decks: Option<PathBuf>,
 
     /// What to do.
     #[command(subcommand)]
@@ -72,6 +97,17 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL); `schema.graphql` in the repository is a copy.
     Schema,
+    /// Write editable copies of the built-in defaults into DIR: the site theme
+    /// (DIR/site), the decks (DIR/decks) and a commented configuration
+    /// (DIR/zhaoshang.toml) that uses them: `zhaoshang --config DIR/zhaoshang.toml …`.
+    Init {
+        /// The folder to write into (created if missing); also gets a commented
+        /// `zhaoshang.toml` pointing at the copies.
+        dir: PathBuf,
+        /// Overwrite files that are already there.
+        #[arg(long)]
+        force: bool,
+    },
     /// Manage API tokens: `token create --role analyst --name 王分析`, `token revoke NAME`.
     Token {
         /// What to do with tokens.
@@ -90,16 +126,14 @@ pub enum Command {
         /// The file to write; default standard output.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// A TOML file with the ranking weights and bottom size.
-        #[arg(long, env = "ZHAOSHANG_SCORING")]
-        scoring: Option<PathBuf>,
     },
     /// Write a deck for a meeting: per chart a PNG, an SVG and the CSV of its numbers,
     /// plus one .pptx (title slide, one chart per slide) and one .xlsx with native charts.
     Slides {
-        /// The deck file, e.g. exports/decks/weekly.toml (周调度会) or quarterly.toml (季度考核).
-        #[arg(long, default_value = "exports/decks/weekly.toml")]
-        deck: PathBuf,
+        /// The deck: a name (`weekly` 周调度会, `quarterly` 季度考核) from --decks or the
+        /// built-in decks, or a path to a deck file (`my/deck.toml`).
+        #[arg(long, default_value = crate::publish::theme::DEFAULT_DECK)]
+        deck: String,
         /// The as-of day (YYYY-MM-DD); default today (China time).
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
@@ -112,15 +146,19 @@ pub enum Command {
         /// Multiply the PNG size (2 for crisp pictures on large screens).
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4))]
         scale: u32,
-        /// A TOML file with the ranking weights and bottom size.
-        #[arg(long, env = "ZHAOSHANG_SCORING")]
-        scoring: Option<PathBuf>,
     },
     /// The public investment-promotion site (招商项目推介).
     Site {
         /// What to do with the site.
         #[command(subcommand)]
         action: SiteAction,
+    },
+    /// The configuration: `config check` prints the effective one (secrets masked) and
+    /// fails on an invalid one, naming the key.
+    Config {
+        /// What to do with the configuration.
+        #[command(subcommand)]
+        action: ConfigAction,
     },
     /// Generate the deterministic demo district and import it (through the same checks
     /// as a ledger). Rows with the same keys are updated.
@@ -137,9 +175,9 @@ pub enum Command {
 /// Options of the API server.
 #[derive(Debug, clap::Args)]
 pub struct ServerArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub addr: String,
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long, env = "ZHAOSHANG_LISTEN")]
+    pub addr: Option<String>,
     /// Production mode: GraphiQL, introspection and field suggestions off.
     #[arg(long)]
     pub production: bool,
@@ -149,19 +187,16 @@ pub struct ServerArgs {
     /// Read every request from the database, never from the in-memory snapshot.
     #[arg(long)]
     pub no_read_snapshot: bool,
-    /// A TOML file with the ranking weights and bottom size (see docs/metrics.md).
-    #[arg(long, env = "ZHAOSHANG_SCORING")]
-    pub scoring: Option<PathBuf>,
     /// A built site to preview at / (from `zhaoshang site build`).
     #[arg(long, default_value = "dist/site")]
-    pub site: PathBuf,
+    pub preview: PathBuf,
 }
 
 /// Site commands.
 #[derive(Debug, Subcommand)]
 pub enum SiteAction {
-    /// Build the static site from the project graph and the templates, assets and content
-    /// of --source. Only projects marked public are published, never their contacts.
+    /// Build the static site from the project graph and the theme (--site, or the built-in
+    /// one). Only projects marked public are published, never their contacts.
     /// Rewrites only what changed and removes pages no longer published.
     Build {
         /// Where to write the site.
@@ -172,12 +207,18 @@ pub enum SiteAction {
         as_of: Option<chrono::NaiveDate>,
         /// Where the site will be served: a full URL (for the sitemap and canonical links)
         /// or a path such as /zhaoshang/. Links inside the site are relative either way.
-        #[arg(long, default_value = "/")]
-        base_url: String,
-        /// The folder of templates, assets, content and settings.
-        #[arg(long, default_value = "site")]
-        source: PathBuf,
+        /// Default `/`.
+        #[arg(long, env = "ZHAOSHANG_BASE_URL")]
+        base_url: Option<String>,
     },
+}
+
+/// Configuration commands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print the effective configuration (file, environment, flags, defaults) with the
+    /// database password masked; exit non-zero if it is invalid.
+    Check,
 }
 
 /// Token commands.
@@ -204,39 +245,68 @@ pub enum TokenAction {
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let db = store::connect(&cli.database_url)
-        .await
-        .with_context(|| format!("cannot open the database {}", cli.database_url))?;
-    match cli.command {
-        Command::Quickstart { out, no_serve, server } => {
-            quickstart(&db, &cli.database_url, &out).await?;
-            let server = ServerArgs { site: out.join("site"), ..server };
-            if no_serve { Ok(()) } else { serve(db, &server).await }
-        }
-        Command::Serve { server } => serve(db, &server).await,
+    match &cli.command {
         Command::Schema => {
             print!("{}", crate::api::sdl());
-            Ok(())
+            return Ok(());
         }
+        Command::Init { dir, force } => return init(dir, *force),
+        _ => {}
+    }
+    let listen = match &cli.command {
+        Command::Serve { server } | Command::Quickstart { server, .. } => server.addr.clone(),
+        _ => None,
+    };
+    let base_url = match &cli.command {
+        Command::Site { action: SiteAction::Build { base_url, .. } } => base_url.clone(),
+        _ => None,
+    };
+    let config = Config::load(&Overrides {
+        config: cli.config.clone(),
+        database_url: cli.database_url.clone(),
+        listen,
+        base_url,
+        site: cli.site.clone(),
+        decks: cli.decks.clone(),
+        scoring: cli.scoring.clone(),
+    })?;
+    if let Command::Config { action: ConfigAction::Check } = &cli.command {
+        print!("{}", config.to_masked_toml());
+        eprintln!("the configuration is valid");
+        return Ok(());
+    }
+    let site = Source::from_dir(config.site.clone());
+    let decks = Source::from_dir(config.decks.clone());
+    let url = &config.database_url;
+    let db = store::connect(url).await.with_context(|| format!("cannot open the database {}", mask_url(url)))?;
+    match cli.command {
+        Command::Schema | Command::Init { .. } | Command::Config { .. } => Ok(()),
+        Command::Quickstart { out, no_serve, server } => {
+            quickstart(&db, &mask_url(url), &out, &site, &decks, &config.scoring).await?;
+            let server = ServerArgs { preview: out.join("site"), ..server };
+            if no_serve { Ok(()) } else { serve(db, &server, &config).await }
+        }
+        Command::Serve { server } => serve(db, &server, &config).await,
         Command::Token { action } => token(&db, action).await,
-        Command::Site { action: SiteAction::Build { out, as_of, base_url, source } } => {
+        Command::Site { action: SiteAction::Build { out, as_of, .. } } => {
             let options = crate::publish::site::SiteOptions {
-                source,
+                source: site,
                 out,
                 as_of: as_of.unwrap_or_else(crate::analytics::today),
-                base_url,
+                base_url: config.base_url.clone(),
             };
             site_build(&Engine::new(db.clone()), options).await
         }
-        Command::Slides { deck, as_of, out, size, scale, scoring } => {
+        Command::Slides { deck, as_of, out, size, scale } => {
             let size =
                 if size == "1280x720" { crate::charts::Size::hd(scale) } else { crate::charts::Size::full_hd(scale) };
             let as_of = as_of.unwrap_or_else(crate::analytics::today);
-            slides(&Engine::new(db.clone()), &deck, as_of, size, scoring.as_deref(), &out).await
+            let deck = decks.deck(&deck)?;
+            slides(&Engine::new(db.clone()), &deck, as_of, size, &config.scoring, &out).await
         }
-        Command::Bulletin { as_of, format, out, scoring } => {
+        Command::Bulletin { as_of, format, out } => {
             let as_of = as_of.unwrap_or_else(crate::analytics::today);
-            let text = bulletin(&Engine::new(db.clone()), as_of, &format, scoring.as_deref()).await?;
+            let text = bulletin(&Engine::new(db.clone()), as_of, &format, &config.scoring).await?;
             match out {
                 Some(path) => {
                     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
@@ -289,7 +359,31 @@ async fn import(db: &DatabaseConnection, path: &Path, dry_run: bool) -> anyhow::
     }
 }
 
-async fn quickstart(db: &DatabaseConnection, url: &str, out: &Path) -> anyhow::Result<()> {
+/// `zhaoshang init DIR`.
+fn init(dir: &Path, force: bool) -> anyhow::Result<()> {
+    let written =
+        crate::publish::theme::write_defaults(dir, &[(crate::config::FILE_NAME, crate::config::EXAMPLE)], force)
+            .with_context(|| format!("cannot write the defaults into {}", dir.display()))?;
+    println!("wrote {} files into {}:", written.len(), dir.display());
+    println!("  {}   the site theme: templates, assets, content, site.toml, i18n.toml", dir.join("site").display());
+    println!("  {}  the slide decks", dir.join("decks").display());
+    println!("  {}  the configuration, using them", dir.join(crate::config::FILE_NAME).display());
+    println!(
+        "use them with `zhaoshang --config {} …` (or ZHAOSHANG_CONFIG, or run in {})",
+        dir.join(crate::config::FILE_NAME).display(),
+        dir.display()
+    );
+    Ok(())
+}
+
+async fn quickstart(
+    db: &DatabaseConnection,
+    url: &str,
+    out: &Path,
+    site: &Source,
+    decks: &Source,
+    scoring: &ScoringConfig,
+) -> anyhow::Result<()> {
     let existing = Project::find().count(db).await?;
     if existing == 0 {
         let imported = load_demo(db, 600, 2026).await?;
@@ -306,23 +400,19 @@ async fn quickstart(db: &DatabaseConnection, url: &str, out: &Path) -> anyhow::R
     let engine = Engine::new(db.clone());
     for (format, name) in [("md", "bulletin.md"), ("html", "bulletin.html")] {
         let path = out.join(name);
-        let text = bulletin(&engine, today, format, None).await?;
+        let text = bulletin(&engine, today, format, scoring).await?;
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         println!("wrote the bulletin (通报) as of {today} to {}", path.display());
     }
-    let deck = Path::new("exports/decks/weekly.toml");
-    if deck.is_file() {
-        slides(&engine, deck, today, crate::charts::Size::full_hd(1), None, &out.join("slides")).await?;
-    }
-    if Path::new("site/site.toml").is_file() {
-        let options = crate::publish::site::SiteOptions {
-            source: "site".into(),
-            out: out.join("site"),
-            as_of: today,
-            base_url: "/".into(),
-        };
-        site_build(&engine, options).await?;
-    }
+    let deck = decks.deck(crate::publish::theme::DEFAULT_DECK)?;
+    slides(&engine, &deck, today, crate::charts::Size::full_hd(1), scoring, &out.join("slides")).await?;
+    let options = crate::publish::site::SiteOptions {
+        source: site.clone(),
+        out: out.join("site"),
+        as_of: today,
+        base_url: "/".into(),
+    };
+    site_build(&engine, options).await?;
     Ok(())
 }
 
@@ -350,24 +440,13 @@ fn print_warnings(warnings: &[String]) {
     }
 }
 
-fn scoring_config(path: Option<&Path>) -> anyhow::Result<crate::analytics::scorecard::ScoringConfig> {
-    match path {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            crate::analytics::scorecard::ScoringConfig::from_toml(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
-        }
-        None => Ok(Default::default()),
-    }
-}
-
 async fn bulletin(
     engine: &Engine,
     as_of: chrono::NaiveDate,
     format: &str,
-    scoring: Option<&Path>,
+    scoring: &ScoringConfig,
 ) -> anyhow::Result<String> {
-    let config = scoring_config(scoring)?;
+    let config = scoring.clone();
     let html = format == "html";
     let text = engine
         .run(move |frames| {
@@ -380,16 +459,16 @@ async fn bulletin(
 
 async fn slides(
     engine: &Engine,
-    deck_path: &Path,
+    deck_file: &crate::publish::theme::Deck,
     as_of: chrono::NaiveDate,
     size: crate::charts::Size,
-    scoring: Option<&Path>,
+    scoring: &ScoringConfig,
     out: &Path,
 ) -> anyhow::Result<()> {
-    use crate::publish::slides::{read_deck, write_slides};
-    let deck = read_deck(deck_path)?;
-    let config = scoring_config(scoring)?;
-    let stem = deck_path.file_stem().map_or("deck".into(), |s| s.to_string_lossy().to_string());
+    use crate::publish::slides::{parse_deck, write_slides};
+    let deck = parse_deck(&deck_file.text, &deck_file.origin)?;
+    let config = scoring.clone();
+    let stem = deck_file.name.clone();
     let out_dir = out.to_path_buf();
     let written = engine
         .run(move |frames| {
@@ -403,7 +482,7 @@ async fn slides(
             "warning: the embedded font has no glyph for {chars:?}: those characters show as boxes in the charts"
         );
     }
-    println!("wrote {} files for {} as of {as_of} to {}", written.files.len(), deck_path.display(), out.display());
+    println!("wrote {} files for {} as of {as_of} to {}", written.files.len(), deck_file.origin, out.display());
     Ok(())
 }
 
@@ -422,16 +501,21 @@ async fn site_build(engine: &Engine, options: crate::publish::site::SiteOptions)
     Ok(())
 }
 
-async fn serve(db: DatabaseConnection, args: &ServerArgs) -> anyhow::Result<()> {
+async fn serve(db: DatabaseConnection, args: &ServerArgs, config: &Config) -> anyhow::Result<()> {
     use crate::api::{ApiOptions, ApiState, build_schema, server};
-    let scoring = scoring_config(args.scoring.as_deref())?;
-    let options = ApiOptions { read_snapshot: !args.no_read_snapshot, ..ApiOptions::new(args.production) };
-    let state = ApiState::new(db.clone(), scoring);
+    let options = ApiOptions {
+        read_snapshot: !args.no_read_snapshot,
+        max_depth: config.api.max_depth,
+        max_complexity: config.api.max_complexity,
+        timeout: config.api.timeout,
+        ..ApiOptions::new(args.production)
+    };
+    let state = ApiState::new(db.clone(), config.scoring.clone());
     if let Err(e) = state.snapshots.build_now().await {
         tracing::warn!(error = %e, "no read snapshot at start; reads use SQL until one is built");
     }
     let schema = build_schema(state, &options);
-    let bound = server::bind(&args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
+    let bound = server::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     let graphiql = options.introspection && !args.no_graphiql;
     println!("GraphQL API: http://{}/graphql", bound.addr);
     if graphiql {
@@ -441,11 +525,18 @@ async fn serve(db: DatabaseConnection, args: &ServerArgs) -> anyhow::Result<()> 
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    let site = args.site.join("index.html").is_file().then(|| args.site.clone());
+    let site = args.preview.join("index.html").is_file().then(|| args.preview.clone());
     if site.is_some() {
-        println!("site:        http://{}/   (preview of {})", bound.addr, args.site.display());
+        println!("site:        http://{}/   (preview of {})", bound.addr, args.preview.display());
     }
-    bound.serve(server::ServerState { schema, db, graphiql, site, tokens: Default::default() }, shutdown).await?;
+    let state = server::ServerState {
+        graphiql,
+        site,
+        max_body_bytes: config.api.max_body_bytes,
+        tokens: server::TokenCache::new(config.api.token_trust),
+        ..server::ServerState::new(schema, db)
+    };
+    bound.serve(state, shutdown).await?;
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! several hundred projects over 2023–2026 moving through the stages with realistic lags
 //! and drop-outs, monthly progress after starts, element issues, annual targets. It is
 //! generated as a [`Ledger`] and imported through the same checks as a unit's ledger.
+//! Its industry chains and carriers are in `demo/promotion.rs`.
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 use entities::{element_issue, industry, investor, progress, project, target, unit};
@@ -9,6 +10,8 @@ use entities::{element_issue, industry, investor, progress, project, target, uni
 use crate::ledger::Ledger;
 use crate::money::YUAN_PER_WAN;
 use crate::rules::vocab;
+
+mod promotion;
 
 /// The demo's data end on this day, whatever day it is generated on, so the same seed
 /// always gives the same district.
@@ -221,6 +224,8 @@ pub fn generate(projects: usize, seed: u64) -> Ledger {
             expected_jobs: Some((wan / 100).max(10) + rng.between(0, 50) as i64),
             key_project: wan >= 50_000,
             public: seeking || rng.chance(0.5),
+            chain_link: None,
+            carrier_code: None,
             summary: Some(if seeking {
                 format!("寻求投资：{stem}，计划总投资{}万元。", crate::money::format_wan(total))
             } else {
@@ -254,6 +259,7 @@ pub fn generate(projects: usize, seed: u64) -> Ledger {
     }
     ledger.named_investors = investors.into_iter().filter(|i| used_investors.contains(&i.name)).collect();
     add_targets(&mut ledger, &mut rng);
+    promotion::add(&mut ledger, seed);
     ledger
 }
 

@@ -3,6 +3,7 @@
 //! Layout:
 //! - [`money`]: 万元 at the edges, exact yuan inside.
 //! - [`rules`]: stages, reach dates and the row rules every write obeys.
+//! - [`policy`]: the one access table: who may read each field, filter and history column.
 //! - [`ledger`]: reading and writing ledgers (台账), xlsx or CSV, with row-level errors.
 //! - [`store`]: connecting, migrating, importing into and reading the project graph.
 //! - [`analytics`]: every metric of `docs/metrics.md` on polars frames.
@@ -12,6 +13,7 @@
 //! - [`publish`]: decks of slides (PNG, SVG, CSV, .pptx, .xlsx) from the engine and the charts.
 //! - [`demo`]: a deterministic demo district, generated as a ledger.
 //! - [`jobs`]: the main jobs (import, export, demo) shared by the CLI and the tests.
+//! - [`config`]: the one typed configuration (`zhaoshang.toml`, environment, flags).
 //! - [`cli`]: the command line.
 
 pub mod analytics;
@@ -19,10 +21,12 @@ pub mod api;
 pub mod bulletin;
 pub mod charts;
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod jobs;
 pub mod ledger;
 pub mod money;
+pub mod policy;
 pub mod publish;
 pub mod rules;
 pub mod store;

@@ -137,6 +137,12 @@ pub mod vocab {
     pub const CONTRACT_TYPES: &[&str] = &["协议", "合同"];
     /// 问题类别
     pub const ISSUE_CATEGORIES: &[&str] = &["用地", "用水", "用电", "用气", "征地拆迁", "手续报批", "融资", "其他"];
+    /// 位置 of a chain link, upstream to downstream.
+    pub const CHAIN_POSITIONS: &[&str] = &["上游", "中游", "下游"];
+    /// 载体类型
+    pub const CARRIER_KINDS: &[&str] = &["工业用地", "标准化厂房", "闲置厂房", "商业楼宇", "其他"];
+    /// 载体状态: available, reserved, in use.
+    pub const CARRIER_STATUSES: &[&str] = &["可供", "已意向", "已使用"];
     /// Built-in industry taxonomy used when a ledger has no `industries` sheet.
     pub const INDUSTRIES: &[&str] = &[
         "智能制造",

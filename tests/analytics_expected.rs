@@ -53,8 +53,8 @@ fn check_trend(frames: &Frames, key: &str, metric: Metric, year: i32) {
     let scale = |v: i64| if metric.is_money() { to_wan(v) } else { v as f64 };
     for (p, w) in points.iter().zip(want) {
         assert_eq!(p.period, w["period"].as_str().unwrap_or_default());
-        close(Some(scale(p.value)), &w["value"], &format!("{key} {} value", p.period));
-        close(Some(scale(p.cumulative)), &w["cumulative"], &format!("{key} {} cumulative", p.period));
+        close(p.value.map(scale), &w["value"], &format!("{key} {} value", p.period));
+        close(p.cumulative.map(scale), &w["cumulative"], &format!("{key} {} cumulative", p.period));
         close(p.yoy, &w["yoy"], &format!("{key} {} yoy", p.period));
     }
 }

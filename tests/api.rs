@@ -296,7 +296,10 @@ async fn each_role_sees_what_it_should(t: &TestDb) {
     );
     let r = api.run_as(&public, r#"{ project(code: "ZS24006") { code name totalInvestmentWan stage summary } }"#).await;
     assert_eq!(error_codes(&r), Vec::<String>::new());
-    for field in ["investorName", "signedDate", "progress { faiWan }", "history { action }", "contactName"] {
+    // The investor of a signed public project is public (as on the site).
+    let r = api.run_as(&public, r#"{ project(code: "ZS24006") { investorName } }"#).await;
+    assert_eq!(r["data"]["project"]["investorName"], json!("秦岭文旅发展有限公司"), "{r}");
+    for field in ["channel", "signedDate", "progress { faiWan }", "history { action }", "contactName"] {
         let r = api.run_as(&public, &format!(r#"{{ project(code: "ZS24006") {{ {field} }} }}"#)).await;
         assert_eq!(error_codes(&r), vec!["FORBIDDEN"], "public reading {field}");
     }

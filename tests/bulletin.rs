@@ -22,7 +22,7 @@ async fn the_bulletin_reports_the_engines_figures() {
         .unwrap();
     let md = b.to_markdown();
     // FAI 2025: 13,580.5 万元, YoY −0.35792 (expected.json, December).
-    assert!(md.contains("| 固定资产投资完成额 | 1.36亿元 | -35.8% |"), "{md}");
+    assert!(md.contains("| 固定资产投资完成额 | 1–12月 | 1.36亿元 | -35.8% |"), "{md}");
     assert!(md.contains("## 二、2025年第4季度单位考核排名"), "{md}");
     assert!(md.contains("| 签约项目全军覆没 | 陈炉镇 |"), "T02 is none_landed in the expected alerts: {md}");
     assert!(md.contains("开而未建 | 产业园区管委会 | 陶瓷壳模二期项目（ZS24002）"), "{md}");

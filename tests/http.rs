@@ -30,8 +30,7 @@ async fn start_with_site(production: bool, site: Option<std::path::PathBuf>) -> 
     let bound = server::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", bound.addr);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let state =
-        server::ServerState { schema, db: t.db.clone(), graphiql: !production, site, tokens: Default::default() };
+    let state = server::ServerState { graphiql: !production, site, ..server::ServerState::new(schema, t.db.clone()) };
     let task = tokio::spawn(bound.serve(state, async {
         let _ = rx.await;
     }));

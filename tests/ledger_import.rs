@@ -6,9 +6,9 @@
 mod common;
 
 use chrono::NaiveDate;
-use common::{TestDb, edited_sample, sample_csv, sample_xlsx};
+use common::{TestDb, drop_column, edited_sample, sample_csv, sample_xlsx, set_cell};
 use entities::prelude::*;
-use entities::{progress, target};
+use entities::{progress, project, target};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use zhaoshang::jobs::{self, ImportError};
 use zhaoshang::store;
@@ -527,3 +527,49 @@ fn the_cli_lists_every_bad_row_and_exits_non_zero() {
     assert!(stderr.contains(r#"projects row 5, 总投资（万元）: "-5" is negative"#), "{stderr}");
     assert!(stderr.contains("nothing was imported"), "{stderr}");
 }
+
+async fn an_absent_column_leaves_the_field_as_it_is(t: &TestDb) {
+    jobs::import_file(&t.db, &sample_csv(), "test").await.expect("baseline import");
+    let before = store::load_ledger(&t.db).await.unwrap();
+    let public = |l: &zhaoshang::ledger::Ledger| l.projects.iter().filter(|(_, p)| p.public).count();
+    assert!(public(&before) > 0, "the sample publishes some projects");
+    // Without 公开推介 (nor 投资方来源地, kept on the investors): nothing changes.
+    let dir = edited_sample("projects.csv", |text| drop_column("投资方来源地")(drop_column("公开推介")(text)));
+    jobs::import_file(&t.db, dir.path(), "test").await.expect("import without the columns");
+    let after = store::load_ledger(&t.db).await.unwrap();
+    assert_eq!(public(&after), public(&before), "projects were unpublished");
+    assert_eq!(format!("{after:?}"), format!("{before:?}"), "the database changed");
+}
+on_both_databases!(
+    an_absent_column_leaves_the_field_of_existing_rows_as_it_is,
+    an_absent_column_leaves_the_field_as_it_is
+);
+
+async fn an_empty_cell_clears_the_field(t: &TestDb) {
+    jobs::import_file(&t.db, &sample_csv(), "test").await.expect("baseline import");
+    let stored = |code: &'static str| async move { Project::find_by_id(code).one(&t.db).await.unwrap().unwrap() };
+    let before = stored("ZS24001").await;
+    assert!(before.summary.is_some() && before.contact_phone.is_some(), "the fixture fills them");
+    let dir = edited_sample("projects.csv", |text| {
+        set_cell("ZS24001", "联系电话", "")(set_cell("ZS24001", "项目简介", " ")(text))
+    });
+    jobs::import_file(&t.db, dir.path(), "test").await.expect("import with empty cells");
+    let after = stored("ZS24001").await;
+    assert_eq!((after.summary.as_deref(), after.contact_phone.as_deref()), (None, None));
+    assert_eq!(project::Model { summary: None, contact_phone: None, ..before }, after, "only those two changed");
+}
+on_both_databases!(a_present_but_empty_cell_clears_the_field, an_empty_cell_clears_the_field);
+
+async fn a_sheet_absent_from_the_ledger_keeps_its_rows(t: &TestDb) {
+    jobs::import_file(&t.db, &sample_csv(), "test").await.expect("baseline import");
+    let before = store::load_ledger(&t.db).await.unwrap();
+    // Only projects: the units and industries stay as they are (kinds, clusters).
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(sample_csv().join("projects.csv")).unwrap();
+    let text = zhaoshang::ledger::source::decode(&bytes).unwrap();
+    std::fs::write(dir.path().join("projects.csv"), text).unwrap();
+    jobs::import_file(&t.db, dir.path(), "test").await.expect("import of projects alone");
+    let after = store::load_ledger(&t.db).await.unwrap();
+    assert_eq!(format!("{after:?}"), format!("{before:?}"), "the database changed");
+}
+on_both_databases!(a_sheet_absent_from_the_ledger_keeps_its_rows_on, a_sheet_absent_from_the_ledger_keeps_its_rows);

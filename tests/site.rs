@@ -17,7 +17,7 @@ use zhaoshang::publish::site::{SiteOptions, SiteReport};
 
 fn options(out: &Path) -> SiteOptions {
     SiteOptions {
-        source: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("site"),
+        source: zhaoshang::publish::theme::Source::Dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("site")),
         out: out.to_path_buf(),
         as_of: NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
         base_url: "https://invest.example.gov.cn/zhaoshang/".into(),

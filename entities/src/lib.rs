@@ -4,6 +4,8 @@
 
 pub mod api_token;
 pub mod audit_entry;
+pub mod carrier;
+pub mod chain_link;
 pub mod element_issue;
 pub mod engagement;
 pub mod event;

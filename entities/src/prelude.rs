@@ -2,6 +2,8 @@
 
 pub use crate::api_token::Entity as ApiToken;
 pub use crate::audit_entry::Entity as AuditEntry;
+pub use crate::carrier::Entity as Carrier;
+pub use crate::chain_link::Entity as ChainLink;
 pub use crate::element_issue::Entity as ElementIssue;
 pub use crate::engagement::Entity as Engagement;
 pub use crate::event::Entity as Event;

@@ -70,6 +70,11 @@ pub struct Model {
     pub public: bool,
     /// Public description (项目简介).
     pub summary: Option<String>,
+    /// The industry-chain link it fills, as `产业链/环节` (产业链环节); indexed by its
+    /// migration.
+    pub chain_link: Option<String>,
+    /// Code of the carrier it lands on (落地载体); indexed by its migration.
+    pub carrier_code: Option<String>,
     /// CONFIDENTIAL contact person (联系人): never published.
     pub contact_name: Option<String>,
     /// CONFIDENTIAL contact phone (联系电话): never published.

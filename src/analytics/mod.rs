@@ -6,12 +6,16 @@
 //! - [`cohort`]: cohort rates, the funnel and the pipeline.
 //! - [`alerts`]: 零招引, 零签约, 全军覆没, overdue, stalled, aging issues.
 //! - [`scorecard`]: quarterly unit scorecards and ranking (季度考核排名).
+//! - [`chains`]: industry-chain links 已有/在建/在谈/缺失, coverage and strength.
+//! - [`carriers`]: available carriers, supply per unit and kind, matched land issues.
 //!
 //! Everything takes an as-of day: only dates on or before it count. The functions are
 //! pure and CPU-bound; async callers run them in `spawn_blocking` (polars' `collect`
 //! must not run on tokio's current-thread runtime).
 
 pub mod alerts;
+pub mod carriers;
+pub mod chains;
 pub mod cohort;
 pub mod frames;
 pub mod scorecard;

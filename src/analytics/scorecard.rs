@@ -62,14 +62,20 @@ impl ScoringConfig {
     /// Reads a TOML file; absent keys keep their defaults.
     pub fn from_toml(text: &str) -> Result<ScoringConfig, String> {
         let config: ScoringConfig = toml::from_str(text).map_err(|e| e.to_string())?;
-        let w = &config.weights;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Whether the weights are usable: numbers ≥ 0.
+    pub fn check(&self) -> Result<(), String> {
+        let w = &self.weights;
         if [w.signed_investment, w.signed_count, w.new_starts, w.new_starts_10m, w.fai]
             .iter()
             .any(|x| !x.is_finite() || *x < 0.0)
         {
             return Err("weights must be numbers ≥ 0".into());
         }
-        Ok(config)
+        Ok(())
     }
 
     fn weight(&self, metric: Metric) -> f64 {

@@ -186,22 +186,146 @@ impl Granularity {
     }
 }
 
-/// One point of a trend; money in yuan, counts as they are.
+/// One point of a trend; money in yuan, counts as they are. A period that starts after
+/// the as-of day has no figures yet: `value`, `cumulative` and `yoy` are `None` (a gap in
+/// a chart, null in GraphQL), never 0.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrendPoint {
     /// `2025-03`, `2025-Q1` or `2025`.
     pub period: String,
     /// The first and last month (as [`month_index`]) of the period.
     pub months: (i32, i32),
-    /// The metric in the period.
-    pub value: i64,
-    /// From 1 January to the end of the period (年初至今).
-    pub cumulative: i64,
+    /// The metric in the period, up to the as-of day for the period that holds it.
+    pub value: Option<i64>,
+    /// From 1 January to the end of the period, or to the as-of day (年初至今).
+    pub cumulative: Option<i64>,
     /// cumulative / the same span of the previous year − 1; `None` when that is 0.
     pub yoy: Option<f64>,
 }
 
-/// A trend from the period holding month `from` to the one holding month `to`.
+/// The last day that the year-over-year base of a period holding `as_of` counts: the
+/// same day one year earlier (29 February → 28 February).
+///
+/// When `as_of` is the last day of its month the base is that whole month a year
+/// earlier: the metrics page compares whole calendar months "whatever the length of
+/// February", and a bulletin issued on 28 February 2025 compares January–February
+/// with January–February 2024 (29 February included), as an analyst expects.
+pub fn base_day(as_of: NaiveDate) -> NaiveDate {
+    let index = month_index(as_of);
+    if as_of == month_end(index) {
+        month_end(index - 12)
+    } else {
+        // Every day but 29 February (a month's last day) exists in every year.
+        as_of.with_year(as_of.year() - 1).unwrap_or_else(|| month_end(index - 12))
+    }
+}
+
+/// The span that a year-to-date figure as of D covers: 1 January to D for the metrics
+/// counted by day, 1 January to the end of D's month for the monthly progress metrics
+/// (progress rows count up to and including the month of D).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// 1 January of D's year.
+    pub from: NaiveDate,
+    /// The as-of day D.
+    pub as_of: NaiveDate,
+    /// Whether the metric is reported by month (D's month counts whole).
+    pub monthly: bool,
+}
+
+impl Span {
+    /// The span of `metric` to date as of `as_of`.
+    pub fn year_to_date(metric: Metric, as_of: NaiveDate) -> Span {
+        Span {
+            from: NaiveDate::from_ymd_opt(as_of.year(), 1, 1).unwrap_or(as_of),
+            as_of,
+            monthly: matches!(source(metric), Source::Progress(_)),
+        }
+    }
+
+    /// The span in words, as a bulletin writes it: `1月1日至6月15日`, or `1–6月` when it
+    /// covers whole months (`1月` for January alone).
+    pub fn words_zh(&self) -> String {
+        let whole_months = self.monthly || self.as_of == month_end(month_index(self.as_of));
+        match (whole_months, self.as_of.month()) {
+            (true, 1) => "1月".into(),
+            (true, m) => format!("1–{m}月"),
+            (false, _) => format!("1月1日至{}月{}日", self.as_of.month(), self.as_of.day()),
+        }
+    }
+
+    /// The span in English: `1 Jan – 15 Jun`, or `Jan–Jun` for whole months.
+    pub fn words_en(&self) -> String {
+        let whole_months = self.monthly || self.as_of == month_end(month_index(self.as_of));
+        let month = self.as_of.format("%b");
+        match (whole_months, self.as_of.month()) {
+            (true, 1) => "Jan".into(),
+            (true, _) => format!("Jan–{month}"),
+            (false, _) => format!("1 Jan – {} {month}", self.as_of.day()),
+        }
+    }
+}
+
+/// A figure to date with its growth over the same span of the year before.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct YearToDate {
+    /// The span covered.
+    pub span: Span,
+    /// The metric from 1 January to the as-of day (yuan for money, else a count).
+    pub value: i64,
+    /// Growth over the same span a year earlier (同比); `None` on a zero base.
+    pub yoy: Option<f64>,
+}
+
+/// `metric` this year to date as of `as_of`, with its year-over-year growth: the one
+/// figure the bulletin, the site's headlines and the decks all show (the last point of
+/// [`trend`], so the three always agree with the API's `trend`).
+pub fn year_to_date(
+    frames: &Frames,
+    metric: Metric,
+    filter: &ProjectFilter,
+    as_of: NaiveDate,
+) -> Result<YearToDate, AnalyticsError> {
+    let month = month_start(month_index(as_of));
+    let point = trend(frames, metric, month, month, Granularity::Month, filter, as_of)?;
+    let point = point.last();
+    Ok(YearToDate {
+        span: Span::year_to_date(metric, as_of),
+        value: point.and_then(|p| p.cumulative).unwrap_or(0),
+        yoy: point.and_then(|p| p.yoy),
+    })
+}
+
+/// The metric per month in `from..=to` as of `as_of`, each month with its whole value
+/// and its value up to `cut` (equal but for the month holding `cut`), in one pass.
+fn by_month_with_cut(
+    frames: &Frames,
+    metric: Metric,
+    filter: &ProjectFilter,
+    (from, to, as_of): (NaiveDate, NaiveDate, NaiveDate),
+    cut: NaiveDate,
+) -> Result<HashMap<i32, (i64, i64)>, AnalyticsError> {
+    let df = contributions(frames, metric, filter, from, to, as_of)
+        .group_by([col("m").alias("month")])
+        .agg([
+            col("value").sum().alias("whole"),
+            col("value").filter(col("date").lt_eq(date_lit(cut))).sum().alias("cut"),
+        ])
+        .collect()?;
+    let months = df.column("month")?.as_materialized_series().i32()?.clone();
+    let whole = df.column("whole")?.as_materialized_series().i64()?.clone();
+    let cut = df.column("cut")?.as_materialized_series().i64()?.clone();
+    Ok(months
+        .iter()
+        .zip(whole.iter().zip(cut.iter()))
+        .filter_map(|(m, (w, c))| Some((m?, (w.unwrap_or(0), c.unwrap_or(0)))))
+        .collect())
+}
+
+/// A trend from the period holding month `from` to the one holding month `to`, as of
+/// `as_of` per the metrics page ("Periods and the as-of day"): a period that starts
+/// after the as-of day D has no figures; the period holding D counts up to D and its
+/// year-over-year base ends on [`base_day`]; earlier periods compare whole months.
 pub fn trend(
     frames: &Frames,
     metric: Metric,
@@ -220,31 +344,46 @@ pub fn trend(
     if (last_period - first) / step > 1200 {
         return Err(AnalyticsError::BadInput("a trend has at most 1,200 points".into()));
     }
-    // Months from January of the year before the first point, for YTD and YoY.
+    // Months from January of the year before the first point, for YTD and YoY. Only
+    // dates up to D count; the month one year before D's counts up to the base day.
+    let base_day = base_day(as_of);
+    let base_month = month_index(base_day);
     let window_start = month_start(first - first.rem_euclid(12) - 12);
     let window_end = month_end(last_period + step - 1);
-    let months = by_month(frames, metric, filter, window_start, window_end, as_of)?;
-    let sum = |a: i32, b: i32| (a..=b).map(|m| months.get(&m).copied().unwrap_or(0)).sum::<i64>();
+    let months = by_month_with_cut(frames, metric, filter, (window_start, window_end, as_of), base_day)?;
+    let sum = |a: i32, b: i32| (a..=b).map(|m| months.get(&m).map_or(0, |v| v.0)).sum::<i64>();
+    // The base of a span: whole months, but never past the base day (the period holding
+    // D compares with the same days a year earlier).
+    let base = |a: i32, b: i32| {
+        (a..=b.min(base_month))
+            .map(|m| months.get(&m).map_or(0, |v| if m == base_month { v.1 } else { v.0 }))
+            .sum::<i64>()
+    };
     let mut points = Vec::new();
     let mut start = first;
     while start <= last_period {
         let end = start + step - 1;
-        let january = end - end.rem_euclid(12);
-        let cumulative = sum(january, end);
-        let base = sum(january - 12, end - 12);
         let begin = month_start(start);
         let period = match granularity {
             Granularity::Month => begin.format("%Y-%m").to_string(),
             Granularity::Quarter => format!("{}-Q{}", begin.year(), begin.month0() / 3 + 1),
             Granularity::Year => begin.year().to_string(),
         };
-        points.push(TrendPoint {
-            period,
-            months: (start, end),
-            value: sum(start, end),
-            cumulative,
-            yoy: (base != 0).then(|| cumulative as f64 / base as f64 - 1.0),
-        });
+        let point = if begin > as_of {
+            TrendPoint { period, months: (start, end), value: None, cumulative: None, yoy: None }
+        } else {
+            let january = end - end.rem_euclid(12);
+            let cumulative = sum(january, end);
+            let base = base(january - 12, end - 12);
+            TrendPoint {
+                period,
+                months: (start, end),
+                value: Some(sum(start, end)),
+                cumulative: Some(cumulative),
+                yoy: (base != 0).then(|| cumulative as f64 / base as f64 - 1.0),
+            }
+        };
+        points.push(point);
         start += step;
     }
     Ok(points)

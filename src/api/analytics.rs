@@ -7,7 +7,7 @@ use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use entities::project;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::auth::{RequireRole, Role};
+use super::auth::Policy;
 use super::error::ApiError;
 use super::graph::{Project, Unit};
 use super::scalars::{Date, Stage, wan};
@@ -77,16 +77,21 @@ impl From<Option<ProjectFilter>> for analytics::ProjectFilter {
     }
 }
 
-/// One point of a trend: 万元 for money metrics, counts otherwise.
+/// One point of a trend: 万元 for money metrics, counts otherwise. A period that
+/// starts after `asOf` has no figures yet (all three null); the period holding `asOf`
+/// counts up to that day (progress metrics: up to and including its month).
 #[derive(SimpleObject)]
+#[graphql(guard = "Policy::of(\"TrendPoint\")")]
 pub struct TrendPoint {
     /// `2025-03`, `2025-Q1` or `2025`.
     pub period: String,
-    /// The metric in the period.
-    pub value: f64,
-    /// From 1 January to the end of the period (年初至今).
-    pub cumulative: f64,
-    /// cumulative / the same span of the previous year − 1 (同比); null when that is 0.
+    /// The metric in the period; null for a period after `asOf`.
+    pub value: Option<f64>,
+    /// From 1 January to the end of the period, or to `asOf` (年初至今); null after `asOf`.
+    pub cumulative: Option<f64>,
+    /// cumulative / the same span of the previous year − 1 (同比): for the period holding
+    /// `asOf` the base ends on the same day a year earlier (29 February → 28 February);
+    /// earlier periods compare whole months. Null when the base is 0 or after `asOf`.
     pub yoy: Option<f64>,
 }
 
@@ -103,7 +108,7 @@ async fn projects_by_code(ctx: &Context<'_>, codes: &[String]) -> Result<Vec<Pro
     Ok(rows.into_iter().map(Project).collect())
 }
 
-#[Object]
+#[Object(guard = "Policy::of(\"Cohort\")")]
 impl Cohort {
     /// |C|: projects signed in the period and by the as-of day.
     async fn size(&self) -> usize {
@@ -172,6 +177,7 @@ async fn unit_by_code(ctx: &Context<'_>, code: &str) -> Result<Option<Unit>> {
 
 /// One stage of the funnel.
 #[derive(SimpleObject)]
+#[graphql(guard = "Policy::of(\"FunnelStage\")")]
 pub struct FunnelStage {
     /// The stage.
     pub stage: Stage,
@@ -189,6 +195,7 @@ pub struct FunnelStage {
 
 /// The funnel from intent to production of the projects taken in during a period.
 #[derive(SimpleObject)]
+#[graphql(guard = "Policy::of(\"Funnel\")")]
 pub struct Funnel {
     /// The six stages in order.
     pub stages: Vec<FunnelStage>,
@@ -200,6 +207,7 @@ pub struct Funnel {
 
 /// Projects at one stage on the as-of day, not terminated.
 #[derive(SimpleObject)]
+#[graphql(guard = "Policy::of(\"PipelineStage\")")]
 pub struct PipelineStage {
     /// The stage.
     pub stage: Stage,
@@ -232,7 +240,7 @@ pub enum AlertKind {
 /// One alert.
 pub struct Alert(pub engine_alerts::Alert);
 
-#[Object]
+#[Object(guard = "Policy::of(\"Alert\")")]
 impl Alert {
     /// What kind.
     async fn kind(&self) -> AlertKind {
@@ -272,6 +280,7 @@ impl Alert {
 
 /// One metric of a scorecard.
 #[derive(SimpleObject)]
+#[graphql(guard = "Policy::of(\"ScoreMetric\")")]
 pub struct ScoreMetric {
     /// Which.
     pub metric: Metric,
@@ -292,7 +301,7 @@ pub struct Scorecard {
     card: engine_scorecard::Scorecard,
 }
 
-#[Object]
+#[Object(guard = "Policy::of(\"Scorecard\")")]
 impl Scorecard {
     /// The unit.
     async fn unit(&self, ctx: &Context<'_>) -> Result<Option<Unit>> {
@@ -404,11 +413,10 @@ pub async fn alerts(ctx: &Context<'_>, as_of: Option<Date>, year: Option<i32>) -
 #[derive(Default)]
 pub struct AnalyticsQuery;
 
-#[Object]
+#[Object(guard = "Policy::of(\"Query\")")]
 impl AnalyticsQuery {
     /// A volume metric month by month (or by quarter, year) from `from` to `to`
     /// (`YYYY-MM`), with year-to-date and year-over-year, as of `asOf` (default today).
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     #[allow(clippy::too_many_arguments)] // the arguments are the GraphQL field's contract
     async fn trend(
         &self,
@@ -436,8 +444,8 @@ impl AnalyticsQuery {
             .into_iter()
             .map(|p| TrendPoint {
                 period: p.period,
-                value: scale(p.value),
-                cumulative: scale(p.cumulative),
+                value: p.value.map(scale),
+                cumulative: p.cumulative.map(scale),
                 yoy: p.yoy,
             })
             .collect())
@@ -445,7 +453,6 @@ impl AnalyticsQuery {
 
     /// The cohort signed from `signedFrom` to `signedTo`, measured as of `asOf` (default:
     /// the later of today and `signedTo`).
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn cohort(
         &self,
         ctx: &Context<'_>,
@@ -467,7 +474,6 @@ impl AnalyticsQuery {
 
     /// The funnel of the projects taken in (reaching INTENT) from `intakeFrom` to
     /// `intakeTo`, as of `asOf` (default: the later of today and `intakeTo`).
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn funnel(
         &self,
         ctx: &Context<'_>,
@@ -503,7 +509,6 @@ impl AnalyticsQuery {
     }
 
     /// Projects by their stage on `asOf` (default today), terminated ones left out.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn pipeline(
         &self,
         ctx: &Context<'_>,
@@ -525,14 +530,12 @@ impl AnalyticsQuery {
 
     /// Every alert as of `asOf` (default today) for `year` (default the year of asOf),
     /// the period running from 1 January to `asOf`.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn alerts(&self, ctx: &Context<'_>, as_of: Option<Date>, year: Option<i32>) -> Result<Vec<Alert>> {
         alerts(ctx, as_of, year).await
     }
 
     /// Unit scorecards and ranking for a quarter (季度考核排名); `bottom` units (default
     /// from the scoring config, 3) are flagged.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn scorecards(
         &self,
         ctx: &Context<'_>,

@@ -1,5 +1,6 @@
-//! Who is asking: API tokens (stored as SHA-256, shown once), the four roles, and the
-//! guards that enforce them — the one place where access is decided.
+//! Who is asking: API tokens (stored as SHA-256, shown once), the caller of a request,
+//! and the one guard, [`Policy`], that enforces the access table of [`crate::policy`]
+//! on every field and argument.
 
 use std::io::Read;
 
@@ -13,35 +14,8 @@ use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 
-/// The roles, from least to most allowed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    /// No token: public projects and public fields only.
-    Public,
-    /// Reads everything except contact fields.
-    Analyst,
-    /// Also writes its own unit's projects, progress and issues, and reads their contacts.
-    Editor,
-    /// Everything: targets, any unit.
-    Admin,
-}
-
-impl Role {
-    /// Parses `analyst`, `editor` or `admin`.
-    pub fn parse(name: &str) -> Option<Role> {
-        match name {
-            "analyst" => Some(Role::Analyst),
-            "editor" => Some(Role::Editor),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-
-    /// Its name.
-    pub fn name(self) -> &'static str {
-        ["public", "analyst", "editor", "admin"][self as usize]
-    }
-}
+pub use crate::policy::Role;
+use crate::policy::{self, Reader};
 
 /// The caller of one request.
 #[derive(Clone, Debug)]
@@ -63,6 +37,11 @@ impl Viewer {
     /// Whether this caller may see non-public projects and fields.
     pub fn is_internal(&self) -> bool {
         self.role >= Role::Analyst
+    }
+
+    /// The caller as the policy sees it.
+    pub fn reader(&self) -> Reader<'_> {
+        Reader { role: self.role, unit: self.unit.as_deref() }
     }
 
     /// Whether this caller may change the projects, progress and issues of `unit`.
@@ -93,22 +72,81 @@ pub fn viewer<'a>(ctx: &'a Context<'_>) -> std::borrow::Cow<'a, Viewer> {
     }
 }
 
-/// A field guard: the caller needs at least `role`.
-pub struct RequireRole(pub Role);
+/// The one guard: the field being resolved (and each argument given to it) must be
+/// readable by the caller according to [`crate::policy::TABLE`]. Put on a whole type
+/// (`#[Object(guard = "Policy::of(\"Project\")")]`) so that every field of it, the
+/// next one too, is looked up; row-dependent rules (contacts, the investor of an
+/// unsigned project) get the row with [`Policy::row`].
+pub struct Policy<'a> {
+    type_name: &'static str,
+    row: Option<policy::Row<'a>>,
+}
 
-impl Guard for RequireRole {
+impl Policy<'static> {
+    /// The guard of the fields of the GraphQL type `type_name`.
+    pub fn of(type_name: &'static str) -> Self {
+        Policy { type_name, row: None }
+    }
+}
+
+impl<'a> Policy<'a> {
+    /// The guard of the fields of `type_name` for one row.
+    pub fn row(type_name: &'static str, row: policy::Row<'a>) -> Self {
+        Policy { type_name, row: Some(row) }
+    }
+}
+
+impl Guard for Policy<'_> {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        let field = ctx.item.node.name.node.as_str();
         let viewer = viewer(ctx);
-        if viewer.role >= self.0 {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(format!(
-                "this needs the {} role; the caller is {}",
-                self.0.name(),
-                viewer.role.name()
-            ))
-            .into())
+        require(self.type_name, field, &viewer, self.row)?;
+        for (argument, _) in &ctx.item.node.arguments {
+            require(self.type_name, &format!("{field}({})", argument.node), &viewer, self.row)?;
         }
+        Ok(())
+    }
+}
+
+/// Refuses unless the caller may read `type_name.field` (on `row`).
+pub fn require(type_name: &str, field: &str, viewer: &Viewer, row: Option<policy::Row<'_>>) -> Result<(), ApiError> {
+    match policy::lookup(type_name, field) {
+        Some(access) if access.allows(viewer.reader(), row) => Ok(()),
+        Some(access) => Err(ApiError::Forbidden(format!(
+            "{type_name}.{field} is not readable by the {} role ({})",
+            viewer.role.name(),
+            describe(access)
+        ))),
+        // Closed by default: a field the table forgot is readable by no one.
+        None => Err(ApiError::Forbidden(format!("{type_name}.{field} has no access policy entry"))),
+    }
+}
+
+/// Refuses unless the caller may use every given field of an input object (its value
+/// as GraphQL sees it; nulls are fields not given) or the given value of an enum.
+pub fn require_input(type_name: &str, value: &async_graphql::Value, viewer: &Viewer) -> Result<(), ApiError> {
+    match value {
+        async_graphql::Value::Object(fields) => {
+            for (name, v) in fields {
+                if !matches!(v, async_graphql::Value::Null) {
+                    require(type_name, name.as_str(), viewer, None)?;
+                }
+            }
+            Ok(())
+        }
+        async_graphql::Value::Enum(name) => require(type_name, name.as_str(), viewer, None),
+        _ => Ok(()),
+    }
+}
+
+fn describe(access: policy::Access) -> &'static str {
+    match access {
+        policy::Access::Public => "public",
+        policy::Access::PublicOnceSigned => "public once the project is signed",
+        policy::Access::Internal => "for analysts, editors and admins",
+        policy::Access::OwnUnit => "for the editors of the project's unit and admins",
+        policy::Access::Editor => "for editors and admins",
+        policy::Access::Admin => "for admins",
     }
 }
 

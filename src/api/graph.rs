@@ -6,20 +6,35 @@ use async_graphql::{Context, Json, Object, Result};
 use entities::{audit_entry, element_issue, industry, investor, progress, project, target, unit};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::auth::{RequireRole, Role, viewer};
+use super::auth::{Policy, viewer};
 use super::error::ApiError;
 use super::loaders::{IndustryKey, InvestorKey, IssuesOf, ProgressOf, UnitKey};
 use super::scalars::{Date, Stage, date, wan};
 use super::{loaders, state};
-use crate::rules;
+use crate::{policy, rules};
 
 /// How many related projects a list returns by default, and at most.
 const RELATED_DEFAULT: u64 = 100;
 const RELATED_MAX: u64 = 500;
 
-/// What projects a caller may see: the public sees only projects marked public.
+/// What projects a caller may see, in SQL: for the public, those
+/// [`policy::listed_for_public`] today (marked public, not terminated).
 pub fn visible_projects(ctx: &Context<'_>) -> Condition {
-    if viewer(ctx).is_internal() { Condition::all() } else { Condition::all().add(project::Column::Public.eq(true)) }
+    if viewer(ctx).is_internal() {
+        Condition::all()
+    } else {
+        let today = crate::analytics::today();
+        Condition::all().add(project::Column::Public.eq(true)).add(
+            Condition::any()
+                .add(project::Column::TerminatedDate.is_null())
+                .add(project::Column::TerminatedDate.gt(today)),
+        )
+    }
+}
+
+/// Whether the caller may see `p` (the same rule as [`visible_projects`], on one row).
+pub fn may_see_project(ctx: &Context<'_>, p: &project::Model) -> bool {
+    viewer(ctx).is_internal() || policy::listed_for_public(p, crate::analytics::today())
 }
 
 async fn related_projects(ctx: &Context<'_>, condition: Condition, first: Option<u64>) -> Result<Vec<Project>> {
@@ -42,7 +57,7 @@ fn load_error(e: std::sync::Arc<sea_orm::DbErr>) -> async_graphql::Error {
 /// An investment project (招商项目). Money in 万元; dates are calendar days.
 pub struct Project(pub project::Model);
 
-#[Object]
+#[Object(guard = "Policy::row(\"Project\", self.policy_row())")]
 impl Project {
     /// Unique, stable id (项目编号).
     async fn code(&self) -> &str {
@@ -53,7 +68,6 @@ impl Project {
         &self.0.name
     }
     /// National investment-project code (项目代码).
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn national_code(&self) -> Option<&str> {
         self.0.national_code.as_deref()
     }
@@ -79,28 +93,23 @@ impl Project {
         &self.0.industry_name
     }
     /// The investor (投资方, 客商).
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn investor(&self, ctx: &Context<'_>) -> Result<Option<Investor>> {
         let Some(name) = &self.0.investor_name else { return Ok(None) };
         Ok(loaders(ctx)?.rows.load_one(InvestorKey(name.clone())).await.map_err(load_error)?.map(Investor))
     }
     /// The investor's name.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn investor_name(&self) -> Option<&str> {
         self.0.investor_name.as_deref()
     }
     /// How it was attracted (招商方式): 驻点招商, 以商招商, 以会招商, 小分队招商, 其他.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn channel(&self) -> Option<&str> {
         self.0.channel.as_deref()
     }
     /// 协议 (agreement) or 合同 (contract) (签约类型).
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn contract_type(&self) -> Option<&str> {
         self.0.contract_type.as_deref()
     }
     /// The signing event (签约活动).
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn signing_event(&self) -> Option<&str> {
         self.0.signing_event.as_deref()
     }
@@ -109,52 +118,42 @@ impl Project {
         wan(self.0.total_investment)
     }
     /// Stage 1 reached (意向日期), as recorded.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn intent_date(&self) -> Option<Date> {
         date(self.0.intent_date)
     }
     /// Stage 2 reached (洽谈日期), as recorded.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn negotiation_date(&self) -> Option<Date> {
         date(self.0.negotiation_date)
     }
     /// Stage 3 reached (签约日期), as recorded.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn signed_date(&self) -> Option<Date> {
         date(self.0.signed_date)
     }
     /// Local company registered (注册日期).
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn registered_date(&self) -> Option<Date> {
         date(self.0.registered_date)
     }
     /// Planned start of construction (计划开工日期).
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn planned_start_date(&self) -> Option<Date> {
         date(self.0.planned_start_date)
     }
     /// Stage 4 reached (开工日期), as recorded.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn started_date(&self) -> Option<Date> {
         date(self.0.started_date)
     }
     /// Planned start of production (计划投产日期).
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn planned_production_date(&self) -> Option<Date> {
         date(self.0.planned_production_date)
     }
     /// Stage 5 reached (投产日期), as recorded.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn producing_date(&self) -> Option<Date> {
         date(self.0.producing_date)
     }
     /// Stage 6 reached (达产日期), as recorded.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn capacity_date(&self) -> Option<Date> {
         date(self.0.capacity_date)
     }
     /// Entered the statistics register (入统日期).
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn stats_date(&self) -> Option<Date> {
         date(self.0.stats_date)
     }
@@ -168,18 +167,15 @@ impl Project {
         rules::stage_as_of(&self.0, date.0).map(Into::into)
     }
     /// Whether it was terminated (withdrawn, returned, replaced) by `asOf` (default today).
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn terminated(&self, as_of: Option<Date>) -> bool {
         let day = as_of.map_or_else(crate::analytics::today, |d| d.0);
         self.0.terminated_date.is_some_and(|t| t <= day)
     }
     /// When it was terminated (终止日期).
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn terminated_date(&self) -> Option<Date> {
         date(self.0.terminated_date)
     }
     /// Why it was terminated (终止原因).
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn terminated_reason(&self) -> Option<&str> {
         self.0.terminated_reason.as_deref()
     }
@@ -188,12 +184,10 @@ impl Project {
         self.0.land_area_mu
     }
     /// Expected annual output (预计年产值), 万元.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn expected_output_wan(&self) -> Option<f64> {
         self.0.expected_output.map(wan)
     }
     /// Expected annual tax (预计年税收), 万元.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn expected_tax_wan(&self) -> Option<f64> {
         self.0.expected_tax.map(wan)
     }
@@ -214,17 +208,14 @@ impl Project {
         self.0.summary.as_deref()
     }
     /// Contact person (联系人): for the unit's editors and admins only.
-    async fn contact_name(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        self.require_contact_access(ctx)?;
-        Ok(self.0.contact_name.as_deref())
+    async fn contact_name(&self) -> Option<&str> {
+        self.0.contact_name.as_deref()
     }
     /// Contact phone (联系电话): for the unit's editors and admins only.
-    async fn contact_phone(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        self.require_contact_access(ctx)?;
-        Ok(self.0.contact_phone.as_deref())
+    async fn contact_phone(&self) -> Option<&str> {
+        self.0.contact_phone.as_deref()
     }
     /// Monthly progress, oldest first; `last: 12` gives the latest twelve months.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn progress(&self, ctx: &Context<'_>, last: Option<usize>) -> Result<Vec<ProgressMonth>> {
         let rows =
             loaders(ctx)?.rows.load_one(ProgressOf(self.0.code.clone())).await.map_err(load_error)?.unwrap_or_default();
@@ -232,39 +223,60 @@ impl Project {
         Ok(rows.into_iter().skip(skip).map(ProgressMonth).collect())
     }
     /// Element-guarantee issues (要素问题), oldest first.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn issues(&self, ctx: &Context<'_>) -> Result<Vec<ElementIssue>> {
         let rows =
             loaders(ctx)?.rows.load_one(IssuesOf(self.0.code.clone())).await.map_err(load_error)?.unwrap_or_default();
         Ok(rows.into_iter().map(ElementIssue).collect())
     }
-    /// Every audited change of this project, its progress and its issues, newest first.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
+    /// Every audited change of this project, its progress, its issues and its (shared)
+    /// investor, newest first; each row before and after shows only the columns the
+    /// caller may read (contacts only to the unit's editors and admins).
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<AuditEntry>> {
+        let mut of_this = Condition::any().add(
+            Condition::all()
+                .add(audit_entry::Column::Key.eq(self.0.code.as_str()))
+                .add(audit_entry::Column::Entity.is_in(["projects", "progress", "element_issues"])),
+        );
+        if let Some(investor) = &self.0.investor_name {
+            of_this = of_this.add(
+                Condition::all()
+                    .add(audit_entry::Column::Key.eq(investor.as_str()))
+                    .add(audit_entry::Column::Entity.eq("investors")),
+            );
+        }
         let rows = entities::prelude::AuditEntry::find()
-            .filter(audit_entry::Column::Key.eq(self.0.code.as_str()))
+            .filter(of_this)
             .order_by_desc(audit_entry::Column::Id)
             .all(&state(ctx)?.db)
             .await
             .map_err(ApiError::from)?;
-        Ok(rows.into_iter().map(AuditEntry).collect())
+        let viewer = viewer(ctx);
+        let row = self.policy_row();
+        let shown = |table: &str, json: Option<serde_json::Value>| {
+            json.map(|j| policy::filter_row(table, &j, viewer.reader(), Some(row)))
+        };
+        Ok(rows
+            .into_iter()
+            .map(|mut entry| {
+                entry.before = shown(&entry.entity, entry.before.take());
+                entry.after = shown(&entry.entity, entry.after.take());
+                AuditEntry(entry)
+            })
+            .collect())
     }
 }
 
 impl Project {
-    fn require_contact_access(&self, ctx: &Context<'_>) -> Result<(), ApiError> {
-        if viewer(ctx).may_edit_unit(&self.0.unit_code) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden("contact fields are for the unit's editors and admins".into()))
-        }
+    /// What the policy's row-dependent rules need of this project (as of today).
+    fn policy_row(&self) -> policy::Row<'_> {
+        policy::Row::of_project(&self.0, crate::analytics::today())
     }
 }
 
 /// A responsible unit (责任单位): town 镇, sub-district 街道, department 部门 or park 园区.
 pub struct Unit(pub unit::Model);
 
-#[Object]
+#[Object(guard = "Policy::of(\"Unit\")")]
 impl Unit {
     /// Unique, stable id (单位编码).
     async fn code(&self) -> &str {
@@ -283,7 +295,6 @@ impl Unit {
         related_projects(ctx, Condition::all().add(project::Column::UnitCode.eq(self.0.code.as_str())), first).await
     }
     /// Annual targets (目标任务), optionally of one year.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn targets(&self, ctx: &Context<'_>, year: Option<i32>) -> Result<Vec<Target>> {
         let mut query = entities::prelude::Target::find().filter(target::Column::UnitCode.eq(self.0.code.as_str()));
         if let Some(year) = year {
@@ -298,7 +309,6 @@ impl Unit {
         Ok(rows.into_iter().map(Target).collect())
     }
     /// This unit's quarterly scorecard (季度考核), or null when it has no target that year.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn scorecard(
         &self,
         ctx: &Context<'_>,
@@ -310,7 +320,6 @@ impl Unit {
         Ok(cards.into_iter().find(|c| c.unit_code == self.0.code))
     }
     /// This unit's alerts as of `asOf` (default today) for `year` (default the year of asOf).
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn alerts(
         &self,
         ctx: &Context<'_>,
@@ -325,7 +334,7 @@ impl Unit {
 /// An industry (产业类别) and its cluster (产业集群).
 pub struct Industry(pub industry::Model);
 
-#[Object]
+#[Object(guard = "Policy::of(\"Industry\")")]
 impl Industry {
     /// Name, e.g. 智能制造.
     async fn name(&self) -> &str {
@@ -344,7 +353,7 @@ impl Industry {
 /// An investor (投资方, 客商).
 pub struct Investor(pub investor::Model);
 
-#[Object]
+#[Object(guard = "Policy::of(\"Investor\")")]
 impl Investor {
     /// Name as written in the ledgers.
     async fn name(&self) -> &str {
@@ -355,7 +364,6 @@ impl Investor {
         self.0.origin.as_deref()
     }
     /// Its projects, in every unit; `first` ≤ 500.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn projects(&self, ctx: &Context<'_>, first: Option<u64>) -> Result<Vec<Project>> {
         related_projects(ctx, Condition::all().add(project::Column::InvestorName.eq(self.0.name.as_str())), first).await
     }
@@ -364,7 +372,7 @@ impl Investor {
 /// One month of a project's progress (月度进度), 万元.
 pub struct ProgressMonth(pub progress::Model);
 
-#[Object]
+#[Object(guard = "Policy::of(\"ProgressMonth\")")]
 impl ProgressMonth {
     /// The project's code.
     async fn project_code(&self) -> &str {
@@ -395,7 +403,7 @@ impl ProgressMonth {
 /// An element-guarantee issue (要素保障问题) holding a project back.
 pub struct ElementIssue(pub element_issue::Model);
 
-#[Object]
+#[Object(guard = "Policy::of(\"ElementIssue\")")]
 impl ElementIssue {
     /// Id, for `resolveIssue`.
     async fn id(&self) -> i32 {
@@ -434,7 +442,7 @@ impl ElementIssue {
 /// An annual target (目标任务) of a unit.
 pub struct Target(pub target::Model);
 
-#[Object]
+#[Object(guard = "Policy::of(\"Target\")")]
 impl Target {
     /// The unit's code.
     async fn unit_code(&self) -> &str {
@@ -469,7 +477,7 @@ impl Target {
 /// One audited write: who changed what, when, with the row before and after.
 pub struct AuditEntry(pub audit_entry::Model);
 
-#[Object]
+#[Object(guard = "Policy::of(\"AuditEntry\")")]
 impl AuditEntry {
     /// Increasing id.
     async fn id(&self) -> i64 {

@@ -4,7 +4,8 @@
 //! - [`graph`]: the graph's types and relations; [`query`]: lookups and lists;
 //!   [`mutation`]: audited writes; [`analytics`]: the metrics of `docs/metrics.md`.
 //! - [`auth`]: tokens, roles and guards; [`error`]: the one error type and its codes.
-//! - [`loaders`]: per-request DataLoaders; [`server`]: the poem HTTP server.
+//! - [`loaders`]: per-request DataLoaders; [`server`]: the poem HTTP server;
+//!   [`graphiql`]: GraphiQL with its assets built in.
 //!
 //! The schema knows nothing of HTTP: [`execute`] runs a request for a viewer, and both
 //! the server and the tests call it.
@@ -13,6 +14,7 @@ pub mod analytics;
 pub mod auth;
 pub mod error;
 pub mod graph;
+pub mod graphiql;
 pub mod loaders;
 pub mod mutation;
 pub mod query;

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use super::auth::{RequireRole, Role, Viewer, viewer};
+use super::auth::{Policy, Viewer, viewer};
 use super::error::{ApiError, ApiResult};
 use super::graph::{ElementIssue as IssueObject, Project as ProjectObject, Target as TargetObject};
 use super::scalars::{Date, Stage, yuan_from_wan};
@@ -264,10 +264,9 @@ fn month_of(text: &str) -> ApiResult<NaiveDate> {
 #[derive(Default)]
 pub struct GraphMutation;
 
-#[Object]
+#[Object(guard = "Policy::of(\"GraphMutation\")")]
 impl GraphMutation {
     /// Creates a project (editor of its unit, or admin).
-    #[graphql(guard = "RequireRole(Role::Editor)")]
     async fn create_project(&self, ctx: &Context<'_>, input: ProjectFields) -> Result<ProjectObject> {
         let viewer = viewer(ctx);
         let code = input.code.clone().map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
@@ -297,7 +296,6 @@ impl GraphMutation {
     }
 
     /// Changes the given fields of a project (editor of its unit, or admin).
-    #[graphql(guard = "RequireRole(Role::Editor)")]
     async fn update_project(&self, ctx: &Context<'_>, code: String, input: ProjectFields) -> Result<ProjectObject> {
         let viewer = viewer(ctx);
         if input.code.as_ref().is_some_and(|c| *c != code) {
@@ -319,7 +317,6 @@ impl GraphMutation {
     }
 
     /// Records that a project reached `stage` on `date`.
-    #[graphql(guard = "RequireRole(Role::Editor)")]
     async fn advance_stage(&self, ctx: &Context<'_>, code: String, stage: Stage, date: Date) -> Result<ProjectObject> {
         let viewer = viewer(ctx);
         let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
@@ -342,7 +339,6 @@ impl GraphMutation {
     }
 
     /// Marks a project terminated (withdrawn, returned or replaced) on `date`.
-    #[graphql(guard = "RequireRole(Role::Editor)")]
     async fn terminate_project(
         &self,
         ctx: &Context<'_>,
@@ -364,7 +360,6 @@ impl GraphMutation {
     }
 
     /// Records (or replaces) a project's progress for a month (`YYYY-MM`), 万元.
-    #[graphql(guard = "RequireRole(Role::Editor)")]
     async fn record_progress(
         &self,
         ctx: &Context<'_>,
@@ -409,7 +404,6 @@ impl GraphMutation {
     }
 
     /// Opens an element-guarantee issue on a project.
-    #[graphql(guard = "RequireRole(Role::Editor)")]
     async fn open_issue(
         &self,
         ctx: &Context<'_>,
@@ -454,7 +448,6 @@ impl GraphMutation {
     }
 
     /// Marks an issue resolved on `date`.
-    #[graphql(guard = "RequireRole(Role::Editor)")]
     async fn resolve_issue(&self, ctx: &Context<'_>, id: i32, date: Date) -> Result<IssueObject> {
         let viewer = viewer(ctx);
         let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
@@ -483,7 +476,6 @@ impl GraphMutation {
     }
 
     /// Sets a unit's annual target (admins): `value` in 万元 for money metrics, else a count.
-    #[graphql(guard = "RequireRole(Role::Admin)")]
     async fn set_target(
         &self,
         ctx: &Context<'_>,

@@ -2,14 +2,14 @@
 //! `investor`, and `projects` as a Relay connection with filters and ordering.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, InputType, Object, Result, SimpleObject};
 use entities::{industry, project, unit};
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::auth::{RequireRole, Role};
+use super::auth::{Policy, require_input};
 use super::error::ApiError;
-use super::graph::{Industry, Investor, Project, Unit, find_unit, visible_projects};
+use super::graph::{Industry, Investor, Project, Unit, find_unit, may_see_project, visible_projects};
 use super::scalars::{Date, Stage};
 use super::state;
 use crate::rules;
@@ -40,7 +40,7 @@ pub struct ProjectsFilter {
     pub public: Option<bool>,
     /// Only terminated (true) or only live (false) projects.
     pub terminated: Option<bool>,
-    /// Text in the project's or the investor's name.
+    /// Text in the project's name, or (for analysts and above) the investor's name.
     pub text: Option<String>,
 }
 
@@ -64,6 +64,7 @@ pub enum ProjectOrder {
 
 /// Extra fields of a project connection.
 #[derive(SimpleObject)]
+#[graphql(guard = "Policy::of(\"ProjectConnection\")")]
 pub struct ProjectPageInfo {
     /// How many projects match the filter in all (counted only when asked for).
     pub total_count: u64,
@@ -90,7 +91,8 @@ fn at_stage(stage: rules::Stage, as_of: chrono::NaiveDate) -> Condition {
 }
 
 impl ProjectsFilter {
-    fn condition(&self) -> Condition {
+    /// The filter in SQL; `internal` callers' `text` also matches investors' names.
+    fn condition(&self, internal: bool) -> Condition {
         let as_of = self.stages_as_of.map_or_else(crate::analytics::today, |d| d.0);
         let mut c = Condition::all();
         if let Some(units) = &self.units {
@@ -125,11 +127,12 @@ impl ProjectsFilter {
             });
         }
         if let Some(text) = self.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            c = c.add(
-                Condition::any()
-                    .add(project::Column::Name.contains(text))
-                    .add(project::Column::InvestorName.contains(text)),
-            );
+            // The public may not search investors: an unsigned project's is a secret.
+            let mut any = Condition::any().add(project::Column::Name.contains(text));
+            if internal {
+                any = any.add(project::Column::InvestorName.contains(text));
+            }
+            c = c.add(any);
         }
         c
     }
@@ -137,24 +140,25 @@ impl ProjectsFilter {
 
 /// Decodes an `after` cursor: the position of the last project seen.
 fn decode_cursor(after: &str) -> Result<usize, ApiError> {
-    after
-        .strip_prefix("p")
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(|| ApiError::bad_input("after", format!("{after:?} is not a cursor from this API")))
+    let bad = || {
+        let shown: String = after.chars().take(40).collect();
+        ApiError::bad_input("after", format!("{shown:?} is not a cursor from this API"))
+    };
+    // A position past any table (the databases take offsets as i64) is no cursor either.
+    after.strip_prefix("p").and_then(|n| n.parse::<u32>().ok()).map(|n| n as usize).ok_or_else(bad)
 }
 
 /// The read side of the graph.
 #[derive(Default)]
 pub struct GraphQuery;
 
-#[Object]
+#[Object(guard = "Policy::of(\"Query\")")]
 impl GraphQuery {
     /// One project by code; null if there is none (or the caller may not see it).
     async fn project(&self, ctx: &Context<'_>, code: String) -> Result<Option<Project>> {
         let loaded = super::loaders(ctx)?.rows.load_one(super::loaders::ProjectKey(code)).await;
         let project = loaded.map_err(|e| ApiError::Internal(format!("loader: {e}")))?;
-        // The same rule as `visible_projects`: the public sees public projects only.
-        Ok(project.filter(|p| p.public || super::auth::viewer(ctx).is_internal()).map(Project))
+        Ok(project.filter(|p| may_see_project(ctx, p)).map(Project))
     }
 
     /// One unit by code or name.
@@ -191,7 +195,6 @@ impl GraphQuery {
     }
 
     /// One investor by name.
-    #[graphql(guard = "RequireRole(Role::Analyst)")]
     async fn investor(&self, ctx: &Context<'_>, name: String) -> Result<Option<Investor>> {
         let row = entities::prelude::Investor::find_by_id(name).one(&state(ctx)?.db).await.map_err(ApiError::from)?;
         Ok(row.map(Investor))
@@ -217,8 +220,16 @@ impl GraphQuery {
             Some(cursor) => decode_cursor(cursor)? + 1,
             None => 0,
         };
+        let viewer = super::auth::viewer(ctx);
+        // A filter or order on a field the caller may not read would be an oracle.
+        if let Some(filter) = &filter {
+            require_input("ProjectsFilter", &filter.to_value(), &viewer)?;
+        }
+        if let Some(order) = order_by {
+            require_input("ProjectOrder", &order.to_value(), &viewer)?;
+        }
         let unfiltered = filter.is_none();
-        let condition = filter.unwrap_or_default().condition().add(visible_projects(ctx));
+        let condition = filter.unwrap_or_default().condition(viewer.is_internal()).add(visible_projects(ctx));
         let db = &state(ctx)?.db;
         // Counting scans every matching row: only when the query asks for it.
         let asked = ctx.look_ahead().field("totalCount").exists();
@@ -226,10 +237,7 @@ impl GraphQuery {
         let total = match (asked, snapshot) {
             (false, _) => 0,
             // Without a filter the snapshot knows the count: no scan of the table.
-            (true, Some(s)) if unfiltered => {
-                let public_only = !super::auth::viewer(ctx).is_internal();
-                s.projects.values().filter(|p| !public_only || p.public).count() as u64
-            }
+            (true, Some(s)) if unfiltered => s.projects.values().filter(|p| may_see_project(ctx, p)).count() as u64,
             (true, _) => {
                 entities::prelude::Project::find().filter(condition.clone()).count(db).await.map_err(ApiError::from)?
             }

@@ -7,11 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql_poem::{GraphQLRequest, GraphQLResponse};
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::middleware::SizeLimit;
-use poem::web::{Data, Html};
+use poem::web::{Data, Path};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get, handler, post};
 use sea_orm::DatabaseConnection;
 use tracing::Instrument;
@@ -36,32 +35,64 @@ pub struct ServerState {
     pub site: Option<std::path::PathBuf>,
     /// Tokens recently authenticated.
     pub tokens: TokenCache,
+    /// The largest request body accepted (default [`MAX_BODY_BYTES`]).
+    pub max_body_bytes: usize,
+}
+
+impl ServerState {
+    /// The state with the defaults: GraphiQL on, no site, [`MAX_BODY_BYTES`], tokens
+    /// trusted for [`TOKEN_CACHE_TTL`].
+    pub fn new(schema: ZhaoshangSchema, db: DatabaseConnection) -> ServerState {
+        ServerState {
+            schema,
+            db,
+            graphiql: true,
+            site: None,
+            tokens: TokenCache::default(),
+            max_body_bytes: MAX_BODY_BYTES,
+        }
+    }
 }
 
 /// How long an authenticated token is trusted without asking the database again: a
 /// revocation takes effect within this time.
 pub const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Tokens authenticated in the last [`TOKEN_CACHE_TTL`], by token, so that a busy client
-/// costs one token lookup every few seconds rather than one per request.
-#[derive(Clone, Default)]
-pub struct TokenCache(Arc<std::sync::Mutex<std::collections::HashMap<String, Remembered>>>);
+/// Tokens authenticated in the last `ttl` (default [`TOKEN_CACHE_TTL`]), by token, so
+/// that a busy client costs one token lookup every few seconds rather than one per
+/// request.
+#[derive(Clone)]
+pub struct TokenCache {
+    remembered: Arc<std::sync::Mutex<std::collections::HashMap<String, Remembered>>>,
+    ttl: std::time::Duration,
+}
+
+impl Default for TokenCache {
+    fn default() -> Self {
+        TokenCache::new(TOKEN_CACHE_TTL)
+    }
+}
 
 /// What a token stood for, and since when.
 type Remembered = (Option<Viewer>, Instant);
 
 impl TokenCache {
+    /// A cache trusting a token for `ttl` (the configuration's `api.token_trust_secs`).
+    pub fn new(ttl: std::time::Duration) -> TokenCache {
+        TokenCache { remembered: Default::default(), ttl }
+    }
+
     async fn viewer(&self, db: &DatabaseConnection, token: &str) -> Result<Option<Viewer>, sea_orm::DbErr> {
-        if let Ok(cache) = self.0.lock()
+        if let Ok(cache) = self.remembered.lock()
             && let Some((viewer, at)) = cache.get(token)
-            && at.elapsed() < TOKEN_CACHE_TTL
+            && at.elapsed() < self.ttl
         {
             return Ok(viewer.clone());
         }
         let viewer = authenticate(db, token).await?;
-        if let Ok(mut cache) = self.0.lock() {
+        if let Ok(mut cache) = self.remembered.lock() {
             if cache.len() > 10_000 {
-                cache.retain(|_, (_, at)| at.elapsed() < TOKEN_CACHE_TTL);
+                cache.retain(|_, (_, at)| at.elapsed() < self.ttl);
             }
             cache.insert(token.to_string(), (viewer.clone(), Instant::now()));
         }
@@ -102,8 +133,13 @@ fn to_server_error(error: ApiError) -> async_graphql::ServerError {
 
 #[handler]
 async fn graphiql(state: Data<&Arc<ServerState>>) -> Response {
+    if state.graphiql { super::graphiql::page() } else { poem::http::StatusCode::NOT_FOUND.into_response() }
+}
+
+#[handler]
+async fn graphiql_asset(state: Data<&Arc<ServerState>>, Path(name): Path<String>, request: &Request) -> Response {
     if state.graphiql {
-        Html(GraphiQLSource::build().endpoint("/graphql").title("zhaoshang 招商 GraphQL").finish()).into_response()
+        super::graphiql::asset(&name, request)
     } else {
         poem::http::StatusCode::NOT_FOUND.into_response()
     }
@@ -160,9 +196,11 @@ async fn site_file(state: Data<&Arc<ServerState>>, request: &Request) -> Respons
 /// The routes with their middleware.
 pub fn app(state: ServerState) -> impl Endpoint {
     static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+    let max_body_bytes = state.max_body_bytes;
     Route::new()
-        .at("/graphql", post(graphql).with(SizeLimit::new(MAX_BODY_BYTES)))
+        .at("/graphql", post(graphql).with(SizeLimit::new(max_body_bytes)))
         .at("/graphiql", get(graphiql))
+        .at("/graphiql/assets/:name", get(graphiql_asset))
         .at("/healthz", get(healthz))
         .at("/", get(site_file))
         .at("/*path", get(site_file))

@@ -17,10 +17,12 @@ use std::fmt;
 use std::path::Path;
 
 use entities::{
-    element_issue, engagement, event, incentive, industry, investor, progress, project, supervision_item, target, unit,
+    carrier, chain_link, element_issue, engagement, event, incentive, industry, investor, progress, project,
+    supervision_item, target, unit,
 };
 
 pub use read::read_ledger;
+use schema::Sheet;
 pub use write::write_ledger;
 
 /// A whole ledger as typed rows, each with the spreadsheet row it came from.
@@ -30,10 +32,14 @@ pub struct Ledger {
     pub units: Vec<(usize, unit::Model)>,
     /// `industries`; `None` when the sheet is absent (the built-in taxonomy applies).
     pub industries: Option<Vec<(usize, industry::Model)>>,
+    /// `chain_links` (产业链环节).
+    pub chain_links: Vec<(usize, chain_link::Model)>,
+    /// `carriers` (载体资源), with `unit_code` resolved to a unit code.
+    pub carriers: Vec<(usize, carrier::Model)>,
     /// `investors` (客商名录); on export, every stored investor.
     pub investors: Vec<(usize, investor::Model)>,
-    /// Investors named by projects or engagements but absent from `investors`: their
-    /// name and the origin the projects give (stored without touching other fields).
+    /// Investors named by the projects but absent from `investors`, with the origin the
+    /// projects give (only their origin is written over a stored investor).
     pub named_investors: Vec<investor::Model>,
     /// `projects`, with `unit_code` resolved to a unit code.
     pub projects: Vec<(usize, project::Model)>,
@@ -51,6 +57,38 @@ pub struct Ledger {
     pub incentives: Vec<(usize, incentive::Model)>,
     /// `supervision` (督办事项), unit resolved to a code.
     pub supervision: Vec<(usize, supervision_item::Model)>,
+    /// Which columns each sheet gave: an import overwrites only these fields of the
+    /// rows that exist already (`docs/ledger.md`: an absent column leaves them as they are).
+    pub given: Given,
+}
+
+/// Which columns of which sheets a ledger gave.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Given {
+    /// Every column of every sheet: a ledger built in memory (the demo, an export).
+    #[default]
+    All,
+    /// The column keys each sheet of a file had, by sheet key; a sheet absent from the
+    /// file gives none.
+    Columns(HashMap<&'static str, Vec<&'static str>>),
+}
+
+impl Given {
+    /// Whether the ledger gave the column `key` of `sheet`.
+    pub fn has(&self, sheet: &Sheet, key: &str) -> bool {
+        match self {
+            Given::All => true,
+            Given::Columns(sheets) => sheets.get(sheet.key).is_some_and(|keys| keys.contains(&key)),
+        }
+    }
+
+    /// Whether the ledger gave a column of `sheet` that fills the stored column `field`.
+    pub fn fills(&self, sheet: &Sheet, field: &str) -> bool {
+        match self {
+            Given::All => true,
+            Given::Columns(_) => sheet.columns.iter().any(|c| c.field == field && self.has(sheet, c.key)),
+        }
+    }
 }
 
 /// What the database already holds that a ledger may refer to.
@@ -66,6 +104,10 @@ pub struct Known {
     pub investors: HashSet<String>,
     /// Event code → name.
     pub events: HashMap<String, String>,
+    /// Chain links as projects name them (`产业链/环节`).
+    pub chain_links: HashSet<String>,
+    /// Carrier codes.
+    pub carriers: HashSet<String>,
 }
 
 /// One thing wrong with a ledger, located as precisely as it can be.
@@ -121,6 +163,8 @@ impl Ledger {
     pub fn row_count(&self) -> usize {
         self.units.len()
             + self.industries.as_ref().map_or(0, Vec::len)
+            + self.chain_links.len()
+            + self.carriers.len()
             + self.projects.len()
             + self.progress.len()
             + self.issues.len()

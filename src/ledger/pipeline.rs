@@ -97,7 +97,7 @@ fn read_supervision(r: &mut Row) -> supervision_item::Model {
 pub(super) struct Sheets<'a> {
     /// `investors` rows.
     pub investors: &'a mut Vec<(usize, investor::Model)>,
-    /// Investors named elsewhere (projects), completed here with those of engagements.
+    /// Investors named by the projects (those in `investors` are taken out).
     pub named_investors: &'a mut Vec<investor::Model>,
     /// `events` rows.
     pub events: &'a mut Vec<(usize, event::Model)>,
@@ -172,8 +172,7 @@ impl Report<'_> {
 }
 
 /// Checks the five sheets: keys, references (resolving unit and event names to
-/// codes), row rules; completes `named_investors` with the investors of engagements and
-/// takes the origins of projects onto the investors sheet.
+/// codes), row rules; takes the origins the projects give onto the investors sheet.
 pub(super) fn check(sheets: Sheets<'_>, refs: &Refs<'_>, errors: &mut Vec<LedgerError>, warnings: &mut Vec<String>) {
     let Sheets { investors, named_investors, events, engagements, incentives, supervision } = sheets;
 
@@ -203,12 +202,8 @@ pub(super) fn check(sheets: Sheets<'_>, refs: &Refs<'_>, errors: &mut Vec<Ledger
     let from_projects: HashMap<String, Option<String>> =
         named_investors.iter().map(|i| (i.name.clone(), i.origin.clone())).collect();
     named_investors.retain(|i| !in_sheet.contains(&i.name));
-    let mut named: HashSet<String> = named_investors.iter().map(|i| i.name.clone()).collect();
-    for (_, e) in engagements.iter() {
-        if !in_sheet.contains(&e.investor_name) && named.insert(e.investor_name.clone()) {
-            named_investors.push(investor::Model { name: e.investor_name.clone(), ..Default::default() });
-        }
-    }
+    let mut named: HashSet<&str> = named_investors.iter().map(|i| i.name.as_str()).collect();
+    named.extend(engagements.iter().map(|(_, e)| e.investor_name.as_str()));
     for (row, i) in investors.iter_mut() {
         match (from_projects.get(&i.name).cloned().flatten(), &i.origin) {
             (Some(project_origin), Some(origin)) if &project_origin != origin => warnings.push(format!(
@@ -229,7 +224,7 @@ pub(super) fn check(sheets: Sheets<'_>, refs: &Refs<'_>, errors: &mut Vec<Ledger
         if let Some(introducer) = &i.introduced_by
             && introducer != &i.name
             && !in_sheet.contains(introducer)
-            && !named.contains(introducer)
+            && !named.contains(introducer.as_str())
             && !refs.known.investors.contains(introducer)
         {
             r.cell(*row, "introduced_by", format!("unknown investor {introducer:?}"));
@@ -267,6 +262,22 @@ pub(super) fn check(sheets: Sheets<'_>, refs: &Refs<'_>, errors: &mut Vec<Ledger
         r.unit(*row, "unit", &mut m.unit_code, refs.units);
         r.project(*row, "project", m.project_code.as_deref(), refs);
         r.rules(*row, rules::check_supervision(m));
+    }
+}
+
+impl Ledger {
+    /// The investors named only by engagements (neither in `investors` nor named by a
+    /// project), with their name alone: they are created, never changed, by an import.
+    pub fn contacted_investors(&self) -> Vec<investor::Model> {
+        let mut seen: HashSet<&str> = self.investors.iter().map(|(_, i)| i.name.as_str()).collect();
+        seen.extend(self.named_investors.iter().map(|i| i.name.as_str()));
+        let mut out = Vec::new();
+        for (_, e) in &self.engagements {
+            if seen.insert(e.investor_name.as_str()) {
+                out.push(investor::Model { name: e.investor_name.clone(), ..Default::default() });
+            }
+        }
+        out
     }
 }
 

@@ -5,12 +5,12 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use chrono::NaiveDate;
-use entities::{element_issue, industry, investor, progress, project, target, unit};
+use entities::{carrier, chain_link, element_issue, industry, investor, progress, project, target, unit};
 
-use super::schema::{INDUSTRIES, ISSUES, PROGRESS, PROJECTS, TARGETS, UNITS};
+use super::schema::{CARRIERS, CHAIN_LINKS, INDUSTRIES, ISSUES, PROGRESS, PROJECTS, TARGETS, UNITS};
 use super::source::{RawTable, read_tables};
 use super::values::{Cell, parse_bool, parse_date, parse_decimal, parse_integer, parse_money, parse_month};
-use super::{Known, Ledger, LedgerError, LedgerErrors};
+use super::{Given, Known, Ledger, LedgerError, LedgerErrors};
 use crate::rules::{self, vocab};
 
 /// Reads and checks the ledger at `path` (an `.xlsx` or a CSV folder) against what the
@@ -20,11 +20,16 @@ pub fn read_ledger(path: &Path, known: &Known) -> Result<(Ledger, Vec<String>), 
     let tables = read_tables(path, &mut warnings).map_err(LedgerErrors)?;
     let mut errors = Vec::new();
     let mut ledger = Ledger::default();
+    let mut given = HashMap::new();
     for table in &tables {
+        let keys = table.sheet.columns.iter().zip(&table.columns).filter(|(_, found)| found.is_some());
+        given.insert(table.sheet.key, keys.map(|(c, _)| c.key).collect());
         let mut rows = RowReader { table, errors: &mut errors };
         match table.sheet.key {
             "units" => ledger.units = rows.each(read_unit),
             "industries" => ledger.industries = Some(rows.each(read_industry)),
+            "chain_links" => ledger.chain_links = rows.each(read_chain_link),
+            "carriers" => ledger.carriers = rows.each(read_carrier),
             "projects" => {
                 let with_investors = rows.each(read_project);
                 ledger.named_investors = investors_of(&with_investors, &mut warnings);
@@ -36,11 +41,20 @@ pub fn read_ledger(path: &Path, known: &Known) -> Result<(Ledger, Vec<String>), 
             _ => super::pipeline::read_sheet(&mut ledger, &mut rows),
         }
     }
+    ledger.given = Given::Columns(given);
     // Rows refused above still name their project: references to it are not reported
     // again as unknown, so each mistake is listed once.
     let mut known = known.clone();
-    for table in tables.iter().filter(|t| t.sheet.key == "projects") {
-        known.projects.extend(table.rows.iter().map(|(_, cells)| table.cell(cells, "code").display()));
+    for table in &tables {
+        let keys = table.rows.iter().map(|(_, cells)| table.cell(cells, "code").display());
+        match table.sheet.key {
+            "projects" => known.projects.extend(keys),
+            "carriers" => known.carriers.extend(keys),
+            "chain_links" => known.chain_links.extend(table.rows.iter().map(|(_, cells)| {
+                format!("{}/{}", table.cell(cells, "chain").display(), table.cell(cells, "link").display())
+            })),
+            _ => {}
+        }
     }
     errors.extend(ledger.check(&known, &mut warnings));
     if errors.is_empty() { Ok((ledger, warnings)) } else { Err(LedgerErrors(errors)) }
@@ -128,6 +142,15 @@ impl Row<'_, '_> {
             None
         }
     }
+
+    /// Text that is required and must be one of `allowed`.
+    fn choice_req(&mut self, key: &str, allowed: &[&str]) -> String {
+        if *self.cell(key) == Cell::Empty {
+            self.fail(key, "is required but empty".into());
+            return String::new();
+        }
+        self.choice(key, allowed).unwrap_or_default()
+    }
 }
 
 fn read_unit(r: &mut Row) -> unit::Model {
@@ -136,6 +159,40 @@ fn read_unit(r: &mut Row) -> unit::Model {
 
 fn read_industry(r: &mut Row) -> industry::Model {
     industry::Model { name: r.text_req("name"), cluster: r.text("cluster") }
+}
+
+fn read_chain_link(r: &mut Row) -> chain_link::Model {
+    let chain = r.text_req("chain");
+    if chain.contains('/') {
+        // Projects name a link as `产业链/环节`: a `/` in the chain would be ambiguous.
+        r.fail("chain", format!("{chain:?} holds \"/\", which separates chain and link in projects"));
+    }
+    chain_link::Model {
+        chain,
+        cluster: r.text("cluster"),
+        link: r.text_req("link"),
+        position: r.choice_req("position", vocab::CHAIN_POSITIONS),
+        link_order: r.opt("order", parse_integer),
+        sought: r.text("sought"),
+    }
+}
+
+fn read_carrier(r: &mut Row) -> carrier::Model {
+    carrier::Model {
+        code: r.text_req("code"),
+        name: r.text_req("name"),
+        kind: r.choice_req("kind", vocab::CARRIER_KINDS),
+        unit_code: r.text_req("unit"),
+        area_mu: r.opt("area_mu", parse_decimal),
+        floor_area: r.opt("floor_area", parse_decimal),
+        price: r.text("price"),
+        status: r.choice_req("status", vocab::CARRIER_STATUSES),
+        available_from: r.opt("available_from", parse_date),
+        public: r.opt("public", parse_bool).unwrap_or(false),
+        summary: r.text("summary"),
+        contact_name: r.text("contact_name"),
+        contact_phone: r.text("contact_phone"),
+    }
 }
 
 /// A project and its investor's origin (kept on the investor).
@@ -170,6 +227,8 @@ fn read_project(r: &mut Row) -> (project::Model, Option<String>) {
         key_project: r.opt("key_project", parse_bool).unwrap_or(false),
         public: r.opt("public", parse_bool).unwrap_or(false),
         summary: r.text("summary"),
+        chain_link: r.text("chain_link"),
+        carrier_code: r.text("carrier"),
         contact_name: r.text("contact_name"),
         contact_phone: r.text("contact_phone"),
     };
@@ -262,6 +321,8 @@ impl Ledger {
         if let Some(industries) = &self.industries {
             duplicates(industries, INDUSTRIES.key, INDUSTRIES.columns[0].zh, |i| i.name.clone(), &mut errors);
         }
+        duplicates(&self.chain_links, CHAIN_LINKS.key, CHAIN_LINKS.columns[2].zh, |l| l.reference(), &mut errors);
+        duplicates(&self.carriers, CARRIERS.key, CARRIERS.columns[0].zh, |c| c.code.clone(), &mut errors);
         duplicates(&self.projects, PROJECTS.key, PROJECTS.columns[0].zh, |p| p.code.clone(), &mut errors);
         duplicates(
             &self.progress,
@@ -312,8 +373,32 @@ impl Ledger {
             Some(rows) => industries.extend(rows.iter().map(|(_, i)| i.name.clone())),
             None => industries.extend(vocab::INDUSTRIES.iter().map(|s| s.to_string())),
         }
+        let mut links: HashSet<String> = known.chain_links.clone();
+        links.extend(self.chain_links.iter().map(|(_, l)| l.reference()));
+        let mut carriers: HashSet<&str> = known.carriers.iter().map(String::as_str).collect();
+        carriers.extend(self.carriers.iter().map(|(_, c)| c.code.as_str()));
         let mut derived_units = Vec::new();
         for (row, project) in &mut self.projects {
+            if let Some(link) = &project.chain_link
+                && !links.contains(link)
+            {
+                errors.push(LedgerError::cell(
+                    PROJECTS.key,
+                    *row,
+                    zh_header("chain_link"),
+                    format!("{link:?} names no chain link; write it as 产业链/环节 of the chain_links sheet"),
+                ));
+            }
+            if let Some(code) = &project.carrier_code
+                && !carriers.contains(code.as_str())
+            {
+                errors.push(LedgerError::cell(
+                    PROJECTS.key,
+                    *row,
+                    zh_header("carrier"),
+                    format!("unknown carrier {code:?}"),
+                ));
+            }
             match resolve_unit(&project.unit_code, !units_given, &mut derived_units, *row) {
                 Some(code) => project.unit_code = code,
                 None => errors.push(LedgerError::cell(
@@ -336,6 +421,17 @@ impl Ledger {
             }
         }
         self.units.extend(derived_units);
+        for (row, carrier) in &mut self.carriers {
+            match resolve_unit(&carrier.unit_code, false, &mut Vec::new(), *row) {
+                Some(code) => carrier.unit_code = code,
+                None => errors.push(LedgerError::cell(
+                    CARRIERS.key,
+                    *row,
+                    "所在单位",
+                    format!("unknown unit {:?}", carrier.unit_code),
+                )),
+            }
+        }
 
         let mut projects: HashSet<&str> = known.projects.iter().map(String::as_str).collect();
         projects.extend(self.projects.iter().map(|(_, p)| p.code.as_str()));

@@ -11,6 +11,10 @@ pub struct Column {
     pub zh: &'static str,
     /// Whether a row must give a value.
     pub required: bool,
+    /// The stored column this one fills in its sheet's table (usually `key`); a column
+    /// filling none of that table (e.g. `investor_origin`, kept on the investor) names
+    /// a field that table does not have.
+    pub field: &'static str,
 }
 
 /// One sheet of the ledger.
@@ -25,7 +29,14 @@ pub struct Sheet {
 }
 
 const fn col(key: &'static str, zh: &'static str, required: bool) -> Column {
-    Column { key, zh, required }
+    Column { key, zh, required, field: key }
+}
+
+impl Column {
+    /// The same column, stored under another name (`unit` → `unit_code`).
+    const fn stored_as(self, field: &'static str) -> Column {
+        Column { field, ..self }
+    }
 }
 
 /// `units` (单位)
@@ -50,9 +61,9 @@ pub const PROJECTS: Sheet = Sheet {
         col("code", "项目编号", true),
         col("national_code", "项目代码", false),
         col("name", "项目名称", true),
-        col("unit", "责任单位", true),
-        col("industry", "产业类别", true),
-        col("investor", "投资方", false),
+        col("unit", "责任单位", true).stored_as("unit_code"),
+        col("industry", "产业类别", true).stored_as("industry_name"),
+        col("investor", "投资方", false).stored_as("investor_name"),
         col("investor_origin", "投资方来源地", false),
         col("channel", "招商方式", false),
         col("contract_type", "签约类型", false),
@@ -77,6 +88,8 @@ pub const PROJECTS: Sheet = Sheet {
         col("key_project", "重点项目", false),
         col("public", "公开推介", false),
         col("summary", "项目简介", false),
+        col("chain_link", "产业链环节", false),
+        col("carrier", "落地载体", false).stored_as("carrier_code"),
         col("contact_name", "联系人", false),
         col("contact_phone", "联系电话", false),
     ],
@@ -87,7 +100,7 @@ pub const PROGRESS: Sheet = Sheet {
     key: "progress",
     zh: "月度进度",
     columns: &[
-        col("project", "项目编号", true),
+        col("project", "项目编号", true).stored_as("project_code"),
         col("month", "月份", true),
         col("fai", "本月完成投资（万元）", false),
         col("funds_arrived", "本月到位资金（万元）", false),
@@ -100,10 +113,10 @@ pub const ISSUES: Sheet = Sheet {
     key: "issues",
     zh: "要素问题",
     columns: &[
-        col("project", "项目编号", true),
+        col("project", "项目编号", true).stored_as("project_code"),
         col("category", "问题类别", true),
         col("description", "问题描述", true),
-        col("owner", "责任单位", false),
+        col("owner", "责任单位", false).stored_as("owner_unit_code"),
         col("opened_date", "提出日期", true),
         col("resolved_date", "解决日期", false),
     ],
@@ -114,10 +127,45 @@ pub const TARGETS: Sheet = Sheet {
     key: "targets",
     zh: "目标任务",
     columns: &[
-        col("unit", "单位编码", true),
+        col("unit", "单位编码", true).stored_as("unit_code"),
         col("year", "年度", true),
         col("metric", "指标", true),
         col("value", "目标值", true),
+    ],
+};
+
+/// `chain_links` (产业链环节)
+pub const CHAIN_LINKS: Sheet = Sheet {
+    key: "chain_links",
+    zh: "产业链环节",
+    columns: &[
+        col("chain", "产业链", true),
+        col("cluster", "产业集群", false),
+        col("link", "环节", true),
+        col("position", "位置", true),
+        col("order", "序号", false).stored_as("link_order"),
+        col("sought", "招引方向", false),
+    ],
+};
+
+/// `carriers` (载体资源)
+pub const CARRIERS: Sheet = Sheet {
+    key: "carriers",
+    zh: "载体资源",
+    columns: &[
+        col("code", "载体编号", true),
+        col("name", "载体名称", true),
+        col("kind", "载体类型", true),
+        col("unit", "所在单位", true).stored_as("unit_code"),
+        col("area_mu", "面积（亩）", false),
+        col("floor_area", "建筑面积（平方米）", false),
+        col("price", "价格", false),
+        col("status", "状态", true),
+        col("available_from", "可供日期", false),
+        col("public", "公开推介", false),
+        col("summary", "载体简介", false),
+        col("contact_name", "联系人", false),
+        col("contact_phone", "联系电话", false),
     ],
 };
 
@@ -132,9 +180,9 @@ pub const INVESTORS: Sheet = Sheet {
         col("name", "客商名称", true),
         col("origin", "来源地", false),
         col("kind", "客商类型", false),
-        col("industry", "所属产业", false),
+        col("industry", "所属产业", false).stored_as("industry_name"),
         col("introduced_by", "引荐客商", false),
-        col("owner", "联络单位", false),
+        col("owner", "联络单位", false).stored_as("owner_unit_code"),
         col("status", "跟进状态", false),
         col("contact_name", "联系人", false),
         col("contact_phone", "联系电话", false),
@@ -153,7 +201,7 @@ pub const EVENTS: Sheet = Sheet {
         col("date", "开始日期", true),
         col("end_date", "结束日期", false),
         col("place", "地点", false),
-        col("organizer", "主办单位", false),
+        col("organizer", "主办单位", false).stored_as("organizer_unit_code"),
         col("public", "公开", false),
         col("summary", "活动简介", false),
     ],
@@ -164,13 +212,13 @@ pub const ENGAGEMENTS: Sheet = Sheet {
     key: "engagements",
     zh: "对接记录",
     columns: &[
-        col("investor", "客商名称", true),
-        col("unit", "对接单位", true),
+        col("investor", "客商名称", true).stored_as("investor_name"),
+        col("unit", "对接单位", true).stored_as("unit_code"),
         col("date", "对接日期", true),
         col("kind", "对接方式", true),
-        col("event", "活动", false),
+        col("event", "活动", false).stored_as("event_code"),
         col("outpost", "驻点", false),
-        col("project", "项目编号", false),
+        col("project", "项目编号", false).stored_as("project_code"),
         col("summary", "对接内容", false),
         col("next_date", "下次跟进日期", false),
     ],
@@ -181,7 +229,7 @@ pub const INCENTIVES: Sheet = Sheet {
     key: "incentives",
     zh: "政策兑现",
     columns: &[
-        col("project", "项目编号", true),
+        col("project", "项目编号", true).stored_as("project_code"),
         col("policy", "政策名称", true),
         col("kind", "兑现类型", false),
         col("promised", "承诺金额（万元）", true),
@@ -198,8 +246,8 @@ pub const SUPERVISION: Sheet = Sheet {
     zh: "督办事项",
     columns: &[
         col("code", "督办编号", true),
-        col("unit", "责任单位", true),
-        col("project", "项目编号", false),
+        col("unit", "责任单位", true).stored_as("unit_code"),
+        col("project", "项目编号", false).stored_as("project_code"),
         col("source", "督办来源", false),
         col("description", "督办事项", true),
         col("raised_date", "交办日期", true),
@@ -209,9 +257,11 @@ pub const SUPERVISION: Sheet = Sheet {
 };
 
 /// Every sheet, in the order they are imported (referenced tables first).
-pub const SHEETS: [&Sheet; 11] = [
+pub const SHEETS: [&Sheet; 13] = [
     &UNITS,
     &INDUSTRIES,
+    &CHAIN_LINKS,
+    &CARRIERS,
     &PROJECTS,
     &PROGRESS,
     &ISSUES,

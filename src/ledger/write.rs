@@ -10,8 +10,8 @@ use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError}
 
 use super::Ledger;
 use super::schema::{
-    ENGAGEMENTS, EVENTS, INCENTIVES, INDUSTRIES, INVESTORS, ISSUES, PROGRESS, PROJECTS, SUPERVISION, Sheet, TARGETS,
-    UNITS,
+    CARRIERS, CHAIN_LINKS, ENGAGEMENTS, EVENTS, INCENTIVES, INDUSTRIES, INVESTORS, ISSUES, PROGRESS, PROJECTS,
+    SUPERVISION, Sheet, TARGETS, UNITS,
 };
 use crate::money::format_wan;
 use crate::rules;
@@ -99,8 +99,37 @@ fn tables(ledger: &Ledger) -> Vec<(&'static Sheet, Vec<Vec<Out>>)> {
             YesNo(p.key_project),
             YesNo(p.public),
             Text(p.summary.clone()),
+            Text(p.chain_link.clone()),
+            Text(p.carrier_code.clone()),
             Text(p.contact_name.clone()),
             Text(p.contact_phone.clone()),
+        ]
+    });
+    let chain_links = ledger.chain_links.iter().map(|(_, l)| {
+        vec![
+            Text(Some(l.chain.clone())),
+            Text(l.cluster.clone()),
+            Text(Some(l.link.clone())),
+            Text(Some(l.position.clone())),
+            Integer(l.link_order),
+            Text(l.sought.clone()),
+        ]
+    });
+    let carriers = ledger.carriers.iter().map(|(_, c)| {
+        vec![
+            Text(Some(c.code.clone())),
+            Text(Some(c.name.clone())),
+            Text(Some(c.kind.clone())),
+            Text(Some(c.unit_code.clone())),
+            Decimal(c.area_mu),
+            Decimal(c.floor_area),
+            Text(c.price.clone()),
+            Text(Some(c.status.clone())),
+            Date(c.available_from),
+            YesNo(c.public),
+            Text(c.summary.clone()),
+            Text(c.contact_name.clone()),
+            Text(c.contact_phone.clone()),
         ]
     });
     let progress = ledger.progress.iter().map(|(_, p)| {
@@ -135,6 +164,8 @@ fn tables(ledger: &Ledger) -> Vec<(&'static Sheet, Vec<Vec<Out>>)> {
     let mut sheets = vec![
         (&UNITS, units.collect()),
         (&INDUSTRIES, industries.collect()),
+        (&CHAIN_LINKS, chain_links.collect()),
+        (&CARRIERS, carriers.collect()),
         (&PROJECTS, projects.collect()),
         (&PROGRESS, progress.collect()),
         (&ISSUES, issues.collect()),

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::analytics::cohort::{cohort, funnel, pipeline};
 use crate::analytics::scorecard::{ScoringConfig, scorecards};
-use crate::analytics::volume::{Granularity, by_group, trend};
+use crate::analytics::volume::{self, Granularity, base_day, by_group, trend};
 use crate::analytics::{AnalyticsError, Frames, Metric, ProjectFilter};
 use crate::bulletin::last_complete_quarter;
 use crate::charts::columns::{ColumnChart, Series};
@@ -263,8 +263,14 @@ pub fn build(
                 }
             };
             let from = year_start(as_of.year());
-            let points = trend(frames, metric, from, as_of.with_day(1).unwrap_or(as_of), g, &all, as_of)?;
-            let (divisor, unit) = display_unit(metric, points.iter().map(|p| p.cumulative).max().unwrap_or(0));
+            // Up to the as-of day only: a period after it has no figures and no column.
+            let points: Vec<_> = trend(frames, metric, from, as_of.with_day(1).unwrap_or(as_of), g, &all, as_of)?
+                .into_iter()
+                .filter(|p| p.cumulative.is_some())
+                .collect();
+            let cumulative = |p: &volume::TrendPoint| p.cumulative.unwrap_or(0);
+            let (divisor, unit) = display_unit(metric, points.iter().map(cumulative).max().unwrap_or(0));
+            let span = volume::Span::year_to_date(metric, as_of).words_zh();
             let label = |p: &crate::analytics::volume::TrendPoint| match g {
                 Granularity::Quarter => format!(
                     "{}季度",
@@ -274,9 +280,9 @@ pub fn build(
                 _ => format!("{}月", p.period[5..].trim_start_matches('0')),
             };
             let chart = TrendChart {
-                frame: frame(title, format!("指标：{}（年初至今累计）", metric.label_zh())),
+                frame: frame(title, format!("指标：{}（年初至今累计，{span}；同比为上年同一期间）", metric.label_zh())),
                 periods: points.iter().map(label).collect(),
-                values: points.iter().map(|p| p.cumulative as f64 / divisor).collect(),
+                values: points.iter().map(|p| cumulative(p) as f64 / divisor).collect(),
                 yoy: points.iter().map(|p| p.yoy).collect(),
                 value_name: format!("累计（{unit}）"),
             };
@@ -292,8 +298,8 @@ pub fn build(
                     .map(|p| {
                         vec![
                             Cell::Text(p.period.clone()),
-                            Cell::Number(Some(p.value as f64 / divisor)),
-                            Cell::Number(Some(p.cumulative as f64 / divisor)),
+                            Cell::Number(p.value.map(|v| v as f64 / divisor)),
+                            Cell::Number(p.cumulative.map(|v| v as f64 / divisor)),
                             Cell::Number(p.yoy.map(|y| y * 100.0)),
                         ]
                     })
@@ -308,9 +314,11 @@ pub fn build(
                 By::Industry => "industry",
             };
             let now = by_group(frames, metric, &all, (year_start(as_of.year()), as_of, as_of), column)?;
-            let last_as_of = as_of.with_year(as_of.year() - 1).unwrap_or(as_of);
+            // The same span a year earlier, ending on the same day (29 February → 28).
+            let last_as_of = base_day(as_of);
             let before =
                 by_group(frames, metric, &all, (year_start(as_of.year() - 1), last_as_of, last_as_of), column)?;
+            let span = volume::Span::year_to_date(metric, as_of).words_zh();
             let keys: Vec<(String, String)> = match by {
                 By::Unit => frames.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),
                 By::Industry => {
@@ -329,11 +337,12 @@ pub fn build(
                 categories: keys.iter().map(|(_, n)| n.clone()).collect(),
                 series: vec![
                     Series {
-                        name: format!("{}年1–{}月", as_of.year(), as_of.month()),
+                        name: format!("{}年{span}", as_of.year()),
                         values: keys.iter().map(|(k, _)| value(&now, k)).collect(),
                     },
                     Series {
-                        name: "上年同期".into(), values: keys.iter().map(|(k, _)| value(&before, k)).collect()
+                        name: format!("{}年{span}", as_of.year() - 1),
+                        values: keys.iter().map(|(k, _)| value(&before, k)).collect(),
                     },
                 ],
                 stacked: false,

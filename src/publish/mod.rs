@@ -5,6 +5,7 @@
 //! - [`public`]: the one allow-list of what the public may see of a project.
 //! - [`site`]: the static investment-promotion site.
 //! - [`slides`]: PNG, SVG and CSV per chart, one `.pptx` and one `.xlsx` per deck.
+//! - [`theme`]: the built-in site theme and decks, or the folders a district edits.
 //! - [`pptx`]: a minimal, valid PresentationML writer.
 //! - [`workbook`]: the chart data with native Excel charts.
 
@@ -13,4 +14,5 @@ pub mod pptx;
 pub mod public;
 pub mod site;
 pub mod slides;
+pub mod theme;
 pub mod workbook;

@@ -1,13 +1,16 @@
-//! What of a project the public may see: one allow-list, used by every page of the
-//! site. Nothing else of a project reaches the generator — not its contacts, its
-//! national code, its progress, nor the investor of a project still in negotiation.
-//! Projects not marked public, or terminated, are not published at all.
+//! What of a project the public may see, as [`crate::policy`] (the one access table,
+//! shared with the API) says: every field the site shows is one the table makes public
+//! ([`SITE_FIELDS`], checked by a test), the optional ones are asked of the table row by
+//! row, and the projects listed are those [`policy::listed_for_public`] (marked public,
+//! not terminated). Nothing else of a project reaches the generator — not its contacts,
+//! its national code, its progress, nor the investor of a project still in negotiation.
 
 use chrono::NaiveDate;
 use entities::project;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::policy::{self, Reader};
 use crate::rules::{self, Stage};
 
 /// The site's languages.
@@ -57,6 +60,23 @@ pub fn path_segment(key: &str) -> String {
     if plain { key.to_string() } else { slug(key) }
 }
 
+/// The fields of a project the site shows, as `Project.field` entries of the policy
+/// table: each must be readable by the public there.
+pub const SITE_FIELDS: &[&str] = &[
+    "Project.code",
+    "Project.name",
+    "Project.unitCode",
+    "Project.unit",
+    "Project.industryName",
+    "Project.stage",
+    "Project.totalInvestmentWan",
+    "Project.summary",
+    "Project.landAreaMu",
+    "Project.expectedJobs",
+    "Project.keyProject",
+    "Project.investorName",
+];
+
 /// The public face of a project.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct PublicProject {
@@ -105,13 +125,16 @@ pub struct PublicProject {
 impl PublicProject {
     /// The public face of `p` as of `as_of`, or `None` when it is not to be published.
     pub fn of(p: &project::Model, unit_name: &str, as_of: NaiveDate, lang: Lang) -> Option<PublicProject> {
-        if !p.public || p.terminated_date.is_some_and(|t| t <= as_of) {
+        if !policy::listed_for_public(p, as_of) {
             return None;
         }
         let stage = rules::stage_as_of(p, as_of)?;
         let wan = crate::money::to_wan(p.total_investment);
-        let investor = if stage >= Stage::Signed { p.investor_name.clone() } else { None };
-        let search_text = [p.name.as_str(), &p.industry_name, unit_name, p.summary.as_deref().unwrap_or_default()]
+        let row = policy::Row::of_project(p, as_of);
+        let public = |path: &str| policy::may_read(path, Reader::PUBLIC, Some(row));
+        let investor = p.investor_name.clone().filter(|_| public("Project.investorName"));
+        let summary = p.summary.clone().filter(|_| public("Project.summary"));
+        let search_text = [p.name.as_str(), &p.industry_name, unit_name, summary.as_deref().unwrap_or_default()]
             .join(" ")
             .to_lowercase();
         Some(PublicProject {
@@ -134,13 +157,26 @@ impl PublicProject {
             } else {
                 "large"
             },
-            summary: p.summary.clone(),
-            land_area_mu: p.land_area_mu,
-            expected_jobs: p.expected_jobs,
-            key_project: p.key_project,
+            summary,
+            land_area_mu: p.land_area_mu.filter(|_| public("Project.landAreaMu")),
+            expected_jobs: p.expected_jobs.filter(|_| public("Project.expectedJobs")),
+            key_project: p.key_project && public("Project.keyProject"),
             investor,
             search_text,
             seeking: stage < Stage::Signed,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_the_site_shows_is_public_in_the_policy_table() {
+        for path in SITE_FIELDS {
+            let access = policy::access(path).unwrap_or_else(|| panic!("{path} has no policy entry"));
+            assert_eq!(access.least_role(), policy::Role::Public, "{path} is published but not public");
+        }
     }
 }

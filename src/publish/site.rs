@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use entities::{industry, project, unit};
 use indicatif::ProgressBar;
 use minijinja::{Environment, Value, context};
@@ -17,7 +17,7 @@ use super::deck::{By, Cell, ChartSpec, Span, build};
 use super::public::{Lang, PublicProject, path_segment, slug};
 use crate::analytics::cohort::pipeline;
 use crate::analytics::scorecard::ScoringConfig;
-use crate::analytics::volume::{Granularity, trend};
+use crate::analytics::volume::year_to_date;
 use crate::analytics::{Frames, Metric, ProjectFilter};
 use crate::charts::{Format, Size};
 use crate::rules::Stage;
@@ -25,7 +25,7 @@ use crate::rules::Stage;
 /// Why the site could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum SiteError {
-    /// A file of `site/` is missing or malformed.
+    /// A file of the theme is malformed.
     #[error("{path}: {reason}")]
     Source {
         /// The file.
@@ -33,6 +33,9 @@ pub enum SiteError {
         /// What is wrong.
         reason: String,
     },
+    /// A file of the theme is missing.
+    #[error(transparent)]
+    Theme(#[from] super::theme::ThemeError),
     /// A template failed.
     #[error("template {0}")]
     Template(#[from] minijinja::Error),
@@ -55,8 +58,8 @@ pub enum SiteError {
 /// How to build.
 #[derive(Clone, Debug)]
 pub struct SiteOptions {
-    /// The folder of templates, assets, content and settings (`site/`).
-    pub source: PathBuf,
+    /// The theme: templates, assets, content and settings (built in, or a folder).
+    pub source: super::theme::Source,
     /// Where to write (`dist/site`).
     pub out: PathBuf,
     /// The day the figures are as of.
@@ -92,9 +95,8 @@ pub struct SiteData<'a> {
     pub industries: &'a [industry::Model],
 }
 
-fn read(path: &Path) -> Result<String, SiteError> {
-    std::fs::read_to_string(path)
-        .map_err(|e| SiteError::Source { path: path.display().to_string(), reason: e.to_string() })
+fn read(source: &super::theme::Source, path: &str) -> Result<String, SiteError> {
+    Ok(source.site_file(path)?)
 }
 
 /// The site's settings and words, per language.
@@ -108,6 +110,8 @@ struct PerLang<T> {
 #[derive(Serialize)]
 struct Figure {
     label: String,
+    /// The span the figure covers, in words (`1月1日至6月15日`).
+    span: Option<String>,
     value: String,
     yoy: Option<String>,
     yoy_negative: bool,
@@ -170,9 +174,9 @@ pub fn build_site(data: &SiteData, options: &SiteOptions) -> Result<SiteReport, 
 /// Renders every file of the site in memory.
 pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, SiteError> {
     let src = &options.source;
-    let settings: PerLang<HashMap<String, String>> = toml::from_str(&read(&src.join("site.toml"))?)
+    let settings: PerLang<HashMap<String, String>> = toml::from_str(&read(src, "site.toml")?)
         .map_err(|e| SiteError::Source { path: "site.toml".into(), reason: e.to_string() })?;
-    let words: PerLang<HashMap<String, String>> = toml::from_str(&read(&src.join("i18n.toml"))?)
+    let words: PerLang<HashMap<String, String>> = toml::from_str(&read(src, "i18n.toml")?)
         .map_err(|e| SiteError::Source { path: "i18n.toml".into(), reason: e.to_string() })?;
     let mut env = Environment::new();
     // Escape what HTML needs (& < > " ') and leave slashes of URLs readable; render
@@ -197,12 +201,12 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
         "page.html",
         "404.html",
     ] {
-        env.add_template_owned(name.to_string(), read(&src.join("templates").join(name))?)?;
+        env.add_template_owned(name.to_string(), read(src, &format!("templates/{name}"))?)?;
     }
     let as_of = options.as_of;
     let mut files = Files::new();
     for asset in ["style.css", "filter.js", "favicon.svg"] {
-        files.insert(format!("assets/{asset}"), read(&src.join("assets").join(asset))?.into_bytes());
+        files.insert(format!("assets/{asset}"), read(src, &format!("assets/{asset}"))?.into_bytes());
     }
 
     // Charts once, shared by both languages (their text is Chinese, as on the slides).
@@ -385,8 +389,8 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
             context! { charts => v(&charts) },
         )?;
         for name in ["environment", "policies"] {
-            let md_path = src.join("content").join(if lang == Lang::En { "en" } else { "" }).join(format!("{name}.md"));
-            let markdown = read(&md_path)?;
+            let md_path = format!("content/{}{name}.md", if lang == Lang::En { "en/" } else { "" });
+            let markdown = read(src, &md_path)?;
             let title = markdown.lines().find_map(|l| l.strip_prefix("# ")).unwrap_or(name).to_string();
             let mut body = String::new();
             pulldown_cmark::html::push_html(&mut body, pulldown_cmark::Parser::new(&markdown));
@@ -422,7 +426,6 @@ fn headline_figures(
 ) -> Result<Vec<Figure>, SiteError> {
     let all = ProjectFilter::default();
     let word = |k: &str| t.get(k).cloned().unwrap_or_default();
-    let month = as_of.with_day(1).unwrap_or(as_of);
     let mut figures = Vec::new();
     for (key, metric) in [
         ("signed_count", Metric::SignedCount),
@@ -430,16 +433,20 @@ fn headline_figures(
         ("fai", Metric::Fai),
         ("new_starts", Metric::NewStarts),
     ] {
-        let point = trend(frames, metric, month, month, Granularity::Month, &all, as_of)
-            .map_err(super::deck::BuildError::from)?;
-        let (value, yoy) = point.last().map_or((0, None), |p| (p.cumulative, p.yoy));
+        let ytd = year_to_date(frames, metric, &all, as_of).map_err(super::deck::BuildError::from)?;
+        let (value, yoy) = (ytd.value, ytd.yoy);
         let value = if metric.is_money() {
             lang.money(crate::money::to_wan(value))
         } else {
             format!("{value} {}", word("unit_projects")).trim().to_string()
         };
+        let span = match lang {
+            Lang::Zh => ytd.span.words_zh(),
+            Lang::En => ytd.span.words_en(),
+        };
         figures.push(Figure {
             label: word(key),
+            span: Some(span),
             value,
             yoy: yoy.map(crate::charts::theme::percent),
             yoy_negative: yoy.is_some_and(|y| y < 0.0),
@@ -449,6 +456,7 @@ fn headline_figures(
     let producing: usize = stages.iter().filter(|s| s.stage >= Stage::Producing).map(|s| s.count).sum();
     figures.push(Figure {
         label: word("producing"),
+        span: None,
         value: format!("{producing} {}", word("unit_projects")).trim().to_string(),
         yoy: None,
         yoy_negative: false,

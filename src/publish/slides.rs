@@ -51,9 +51,14 @@ pub struct Written {
 
 /// Reads a deck file.
 pub fn read_deck(path: &Path) -> Result<Deck, SlidesError> {
-    let error = |reason: String| SlidesError::Deck { path: path.display().to_string(), reason };
-    let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
-    toml::from_str(&text).map_err(|e| error(e.to_string()))
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SlidesError::Deck { path: path.display().to_string(), reason: e.to_string() })?;
+    parse_deck(&text, &path.display().to_string())
+}
+
+/// Parses a deck's TOML text; `origin` (its file) names it in errors.
+pub fn parse_deck(text: &str, origin: &str) -> Result<Deck, SlidesError> {
+    toml::from_str(text).map_err(|e| SlidesError::Deck { path: origin.into(), reason: e.to_string() })
 }
 
 fn write(path: &Path, bytes: &[u8], written: &mut Written) -> Result<(), SlidesError> {

@@ -1,13 +1,14 @@
 //! Writing a checked ledger into the store: one transaction, rows matched by their keys
-//! and updated (so importing the same ledger twice leaves the same database), and one
+//! and updated in the columns the ledger gave (so importing the same ledger twice
+//! leaves the same database, and a column a ledger lacks is never wiped), and one
 //! audit entry with the counts.
 
 use std::fmt::Write as _;
 
 use entities::prelude::*;
 use entities::{
-    audit_entry, element_issue, engagement, event, incentive, industry, investor, progress, project, supervision_item,
-    target, unit,
+    audit_entry, carrier, chain_link, element_issue, engagement, event, incentive, industry, investor, progress,
+    project, supervision_item, target, unit,
 };
 use indicatif::ProgressBar;
 use sea_orm::{
@@ -16,7 +17,11 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use crate::ledger::Ledger;
+use crate::ledger::schema::{
+    CARRIERS, CHAIN_LINKS, ENGAGEMENTS, EVENTS, INCENTIVES, INDUSTRIES, INVESTORS, ISSUES, PROGRESS, PROJECTS,
+    SUPERVISION, Sheet, TARGETS, UNITS,
+};
+use crate::ledger::{Given, Ledger};
 use crate::rules::vocab;
 
 /// How many rows of each table an import wrote.
@@ -26,6 +31,10 @@ pub struct ImportCounts {
     pub units: usize,
     /// Industries.
     pub industries: usize,
+    /// Industry-chain links.
+    pub chain_links: usize,
+    /// Carriers.
+    pub carriers: usize,
     /// Investors.
     pub investors: usize,
     /// Projects.
@@ -51,6 +60,8 @@ impl ImportCounts {
     pub fn total(&self) -> usize {
         self.units
             + self.industries
+            + self.chain_links
+            + self.carriers
             + self.investors
             + self.projects
             + self.progress
@@ -68,11 +79,12 @@ impl ImportCounts {
 const MAX_PARAMETERS: usize = 30_000;
 
 /// What to do with a row whose key exists already.
-enum OnKey<'a, C> {
-    /// Overwrite every column but the key.
-    UpdateAll,
-    /// Overwrite these columns.
-    Update(&'a [C]),
+enum OnKey<'a> {
+    /// Overwrite the columns that the ledger gave for this sheet (every column but the
+    /// key when the ledger was built in memory); keep the others as stored.
+    Given(&'a Given, &'a Sheet),
+    /// Overwrite these stored columns.
+    Only(&'a [&'a str]),
     /// Keep the stored row.
     Keep,
 }
@@ -98,10 +110,11 @@ pub async fn import_ledger(
         }
     };
 
-    upsert::<Unit>(&txn, &rows(&ledger.units), &[unit::Column::Code], &[], OnKey::UpdateAll, &tick).await?;
+    let given = |sheet| OnKey::Given(&ledger.given, sheet);
+    upsert::<Unit>(&txn, &rows(&ledger.units), &[unit::Column::Code], &[], given(&UNITS), &tick).await?;
     match &ledger.industries {
         Some(list) => {
-            upsert::<Industry>(&txn, &rows(list), &[industry::Column::Name], &[], OnKey::UpdateAll, &tick).await?
+            upsert::<Industry>(&txn, &rows(list), &[industry::Column::Name], &[], given(&INDUSTRIES), &tick).await?
         }
         None => {
             // The built-in taxonomy is added where missing, never over a district's own.
@@ -120,34 +133,38 @@ pub async fn import_ledger(
             .await?
         }
     }
+    let link_key = [chain_link::Column::Chain, chain_link::Column::Link];
+    upsert::<ChainLink>(&txn, &rows(&ledger.chain_links), &link_key, &[], given(&CHAIN_LINKS), &tick).await?;
+    upsert::<Carrier>(&txn, &rows(&ledger.carriers), &[carrier::Column::Code], &[], given(&CARRIERS), &tick).await?;
     let investor_key = [investor::Column::Name];
-    upsert::<Investor>(&txn, &rows(&ledger.investors), &investor_key, &[], OnKey::UpdateAll, &tick).await?;
-    // Investors only named elsewhere: created with their name, their origin updated
-    // when the projects give one, nothing else touched.
-    let (with_origin, without): (Vec<&investor::Model>, Vec<&investor::Model>) =
-        ledger.named_investors.iter().partition(|i| i.origin.is_some());
-    let origin = [investor::Column::Origin];
-    upsert::<Investor>(&txn, &with_origin, &investor_key, &[], OnKey::Update(&origin), &tick).await?;
-    upsert::<Investor>(&txn, &without, &investor_key, &[], OnKey::Keep, &tick).await?;
-    upsert::<Project>(&txn, &rows(&ledger.projects), &[project::Column::Code], &[], OnKey::UpdateAll, &tick).await?;
+    upsert::<Investor>(&txn, &rows(&ledger.investors), &investor_key, &[], given(&INVESTORS), &tick).await?;
+    // Investors only named by the projects: their origin from its `investor_origin`.
+    let named: Vec<_> = ledger.named_investors.iter().collect();
+    let origin = if ledger.given.has(&PROJECTS, "investor_origin") { &["origin"][..] } else { &[] };
+    upsert::<Investor>(&txn, &named, &investor_key, &[], OnKey::Only(origin), &tick).await?;
+    // Investors only named by contacts: created with their name, nothing else touched.
+    let contacted = ledger.contacted_investors();
+    upsert::<Investor>(&txn, &contacted.iter().collect::<Vec<_>>(), &investor_key, &[], OnKey::Keep, &|_| {}).await?;
+    upsert::<Project>(&txn, &rows(&ledger.projects), &[project::Column::Code], &[], given(&PROJECTS), &tick).await?;
     let progress_key = [progress::Column::ProjectCode, progress::Column::Month];
-    upsert::<Progress>(&txn, &rows(&ledger.progress), &progress_key, &[], OnKey::UpdateAll, &tick).await?;
+    upsert::<Progress>(&txn, &rows(&ledger.progress), &progress_key, &[], given(&PROGRESS), &tick).await?;
     let issue_key = [
         element_issue::Column::ProjectCode,
         element_issue::Column::Category,
         element_issue::Column::Description,
         element_issue::Column::OpenedDate,
     ];
-    let issue_update = [element_issue::Column::OwnerUnitCode, element_issue::Column::ResolvedDate];
     let id = [element_issue::Column::Id];
-    upsert::<ElementIssue>(&txn, &rows(&ledger.issues), &issue_key, &id, OnKey::Update(&issue_update), &tick).await?;
+    upsert::<ElementIssue>(&txn, &rows(&ledger.issues), &issue_key, &id, given(&ISSUES), &tick).await?;
     let target_key = [target::Column::UnitCode, target::Column::Year, target::Column::Metric];
-    upsert::<Target>(&txn, &rows(&ledger.targets), &target_key, &[], OnKey::UpdateAll, &tick).await?;
+    upsert::<Target>(&txn, &rows(&ledger.targets), &target_key, &[], given(&TARGETS), &tick).await?;
     import_pipeline_work(&txn, ledger, &tick).await?;
 
     let counts = ImportCounts {
         units: ledger.units.len(),
         industries: ledger.industries.as_ref().map_or(0, Vec::len),
+        chain_links: ledger.chain_links.len(),
+        carriers: ledger.carriers.len(),
         investors: ledger.investors.len() + ledger.named_investors.len(),
         projects: ledger.projects.len(),
         progress: ledger.progress.len(),
@@ -176,7 +193,8 @@ pub async fn import_ledger(
 
 /// Events, engagements, incentives and supervision items, matched by their keys.
 async fn import_pipeline_work(txn: &DatabaseTransaction, ledger: &Ledger, tick: &dyn Fn(usize)) -> Result<(), DbErr> {
-    upsert::<Event>(txn, &rows(&ledger.events), &[event::Column::Code], &[], OnKey::UpdateAll, tick).await?;
+    let given = |sheet| OnKey::Given(&ledger.given, sheet);
+    upsert::<Event>(txn, &rows(&ledger.events), &[event::Column::Code], &[], given(&EVENTS), tick).await?;
     let engagement_key = [
         engagement::Column::InvestorName,
         engagement::Column::UnitCode,
@@ -184,11 +202,11 @@ async fn import_pipeline_work(txn: &DatabaseTransaction, ledger: &Ledger, tick: 
         engagement::Column::Kind,
         engagement::Column::EventCode,
     ];
-    upsert::<Engagement>(txn, &rows(&ledger.engagements), &engagement_key, &[], OnKey::UpdateAll, tick).await?;
+    upsert::<Engagement>(txn, &rows(&ledger.engagements), &engagement_key, &[], given(&ENGAGEMENTS), tick).await?;
     let incentive_key = [incentive::Column::ProjectCode, incentive::Column::Policy];
-    upsert::<Incentive>(txn, &rows(&ledger.incentives), &incentive_key, &[], OnKey::UpdateAll, tick).await?;
+    upsert::<Incentive>(txn, &rows(&ledger.incentives), &incentive_key, &[], given(&INCENTIVES), tick).await?;
     let supervision_key = [supervision_item::Column::Code];
-    upsert::<SupervisionItem>(txn, &rows(&ledger.supervision), &supervision_key, &[], OnKey::UpdateAll, tick).await
+    upsert::<SupervisionItem>(txn, &rows(&ledger.supervision), &supervision_key, &[], given(&SUPERVISION), tick).await
 }
 
 /// The models of numbered ledger rows.
@@ -197,7 +215,8 @@ fn rows<T>(list: &[(usize, T)]) -> Vec<&T> {
 }
 
 /// Inserts `models` into `E`'s table in statements as large as the parameter limit
-/// allows, doing `on_key` where `key` exists (`ON CONFLICT`, on SQLite and PostgreSQL
+/// allows, doing `on_key` where `key` exists (new rows get every column of the model:
+/// the defaults where the ledger had no column) (`ON CONFLICT`, on SQLite and PostgreSQL
 /// alike). Columns in `skip` (surrogate ids) are left to the database.
 ///
 /// This is written as SQL text with bound values rather than through sea-orm's
@@ -208,16 +227,21 @@ async fn upsert<E: EntityTrait>(
     models: &[&E::Model],
     key: &[E::Column],
     skip: &[E::Column],
-    on_key: OnKey<'_, E::Column>,
+    on_key: OnKey<'_>,
     tick: &dyn Fn(usize),
 ) -> Result<(), DbErr> {
     let backend = txn.get_database_backend();
     let name = |c: &E::Column| c.as_str().to_string();
     let columns: Vec<E::Column> = E::Column::iter().filter(|c| !skip.iter().any(|s| name(s) == name(c))).collect();
     let quoted = |cs: &[E::Column]| cs.iter().map(|c| format!("\"{}\"", name(c))).collect::<Vec<_>>().join(", ");
+    let not_key = |c: &&E::Column| !key.iter().any(|k| name(k) == name(c));
     let update: Vec<E::Column> = match on_key {
-        OnKey::UpdateAll => columns.iter().filter(|c| !key.iter().any(|k| name(k) == name(c))).copied().collect(),
-        OnKey::Update(cs) => cs.to_vec(),
+        OnKey::Given(given, sheet) => {
+            columns.iter().filter(not_key).filter(|c| given.fills(sheet, &name(c))).copied().collect()
+        }
+        OnKey::Only(names) => {
+            columns.iter().filter(not_key).filter(|c| names.contains(&name(c).as_str())).copied().collect()
+        }
         OnKey::Keep => Vec::new(),
     };
     let action = if update.is_empty() {
@@ -254,4 +278,36 @@ async fn upsert<E: EntityTrait>(
         tick(chunk.len());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored<E: EntityTrait>() -> Vec<String> {
+        E::Column::iter().map(|c| c.as_str().to_string()).collect()
+    }
+
+    /// A misspelt `field` in the header table would make its column never update.
+    #[test]
+    fn every_ledger_column_fills_a_stored_column_of_its_table() {
+        let tables = [
+            (&UNITS, stored::<Unit>()),
+            (&INDUSTRIES, stored::<Industry>()),
+            (&PROJECTS, stored::<Project>()),
+            (&PROGRESS, stored::<Progress>()),
+            (&ISSUES, stored::<ElementIssue>()),
+            (&TARGETS, stored::<Target>()),
+            (&INVESTORS, stored::<Investor>()),
+            (&EVENTS, stored::<Event>()),
+            (&ENGAGEMENTS, stored::<Engagement>()),
+            (&INCENTIVES, stored::<Incentive>()),
+            (&SUPERVISION, stored::<SupervisionItem>()),
+        ];
+        for (sheet, columns) in tables {
+            for column in sheet.columns.iter().filter(|c| (sheet.key, c.key) != ("projects", "investor_origin")) {
+                assert!(columns.iter().any(|c| c == column.field), "{}.{} fills no column", sheet.key, column.key);
+            }
+        }
+    }
 }

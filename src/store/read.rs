@@ -2,10 +2,12 @@
 //! (for export), and the data version.
 
 use entities::prelude::*;
-use entities::{audit_entry, element_issue, event, industry, investor, progress, project, target, unit};
+use entities::{
+    audit_entry, carrier, chain_link, element_issue, event, industry, investor, progress, project, target, unit,
+};
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryOrder, QuerySelect};
 
-use crate::ledger::{Known, Ledger};
+use crate::ledger::{Given, Known, Ledger};
 
 /// The unit codes and names, industries and project codes already stored.
 pub async fn known(db: &DatabaseConnection) -> Result<Known, DbErr> {
@@ -19,12 +21,22 @@ pub async fn known(db: &DatabaseConnection) -> Result<Known, DbErr> {
         Investor::find().select_only().column(investor::Column::Name).into_tuple().all(db).await?;
     let events: Vec<(String, String)> =
         Event::find().select_only().columns([event::Column::Code, event::Column::Name]).into_tuple().all(db).await?;
+    let links: Vec<(String, String)> = ChainLink::find()
+        .select_only()
+        .columns([chain_link::Column::Chain, chain_link::Column::Link])
+        .into_tuple()
+        .all(db)
+        .await?;
+    let carriers: Vec<String> =
+        Carrier::find().select_only().column(carrier::Column::Code).into_tuple().all(db).await?;
     Ok(Known {
         units: units.into_iter().collect(),
         industries: industries.into_iter().collect(),
         projects: projects.into_iter().collect(),
         investors: investors.into_iter().collect(),
         events: events.into_iter().collect(),
+        chain_links: links.into_iter().map(|(chain, link)| format!("{chain}/{link}")).collect(),
+        carriers: carriers.into_iter().collect(),
     })
 }
 
@@ -33,6 +45,14 @@ pub async fn load_ledger(db: &DatabaseConnection) -> Result<Ledger, DbErr> {
     Ok(Ledger {
         units: numbered(Unit::find().order_by_asc(unit::Column::Code).all(db).await?),
         industries: Some(numbered(Industry::find().order_by_asc(industry::Column::Name).all(db).await?)),
+        chain_links: numbered(
+            ChainLink::find()
+                .order_by_asc(chain_link::Column::Chain)
+                .order_by_asc(chain_link::Column::Link)
+                .all(db)
+                .await?,
+        ),
+        carriers: numbered(Carrier::find().order_by_asc(carrier::Column::Code).all(db).await?),
         investors: numbered(sorted(Investor::find().all(db).await?, |i| i.name.clone())),
         named_investors: Vec::new(),
         projects: numbered(Project::find().order_by_asc(project::Column::Code).all(db).await?),
@@ -66,6 +86,7 @@ pub async fn load_ledger(db: &DatabaseConnection) -> Result<Ledger, DbErr> {
         })),
         incentives: numbered(sorted(Incentive::find().all(db).await?, |x| (x.project_code.clone(), x.policy.clone()))),
         supervision: numbered(sorted(SupervisionItem::find().all(db).await?, |m| m.code.clone())),
+        given: Given::All,
     })
 }
 

@@ -164,3 +164,41 @@ pub fn error_codes(response: &serde_json::Value) -> Vec<String> {
         .map(|errors| errors.iter().map(|e| e["extensions"]["code"].as_str().unwrap_or("?").to_string()).collect())
         .unwrap_or_default()
 }
+
+/// Rewrites every record of a CSV text (the header included, as record 0) with `edit`.
+pub fn rewrite_csv(text: &str, edit: impl Fn(usize, Vec<String>) -> Vec<String>) -> String {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for (i, record) in reader.records().enumerate() {
+        let record: Vec<String> = record.expect("a CSV record").iter().map(str::to_string).collect();
+        writer.write_record(edit(i, record)).expect("write a record");
+    }
+    String::from_utf8(writer.into_inner().expect("flush")).expect("UTF-8")
+}
+
+/// An edit removing the column headed `header` from a CSV text.
+pub fn drop_column(header: &'static str) -> impl Fn(String) -> String {
+    move |text| {
+        let first = text.lines().next().unwrap_or_default().to_string();
+        let position = first.split(',').position(|h| h.trim() == header).expect("the column is in the fixture");
+        rewrite_csv(&text, |_, mut record| {
+            record.remove(position);
+            record
+        })
+    }
+}
+
+/// An edit setting the cell under `header` of the row whose first cell is `key`.
+pub fn set_cell(key: &'static str, header: &'static str, value: &'static str) -> impl Fn(String) -> String {
+    move |text| {
+        let first = text.lines().next().unwrap_or_default().to_string();
+        let position = first.split(',').position(|h| h.trim() == header).expect("the column is in the fixture");
+        assert!(text.lines().any(|l| l.starts_with(&format!("{key},"))), "no row {key} in the fixture");
+        rewrite_csv(&text, |_, mut record| {
+            if record.first().is_some_and(|k| k == key) {
+                record[position] = value.to_string();
+            }
+            record
+        })
+    }
+}

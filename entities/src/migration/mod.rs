@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_graph;
 mod m20261129_000020_pipeline_work;
+mod m20261129_000030_chains_carriers;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -11,6 +12,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_create_graph::Migration), Box::new(m20261129_000020_pipeline_work::Migration)]
+        vec![
+            Box::new(m20261126_000001_create_graph::Migration),
+            Box::new(m20261129_000020_pipeline_work::Migration),
+            Box::new(m20261129_000030_chains_carriers::Migration),
+        ]
     }
 }
