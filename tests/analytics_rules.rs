@@ -111,7 +111,7 @@ fn district() -> Ledger {
         projects: projects.into_iter().enumerate().map(|(i, p)| (i + 2, p)).collect(),
         progress,
         targets,
-        given: Default::default(),
+        ..Ledger::default()
     }
 }
 
