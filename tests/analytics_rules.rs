@@ -107,11 +107,10 @@ fn district() -> Ledger {
     }
     Ledger {
         units,
-        industries: None,
         projects: projects.into_iter().enumerate().map(|(i, p)| (i + 2, p)).collect(),
         progress,
         targets,
-        ..Ledger::default()
+        ..Default::default()
     }
 }
 

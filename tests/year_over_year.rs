@@ -71,8 +71,6 @@ fn district() -> Ledger {
     ];
     Ledger {
         units: vec![(2, unit::Model { code: "U1".into(), name: "单位U1".into(), kind: Some("镇".into()) })],
-        industries: None,
-        investors: vec![],
         projects: projects.iter().enumerate().map(|(i, (c, d))| (i + 2, signed(c, d))).collect(),
         progress: fai
             .iter()
@@ -88,8 +86,7 @@ fn district() -> Ledger {
                 (i + 2, row)
             })
             .collect(),
-        issues: vec![],
-        targets: vec![],
+        ..Default::default()
     }
 }
 
@@ -244,7 +241,9 @@ async fn the_bulletin_and_the_site_agree_with_trend(t: &TestDb) {
     // The site's home page: the same figures, the same words.
     let out = tempfile::tempdir().unwrap();
     let options = zhaoshang::publish::site::SiteOptions {
-        source: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("site"),
+        source: zhaoshang::publish::theme::Source::Dir(
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("site"),
+        ),
         out: out.path().join("site"),
         as_of,
         base_url: "https://invest.example.gov.cn/".into(),
