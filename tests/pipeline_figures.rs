@@ -113,7 +113,7 @@ async fn event_reports(t: &TestDb) {
     assert_eq!((ninth.attendees, ninth.signed_count(), ninth.signed.total_investment), (2, 3, 299_999_999));
     close(ninth.signed.landing_rate(), 2.0 / 3.0, "landing");
     close(ninth.signed.production_rate(), 0.0, "production");
-    close(ninth.signed.fund_arrival_rate(), 4_900.0 / 29_999.9999, "fund arrival");
+    close(ninth.signed.fund_arrival_rate(), 4_900.0 / 29_999.999_9, "fund arrival");
     assert_eq!(ninth.not_landed, ["ZS25002"]);
 
     // 第十届丝博会 (2026): ZS26001 signs 2026-03-20, after D → E is empty, rates null.
