@@ -90,7 +90,7 @@ fn main() {
         let checked = started.elapsed();
 
         let started = Instant::now();
-        let counts = zhaoshang::store::import_ledger(&db, &ledger, "bench", "bench", None).await.expect("import");
+        let (counts, _) = zhaoshang::store::import_ledger(&db, &ledger, "bench", "bench", None).await.expect("import");
         let written = started.elapsed();
         let total = checked + written;
         println!("check: {checked:.2?}; write: {written:.2?} ({} rows)", counts.total());

@@ -511,9 +511,18 @@ async fn serve(db: DatabaseConnection, args: &ServerArgs, config: &Config) -> an
         ..ApiOptions::new(args.production)
     };
     let state = ApiState::new(db.clone(), config.scoring.clone());
-    if let Err(e) = state.snapshots.build_now().await {
-        tracing::warn!(error = %e, "no read snapshot at start; reads use SQL until one is built");
-    }
+    // Answer at once; the read snapshot and the analytics frames are built in the
+    // background (reads use SQL, and the first analytics request waits for the build).
+    let (snapshots, engine) = (state.snapshots.clone(), state.engine.clone());
+    let read_snapshot = options.read_snapshot;
+    tokio::spawn(async move {
+        if read_snapshot && let Err(e) = snapshots.build_now().await {
+            tracing::warn!(error = %e, "no read snapshot at start; reads use SQL until one is built");
+        }
+        if let Err(e) = engine.warm().await {
+            tracing::warn!(error = %e, "the analytics frames could not be built at start");
+        }
+    });
     let schema = build_schema(state, &options);
     let bound = server::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     let graphiql = options.introspection && !args.no_graphiql;
@@ -529,11 +538,12 @@ async fn serve(db: DatabaseConnection, args: &ServerArgs, config: &Config) -> an
     if site.is_some() {
         println!("site:        http://{}/   (preview of {})", bound.addr, args.preview.display());
     }
+    let gate = server::Gate { tokens: crate::api::gate::TokenCache::new(config.api.token_trust), ..Default::default() };
     let state = server::ServerState {
         graphiql,
         site,
         max_body_bytes: config.api.max_body_bytes,
-        tokens: server::TokenCache::new(config.api.token_trust),
+        gate,
         ..server::ServerState::new(schema, db)
     };
     bound.serve(state, shutdown).await?;

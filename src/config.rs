@@ -137,7 +137,7 @@ impl Default for ApiLimits {
             max_complexity: options.max_complexity,
             timeout: options.timeout,
             max_body_bytes: crate::api::server::MAX_BODY_BYTES,
-            token_trust: crate::api::server::TOKEN_CACHE_TTL,
+            token_trust: crate::api::gate::TOKEN_CACHE_TTL,
         }
     }
 }

@@ -193,6 +193,7 @@ pub fn generate(projects: usize, seed: u64) -> Ledger {
         let suffix = rng.pick(&SUFFIXES);
         let p = project::Model {
             code: code.clone(),
+            version: 1,
             national_code: signed.map(|s| format!("{}-610203-{:02}-03-{:06}", s.year(), 10 + industry, n + 1)),
             name: format!("{}{stem}{suffix}", unit.1.trim_end_matches(['镇', '区'])),
             unit_code: unit.0.into(),

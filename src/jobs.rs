@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::ledger::{self, LedgerErrors};
-use crate::store::{self, ImportCounts};
+use crate::store::{self, ImportChanges, ImportCounts};
 
 /// Why an import did not happen. Nothing is written in either case.
 #[derive(Debug, thiserror::Error)]
@@ -26,8 +26,10 @@ const PROGRESS_BAR_ROWS: usize = 5_000;
 /// What an import did.
 #[derive(Debug)]
 pub struct Imported {
-    /// Rows written by table.
+    /// Rows given by table.
     pub counts: ImportCounts,
+    /// Rows created, updated and unchanged by table (as the audit entry records them).
+    pub changes: ImportChanges,
     /// Warnings that did not stop it (unknown columns, possible duplicates, …).
     pub warnings: Vec<String>,
 }
@@ -36,8 +38,8 @@ pub struct Imported {
 pub async fn import_file(db: &DatabaseConnection, path: &Path, actor: &str) -> Result<Imported, ImportError> {
     let known = store::known(db).await?;
     let (ledger, warnings) = ledger::read_ledger(path, &known)?;
-    let counts = import_checked(db, ledger, actor, &path.display().to_string()).await?;
-    Ok(Imported { counts, warnings })
+    let (counts, changes) = import_checked(db, ledger, actor, &path.display().to_string()).await?;
+    Ok(Imported { counts, changes, warnings })
 }
 
 /// Checks a ledger built in memory (the demo) exactly as a file's, then imports it.
@@ -53,8 +55,8 @@ pub async fn import_ledger(
     if !errors.is_empty() {
         return Err(LedgerErrors(errors).into());
     }
-    let counts = import_checked(db, ledger, actor, source).await?;
-    Ok(Imported { counts, warnings })
+    let (counts, changes) = import_checked(db, ledger, actor, source).await?;
+    Ok(Imported { counts, changes, warnings })
 }
 
 async fn import_checked(
@@ -62,7 +64,7 @@ async fn import_checked(
     ledger: ledger::Ledger,
     actor: &str,
     source: &str,
-) -> Result<ImportCounts, DbErr> {
+) -> Result<(ImportCounts, ImportChanges), DbErr> {
     let rows = ledger.row_count();
     let bar = (rows > PROGRESS_BAR_ROWS).then(|| {
         let bar = ProgressBar::new(rows as u64);
@@ -72,11 +74,11 @@ async fn import_checked(
         );
         bar
     });
-    let counts = store::import_ledger(db, &ledger, actor, source, bar.as_ref()).await?;
+    let imported = store::import_ledger(db, &ledger, actor, source, bar.as_ref()).await?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    Ok(counts)
+    Ok(imported)
 }
 
 /// Why an export failed.

@@ -22,6 +22,11 @@ async fn start(production: bool) -> (Running, String) {
 }
 
 async fn start_with_site(production: bool, site: Option<std::path::PathBuf>) -> (Running, String) {
+    let (running, token, _) = start_with_gate(production, site).await;
+    (running, token)
+}
+
+async fn start_with_gate(production: bool, site: Option<std::path::PathBuf>) -> (Running, String, server::Gate) {
     let t = TestDb::sqlite().await;
     zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
     let token = create_token(&t.db, "analyst-1", Role::Analyst, None).await.unwrap();
@@ -30,11 +35,17 @@ async fn start_with_site(production: bool, site: Option<std::path::PathBuf>) -> 
     let bound = server::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", bound.addr);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let state = server::ServerState { graphiql: !production, site, ..server::ServerState::new(schema, t.db.clone()) };
+    let gate = server::Gate::default();
+    let state = server::ServerState {
+        graphiql: !production,
+        site,
+        gate: gate.clone(),
+        ..server::ServerState::new(schema, t.db.clone())
+    };
     let task = tokio::spawn(bound.serve(state, async {
         let _ = rx.await;
     }));
-    (Running { base, stop: Some(tx), task, _db: t }, token)
+    (Running { base, stop: Some(tx), task, _db: t }, token, gate)
 }
 
 impl Running {
@@ -77,8 +88,8 @@ async fn serves_graphql_with_tokens_over_http() {
     assert_eq!(r["data"]["project"], json!({ "name": "乔子梁洗煤厂技改项目", "investorName": "乔子梁煤业有限公司" }));
     let anonymous = server.query(None, r#"{ project(code: "ZS24004") { name } }"#).await;
     assert_eq!(anonymous["data"]["project"], Value::Null, "not public");
-    let bad = server.query(Some("zs_not_a_token"), "{ units { code } }").await;
-    assert_eq!(bad["errors"][0]["extensions"]["code"], json!("FORBIDDEN"));
+    let (status, bad) = server.post(Some("zs_not_a_token"), json!({ "query": "{ units { code } }" }).to_string()).await;
+    assert_eq!((status, &bad["errors"][0]["extensions"]["code"]), (401, &json!("UNAUTHENTICATED")), "{bad}");
     let graphiql = reqwest::get(format!("{}/graphiql", server.base)).await.unwrap();
     assert!(graphiql.status().is_success());
     assert!(graphiql.headers().contains_key("x-request-id"));
@@ -178,5 +189,118 @@ async fn serves_a_built_site_for_preview_and_nothing_outside_it() {
     assert_eq!(get("/nope.html").await.2, "<h1>页面不存在</h1>");
     assert_eq!(get("/%2e%2e/etc/passwd").await.0, 404);
     assert!(server.healthy().await, "the API routes still answer");
+    server.stop().await;
+}
+
+/// Posts `body` with a raw `Authorization` header value and content type.
+async fn post_raw(base: &str, authorization: Option<&str>, content_type: Option<&str>, body: String) -> (u16, Value) {
+    let mut request = reqwest::Client::new().post(format!("{base}/graphql")).body(body);
+    if let Some(value) = authorization {
+        request = request.header("authorization", value);
+    }
+    if let Some(value) = content_type {
+        request = request.header("content-type", value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_unknown_or_revoked_token_gets_401_with_a_json_error() {
+    let (server, token, _) = start_with_gate(false, None).await;
+    let body = json!({ "query": "{ units { code } }" }).to_string();
+    let unknown = format!("zs_{}", "0".repeat(48));
+    let too_long = format!("zs_{}", "a".repeat(60_000));
+    for header in [
+        format!("Bearer {unknown}"),
+        format!("Bearer {too_long}"),
+        "Bearer zs_ZZZ".to_string(),
+        "Bearer ../../etc".to_string(),
+        "Basic dXNlcjpwYXNz".to_string(),
+    ] {
+        let (status, r) = post_raw(&server.base, Some(&header), Some("application/json"), body.clone()).await;
+        assert_eq!(status, 401, "{}: {r}", &header[..20.min(header.len())]);
+        assert_eq!(r["errors"][0]["extensions"]["code"], json!("UNAUTHENTICATED"), "{r}");
+        assert!(r["errors"][0]["message"].as_str().unwrap().len() < 300);
+        assert!(r.get("data").is_none(), "no anonymous answer: {r}");
+    }
+    // Revoked: 401 once the cache has forgotten it (it never learned it here).
+    let t = &server._db;
+    let temp = create_token(&t.db, "temp", Role::Analyst, None).await.unwrap();
+    zhaoshang::api::auth::revoke_token(&t.db, "temp").await.unwrap();
+    let (status, _) =
+        post_raw(&server.base, Some(&format!("Bearer {temp}")), Some("application/json"), body.clone()).await;
+    assert_eq!(status, 401);
+    // The good token still works.
+    let (status, r) = post_raw(&server.base, Some(&format!("Bearer {token}")), Some("application/json"), body).await;
+    assert_eq!((status, r["data"]["units"].as_array().map(Vec::len)), (200, Some(8)), "{r}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_authentications_are_rate_limited_and_never_fill_the_token_cache() {
+    let (server, token, gate) = start_with_gate(false, None).await;
+    let body = json!({ "query": "{ units { code } }" }).to_string();
+    let mut statuses = Vec::new();
+    for i in 0..200 {
+        let unknown = format!("Bearer zs_{i:048x}");
+        statuses.push(post_raw(&server.base, Some(&unknown), Some("application/json"), body.clone()).await.0);
+    }
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+    assert!(statuses.contains(&429), "no rate limit after 200 failures: {statuses:?}");
+    assert!(statuses[..5].iter().all(|s| *s == 401), "the first few are just unauthenticated");
+    assert_eq!(gate.tokens.len(), 0, "failed lookups are not cached");
+    // A second later the client may try again, and a good token is remembered.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, _) = post_raw(&server.base, Some(&format!("Bearer {token}")), Some("application/json"), body).await;
+    assert_eq!(status, 200);
+    assert_eq!(gate.tokens.len(), 1);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphql_needs_a_json_content_type_and_errors_echo_only_an_excerpt() {
+    let (server, _, _) = start_with_gate(false, None).await;
+    let body = json!({ "query": "{ units { code } }" }).to_string();
+    for content_type in
+        [None, Some("text/plain"), Some("application/x-www-form-urlencoded"), Some("multipart/form-data")]
+    {
+        let (status, r) = post_raw(&server.base, None, content_type, body.clone()).await;
+        assert_eq!(status, 415, "{content_type:?}: {r}");
+        assert_eq!(r["errors"][0]["extensions"]["code"], json!("UNSUPPORTED_MEDIA_TYPE"));
+    }
+    for content_type in ["application/json; charset=utf-8", "application/graphql-response+json"] {
+        let (status, r) = post_raw(&server.base, None, Some(content_type), body.clone()).await;
+        assert_eq!((status, r["data"]["units"].as_array().map(Vec::len)), (200, Some(8)), "{content_type}: {r}");
+    }
+    // A 400 KB field name, a 400 KB bad variable, a 400 KB broken JSON: short messages.
+    let long = "x".repeat(400_000);
+    for body in [
+        json!({ "query": format!("{{ {long} }}") }).to_string(),
+        json!({ "query": "{ units { code } }", "variables": long }).to_string(),
+        format!("{{\"query\": \"{long}"),
+        json!({ "query": format!("{{ projects(after: \"{long}\") {{ totalCount }} }}") }).to_string(),
+    ] {
+        let (status, r) = post_raw(&server.base, None, Some("application/json"), body).await;
+        let text = r.to_string();
+        assert!(text.len() < 2_000, "{status}: {} bytes echoed", text.len());
+        assert!(r["errors"][0]["message"].is_string(), "{status}: {text}");
+    }
+    assert!(server.healthy().await);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cursor_past_any_table_is_bad_input_not_a_dropped_connection() {
+    let (server, token) = start(false).await;
+    for cursor in ["p9223372036854775807", "p18446744073709551615", "p-1", "x", "p", "p1e9", "p99999999999"] {
+        let r = server
+            .query(Some(&token), &format!(r#"{{ projects(after: "{cursor}") {{ totalCount nodes {{ code }} }} }}"#))
+            .await;
+        assert_eq!(r["errors"][0]["extensions"]["code"], json!("BAD_INPUT"), "{cursor}: {r}");
+    }
+    assert!(server.healthy().await);
     server.stop().await;
 }

@@ -556,7 +556,9 @@ async fn an_empty_cell_clears_the_field(t: &TestDb) {
     jobs::import_file(&t.db, dir.path(), "test").await.expect("import with empty cells");
     let after = stored("ZS24001").await;
     assert_eq!((after.summary.as_deref(), after.contact_phone.as_deref()), (None, None));
-    assert_eq!(project::Model { summary: None, contact_phone: None, ..before }, after, "only those two changed");
+    assert_eq!(after.version, before.version + 1, "a changed row goes one version up");
+    let expected = project::Model { summary: None, contact_phone: None, version: after.version, ..before };
+    assert_eq!(expected, after, "only those two changed");
 }
 on_both_databases!(a_present_but_empty_cell_clears_the_field, an_empty_cell_clears_the_field);
 
@@ -573,3 +575,66 @@ async fn a_sheet_absent_from_the_ledger_keeps_its_rows(t: &TestDb) {
     assert_eq!(format!("{after:?}"), format!("{before:?}"), "the database changed");
 }
 on_both_databases!(a_sheet_absent_from_the_ledger_keeps_its_rows_on, a_sheet_absent_from_the_ledger_keeps_its_rows);
+
+/// The `after` of the latest audit entry, which an import leaves.
+async fn latest_audit(t: &TestDb) -> (String, serde_json::Value) {
+    use sea_orm::QueryOrder;
+    let entry = AuditEntry::find().order_by_desc(entities::audit_entry::Column::Id).one(&t.db).await.unwrap().unwrap();
+    assert_eq!((entry.action.as_str(), entry.entity.as_str()), ("import", "ledger"));
+    (entry.key, entry.after.expect("an import records what it did"))
+}
+
+/// `sha256sum` run in `dir` on `files` (in that order), as a user would check a ledger.
+fn sha256sum(dir: &std::path::Path, files: &[&str], stdin: Option<&[u8]>) -> String {
+    use std::io::Write;
+    let mut command = std::process::Command::new("sha256sum");
+    command.current_dir(dir).args(files).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("sha256sum (coreutils) runs");
+    if let Some(bytes) = stdin {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    drop(child.stdin.take());
+    String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+}
+
+async fn the_audit_entry_records_what_the_import_changed(t: &TestDb) {
+    let imported = jobs::import_file(&t.db, &sample_xlsx(), "test").await.expect("import");
+    let (key, after) = latest_audit(t).await;
+    assert_eq!(key, sample_xlsx().display().to_string());
+    let fixtures = sample_xlsx().parent().unwrap().to_path_buf();
+    let printed = sha256sum(&fixtures, &["sample-ledger.xlsx"], None);
+    assert_eq!(after["sha256"].as_str().unwrap(), &printed[..64], "the workbook's own SHA-256");
+    assert_eq!(
+        after["tables"]["projects"],
+        serde_json::json!({"rows": 16, "created": 16, "updated": 0, "unchanged": 0})
+    );
+    assert_eq!(after["tables"]["units"]["created"], 8);
+    assert_eq!(imported.changes.table("progress").created, imported.counts.progress);
+
+    // The CSV folder with one project's total changed: one row updated, the rest the same.
+    let dir = edited_sample("projects.csv", set_cell("ZS24001", "总投资（万元）", "32500"));
+    let imported = jobs::import_file(&t.db, dir.path(), "test").await.expect("import the edited folder");
+    let (_, after) = latest_audit(t).await;
+    assert_eq!(
+        after["tables"]["projects"],
+        serde_json::json!({"rows": 16, "created": 0, "updated": 1, "unchanged": 15})
+    );
+    assert_eq!(after["tables"]["progress"]["unchanged"], imported.counts.progress);
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let listing = sha256sum(dir.path(), &names, None);
+    let of_listing = sha256sum(dir.path(), &["-"], Some(listing.as_bytes()));
+    assert_eq!(after["sha256"].as_str().unwrap(), &of_listing[..64], "sha256sum *.csv | sha256sum");
+    // The six sheets of the pipeline and the five of the work around it.
+    assert_eq!(after["files"].as_object().unwrap().len(), 11);
+    assert_eq!(
+        after["files"]["projects.csv"].as_str().unwrap(),
+        &listing[listing.find("projects.csv").unwrap() - 66..][..64]
+    );
+}
+on_both_databases!(
+    the_import_audit_entry_records_rows_changed_and_the_sha256,
+    the_audit_entry_records_what_the_import_changed
+);

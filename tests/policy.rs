@@ -65,3 +65,146 @@ fn the_policy_table_names_nothing_the_schema_lacks() {
     let stale: Vec<_> = zhaoshang::policy::TABLE.iter().map(|(p, _)| *p).filter(|p| !paths.contains(*p)).collect();
     assert!(stale.is_empty(), "entries for nothing in the schema: {stale:#?}");
 }
+
+use common::{Api, TestDb, error_codes, sample_xlsx, viewer};
+use serde_json::{Value, json};
+use zhaoshang::api::auth::{Role, Viewer};
+
+async fn sample_api(t: &TestDb) -> Api {
+    zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.expect("import");
+    Api::new(&t.db)
+}
+
+fn admin() -> Viewer {
+    viewer(Role::Admin, None)
+}
+
+fn public() -> Viewer {
+    viewer(Role::Public, None)
+}
+
+/// A public project of T02 still in negotiation, whose investor is a secret.
+const SECRET_INVESTOR: &str = "秘密投资集团";
+const UNSIGNED: &str = r#"mutation { createProject(input: {
+    code: "ZS27101", name: "未签约推介项目", unitCode: "T02", industryName: "智能制造",
+    totalInvestmentWan: 5000, intentDate: "2026-01-05", negotiationDate: "2026-02-01",
+    investorName: "秘密投资集团", public: true, contactName: "王经理", contactPhone: "13800000000" }) { code } }"#;
+
+async fn ok(api: &Api, who: &Viewer, query: &str) -> Value {
+    let r = api.run_as(who, query).await;
+    assert_eq!(error_codes(&r), Vec::<String>::new(), "{query}: {r}");
+    r["data"].clone()
+}
+
+async fn history_shows_only_what_the_reader_may_read(t: &TestDb) {
+    let api = sample_api(t).await;
+    let editor = viewer(Role::Editor, Some("T02"));
+    ok(
+        &api,
+        &editor,
+        r#"mutation { updateProject(code: "ZS24006", input: { contactPhone: "13911112222" }) { code } }"#,
+    )
+    .await;
+    let history = r#"{ project(code: "ZS24006") { history { action before after } } }"#;
+    let contacts = |data: &Value| {
+        let text = data.to_string();
+        ["13911112222", "13909190005", "联系人6", "contact_phone", "contact_name"].iter().any(|c| text.contains(c))
+    };
+    // Analysts and other units' editors: the change is there, its contacts are not.
+    for reader in [viewer(Role::Analyst, None), viewer(Role::Editor, Some("T01"))] {
+        let data = ok(&api, &reader, history).await;
+        let entries = data["project"]["history"].as_array().unwrap();
+        assert!(entries.iter().any(|e| e["action"] == json!("updateProject")), "{data}");
+        assert!(!contacts(&data), "{} reads contacts through history: {data}", reader.role.name());
+        assert_eq!(entries[0]["after"]["name"], json!("陈炉古镇文旅康养项目"), "readable columns stay: {data}");
+    }
+    // The unit's editor and admins see the contacts changed.
+    for reader in [editor, admin()] {
+        let data = ok(&api, &reader, history).await;
+        assert_eq!(data["project"]["history"][0]["after"]["contact_phone"], json!("13911112222"), "{data}");
+    }
+}
+on_both_databases!(history_shows_only_what_the_reader_may_read_on, history_shows_only_what_the_reader_may_read);
+
+async fn the_text_filter_never_finds_an_unsigned_projects_investor_for_the_public(t: &TestDb) {
+    let api = sample_api(t).await;
+    ok(&api, &admin(), UNSIGNED).await;
+    let query = format!(r#"{{ projects(filter: {{ text: "{SECRET_INVESTOR}" }}) {{ totalCount nodes {{ code }} }} }}"#);
+    let data = ok(&api, &public(), &query).await;
+    assert_eq!(data["projects"], json!({ "totalCount": 0, "nodes": [] }));
+    // Its name is searchable; its investor is not readable.
+    let data =
+        ok(&api, &public(), r#"{ projects(filter: { text: "未签约推介" }) { totalCount nodes { code } } }"#).await;
+    assert_eq!(data["projects"]["totalCount"], json!(1));
+    let r = api.run_as(&public(), r#"{ project(code: "ZS27101") { investorName } }"#).await;
+    assert_eq!(error_codes(&r), vec!["FORBIDDEN"], "{r}");
+    // Analysts search investors.
+    let data = ok(&api, &viewer(Role::Analyst, None), &query).await;
+    assert_eq!(data["projects"]["nodes"], json!([{ "code": "ZS27101" }]));
+}
+on_both_databases!(
+    the_text_filter_never_finds_an_unsigned_projects_investor_for_the_public_on,
+    the_text_filter_never_finds_an_unsigned_projects_investor_for_the_public
+);
+
+async fn filters_and_orders_on_hidden_fields_are_refused_to_the_public(t: &TestDb) {
+    let api = sample_api(t).await;
+    for arguments in [
+        r#"filter: { stagesAsOf: "2024-06-01" }"#,
+        r#"filter: { signedFrom: "2024-06-01" }"#,
+        r#"filter: { signedTo: "2024-06-01" }"#,
+        r#"filter: { terminated: true }"#,
+        r#"filter: { terminated: false }"#,
+        r#"orderBy: SIGNED_DATE_DESC"#,
+        r#"orderBy: SIGNED_DATE_ASC"#,
+    ] {
+        let query = format!("{{ projects({arguments}) {{ totalCount nodes {{ code }} }} }}");
+        let r = api.run_as(&public(), &query).await;
+        assert_eq!(error_codes(&r), vec!["FORBIDDEN"], "{arguments}: {r}");
+        assert_eq!(r["data"], Value::Null, "{arguments}: nothing but the refusal");
+        ok(&api, &viewer(Role::Analyst, None), &query).await;
+    }
+    // Also through variables.
+    let request = async_graphql::Request::new("query($f: ProjectsFilter) { projects(filter: $f) { totalCount } }")
+        .variables(async_graphql::Variables::from_json(json!({ "f": { "signedFrom": "2024-01-01" } })));
+    let response = zhaoshang::api::execute(&api.schema, request, public()).await;
+    let r = serde_json::to_value(&response).unwrap();
+    assert_eq!(error_codes(&r), vec!["FORBIDDEN"], "{r}");
+    // A stage on any other day would date the stages by bisection.
+    let r = api.run_as(&public(), r#"{ project(code: "ZS24006") { stageAsOf(date: "2024-09-01") } }"#).await;
+    assert_eq!(error_codes(&r), vec!["FORBIDDEN"], "{r}");
+}
+on_both_databases!(
+    filters_and_orders_on_hidden_fields_are_refused_to_the_public_on,
+    filters_and_orders_on_hidden_fields_are_refused_to_the_public
+);
+
+async fn terminated_projects_are_not_public_and_counts_do_not_tell(t: &TestDb) {
+    let api = sample_api(t).await;
+    let count = r#"{ all: projects { totalCount nodes { code } } filtered: projects(filter: { public: true }) { totalCount }
+        unit(code: "T04") { projects { code } } }"#;
+    let before = ok(&api, &public(), count).await;
+    assert!(before["unit"]["projects"].as_array().unwrap().contains(&json!({ "code": "ZS24008" })));
+    ok(
+        &api,
+        &admin(),
+        r#"mutation { terminateProject(code: "ZS24008", date: "2025-10-01", reason: "撤资") { code } }"#,
+    )
+    .await;
+    let after = ok(&api, &public(), count).await;
+    let total = before["all"]["totalCount"].as_u64().unwrap();
+    // The unfiltered count (from the snapshot) and the filtered one (in SQL) agree, and
+    // both leave the terminated project out, as the site does.
+    assert_eq!(after["all"]["totalCount"], json!(total - 1), "{after}");
+    assert_eq!(after["filtered"]["totalCount"], json!(total - 1), "{after}");
+    assert_eq!(after["all"]["nodes"].as_array().unwrap().len() as u64, total - 1);
+    assert!(!after["unit"]["projects"].as_array().unwrap().contains(&json!({ "code": "ZS24008" })), "{after}");
+    assert_eq!(ok(&api, &public(), r#"{ project(code: "ZS24008") { code } }"#).await["project"], Value::Null);
+    // Analysts still see it.
+    let data = ok(&api, &viewer(Role::Analyst, None), r#"{ project(code: "ZS24008") { terminated } }"#).await;
+    assert_eq!(data["project"]["terminated"], json!(true));
+}
+on_both_databases!(
+    terminated_projects_are_not_public_and_counts_do_not_tell_on,
+    terminated_projects_are_not_public_and_counts_do_not_tell
+);

@@ -1,5 +1,6 @@
 //! The audit trail: who changed what, when, with the row before and after.
-//! Its highest id is also the data version that analytics caches follow.
+//! Each entry names the data version its write produced (see the change feed,
+//! `zhaoshang::store::feed`).
 
 use sea_orm::entity::prelude::*;
 
@@ -7,7 +8,7 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "audit_entries")]
 pub struct Model {
-    /// Increasing id; the latest one is the data version.
+    /// Increasing id (taken before commit: not in commit order on PostgreSQL).
     #[sea_orm(primary_key)]
     pub id: i64,
     /// When, in UTC.
@@ -25,6 +26,8 @@ pub struct Model {
     pub before: Option<Json>,
     /// The row after the write, or an import's counts.
     pub after: Option<Json>,
+    /// The data version this write produced (none for entries older than the feed).
+    pub version: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,10 @@ pub struct Model {
     /// Unique, stable id (项目编号).
     #[sea_orm(primary_key, auto_increment = false)]
     pub code: String,
+    /// Bumped by every write of the row: a client sends the version it read as
+    /// `expectedVersion`, and a stale one is refused instead of overwritten.
+    #[sea_orm(default_value = 1)]
+    pub version: i64,
     /// National investment-project code (项目代码).
     pub national_code: Option<String>,
     /// Project name (项目名称).

@@ -52,15 +52,18 @@ fn day(d: Option<NaiveDate>) -> Option<i32> {
 }
 
 impl Frames {
-    /// Reads the store and builds the frames.
+    /// Reads the store in one read transaction with its data version, and builds the
+    /// frames.
     pub async fn load(db: &DatabaseConnection) -> Result<Frames, AnalyticsError> {
-        let version = crate::store::data_version(db).await?;
+        let (txn, version) = crate::store::feed::begin_read(db).await?;
+        let db = &txn;
         let projects = Project::find().order_by_asc(entities::project::Column::Code).all(db).await?;
         let progress = Progress::find().all(db).await?;
         let units = Unit::find().order_by_asc(entities::unit::Column::Code).all(db).await?;
         let targets = Target::find().all(db).await?;
         let issues = ElementIssue::find().all(db).await?;
         let work = super::work::WorkInput::load(db).await?;
+        txn.commit().await?;
         let build = move || {
             let mut frames = Frames::build(version, &projects, &progress, units, targets, issues)?;
             frames.work = super::work::WorkRows::build(work, &projects, &progress);

@@ -35,6 +35,8 @@ use tokio::sync::Mutex;
 
 pub use frames::Frames;
 
+use crate::store::feed::Follower;
+
 /// Errors of the analytics engine.
 #[derive(Debug, thiserror::Error)]
 pub enum AnalyticsError {
@@ -203,15 +205,50 @@ pub fn month_index_expr(column: &str) -> Expr {
 }
 
 /// Frames cached per data version, shared by the API, the bulletin and the exports.
+///
+/// Built from the store on first use. A plain engine ([`Engine::new`], the command line)
+/// reads the data version on each use and rebuilds before answering when it moved. An
+/// engine following the change feed ([`Engine::following`], the server) never makes a
+/// request wait for a rebuild once it has frames: when the feed moves it builds new
+/// frames in the background and swaps them in atomically (never an older build over a
+/// newer one), and requests meanwhile get the current frames, whose version the answer
+/// states (`extensions.dataVersion`). Only the first build is waited for.
 pub struct Engine {
     db: DatabaseConnection,
-    cached: Mutex<Option<Arc<Frames>>>,
+    follower: Option<Arc<Follower>>,
+    current: tokio::sync::watch::Sender<Option<Arc<Frames>>>,
+    /// Held while a build runs: one build at a time, and the first request waits on it.
+    building: Mutex<()>,
 }
 
 impl Engine {
-    /// An engine reading from `db`.
+    /// An engine reading from `db`, checking the data version on each use.
     pub fn new(db: DatabaseConnection) -> Self {
-        Engine { db, cached: Mutex::new(None) }
+        Engine { db, follower: None, current: tokio::sync::watch::Sender::new(None), building: Mutex::new(()) }
+    }
+
+    /// An engine following `follower`'s feed: it rebuilds in the background whenever the
+    /// feed moves (once it has been asked for frames, or warmed with [`Engine::warm`]).
+    pub fn following(db: DatabaseConnection, follower: Arc<Follower>) -> Arc<Self> {
+        let mut changes = follower.subscribe();
+        let engine = Arc::new(Engine {
+            db,
+            follower: Some(follower),
+            current: tokio::sync::watch::Sender::new(None),
+            building: Mutex::new(()),
+        });
+        let weak = Arc::downgrade(&engine);
+        tokio::spawn(async move {
+            while changes.changed().await.is_ok() {
+                let Some(engine) = weak.upgrade() else { return };
+                if engine.current.borrow().is_some()
+                    && let Err(e) = engine.catch_up().await
+                {
+                    tracing::warn!(error = %e, "the analytics frames could not be rebuilt; serving the last ones");
+                }
+            }
+        });
+        engine
     }
 
     /// The store it reads.
@@ -219,17 +256,63 @@ impl Engine {
         &self.db
     }
 
-    /// The frames for the current data: rebuilt when the data version has moved since
-    /// they were built (every write and import leaves an audit entry).
-    pub async fn frames(&self) -> Result<Arc<Frames>, AnalyticsError> {
-        let version = crate::store::data_version(&self.db).await?;
-        let mut cached = self.cached.lock().await;
-        if let Some(frames) = cached.as_ref().filter(|f| f.version == version) {
-            return Ok(frames.clone());
+    /// The version the frames should have: the follower's, or the database's.
+    async fn wanted(&self) -> Result<i64, AnalyticsError> {
+        Ok(match &self.follower {
+            Some(f) => f.version(),
+            None => crate::store::data_version(&self.db).await?,
+        })
+    }
+
+    /// Builds frames until they reach the wanted version (one build at a time; a build
+    /// that finds newer frames already swapped in keeps those).
+    async fn catch_up(&self) -> Result<Arc<Frames>, AnalyticsError> {
+        let _building = self.building.lock().await;
+        loop {
+            let wanted = self.wanted().await?;
+            if let Some(frames) = self.current.borrow().clone().filter(|f| f.version >= wanted) {
+                return Ok(frames);
+            }
+            let frames = Arc::new(Frames::load(&self.db).await?);
+            if let Some(f) = &self.follower {
+                f.saw(frames.version);
+            }
+            self.current.send_if_modified(|current| {
+                let newer = current.as_ref().is_none_or(|c| c.version < frames.version);
+                if newer {
+                    *current = Some(frames.clone());
+                }
+                newer
+            });
         }
-        let frames = Arc::new(Frames::load(&self.db).await?);
-        *cached = Some(frames.clone());
+    }
+
+    /// Builds the first frames now (the server starts this in the background).
+    pub async fn warm(&self) -> Result<(), AnalyticsError> {
+        self.catch_up().await.map(|_| ())
+    }
+
+    /// The frames to answer with: see [`Engine`] for which.
+    pub async fn frames(&self) -> Result<Arc<Frames>, AnalyticsError> {
+        let current = self.current.borrow().clone();
+        let frames = match current {
+            Some(frames) if self.follower.is_some() => frames,
+            Some(frames) if frames.version >= self.wanted().await? => frames,
+            _ => self.catch_up().await?,
+        };
+        crate::store::feed::read_at(frames.version);
         Ok(frames)
+    }
+
+    /// Waits (at most `limit`) until the frames include `version`, if there are frames
+    /// at all: a writer's answer and its next read then see its write.
+    pub async fn reached(&self, version: i64, limit: std::time::Duration) {
+        let mut current = self.current.subscribe();
+        if current.borrow().is_none() {
+            return;
+        }
+        let _ =
+            tokio::time::timeout(limit, current.wait_for(|f| f.as_ref().is_some_and(|f| f.version >= version))).await;
     }
 
     /// Runs a computation on the current frames on a blocking thread.

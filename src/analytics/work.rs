@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use entities::{engagement, event, incentive, investor, progress, project, supervision_item};
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 
 use crate::rules::{Stage, reach_dates, recorded_dates};
 
@@ -88,8 +88,8 @@ pub struct WorkInput {
 }
 
 impl WorkInput {
-    /// Reads the five tables.
-    pub async fn load(db: &DatabaseConnection) -> Result<WorkInput, DbErr> {
+    /// Reads the five tables (in the frames' read transaction).
+    pub async fn load(db: &impl ConnectionTrait) -> Result<WorkInput, DbErr> {
         use entities::prelude::*;
         Ok(WorkInput {
             investors: Investor::find().all(db).await?,

@@ -67,6 +67,11 @@ impl Project {
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// The row's version, one up with every write: send it back as `expectedVersion`
+    /// to change the project only if nobody changed it since.
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
     /// National investment-project code (项目代码).
     async fn national_code(&self) -> Option<&str> {
         self.0.national_code.as_deref()

@@ -3,7 +3,8 @@
 //! - [`scalars`]: `Date`, `Stage`, 万元 helpers.
 //! - [`graph`]: the graph's types and relations; [`query`]: lookups and lists;
 //!   [`mutation`]: audited writes; [`analytics`]: the metrics of `docs/metrics.md`.
-//! - [`auth`]: tokens, roles and guards; [`error`]: the one error type and its codes.
+//! - [`auth`]: tokens, roles and the policy guard; [`gate`]: what a POST passes before
+//!   the schema; [`error`]: the one error type and its codes.
 //! - [`loaders`]: per-request DataLoaders; [`server`]: the poem HTTP server;
 //!   [`graphiql`]: GraphiQL with its assets built in.
 //!
@@ -13,6 +14,7 @@
 pub mod analytics;
 pub mod auth;
 pub mod error;
+pub mod gate;
 pub mod graph;
 pub mod graphiql;
 pub mod loaders;
@@ -34,6 +36,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::analytics::Engine;
 use crate::analytics::scorecard::ScoringConfig;
+use crate::store::feed::{Follower, Observed};
 use auth::Viewer;
 use error::ApiError;
 use loaders::Loaders;
@@ -59,16 +62,40 @@ pub struct ApiState {
     pub engine: Arc<Engine>,
     /// Ranking weights and bottom size.
     pub scoring: ScoringConfig,
-    /// The in-memory read snapshot (SQLite only).
+    /// The in-memory read snapshot.
     pub snapshots: Arc<snapshot::Snapshots>,
+    /// What this server knows of the data version; every cache above follows it.
+    pub follower: Arc<Follower>,
 }
 
 impl ApiState {
-    /// The state for `db`, with the default ranking weights.
+    /// The state for `db` with these ranking weights, following `db`'s change feed
+    /// (needs a tokio runtime).
     pub fn new(db: DatabaseConnection, scoring: ScoringConfig) -> ApiState {
-        let engine = Arc::new(Engine::new(db.clone()));
-        let snapshots = snapshot::Snapshots::new(db.clone());
-        ApiState { db, engine, scoring, snapshots }
+        let follower = Follower::spawn(db.clone());
+        let engine = Engine::following(db.clone(), follower.clone());
+        let snapshots = snapshot::Snapshots::new(db.clone(), follower.clone());
+        ApiState { db, engine, scoring, snapshots, follower }
+    }
+
+    /// After a commit of this server that produced `version`: the caches learn of it at
+    /// once, and the analytics frames are given up to [`READ_YOUR_WRITES_WAIT`] to include
+    /// it, so that the writer's answer and its next read see its write.
+    pub async fn written(&self, version: i64) {
+        self.follower.saw(version);
+        crate::store::feed::wrote(version);
+        self.engine.reached(version, READ_YOUR_WRITES_WAIT).await;
+    }
+}
+
+/// How long a write's answer waits for the analytics frames to include it (when frames
+/// are in use); past it the answer goes out and the frames follow in the background.
+pub const READ_YOUR_WRITES_WAIT: Duration = Duration::from_secs(5);
+
+impl ApiState {
+    /// The data version this server knows.
+    pub fn data_version(&self) -> i64 {
+        self.follower.version()
     }
 }
 
@@ -85,7 +112,7 @@ pub struct ApiOptions {
     pub introspection: bool,
     /// "Did you mean …" suggestions in errors on.
     pub suggestions: bool,
-    /// Serve reads from the in-memory snapshot when it is current (SQLite).
+    /// Serve reads from the in-memory snapshot when it is current.
     pub read_snapshot: bool,
 }
 
@@ -120,8 +147,19 @@ pub fn build_schema(state: ApiState, options: &ApiOptions) -> ZhaoshangSchema {
     builder.finish()
 }
 
-/// Runs one request as `viewer`, with fresh loaders and the time limit.
+/// Runs one request as `viewer`, with fresh loaders and the time limit. The response
+/// carries `extensions.dataVersion`: the data version it was computed from (the version
+/// a mutation produced; for reads the oldest version of the data used — snapshot,
+/// analytics frames — or the version this server knew when it started reading SQL).
 pub async fn execute(schema: &ZhaoshangSchema, request: Request, viewer: Viewer) -> Response {
+    let observed = Arc::new(Observed::default());
+    let known = schema.data::<ApiState>().map_or(0, ApiState::data_version);
+    let mut response = observed.clone().scope(execute_observed(schema, request, viewer)).await;
+    response.extensions.insert("dataVersion".into(), async_graphql::Value::from(observed.version(known)));
+    response
+}
+
+async fn execute_observed(schema: &ZhaoshangSchema, request: Request, viewer: Viewer) -> Response {
     let state = schema.data::<ApiState>();
     let options = schema.data::<ApiOptions>();
     let timeout = options.map_or(Duration::from_secs(30), |o| o.timeout);
@@ -129,12 +167,19 @@ pub async fn execute(schema: &ZhaoshangSchema, request: Request, viewer: Viewer)
     let mut request = request.data(viewer);
     if let Some(state) = state {
         // Reads may come from the snapshot; anything that may write never does.
-        let snapshot =
-            if !use_snapshot || request.query.contains("mutation") { None } else { state.snapshots.fresh().await };
+        let snapshot = if !use_snapshot || request.query.contains("mutation") { None } else { state.snapshots.fresh() };
         request = request.data(Loaders::new(state.db.clone(), snapshot));
     }
     match tokio::time::timeout(timeout, schema.execute(request)).await {
-        Ok(response) => response,
+        Ok(mut response) => {
+            // No error echoes a long piece of the request (a 400 KB field name …).
+            for error in &mut response.errors {
+                if error.message.chars().count() > gate::MAX_MESSAGE_CHARS {
+                    error.message = gate::excerpt(&error.message);
+                }
+            }
+            response
+        }
         Err(_) => {
             let error =
                 ServerError::new(format!("the request took longer than {} s and was stopped", timeout.as_secs()), None);

@@ -1,15 +1,18 @@
 //! Writes between ledger imports. Each mutation checks the caller's role, validates with
-//! the same rules as the ledger ([`crate::rules`]), runs in one transaction and leaves
-//! an audit entry with the row before and after.
+//! the same rules as the ledger ([`crate::rules`]), runs in one writing transaction of
+//! the change feed ([`crate::store::feed`]: the write lock first on SQLite, the row
+//! locked on PostgreSQL) and records its change there, with the row before and after.
+//! A project update writes only the fields that changed, and `expectedVersion` turns a
+//! stale edit into `CONFLICT` instead of an overwrite.
 
 use async_graphql::{Context, InputObject, Object, Result};
 use chrono::NaiveDate;
 use entities::prelude::*;
-use entities::{audit_entry, element_issue, investor, progress, project, target};
+use entities::{element_issue, investor, progress, project, target};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    TransactionTrait,
+    Iterable, ModelTrait, QuerySelect,
 };
 use serde::Serialize;
 
@@ -19,6 +22,7 @@ use super::graph::{ElementIssue as IssueObject, Project as ProjectObject, Target
 use super::scalars::{Date, Stage, yuan_from_wan};
 use super::state;
 use crate::rules::{self, vocab};
+use crate::store::feed;
 
 /// Fields of a project. `createProject` needs code, name, unitCode, industryName and
 /// totalInvestmentWan; `updateProject` changes the fields given and keeps the rest.
@@ -193,7 +197,8 @@ async fn validate(txn: &DatabaseTransaction, p: &project::Model) -> ApiResult<()
     Ok(())
 }
 
-/// Writes an audit entry for a change by `viewer`.
+/// Records the change of a row by `viewer` in the feed (its audit entry and a new data
+/// version): the last statement of every mutation before its commit.
 pub(super) async fn audit<T: Serialize>(
     txn: &DatabaseTransaction,
     viewer: &Viewer,
@@ -202,36 +207,55 @@ pub(super) async fn audit<T: Serialize>(
     key: &str,
     before: Option<&T>,
     after: Option<&T>,
-) -> ApiResult<()> {
-    let json = |v: Option<&T>| v.and_then(|v| serde_json::to_value(v).ok());
-    AuditEntry::insert(audit_entry::ActiveModel {
-        id: NotSet,
-        at: Set(chrono::Utc::now()),
-        actor: Set(viewer.name.clone()),
-        action: Set(action.into()),
-        entity: Set(entity.into()),
-        key: Set(key.into()),
-        before: Set(json(before)),
-        after: Set(json(after)),
-    })
-    .exec_without_returning(txn)
-    .await?;
+) -> ApiResult<i64> {
+    let change = feed::Change::new(viewer.name.clone(), action, entity, key).before(before).after(after);
+    Ok(feed::record(txn, change).await?)
+}
+
+/// Opens a writing transaction of the feed.
+pub(super) async fn begin(ctx: &Context<'_>) -> ApiResult<DatabaseTransaction> {
+    Ok(feed::begin_write(&state(ctx)?.db).await?)
+}
+
+/// Commits a mutation's transaction and tells this server's caches (read-your-writes).
+pub(super) async fn commit(ctx: &Context<'_>, txn: DatabaseTransaction, version: i64) -> ApiResult<()> {
+    txn.commit().await?;
+    state(ctx)?.written(version).await;
     Ok(())
 }
 
-async fn existing_project(txn: &DatabaseTransaction, code: &str) -> ApiResult<project::Model> {
-    Project::find_by_id(code).one(txn).await?.ok_or_else(|| ApiError::NotFound(format!("no project {code:?}")))
+/// Refuses an edit made from a stale read of the project.
+fn check_version(project: &project::Model, expected: Option<i64>) -> ApiResult<()> {
+    match expected {
+        Some(v) if v != project.version => Err(ApiError::Conflict(format!(
+            "project {:?} is at version {}, not {v}: it changed since it was read; read it again",
+            project.code, project.version
+        ))),
+        _ => Ok(()),
+    }
 }
 
-/// Saves a changed project (validated), its investor if new, and the audit entry.
+/// The project to change, locked until the commit (`FOR UPDATE` on PostgreSQL; SQLite's
+/// writing transaction holds the database's write lock already).
+async fn existing_project(txn: &DatabaseTransaction, code: &str) -> ApiResult<project::Model> {
+    Project::find_by_id(code)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no project {code:?}")))
+}
+
+/// Saves a changed project (validated), its investor if new, and the change; returns the
+/// project and the data version. An update writes only the columns that differ from
+/// `before` (read under lock) and the row version, one up.
 async fn save_project(
     txn: &DatabaseTransaction,
     viewer: &Viewer,
     action: &str,
     before: Option<&project::Model>,
-    after: project::Model,
+    mut after: project::Model,
     investor_origin: Option<String>,
-) -> ApiResult<project::Model> {
+) -> ApiResult<(project::Model, i64)> {
     validate(txn, &after).await?;
     if let Some(name) = &after.investor_name {
         let update = if investor_origin.is_some() {
@@ -242,16 +266,25 @@ async fn save_project(
         let named = investor::Model { name: name.clone(), origin: investor_origin, ..Default::default() };
         Investor::insert(named.into_active_model()).on_conflict(update).exec_without_returning(txn).await?;
     }
-    let mut active = after.clone().into_active_model();
-    if before.is_some() {
-        // Mark every column as changed so the update writes them all.
-        active = active.reset_all();
-        active.update(txn).await?;
-    } else {
-        Project::insert(active).exec_without_returning(txn).await?;
+    match before {
+        Some(before) => {
+            after.version = before.version + 1;
+            let mut active = before.clone().into_active_model();
+            for column in project::Column::iter() {
+                let value = after.get(column);
+                if value != before.get(column) {
+                    active.set(column, value);
+                }
+            }
+            active.update(txn).await?;
+        }
+        None => {
+            after.version = 1;
+            Project::insert(after.clone().into_active_model()).exec_without_returning(txn).await?;
+        }
     }
-    audit(txn, viewer, action, "projects", &after.code, before, Some(&after)).await?;
-    Ok(after)
+    let version = audit(txn, viewer, action, "projects", &after.code, before, Some(&after)).await?;
+    Ok((after, version))
 }
 
 /// A month given as `YYYY-MM` or a date, as its first day.
@@ -286,43 +319,59 @@ impl GraphMutation {
         let origin = input.investor_origin.clone();
         let mut p = project::Model { code: code.clone(), ..Default::default() };
         input.apply(&mut p)?;
-        let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
+        let txn = begin(ctx).await?;
         if Project::find_by_id(code.as_str()).one(&txn).await.map_err(ApiError::from)?.is_some() {
             return Err(ApiError::Conflict(format!("project {code:?} exists already")).into());
         }
-        let saved = save_project(&txn, &viewer, "createProject", None, p, origin).await?;
-        txn.commit().await.map_err(ApiError::from)?;
-        state(ctx)?.snapshots.written();
+        let (saved, version) = save_project(&txn, &viewer, "createProject", None, p, origin).await?;
+        commit(ctx, txn, version).await?;
         Ok(ProjectObject(saved))
     }
 
-    /// Changes the given fields of a project (editor of its unit, or admin).
-    async fn update_project(&self, ctx: &Context<'_>, code: String, input: ProjectFields) -> Result<ProjectObject> {
+    /// Changes the given fields of a project (editor of its unit, or admin); the others
+    /// stay as they are in the database. With `expectedVersion` (the `version` read),
+    /// a project changed since gives `CONFLICT`.
+    async fn update_project(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        input: ProjectFields,
+        expected_version: Option<i64>,
+    ) -> Result<ProjectObject> {
         let viewer = viewer(ctx);
         if input.code.as_ref().is_some_and(|c| *c != code) {
             return Err(ApiError::bad_input("code", "a project's code cannot change").into());
         }
-        let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
+        let txn = begin(ctx).await?;
         let before = existing_project(&txn, &code).await?;
         viewer.require_unit(&before.unit_code)?;
+        check_version(&before, expected_version)?;
         if let Some(unit) = &input.unit_code {
             viewer.require_unit(unit)?;
         }
         let origin = input.investor_origin.clone();
         let mut after = before.clone();
         input.apply(&mut after)?;
-        let saved = save_project(&txn, &viewer, "updateProject", Some(&before), after, origin).await?;
-        txn.commit().await.map_err(ApiError::from)?;
-        state(ctx)?.snapshots.written();
+        let (saved, version) = save_project(&txn, &viewer, "updateProject", Some(&before), after, origin).await?;
+        commit(ctx, txn, version).await?;
         Ok(ProjectObject(saved))
     }
 
-    /// Records that a project reached `stage` on `date`.
-    async fn advance_stage(&self, ctx: &Context<'_>, code: String, stage: Stage, date: Date) -> Result<ProjectObject> {
+    /// Records that a project reached `stage` on `date`; with `expectedVersion`, a
+    /// project changed since it was read gives `CONFLICT`.
+    async fn advance_stage(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        stage: Stage,
+        date: Date,
+        expected_version: Option<i64>,
+    ) -> Result<ProjectObject> {
         let viewer = viewer(ctx);
-        let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
+        let txn = begin(ctx).await?;
         let before = existing_project(&txn, &code).await?;
         viewer.require_unit(&before.unit_code)?;
+        check_version(&before, expected_version)?;
         let mut after = before.clone();
         let slot = match rules::Stage::from(stage) {
             rules::Stage::Intent => &mut after.intent_date,
@@ -333,30 +382,31 @@ impl GraphMutation {
             rules::Stage::AtCapacity => &mut after.capacity_date,
         };
         *slot = Some(date.0);
-        let saved = save_project(&txn, &viewer, "advanceStage", Some(&before), after, None).await?;
-        txn.commit().await.map_err(ApiError::from)?;
-        state(ctx)?.snapshots.written();
+        let (saved, version) = save_project(&txn, &viewer, "advanceStage", Some(&before), after, None).await?;
+        commit(ctx, txn, version).await?;
         Ok(ProjectObject(saved))
     }
 
-    /// Marks a project terminated (withdrawn, returned or replaced) on `date`.
+    /// Marks a project terminated (withdrawn, returned or replaced) on `date`; with
+    /// `expectedVersion`, a project changed since it was read gives `CONFLICT`.
     async fn terminate_project(
         &self,
         ctx: &Context<'_>,
         code: String,
         date: Date,
         reason: String,
+        expected_version: Option<i64>,
     ) -> Result<ProjectObject> {
         let viewer = viewer(ctx);
-        let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
+        let txn = begin(ctx).await?;
         let before = existing_project(&txn, &code).await?;
         viewer.require_unit(&before.unit_code)?;
+        check_version(&before, expected_version)?;
         let mut after = before.clone();
         after.terminated_date = Some(date.0);
         after.terminated_reason = Some(reason);
-        let saved = save_project(&txn, &viewer, "terminateProject", Some(&before), after, None).await?;
-        txn.commit().await.map_err(ApiError::from)?;
-        state(ctx)?.snapshots.written();
+        let (saved, version) = save_project(&txn, &viewer, "terminateProject", Some(&before), after, None).await?;
+        commit(ctx, txn, version).await?;
         Ok(ProjectObject(saved))
     }
 
@@ -386,7 +436,7 @@ impl GraphMutation {
             )
             .into());
         }
-        let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
+        let txn = begin(ctx).await?;
         let project = existing_project(&txn, &code).await?;
         viewer.require_unit(&project.unit_code)?;
         let before = Progress::find_by_id((code.clone(), month)).one(&txn).await.map_err(ApiError::from)?;
@@ -398,9 +448,8 @@ impl GraphMutation {
             .exec_without_returning(&txn)
             .await
             .map_err(ApiError::from)?;
-        audit(&txn, &viewer, "recordProgress", "progress", &code, before.as_ref(), Some(&row)).await?;
-        txn.commit().await.map_err(ApiError::from)?;
-        state(ctx)?.snapshots.written();
+        let version = audit(&txn, &viewer, "recordProgress", "progress", &code, before.as_ref(), Some(&row)).await?;
+        commit(ctx, txn, version).await?;
         Ok(super::graph::ProgressMonth(row))
     }
 
@@ -419,7 +468,7 @@ impl GraphMutation {
         if description.trim().is_empty() {
             return Err(ApiError::bad_input("description", "is empty").into());
         }
-        let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
+        let txn = begin(ctx).await?;
         let project = existing_project(&txn, &code).await?;
         viewer.require_unit(&project.unit_code)?;
         if let Some(owner) = &owner_unit_code
@@ -442,16 +491,15 @@ impl GraphMutation {
             }
             _ => ApiError::from(e),
         })?;
-        audit(&txn, &viewer, "openIssue", "element_issues", &code, None, Some(&saved)).await?;
-        txn.commit().await.map_err(ApiError::from)?;
-        state(ctx)?.snapshots.written();
+        let version = audit(&txn, &viewer, "openIssue", "element_issues", &code, None, Some(&saved)).await?;
+        commit(ctx, txn, version).await?;
         Ok(IssueObject(saved))
     }
 
     /// Marks an issue resolved on `date`.
     async fn resolve_issue(&self, ctx: &Context<'_>, id: i32, date: Date) -> Result<IssueObject> {
         let viewer = viewer(ctx);
-        let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
+        let txn = begin(ctx).await?;
         let before = ElementIssue::find_by_id(id)
             .one(&txn)
             .await
@@ -469,10 +517,10 @@ impl GraphMutation {
         let mut after = before.clone();
         after.resolved_date = Some(date.0);
         after.clone().into_active_model().reset_all().update(&txn).await.map_err(ApiError::from)?;
-        audit(&txn, &viewer, "resolveIssue", "element_issues", &before.project_code, Some(&before), Some(&after))
-            .await?;
-        txn.commit().await.map_err(ApiError::from)?;
-        state(ctx)?.snapshots.written();
+        let version =
+            audit(&txn, &viewer, "resolveIssue", "element_issues", &before.project_code, Some(&before), Some(&after))
+                .await?;
+        commit(ctx, txn, version).await?;
         Ok(IssueObject(after))
     }
 
@@ -500,7 +548,7 @@ impl GraphMutation {
         } else {
             return Err(ApiError::bad_input("value", format!("{value} is not a whole number ≥ 0")).into());
         };
-        let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
+        let txn = begin(ctx).await?;
         if Unit::find_by_id(unit_code.as_str()).one(&txn).await.map_err(ApiError::from)?.is_none() {
             return Err(ApiError::bad_input("unitCode", format!("unknown unit {unit_code:?}")).into());
         }
@@ -515,9 +563,8 @@ impl GraphMutation {
             .exec_without_returning(&txn)
             .await
             .map_err(ApiError::from)?;
-        audit(&txn, &viewer, "setTarget", "targets", &unit_code, before.as_ref(), Some(&row)).await?;
-        txn.commit().await.map_err(ApiError::from)?;
-        state(ctx)?.snapshots.written();
+        let version = audit(&txn, &viewer, "setTarget", "targets", &unit_code, before.as_ref(), Some(&row)).await?;
+        commit(ctx, txn, version).await?;
         Ok(TargetObject(row))
     }
 }

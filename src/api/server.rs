@@ -1,13 +1,14 @@
-//! The HTTP server (poem): `POST /graphql`, GraphiQL at `/graphiql`, `GET /healthz`,
-//! bearer tokens, a body size cap, request ids and durations in the logs, and a
-//! graceful shutdown on Ctrl-C.
+//! The HTTP server (poem): `POST /graphql` (behind [`super::gate`]: JSON only, bearer
+//! tokens, failed-authentication limits, a body size cap), GraphiQL at `/graphiql`,
+//! `GET /healthz`, request ids and durations in the logs, and a graceful shutdown on
+//! Ctrl-C.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use async_graphql_poem::{GraphQLRequest, GraphQLResponse};
+use async_graphql_poem::GraphQLResponse;
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::middleware::SizeLimit;
 use poem::web::{Data, Path};
@@ -15,8 +16,8 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server
 use sea_orm::DatabaseConnection;
 use tracing::Instrument;
 
-use super::auth::{Viewer, authenticate};
-use super::error::ApiError;
+pub use super::gate::Gate;
+use super::gate::read_request;
 use super::{ZhaoshangSchema, execute};
 
 /// The largest request body accepted.
@@ -33,102 +34,31 @@ pub struct ServerState {
     pub graphiql: bool,
     /// A built site to preview at `/` (`zhaoshang site build`), if any.
     pub site: Option<std::path::PathBuf>,
-    /// Tokens recently authenticated.
-    pub tokens: TokenCache,
+    /// Content type, tokens and failed-authentication limits of `POST /graphql`.
+    pub gate: Gate,
     /// The largest request body accepted (default [`MAX_BODY_BYTES`]).
     pub max_body_bytes: usize,
 }
 
 impl ServerState {
     /// The state with the defaults: GraphiQL on, no site, [`MAX_BODY_BYTES`], tokens
-    /// trusted for [`TOKEN_CACHE_TTL`].
+    /// trusted for [`super::gate::TOKEN_CACHE_TTL`].
     pub fn new(schema: ZhaoshangSchema, db: DatabaseConnection) -> ServerState {
-        ServerState {
-            schema,
-            db,
-            graphiql: true,
-            site: None,
-            tokens: TokenCache::default(),
-            max_body_bytes: MAX_BODY_BYTES,
-        }
-    }
-}
-
-/// How long an authenticated token is trusted without asking the database again: a
-/// revocation takes effect within this time.
-pub const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Tokens authenticated in the last `ttl` (default [`TOKEN_CACHE_TTL`]), by token, so
-/// that a busy client costs one token lookup every few seconds rather than one per
-/// request.
-#[derive(Clone)]
-pub struct TokenCache {
-    remembered: Arc<std::sync::Mutex<std::collections::HashMap<String, Remembered>>>,
-    ttl: std::time::Duration,
-}
-
-impl Default for TokenCache {
-    fn default() -> Self {
-        TokenCache::new(TOKEN_CACHE_TTL)
-    }
-}
-
-/// What a token stood for, and since when.
-type Remembered = (Option<Viewer>, Instant);
-
-impl TokenCache {
-    /// A cache trusting a token for `ttl` (the configuration's `api.token_trust_secs`).
-    pub fn new(ttl: std::time::Duration) -> TokenCache {
-        TokenCache { remembered: Default::default(), ttl }
-    }
-
-    async fn viewer(&self, db: &DatabaseConnection, token: &str) -> Result<Option<Viewer>, sea_orm::DbErr> {
-        if let Ok(cache) = self.remembered.lock()
-            && let Some((viewer, at)) = cache.get(token)
-            && at.elapsed() < self.ttl
-        {
-            return Ok(viewer.clone());
-        }
-        let viewer = authenticate(db, token).await?;
-        if let Ok(mut cache) = self.remembered.lock() {
-            if cache.len() > 10_000 {
-                cache.retain(|_, (_, at)| at.elapsed() < self.ttl);
-            }
-            cache.insert(token.to_string(), (viewer.clone(), Instant::now()));
-        }
-        Ok(viewer)
+        ServerState { schema, db, graphiql: true, site: None, gate: Gate::default(), max_body_bytes: MAX_BODY_BYTES }
     }
 }
 
 #[handler]
-async fn graphql(
-    state: Data<&Arc<ServerState>>,
-    request: &Request,
-    body: GraphQLRequest,
-) -> poem::Result<GraphQLResponse> {
-    let token = request
-        .header("authorization")
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-        .map(str::trim);
-    let viewer = match token {
-        None => Viewer::public(),
-        Some(token) => match state.tokens.viewer(&state.db, token).await {
-            Ok(Some(viewer)) => viewer,
-            Ok(None) => {
-                let error = ApiError::Forbidden("unknown or revoked token".into());
-                return Ok(async_graphql::Response::from_errors(vec![to_server_error(error)]).into());
-            }
-            Err(e) => return Ok(async_graphql::Response::from_errors(vec![to_server_error(ApiError::from(e))]).into()),
-        },
+async fn graphql(state: Data<&Arc<ServerState>>, request: &Request, body: poem::Body) -> Response {
+    let graphql_request = match read_request(request, body, state.max_body_bytes).await {
+        Ok(r) => r,
+        Err(refusal) => return refusal.into_response(),
     };
-    Ok(execute(&state.schema, body.0, viewer).await.into())
-}
-
-fn to_server_error(error: ApiError) -> async_graphql::ServerError {
-    let e = async_graphql::ErrorExtensions::extend(&error);
-    let mut server = async_graphql::ServerError::new(e.message, None);
-    server.extensions = e.extensions;
-    server
+    let viewer = match state.gate.viewer(&state.db, request).await {
+        Ok(viewer) => viewer,
+        Err(refusal) => return refusal.into_response(),
+    };
+    GraphQLResponse::from(execute(&state.schema, graphql_request, viewer).await).into_response()
 }
 
 #[handler]

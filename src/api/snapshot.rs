@@ -1,27 +1,26 @@
 //! A read snapshot of the hot part of the graph — projects, units, industries, investors
-//! and monthly progress —
-//! kept in memory per data version, so that the commonest reads (a project with its unit
-//! and progress) need no SQL. With SQLite through sqlx every query is a round trip to a
-//! connection thread, and those thread switches were half the API's CPU (BENCHMARKS.md).
+//! and monthly progress — kept in memory per data version, so that the commonest reads
+//! (a project with its unit and progress) need no SQL. With SQLite through sqlx every
+//! query is a round trip to a connection thread, and those thread switches were half the
+//! API's CPU; on PostgreSQL each is a network round trip (BENCHMARKS.md).
 //!
-//! Freshness: the data version (the latest audit entry) is read at most every
-//! [`RECHECK`]; a write through this API marks the version unknown at once, so its own
-//! effects are never served stale; a write by another process (a CLI import) is seen
-//! within [`RECHECK`]. While a new snapshot is being built, reads go to SQL. Mutations
-//! never read from it. SQLite only (see [`Snapshots::fresh`]).
+//! Freshness follows the change feed ([`crate::store::feed::Follower`]) and nothing
+//! else: a request uses the snapshot only when it is of the latest data version this
+//! server knows; otherwise it reads SQL while a new snapshot is built in the background.
+//! This server's own writes move the known version at their commit (read-your-writes);
+//! another server's writes within [`crate::store::feed::POSTGRES_POLL`] (at once by
+//! NOTIFY) or [`crate::store::feed::SQLITE_POLL`]. A finished build never replaces a
+//! newer snapshot. Mutations never read from it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
 
 use entities::prelude::{Industry, Investor, Progress, Project, Unit};
 use entities::{industry, investor, progress, project, unit};
-use sea_orm::{DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryOrder, TransactionTrait};
-use tokio::sync::RwLock;
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryOrder};
+use tokio::sync::{Mutex, watch};
 
-/// How long a known data version is trusted before it is read again.
-pub const RECHECK: Duration = Duration::from_millis(250);
+use crate::store::feed::{self, Follower};
 
 /// The graph's hot rows for one data version.
 pub struct Snapshot {
@@ -40,11 +39,9 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Reads the rows of the current data version.
+    /// Reads the rows of the current data version, in one read transaction.
     pub async fn load(db: &DatabaseConnection) -> Result<Snapshot, DbErr> {
-        // One read transaction: SQLite (WAL) gives it one consistent view of every table.
-        let txn = db.begin().await?;
-        let version = crate::store::data_version(&txn).await?;
+        let (txn, version) = feed::begin_read(db).await?;
         let projects = Project::find().all(&txn).await?.into_iter().map(|p| (p.code.clone(), p)).collect();
         let units = Unit::find().all(&txn).await?.into_iter().map(|u| (u.code.clone(), u)).collect();
         let industries = Industry::find().all(&txn).await?.into_iter().map(|i| (i.name.clone(), i)).collect();
@@ -58,79 +55,83 @@ impl Snapshot {
     }
 }
 
-/// The snapshot of the API, and what is known of the data version.
+/// The snapshot of the API, following the change feed.
 pub struct Snapshots {
     db: DatabaseConnection,
-    current: RwLock<Option<Arc<Snapshot>>>,
-    /// The latest data version read, and when; `None` after a write of ours.
-    known: std::sync::Mutex<Option<(i64, Instant)>>,
-    building: AtomicBool,
+    follower: Arc<Follower>,
+    current: watch::Sender<Option<Arc<Snapshot>>>,
+    /// Held while a build runs: one at a time.
+    building: Mutex<()>,
 }
 
 impl Snapshots {
-    /// No snapshot yet; the first reads build one.
-    pub fn new(db: DatabaseConnection) -> Arc<Snapshots> {
-        Arc::new(Snapshots {
-            db,
-            current: RwLock::new(None),
-            known: std::sync::Mutex::new(None),
-            building: AtomicBool::new(false),
-        })
+    /// No snapshot yet; the first read (or [`Snapshots::build_now`]) builds one, and from
+    /// then on every move of the feed rebuilds it in the background.
+    pub fn new(db: DatabaseConnection, follower: Arc<Follower>) -> Arc<Snapshots> {
+        let mut changes = follower.subscribe();
+        let snapshots =
+            Arc::new(Snapshots { db, follower, current: watch::Sender::new(None), building: Mutex::new(()) });
+        let weak = Arc::downgrade(&snapshots);
+        tokio::spawn(async move {
+            while changes.changed().await.is_ok() {
+                let Some(this) = weak.upgrade() else { return };
+                if this.current.borrow().is_some()
+                    && let Err(e) = this.catch_up().await
+                {
+                    tracing::warn!(error = %e, "the read snapshot could not be rebuilt; reads use SQL");
+                }
+            }
+        });
+        snapshots
     }
 
-    /// A snapshot of the current data, if one is ready; otherwise `None` (read SQL) and a
-    /// new one is started in the background.
-    pub async fn fresh(self: &Arc<Self>) -> Option<Arc<Snapshot>> {
-        // PostgreSQL's pool is truly asynchronous, and a city's graph may not fit in
-        // memory: the snapshot is for the embedded SQLite only.
-        if self.db.get_database_backend() != DbBackend::Sqlite {
-            return None;
-        }
-        let known = self.known.lock().ok().and_then(|k| *k).filter(|(_, at)| at.elapsed() < RECHECK);
-        let version = match known {
-            Some((version, _)) => version,
-            None => {
-                let version = crate::store::data_version(&self.db).await.ok()?;
-                if let Ok(mut k) = self.known.lock() {
-                    *k = Some((version, Instant::now()));
-                }
-                version
-            }
-        };
-        let current = self.current.read().await.clone();
+    /// The snapshot, if it is of the latest data version known; otherwise `None` (read
+    /// SQL), and the first call builds one in the background.
+    pub fn fresh(self: &Arc<Self>) -> Option<Arc<Snapshot>> {
+        let current = self.current.borrow().clone();
         match current {
-            Some(snapshot) if snapshot.version == version => Some(snapshot),
-            _ => {
-                self.rebuild_in_background();
+            Some(snapshot) if snapshot.version >= self.follower.version() => {
+                feed::read_at(snapshot.version);
+                Some(snapshot)
+            }
+            Some(_) => None,
+            None => {
+                let this = self.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = this.catch_up().await {
+                        tracing::warn!(error = %e, "the read snapshot could not be built; reads use SQL");
+                    }
+                });
                 None
             }
         }
     }
 
-    /// Forgets the data version: called after every write of this API.
-    pub fn written(&self) {
-        if let Ok(mut k) = self.known.lock() {
-            *k = None;
-        }
-    }
-
-    /// Builds a snapshot now (tests, and the server's start).
+    /// Builds a snapshot now if the current one is not of the latest known version
+    /// (tests, and the server's start).
     pub async fn build_now(&self) -> Result<(), DbErr> {
-        let snapshot = Snapshot::load(&self.db).await?;
-        *self.current.write().await = Some(Arc::new(snapshot));
-        Ok(())
+        self.catch_up().await
     }
 
-    fn rebuild_in_background(self: &Arc<Self>) {
-        if self.building.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        let this = self.clone();
-        tokio::spawn(async move {
-            if let Err(e) = this.build_now().await {
-                tracing::warn!(error = %e, "the read snapshot could not be built; reads use SQL");
+    async fn catch_up(&self) -> Result<(), DbErr> {
+        let Ok(_building) = self.building.try_lock() else {
+            // A build is running; it loops until it reaches the latest version.
+            return Ok(());
+        };
+        loop {
+            let wanted = self.follower.version();
+            if self.current.borrow().as_ref().is_some_and(|s| s.version >= wanted) {
+                return Ok(());
             }
-            this.building.store(false, Ordering::SeqCst);
-        });
+            let snapshot = Arc::new(Snapshot::load(&self.db).await?);
+            self.follower.saw(snapshot.version);
+            self.current.send_if_modified(|current| {
+                let newer = current.as_ref().is_none_or(|c| c.version < snapshot.version);
+                if newer {
+                    *current = Some(snapshot.clone());
+                }
+                newer
+            });
+        }
     }
 }

@@ -8,15 +8,12 @@ use async_graphql::{Context, InputObject, Object, Result};
 use entities::prelude::*;
 use entities::{engagement, event, incentive, investor, supervision_item};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter};
 
 use super::auth::{Policy, Viewer, viewer};
 use super::error::{ApiError, ApiResult};
-use super::mutation::{audit, input_field};
+use super::mutation::{audit, begin, commit, input_field};
 use super::scalars::{Date, yuan_from_wan};
-use super::state;
 use super::work::{
     Engagement as EngagementObject, Event as EventObject, Incentive as IncentiveObject,
     SupervisionItem as SupervisionObject,
@@ -178,14 +175,15 @@ pub struct SupervisionInput {
     pub deadline: Date,
 }
 
-/// Saves `after` over `before` (inserted when there is none) and audits it.
+/// Saves `after` over `before` (inserted when there is none) and records it in the
+/// feed; returns the row and the new data version.
 async fn save<A, M>(
     txn: &DatabaseTransaction,
     viewer: &Viewer,
     (action, entity, key): (&str, &str, &str),
     before: Option<&M>,
     after: M,
-) -> ApiResult<M>
+) -> ApiResult<(M, i64)>
 where
     M: IntoActiveModel<A> + Clone + serde::Serialize + Send,
     A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
@@ -197,8 +195,8 @@ where
     } else {
         active.insert(txn).await?;
     }
-    audit(txn, viewer, action, entity, key, before, Some(&after)).await?;
-    Ok(after)
+    let version = audit(txn, viewer, action, entity, key, before, Some(&after)).await?;
+    Ok((after, version))
 }
 
 /// The write side of the work around the pipeline.
@@ -217,7 +215,7 @@ impl WorkMutation {
         if name.is_empty() {
             return Err(ApiError::bad_input("investorName", "is required").into());
         }
-        let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
+        let txn = begin(ctx).await?;
         require_unit_exists(&txn, "unitCode", &input.unit_code).await?;
         let event = match input.event_code.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
             Some(value) => event_code(&txn, value).await?,
@@ -256,9 +254,9 @@ impl WorkMutation {
         );
         let key = format!("{}|{}|{}|{}|{}", id.0, id.1, id.2, id.3, id.4);
         let before = Engagement::find_by_id(id).one(&txn).await.map_err(ApiError::from)?;
-        let saved = save(&txn, &viewer, ("recordEngagement", "engagements", &key), before.as_ref(), after).await?;
-        txn.commit().await.map_err(ApiError::from)?;
-        state(ctx)?.snapshots.written();
+        let (saved, version) =
+            save(&txn, &viewer, ("recordEngagement", "engagements", &key), before.as_ref(), after).await?;
+        commit(ctx, txn, version).await?;
         Ok(EngagementObject(saved))
     }
 
@@ -274,13 +272,12 @@ impl WorkMutation {
         require_unit_or_admin(&viewer, input.organizer_unit_code.as_deref())?;
         let mut after = event::Model { code: code.clone(), name, date: date.0, ..Default::default() };
         input.apply(&mut after);
-        let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
+        let txn = begin(ctx).await?;
         if Event::find_by_id(code.as_str()).one(&txn).await.map_err(ApiError::from)?.is_some() {
             return Err(ApiError::Conflict(format!("event {code:?} exists already")).into());
         }
-        let saved = save_event(&txn, &viewer, "createEvent", None, after).await?;
-        txn.commit().await.map_err(ApiError::from)?;
-        state(ctx)?.snapshots.written();
+        let (saved, version) = save_event(&txn, &viewer, "createEvent", None, after).await?;
+        commit(ctx, txn, version).await?;
         Ok(EventObject(saved))
     }
 
@@ -291,7 +288,7 @@ impl WorkMutation {
         if input.code.as_ref().is_some_and(|c| *c != code) {
             return Err(ApiError::bad_input("code", "an event's code cannot change").into());
         }
-        let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
+        let txn = begin(ctx).await?;
         let Some(before) = Event::find_by_id(code.as_str()).one(&txn).await.map_err(ApiError::from)? else {
             return Err(ApiError::NotFound(format!("no event {code:?}")).into());
         };
@@ -299,9 +296,8 @@ impl WorkMutation {
         let mut after = before.clone();
         input.apply(&mut after);
         require_unit_or_admin(&viewer, after.organizer_unit_code.as_deref())?;
-        let saved = save_event(&txn, &viewer, "updateEvent", Some(&before), after).await?;
-        txn.commit().await.map_err(ApiError::from)?;
-        state(ctx)?.snapshots.written();
+        let (saved, version) = save_event(&txn, &viewer, "updateEvent", Some(&before), after).await?;
+        commit(ctx, txn, version).await?;
         Ok(EventObject(saved))
     }
 
@@ -309,7 +305,7 @@ impl WorkMutation {
     /// admin); a project's policy is promised once.
     async fn promise_incentive(&self, ctx: &Context<'_>, input: IncentiveInput) -> Result<IncentiveObject> {
         let viewer = viewer(ctx);
-        let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
+        let txn = begin(ctx).await?;
         let unit = project_unit(&txn, "projectCode", &input.project_code).await?;
         viewer.require_unit(&unit)?;
         let after = incentive::Model {
@@ -333,9 +329,8 @@ impl WorkMutation {
             );
         }
         let key = format!("{}|{}", after.project_code, after.policy);
-        let saved = save(&txn, &viewer, ("promiseIncentive", "incentives", &key), None, after).await?;
-        txn.commit().await.map_err(ApiError::from)?;
-        state(ctx)?.snapshots.written();
+        let (saved, version) = save(&txn, &viewer, ("promiseIncentive", "incentives", &key), None, after).await?;
+        commit(ctx, txn, version).await?;
         Ok(IncentiveObject(saved))
     }
 
@@ -350,7 +345,7 @@ impl WorkMutation {
         paid_date: Date,
     ) -> Result<IncentiveObject> {
         let viewer = viewer(ctx);
-        let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
+        let txn = begin(ctx).await?;
         let id = (project_code.clone(), policy.clone());
         let Some(before) = Incentive::find_by_id(id).one(&txn).await.map_err(ApiError::from)? else {
             return Err(ApiError::NotFound(format!("{project_code} has no incentive {policy:?}")).into());
@@ -364,9 +359,9 @@ impl WorkMutation {
         };
         first_violation(rules::check_incentive(&after))?;
         let key = format!("{project_code}|{policy}");
-        let saved = save(&txn, &viewer, ("recordIncentivePayment", "incentives", &key), Some(&before), after).await?;
-        txn.commit().await.map_err(ApiError::from)?;
-        state(ctx)?.snapshots.written();
+        let (saved, version) =
+            save(&txn, &viewer, ("recordIncentivePayment", "incentives", &key), Some(&before), after).await?;
+        commit(ctx, txn, version).await?;
         Ok(IncentiveObject(saved))
     }
 
@@ -378,7 +373,7 @@ impl WorkMutation {
                 ApiError::Forbidden("only admins (the supervisors' office) raise supervision items".into()).into()
             );
         }
-        let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
+        let txn = begin(ctx).await?;
         require_unit_exists(&txn, "unitCode", &input.unit_code).await?;
         if let Some(code) = &input.project_code {
             project_unit(&txn, "projectCode", code).await?;
@@ -398,25 +393,25 @@ impl WorkMutation {
             return Err(ApiError::Conflict(format!("supervision item {:?} exists already", after.code)).into());
         }
         let key = after.code.clone();
-        let saved = save(&txn, &viewer, ("raiseSupervision", "supervision_items", &key), None, after).await?;
-        txn.commit().await.map_err(ApiError::from)?;
-        state(ctx)?.snapshots.written();
+        let (saved, version) =
+            save(&txn, &viewer, ("raiseSupervision", "supervision_items", &key), None, after).await?;
+        commit(ctx, txn, version).await?;
         Ok(SupervisionObject(saved))
     }
 
     /// Closes a supervision item on `closedDate` (editor of its unit, or admin).
     async fn close_supervision(&self, ctx: &Context<'_>, code: String, closed_date: Date) -> Result<SupervisionObject> {
         let viewer = viewer(ctx);
-        let txn = state(ctx)?.db.begin().await.map_err(ApiError::from)?;
+        let txn = begin(ctx).await?;
         let Some(before) = SupervisionItem::find_by_id(code.as_str()).one(&txn).await.map_err(ApiError::from)? else {
             return Err(ApiError::NotFound(format!("no supervision item {code:?}")).into());
         };
         viewer.require_unit(&before.unit_code)?;
         let after = supervision_item::Model { closed_date: Some(closed_date.0), ..before.clone() };
         first_violation(rules::check_supervision(&after))?;
-        let saved = save(&txn, &viewer, ("closeSupervision", "supervision_items", &code), Some(&before), after).await?;
-        txn.commit().await.map_err(ApiError::from)?;
-        state(ctx)?.snapshots.written();
+        let (saved, version) =
+            save(&txn, &viewer, ("closeSupervision", "supervision_items", &code), Some(&before), after).await?;
+        commit(ctx, txn, version).await?;
         Ok(SupervisionObject(saved))
     }
 }
@@ -428,7 +423,7 @@ async fn save_event(
     action: &str,
     before: Option<&event::Model>,
     after: event::Model,
-) -> ApiResult<event::Model> {
+) -> ApiResult<(event::Model, i64)> {
     first_violation(rules::check_event(&after))?;
     if let Some(unit) = &after.organizer_unit_code {
         require_unit_exists(txn, "organizerUnitCode", unit).await?;

@@ -60,6 +60,8 @@ pub struct Ledger {
     /// Which columns each sheet gave: an import overwrites only these fields of the
     /// rows that exist already (`docs/ledger.md`: an absent column leaves them as they are).
     pub given: Given,
+    /// The SHA-256 of the file or files it was read from; `None` when built in memory.
+    pub fingerprint: Option<source::Fingerprint>,
 }
 
 /// Which columns of which sheets a ledger gave.

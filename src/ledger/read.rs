@@ -17,7 +17,7 @@ use crate::rules::{self, vocab};
 /// database already knows. Returns the ledger and its warnings, or every error.
 pub fn read_ledger(path: &Path, known: &Known) -> Result<(Ledger, Vec<String>), LedgerErrors> {
     let mut warnings = Vec::new();
-    let tables = read_tables(path, &mut warnings).map_err(LedgerErrors)?;
+    let (tables, fingerprint) = read_tables(path, &mut warnings).map_err(LedgerErrors)?;
     let mut errors = Vec::new();
     let mut ledger = Ledger::default();
     let mut given = HashMap::new();
@@ -42,6 +42,7 @@ pub fn read_ledger(path: &Path, known: &Known) -> Result<(Ledger, Vec<String>), 
         }
     }
     ledger.given = Given::Columns(given);
+    ledger.fingerprint = Some(fingerprint);
     // Rows refused above still name their project: references to it are not reported
     // again as unknown, so each mistake is listed once.
     let mut known = known.clone();
@@ -199,6 +200,7 @@ fn read_carrier(r: &mut Row) -> carrier::Model {
 fn read_project(r: &mut Row) -> (project::Model, Option<String>) {
     let project = project::Model {
         code: r.text_req("code"),
+        version: 1,
         national_code: r.text("national_code"),
         name: r.text_req("name"),
         unit_code: r.text_req("unit"),

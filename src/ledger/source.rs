@@ -1,9 +1,12 @@
 //! Reading a ledger's sheets as raw tables of cells, from an `.xlsx` workbook or from a
 //! folder of CSV files in UTF-8 (with or without BOM) or GB18030.
 
+use std::io::Cursor;
 use std::path::Path;
 
-use calamine::{Data, Reader, Xlsx, open_workbook};
+use calamine::{Data, Reader, Xlsx};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::LedgerError;
 use super::schema::{SHEETS, Sheet};
@@ -75,13 +78,45 @@ impl RawTable {
     }
 }
 
-/// Reads every sheet of the spec that the ledger at `path` has.
-pub fn read_tables(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<RawTable>, Vec<LedgerError>> {
+/// The SHA-256 of the bytes a ledger was read from, for the audit trail.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Fingerprint {
+    /// Of a workbook: the file's SHA-256 (what `sha256sum ledger.xlsx` prints). Of a CSV
+    /// folder: the SHA-256 of the `sha256sum` listing of the CSV files it read, in byte
+    /// order of their names (`LC_ALL=C sha256sum projects.csv units.csv … | sha256sum`).
+    pub sha256: String,
+    /// Each file read, by name, with its own SHA-256, in name order.
+    pub files: Vec<(String, String)>,
+}
+
+impl Fingerprint {
+    /// Of a CSV folder: the SHA-256 of the listing; of a workbook, its own.
+    fn of_files(mut files: Vec<(String, String)>, folder: bool) -> Fingerprint {
+        files.sort();
+        let sha256 = match files.as_slice() {
+            [(_, hash)] if !folder => hash.clone(),
+            _ => {
+                hex_sha256(files.iter().map(|(name, hash)| format!("{hash}  {name}\n")).collect::<String>().as_bytes())
+            }
+        };
+        Fingerprint { sha256, files }
+    }
+}
+
+/// A SHA-256 in lower-case hex.
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads every sheet of the spec that the ledger at `path` has, and the fingerprint of
+/// the bytes read.
+pub fn read_tables(path: &Path, warnings: &mut Vec<String>) -> Result<(Vec<RawTable>, Fingerprint), Vec<LedgerError>> {
     let mut errors = Vec::new();
+    let mut files = Vec::new();
     let tables = if path.is_dir() {
-        read_csv_folder(path, warnings, &mut errors)
+        read_csv_folder(path, &mut files, warnings, &mut errors)
     } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
-        read_workbook(path, warnings, &mut errors)
+        read_workbook(path, &mut files, warnings, &mut errors)
     } else {
         errors.push(LedgerError::file(path, "is neither an .xlsx workbook nor a folder of CSV files"));
         Vec::new()
@@ -92,11 +127,24 @@ pub fn read_tables(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<RawTab
     if !tables.iter().any(|t| t.sheet.key == "projects") {
         return Err(vec![LedgerError::file(path, "has no projects sheet (项目 / projects), the one required sheet")]);
     }
-    Ok(tables)
+    Ok((tables, Fingerprint::of_files(files, path.is_dir())))
 }
 
-fn read_workbook(path: &Path, warnings: &mut Vec<String>, errors: &mut Vec<LedgerError>) -> Vec<RawTable> {
-    let mut workbook: Xlsx<_> = match open_workbook(path) {
+fn read_workbook(
+    path: &Path,
+    files: &mut Vec<(String, String)>,
+    warnings: &mut Vec<String>,
+    errors: &mut Vec<LedgerError>,
+) -> Vec<RawTable> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            errors.push(LedgerError::file(path, format!("cannot be read: {e}")));
+            return Vec::new();
+        }
+    };
+    files.push((file_name(path), hex_sha256(&bytes)));
+    let mut workbook = match Xlsx::new(Cursor::new(bytes)) {
         Ok(w) => w,
         Err(e) => {
             errors.push(LedgerError::file(path, format!("cannot be opened as a workbook: {e}")));
@@ -142,12 +190,25 @@ fn workbook_cell(data: &Data) -> Cell {
     }
 }
 
-fn read_csv_folder(dir: &Path, warnings: &mut Vec<String>, errors: &mut Vec<LedgerError>) -> Vec<RawTable> {
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+fn read_csv_folder(
+    dir: &Path,
+    files: &mut Vec<(String, String)>,
+    warnings: &mut Vec<String>,
+    errors: &mut Vec<LedgerError>,
+) -> Vec<RawTable> {
     let mut tables = Vec::new();
     for sheet in SHEETS {
         let candidates = [format!("{}.csv", sheet.key), format!("{}.csv", sheet.zh)];
         let Some(path) = candidates.iter().map(|n| dir.join(n)).find(|p| p.is_file()) else { continue };
-        match std::fs::read(&path) {
+        let read = std::fs::read(&path);
+        if let Ok(bytes) = &read {
+            files.push((file_name(&path), hex_sha256(bytes)));
+        }
+        match read {
             Ok(bytes) => match decode(&bytes) {
                 Ok(text) => match parse_csv(&text) {
                     Ok((headers, rows)) => tables.push(RawTable::new(sheet, headers, rows, warnings, errors)),

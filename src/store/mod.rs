@@ -1,6 +1,8 @@
 //! The store of the project graph: connecting (SQLite by default, PostgreSQL by URL),
-//! migrating on start, importing ledgers and reading the graph back.
+//! migrating on start, writing through the change feed, importing ledgers and reading
+//! the graph back.
 
+pub mod feed;
 mod import;
 mod read;
 
@@ -8,15 +10,17 @@ use entities::migration::Migrator;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait;
 
-pub use import::{ImportCounts, import_ledger};
-pub use read::{data_version, known, load_ledger};
+pub use feed::{Change, begin_write, data_version, record};
+pub use import::{ImportChanges, ImportCounts, TableChanges, import_ledger};
+pub use read::{known, load_ledger};
 
 /// The database used when none is given: a file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://zhaoshang.db?mode=rwc";
 
 /// Connects to `url` and brings its schema up to date. SQLite connections run in WAL
 /// mode with foreign keys on, each of them (set on the pool's connect options, not by a
-/// statement that would reach only one connection).
+/// statement that would reach only one connection), and wait up to
+/// [`feed::BUSY_TIMEOUT`] for another connection's write lock.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
     options.sqlx_logging(false);
@@ -31,6 +35,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .foreign_keys(true)
                 .pragma("mmap_size", "268435456")
                 .pragma("synchronous", "NORMAL")
+                .busy_timeout(feed::BUSY_TIMEOUT)
         });
     }
     let db = Database::connect(options).await?;

@@ -1,10 +1,8 @@
 //! Reading the graph back: what a ledger may refer to, the whole graph as a ledger
-//! (for export), and the data version.
+//! (for export).
 
 use entities::prelude::*;
-use entities::{
-    audit_entry, carrier, chain_link, element_issue, event, industry, investor, progress, project, target, unit,
-};
+use entities::{carrier, chain_link, element_issue, event, industry, investor, progress, project, target, unit};
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryOrder, QuerySelect};
 
 use crate::ledger::{Given, Known, Ledger};
@@ -87,20 +85,8 @@ pub async fn load_ledger(db: &DatabaseConnection) -> Result<Ledger, DbErr> {
         incentives: numbered(sorted(Incentive::find().all(db).await?, |x| (x.project_code.clone(), x.policy.clone()))),
         supervision: numbered(sorted(SupervisionItem::find().all(db).await?, |m| m.code.clone())),
         given: Given::All,
+        fingerprint: None,
     })
-}
-
-/// The data version: the id of the latest audit entry, which every write and import
-/// leaves. Caches of derived figures are valid while it is unchanged.
-pub async fn data_version(db: &impl sea_orm::ConnectionTrait) -> Result<i64, DbErr> {
-    let latest: Option<i64> = AuditEntry::find()
-        .select_only()
-        .column(audit_entry::Column::Id)
-        .order_by_desc(audit_entry::Column::Id)
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(latest.unwrap_or(0))
 }
 
 /// Rows sorted by a key in Rust, so that text keys (investor names) come out in the

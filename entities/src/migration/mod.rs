@@ -3,6 +3,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_graph;
+mod m20261129_000010_change_feed;
 mod m20261129_000020_pipeline_work;
 mod m20261129_000030_chains_carriers;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261126_000001_create_graph::Migration),
+            Box::new(m20261129_000010_change_feed::Migration),
             Box::new(m20261129_000020_pipeline_work::Migration),
             Box::new(m20261129_000030_chains_carriers::Migration),
         ]
