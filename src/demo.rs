@@ -12,6 +12,7 @@ use crate::money::YUAN_PER_WAN;
 use crate::rules::vocab;
 
 mod promotion;
+mod work;
 
 /// The demo's data end on this day, whatever day it is generated on, so the same seed
 /// always gives the same district.
@@ -261,6 +262,7 @@ pub fn generate(projects: usize, seed: u64) -> Ledger {
     ledger.named_investors = investors.into_iter().filter(|i| used_investors.contains(&i.name)).collect();
     add_targets(&mut ledger, &mut rng);
     promotion::add(&mut ledger, seed);
+    work::add(&mut ledger, seed);
     ledger
 }
 

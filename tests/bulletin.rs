@@ -79,7 +79,9 @@ async fn the_bulletin_reports_contacts_events_incentives_and_supervision() {
     assert!(md.contains("| 产业园区管委会 | 佛山陶瓷商会 | 169 |"), "{md}");
     // 第八届丝博会: 4 signed, 143000.5 万元, half landed, 2 not landed.
     assert!(
-        md.contains("| 第八届丝博会 | 4 | 143000.5 | 50.0% | 商业城市综合体项目（ZS24005）、苹果精深加工项目（ZS24008） |"),
+        md.contains(
+            "| 第八届丝博会 | 4 | 143000.5 | 50.0% | 商业城市综合体项目（ZS24005）、苹果精深加工项目（ZS24008） |"
+        ),
         "{md}"
     );
     assert!(md.contains("| 产业园区管委会 | 陶瓷壳模二期项目（ZS24002） | 120 | 275 |"), "{md}");

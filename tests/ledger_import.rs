@@ -511,6 +511,12 @@ async fn the_demo_district_is_deterministic_and_valid() {
     assert_eq!(imported.counts.projects, 300);
     assert_eq!(imported.counts.units, 12);
     assert!(imported.counts.progress > 300, "started projects report monthly progress");
+    // The work around the pipeline: every event the projects name and a few more,
+    // contacts of every investor, incentives and supervision items.
+    let c = imported.counts;
+    assert_eq!((c.events, c.supervision), (7, 48));
+    assert!(c.engagements > c.investors, "{c:?}");
+    assert!(c.incentives > 20, "{c:?}");
 }
 
 #[test]
