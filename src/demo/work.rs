@@ -14,9 +14,12 @@ use super::{Rng, data_horizon};
 use crate::ledger::Ledger;
 use crate::money::YUAN_PER_WAN;
 
-/// The events: code, name (as the projects' 签约活动 name it), kind, first day, days,
-/// place, organizer, public.
-const EVENTS: [(&str, &str, &str, (i32, u32, u32), u64, &str, &str, bool); 7] = [
+/// One event: code, name (as the projects' 签约活动 name it), kind, first day, days
+/// after it, place, organizer, public.
+type EventSeed = (&'static str, &'static str, &'static str, (i32, u32, u32), u64, &'static str, &'static str, bool);
+
+/// The events.
+const EVENTS: [EventSeed; 7] = [
     ("E2024-01", "第八届丝博会", "博览会", (2024, 5, 11), 4, "西安", "D02", true),
     ("E2025-01", "第九届丝博会", "博览会", (2025, 5, 20), 4, "西安", "D02", true),
     ("E2025-02", "深圳电子信息产业推介会", "推介会", (2025, 9, 12), 0, "深圳", "D02", false),
