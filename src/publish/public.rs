@@ -171,8 +171,16 @@ impl PublicProject {
 /// The fields of an event the site shows, as `Event.field` entries of the policy table:
 /// each must be readable by the public there. Only public events are published, and of
 /// what was signed at them only the projects the site lists ([`PublicProject`]).
-pub const SITE_EVENT_FIELDS: &[&str] =
-    &["Event.code", "Event.name", "Event.kind", "Event.date", "Event.endDate", "Event.place", "Event.summary", "Event.projects"];
+pub const SITE_EVENT_FIELDS: &[&str] = &[
+    "Event.code",
+    "Event.name",
+    "Event.kind",
+    "Event.date",
+    "Event.endDate",
+    "Event.place",
+    "Event.summary",
+    "Event.projects",
+];
 
 /// The public face of an event (招商活动).
 #[derive(Clone, Debug, Serialize, PartialEq)]
