@@ -160,6 +160,28 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Write a consistent copy of the live SQLite database to FILE (a new file) while
+    /// `serve` keeps writing. For PostgreSQL use `pg_dump` (this says so and fails).
+    Backup {
+        /// The file to write; must not exist.
+        file: PathBuf,
+    },
+    /// Replace the SQLite database with the backup FILE (then migrate it). Refuses a
+    /// database that has data unless --force. Stop `serve` first.
+    Restore {
+        /// The backup file (from `zhaoshang backup`).
+        file: PathBuf,
+        /// Replace a database that has data.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Apply the pending schema migrations (forward only; every command also applies
+    /// them when it starts).
+    Migrate {
+        /// List the migrations that would run, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Generate the deterministic demo district and import it (through the same checks
     /// as a ledger). Rows with the same keys are updated.
     Demo {
@@ -187,9 +209,10 @@ pub struct ServerArgs {
     /// Read every request from the database, never from the in-memory snapshot.
     #[arg(long)]
     pub no_read_snapshot: bool,
-    /// A built site to preview at / (from `zhaoshang site build`).
-    #[arg(long, default_value = "dist/site")]
-    pub preview: PathBuf,
+    /// A built site to preview at / (from `zhaoshang site build --out DIR`); it must
+    /// have an index.html. Default: no preview (quickstart previews the site it built).
+    #[arg(long)]
+    pub preview: Option<PathBuf>,
 }
 
 /// Site commands.
@@ -278,12 +301,61 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let site = Source::from_dir(config.site.clone());
     let decks = Source::from_dir(config.decks.clone());
     let url = &config.database_url;
-    let db = store::connect(url).await.with_context(|| format!("cannot open the database {}", mask_url(url)))?;
+    let cannot_open = || format!("cannot open the database {}", mask_url(url));
+    // These see the database as it is: no migration first.
+    match &cli.command {
+        Command::Backup { file } => {
+            let db = store::open(url).await.with_context(cannot_open)?;
+            let copied = store::backup::backup(&db, file).await?;
+            db.close().await.ok();
+            println!(
+                "backed up {} to {}: {} projects, data version {}, {} bytes",
+                mask_url(url),
+                file.display(),
+                copied.projects,
+                copied.version,
+                copied.bytes
+            );
+            return Ok(());
+        }
+        Command::Restore { file, force } => {
+            let copied = store::backup::restore(url, file, *force).await?;
+            println!(
+                "restored {} into {}: {} projects, data version {}",
+                file.display(),
+                mask_url(url),
+                copied.projects,
+                copied.version
+            );
+            return Ok(());
+        }
+        Command::Migrate { dry_run } => {
+            let db = store::open(url).await.with_context(cannot_open)?;
+            let names = if *dry_run { store::pending_migrations(&db).await? } else { store::migrate(&db).await? };
+            db.close().await.ok();
+            match (names.is_empty(), dry_run) {
+                (true, _) => println!("{}: the schema is up to date; no migration to run", mask_url(url)),
+                (false, true) => println!("{} would run (--dry-run, nothing changed):", names.len()),
+                (false, false) => println!("applied {}:", names.len()),
+            }
+            for name in names {
+                println!("  {name}");
+            }
+            return Ok(());
+        }
+        _ => {}
+    }
+    let db = store::connect(url).await.with_context(cannot_open)?;
     match cli.command {
-        Command::Schema | Command::Init { .. } | Command::Config { .. } => Ok(()),
+        Command::Schema
+        | Command::Init { .. }
+        | Command::Config { .. }
+        | Command::Backup { .. }
+        | Command::Restore { .. }
+        | Command::Migrate { .. } => Ok(()),
         Command::Quickstart { out, no_serve, server } => {
             quickstart(&db, &mask_url(url), &out, &site, &decks, &config.scoring).await?;
-            let server = ServerArgs { preview: out.join("site"), ..server };
+            let server = ServerArgs { preview: Some(out.join("site")), ..server };
             if no_serve { Ok(()) } else { serve(db, &server, &config).await }
         }
         Command::Serve { server } => serve(db, &server, &config).await,
@@ -502,6 +574,14 @@ async fn site_build(engine: &Engine, options: crate::publish::site::SiteOptions)
 }
 
 async fn serve(db: DatabaseConnection, args: &ServerArgs, config: &Config) -> anyhow::Result<()> {
+    if let Some(dir) = &args.preview {
+        anyhow::ensure!(
+            dir.join("index.html").is_file(),
+            "--preview {}: no index.html there (build the site first: `zhaoshang site build --out {}`)",
+            dir.display(),
+            dir.display()
+        );
+    }
     use crate::api::{ApiOptions, ApiState, build_schema, server};
     let options = ApiOptions {
         read_snapshot: !args.no_read_snapshot,
@@ -530,13 +610,11 @@ async fn serve(db: DatabaseConnection, args: &ServerArgs, config: &Config) -> an
     if graphiql {
         println!("GraphiQL:    http://{}/graphiql", bound.addr);
     }
-    println!("health:      http://{}/healthz   (Ctrl-C stops)", bound.addr);
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let site = args.preview.join("index.html").is_file().then(|| args.preview.clone());
-    if site.is_some() {
-        println!("site:        http://{}/   (preview of {})", bound.addr, args.preview.display());
+    println!("health:      http://{}/healthz, /readyz, /metrics   (Ctrl-C stops)", bound.addr);
+    let shutdown = stop_signal();
+    let site = args.preview.clone();
+    if let Some(dir) = &site {
+        println!("site:        http://{}/   (preview of {})", bound.addr, dir.display());
     }
     let gate = server::Gate { tokens: crate::api::gate::TokenCache::new(config.api.token_trust), ..Default::default() };
     let state = server::ServerState {
@@ -544,10 +622,49 @@ async fn serve(db: DatabaseConnection, args: &ServerArgs, config: &Config) -> an
         site,
         max_body_bytes: config.api.max_body_bytes,
         gate,
-        ..server::ServerState::new(schema, db)
+        ..server::ServerState::new(schema, db.clone())
     };
     bound.serve(state, shutdown).await?;
+    // Every request has finished: close the pool so SQLite checkpoints its WAL.
+    if let Err(e) = db.close().await {
+        tracing::warn!(error = %e, "closing the database");
+    }
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM (what systemd sends to stop a service).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: stopping"),
+                    _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+                }
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C still stops"),
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Logs to stderr: readable with colours on a terminal; one JSON object per line
+/// otherwise (a file, journald, a pipe), never with colour codes. `ZHAOSHANG_LOG` sets
+/// the filter (default `warn,zhaoshang=info`).
+pub fn init_logging() {
+    use std::io::IsTerminal;
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("ZHAOSHANG_LOG").unwrap_or_else(|_| "warn,zhaoshang=info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::io::stderr().is_terminal() {
+        builder.with_ansi(true).init();
+    } else {
+        builder.json().with_ansi(false).with_current_span(true).with_span_list(false).init();
+    }
 }
 
 async fn token(db: &DatabaseConnection, action: TokenAction) -> anyhow::Result<()> {

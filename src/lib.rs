@@ -1,6 +1,7 @@
 //! zhaoshang (招商): investment-promotion project tracking for district governments.
 //!
 //! Layout:
+//! - [`markup`]: escaping user text for XML and HTML, dropping what XML forbids.
 //! - [`money`]: 万元 at the edges, exact yuan inside.
 //! - [`rules`]: stages, reach dates and the row rules every write obeys.
 //! - [`policy`]: the one access table: who may read each field, filter and history column.
@@ -14,6 +15,7 @@
 //! - [`demo`]: a deterministic demo district, generated as a ledger.
 //! - [`jobs`]: the main jobs (import, export, demo) shared by the CLI and the tests.
 //! - [`config`]: the one typed configuration (`zhaoshang.toml`, environment, flags).
+//! - [`metrics`]: the Prometheus metrics of the process (`/metrics`).
 //! - [`cli`]: the command line.
 
 pub mod analytics;
@@ -25,6 +27,8 @@ pub mod config;
 pub mod demo;
 pub mod jobs;
 pub mod ledger;
+pub mod markup;
+pub mod metrics;
 pub mod money;
 pub mod policy;
 pub mod publish;

@@ -9,13 +9,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ZHAOSHANG_LOG")
-                .unwrap_or_else(|_| "warn,zhaoshang=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    zhaoshang::cli::init_logging();
     match zhaoshang::cli::run(zhaoshang::cli::Cli::parse()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -1,16 +1,16 @@
 //! The HTTP server (poem): `POST /graphql` (behind [`super::gate`]: JSON only, bearer
 //! tokens, failed-authentication limits, a body size cap), GraphiQL at `/graphiql`,
-//! `GET /healthz`, request ids and durations in the logs, and a graceful shutdown on
-//! Ctrl-C.
+//! `GET /healthz` (alive), `GET /readyz` (database, migrations, analytics), `GET /metrics`
+//! (Prometheus), request ids and durations in the logs, and a graceful shutdown that lets
+//! every request in flight finish.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_graphql_poem::GraphQLResponse;
 use poem::listener::{Acceptor, Listener, TcpListener};
-use poem::middleware::SizeLimit;
 use poem::web::{Data, Path};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get, handler, post};
 use sea_orm::DatabaseConnection;
@@ -50,15 +50,30 @@ impl ServerState {
 
 #[handler]
 async fn graphql(state: Data<&Arc<ServerState>>, request: &Request, body: poem::Body) -> Response {
+    let counters = crate::metrics::metrics();
     let graphql_request = match read_request(request, body, state.max_body_bytes).await {
         Ok(r) => r,
-        Err(refusal) => return refusal.into_response(),
+        Err(refusal) => {
+            counters.graphql_errors.with_label_values(&[refusal.code]).inc();
+            return refusal.into_response();
+        }
     };
     let viewer = match state.gate.viewer(&state.db, request).await {
         Ok(viewer) => viewer,
-        Err(refusal) => return refusal.into_response(),
+        Err(refusal) => {
+            counters.graphql_errors.with_label_values(&[refusal.code]).inc();
+            return refusal.into_response();
+        }
     };
-    GraphQLResponse::from(execute(&state.schema, graphql_request, viewer).await).into_response()
+    let response = execute(&state.schema, graphql_request, viewer).await;
+    for error in &response.errors {
+        let code = match error.extensions.as_ref().and_then(|e| e.get("code")) {
+            Some(async_graphql::Value::String(code)) => code.as_str(),
+            _ => "NONE",
+        };
+        counters.graphql_errors.with_label_values(&[code]).inc();
+    }
+    GraphQLResponse::from(response).into_response()
 }
 
 #[handler]
@@ -75,13 +90,60 @@ async fn graphiql_asset(state: Data<&Arc<ServerState>>, Path(name): Path<String>
     }
 }
 
+/// Alive: the process answers (whether it can serve is `/readyz`).
 #[handler]
-async fn healthz(state: Data<&Arc<ServerState>>) -> Response {
-    match state.db.ping().await {
-        Ok(()) => "ok".into_response(),
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready to serve: the database answers, no migration is pending, and the analytics
+/// frames are built. 200 with each check's state, or 503 naming what is not ready.
+#[handler]
+async fn readyz(state: Data<&Arc<ServerState>>) -> Response {
+    use sea_orm_migration::MigratorTrait;
+    let database = match state.db.ping().await {
+        Ok(()) => "ok".to_string(),
         Err(e) => {
-            tracing::error!(error = %e, "health check failed");
-            (poem::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+            tracing::error!(error = %e, "readiness: the database does not answer");
+            "unreachable".into()
+        }
+    };
+    let migrations = if database != "ok" {
+        "unknown".to_string()
+    } else {
+        match entities::migration::Migrator::get_pending_migrations(&state.db).await {
+            Ok(pending) if pending.is_empty() => "ok".into(),
+            Ok(pending) => format!("{} pending", pending.len()),
+            Err(e) => {
+                tracing::error!(error = %e, "readiness: cannot read the migrations");
+                "unknown".into()
+            }
+        }
+    };
+    let analytics = match state.schema.data::<super::ApiState>() {
+        Some(api) if api.engine.is_ready() => "ok",
+        Some(_) => "warming up",
+        None => "unavailable",
+    };
+    let ready = database == "ok" && migrations == "ok" && analytics == "ok";
+    let body =
+        serde_json::json!({ "ready": ready, "database": database, "migrations": migrations, "analytics": analytics });
+    let status = if ready { poem::http::StatusCode::OK } else { poem::http::StatusCode::SERVICE_UNAVAILABLE };
+    Response::builder().status(status).content_type("application/json").body(body.to_string())
+}
+
+/// The Prometheus metrics (text format 0.0.4).
+#[handler]
+async fn metrics(state: Data<&Arc<ServerState>>) -> Response {
+    let m = crate::metrics::metrics();
+    if let Ok(version) = crate::store::data_version(&state.db).await {
+        m.data_version.set(version);
+    }
+    match m.render() {
+        Ok(text) => Response::builder().content_type("text/plain; version=0.0.4; charset=utf-8").body(text),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render the metrics");
+            poem::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
 }
@@ -126,12 +188,14 @@ async fn site_file(state: Data<&Arc<ServerState>>, request: &Request) -> Respons
 /// The routes with their middleware.
 pub fn app(state: ServerState) -> impl Endpoint {
     static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-    let max_body_bytes = state.max_body_bytes;
     Route::new()
-        .at("/graphql", post(graphql).with(SizeLimit::new(max_body_bytes)))
+        // The body limit is the gate's (`read_request`): its 413 is a JSON error too.
+        .at("/graphql", post(graphql))
         .at("/graphiql", get(graphiql))
         .at("/graphiql/assets/:name", get(graphiql_asset))
         .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .at("/metrics", get(metrics))
         .at("/", get(site_file))
         .at("/*path", get(site_file))
         .data(Arc::new(state))
@@ -142,15 +206,21 @@ pub fn app(state: ServerState) -> impl Endpoint {
                 .unwrap_or_else(|| format!("r{}", NEXT_ID.fetch_add(1, Ordering::Relaxed)));
             let span =
                 tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
+            let route = crate::metrics::route_of(request.uri().path());
             async move {
                 let started = Instant::now();
+                let in_flight = &crate::metrics::metrics().in_flight;
+                in_flight.inc();
                 let result = endpoint.call(request).await;
+                in_flight.dec();
                 let mut response = match result {
                     Ok(r) => r.into_response(),
                     Err(e) => e.into_response(),
                 };
-                let millis = started.elapsed().as_secs_f64() * 1000.0;
-                tracing::info!(status = response.status().as_u16(), ms = format_args!("{millis:.1}"), "handled");
+                crate::metrics::metrics().request(route, response.status().as_u16(), started.elapsed());
+                // A number (tenths of a millisecond), so JSON logs can be summed and sorted.
+                let ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
+                tracing::info!(status = response.status().as_u16(), ms, "handled");
                 if let Ok(value) = id.parse() {
                     response.headers_mut().insert("x-request-id", value);
                 }
@@ -180,14 +250,24 @@ pub async fn bind(addr: &str) -> std::io::Result<BoundServer> {
 }
 
 impl BoundServer {
-    /// Serves until `shutdown` resolves, then lets requests in flight finish (≤ 10 s).
+    /// Serves until `shutdown` resolves, then stops accepting and lets every request in
+    /// flight finish: the grace period is longer than the API's request timeout, so a
+    /// write is never cut off by the shutdown.
     pub async fn serve(
         self,
         state: ServerState,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let timeout = state.schema.data::<super::ApiOptions>().map_or(Duration::from_secs(30), |o| o.timeout);
+        let shutdown = async move {
+            shutdown.await;
+            tracing::info!(
+                in_flight = crate::metrics::metrics().in_flight.get(),
+                "shutting down: no new connections; requests in flight finish"
+            );
+        };
         Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app(state), shutdown, Some(std::time::Duration::from_secs(10)))
+            .run_with_graceful_shutdown(app(state), shutdown, Some(timeout + Duration::from_secs(5)))
             .await
     }
 }

@@ -1,7 +1,8 @@
 //! The store of the project graph: connecting (SQLite by default, PostgreSQL by URL),
 //! migrating on start, writing through the change feed, importing ledgers and reading
-//! the graph back.
+//! the graph back; [`backup`]: online backup and restore of SQLite.
 
+pub mod backup;
 pub mod feed;
 mod import;
 mod read;
@@ -22,6 +23,14 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://zhaoshang.db?mode=rwc";
 /// statement that would reach only one connection), and wait up to
 /// [`feed::BUSY_TIMEOUT`] for another connection's write lock.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let db = open(url).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Connects to `url` without migrating (for `migrate --dry-run` and `backup`, which
+/// must see the database as it is).
+pub async fn open(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
     options.sqlx_logging(false);
     if url.starts_with("sqlite:") {
@@ -38,7 +47,17 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .busy_timeout(feed::BUSY_TIMEOUT)
         });
     }
-    let db = Database::connect(options).await?;
-    Migrator::up(&db, None).await?;
-    Ok(db)
+    Database::connect(options).await
+}
+
+/// The migrations not yet applied to `db`, in the order they would run.
+pub async fn pending_migrations(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
+    Ok(Migrator::get_pending_migrations(db).await?.iter().map(|m| m.name().to_string()).collect())
+}
+
+/// Applies the pending migrations; returns their names. Migrations only go forward.
+pub async fn migrate(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
+    let pending = pending_migrations(db).await?;
+    Migrator::up(db, None).await?;
+    Ok(pending)
 }

@@ -1,11 +1,17 @@
-//! The first schema: every table of the project graph with its keys, foreign keys and
-//! indexes. It is derived from the entities as they stood at version 0.1; later
-//! changes get migrations of their own written out in full.
+//! The first schema (version 0.1): every table of the project graph with its keys,
+//! foreign keys and indexes, written out in SQL per backend (`*.sqlite.sql`,
+//! `*.postgres.sql`). It was generated from the entities as they stood at version 0.1
+//! and is frozen: a database made by it alone is what the first release made, and the
+//! upgrade test migrates such a database to today. Later changes to the entities get
+//! migrations of their own.
 
-use sea_orm::{EntityName, EntityTrait, Schema};
+use sea_orm::{ConnectionTrait, DbBackend, EntityName};
 use sea_orm_migration::prelude::*;
 
 use crate::prelude::*;
+
+const SQLITE: &str = include_str!("m20261126_000001_create_graph.sqlite.sql");
+const POSTGRES: &str = include_str!("m20261126_000001_create_graph.postgres.sql");
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -13,27 +19,15 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let schema = Schema::new(manager.get_database_backend());
-        // Referenced tables first.
-        create(manager, &schema, Unit).await?;
-        create(manager, &schema, Industry).await?;
-        // Investors as they stood at 0.1 (name and origin), written out: the entity has
-        // grown since (m20261129_000020_pipeline_work adds the directory's columns).
-        manager
-            .create_table(
-                Table::create()
-                    .table("investors")
-                    .col(ColumnDef::new("name").string().not_null().primary_key())
-                    .col(ColumnDef::new("origin").string().null())
-                    .to_owned(),
-            )
-            .await?;
-        create(manager, &schema, Project).await?;
-        create(manager, &schema, Progress).await?;
-        create(manager, &schema, ElementIssue).await?;
-        create(manager, &schema, Target).await?;
-        create(manager, &schema, AuditEntry).await?;
-        create(manager, &schema, ApiToken).await?;
+        let sql = match manager.get_database_backend() {
+            DbBackend::Sqlite => SQLITE,
+            DbBackend::Postgres => POSTGRES,
+            other => return Err(DbErr::Migration(format!("no first schema for {other:?}"))),
+        };
+        let connection = manager.get_connection();
+        for statement in sql.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
+            connection.execute_unprepared(statement).await?;
+        }
         Ok(())
     }
 
@@ -53,12 +47,4 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
-}
-
-async fn create<E: EntityTrait>(manager: &SchemaManager<'_>, schema: &Schema, entity: E) -> Result<(), DbErr> {
-    manager.create_table(schema.create_table_from_entity(entity)).await?;
-    for index in schema.create_index_from_entity(entity) {
-        manager.create_index(index).await?;
-    }
-    Ok(())
 }

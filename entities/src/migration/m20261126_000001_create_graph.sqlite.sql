@@ -1,0 +1,17 @@
+CREATE TABLE "units" ( "code" varchar NOT NULL PRIMARY KEY, "name" varchar NOT NULL UNIQUE, "kind" varchar );
+CREATE TABLE "industries" ( "name" varchar NOT NULL PRIMARY KEY, "cluster" varchar );
+CREATE TABLE "investors" ( "name" varchar NOT NULL PRIMARY KEY, "origin" varchar );
+CREATE TABLE "projects" ( "code" varchar NOT NULL PRIMARY KEY, "national_code" varchar, "name" varchar NOT NULL, "unit_code" varchar NOT NULL, "industry_name" varchar NOT NULL, "investor_name" varchar, "channel" varchar, "contract_type" varchar, "signing_event" varchar, "total_investment" integer NOT NULL, "intent_date" date_text, "negotiation_date" date_text, "signed_date" date_text, "registered_date" date_text, "planned_start_date" date_text, "started_date" date_text, "planned_production_date" date_text, "producing_date" date_text, "capacity_date" date_text, "stats_date" date_text, "terminated_date" date_text, "terminated_reason" varchar, "land_area_mu" double, "expected_output" integer, "expected_tax" integer, "expected_jobs" integer, "key_project" boolean NOT NULL, "public" boolean NOT NULL, "summary" varchar, "contact_name" varchar, "contact_phone" varchar, FOREIGN KEY ("unit_code") REFERENCES "units" ("code"), FOREIGN KEY ("industry_name") REFERENCES "industries" ("name"), FOREIGN KEY ("investor_name") REFERENCES "investors" ("name") );
+CREATE INDEX "idx-projects-unit_code" ON "projects" ("unit_code");
+CREATE INDEX "idx-projects-industry_name" ON "projects" ("industry_name");
+CREATE INDEX "idx-projects-investor_name" ON "projects" ("investor_name");
+CREATE INDEX "idx-projects-signed_date" ON "projects" ("signed_date");
+CREATE TABLE "progress" ( "project_code" varchar NOT NULL, "month" date_text NOT NULL, "fai" integer, "funds_arrived" integer, "out_of_region_funds" integer, CONSTRAINT "pk-progress" PRIMARY KEY ("project_code", "month"), FOREIGN KEY ("project_code") REFERENCES "projects" ("code") );
+CREATE INDEX "idx-progress-month" ON "progress" ("month");
+CREATE TABLE "element_issues" ( "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "project_code" varchar NOT NULL, "category" varchar NOT NULL, "description" varchar NOT NULL, "owner_unit_code" varchar, "opened_date" date_text NOT NULL, "resolved_date" date_text, FOREIGN KEY ("project_code") REFERENCES "projects" ("code") );
+CREATE INDEX "idx-element_issues-project_code" ON "element_issues" ("project_code");
+CREATE UNIQUE INDEX "idx-element_issues-issue_key" ON "element_issues" ("project_code", "category", "description", "opened_date");
+CREATE TABLE "targets" ( "unit_code" varchar NOT NULL, "year" integer NOT NULL, "metric" varchar NOT NULL, "value" integer NOT NULL, CONSTRAINT "pk-targets" PRIMARY KEY ("unit_code", "year", "metric"), FOREIGN KEY ("unit_code") REFERENCES "units" ("code") );
+CREATE TABLE "audit_entries" ( "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "at" timestamp_with_timezone_text NOT NULL, "actor" varchar NOT NULL, "action" varchar NOT NULL, "entity" varchar NOT NULL, "key" varchar NOT NULL, "before" json_text, "after" json_text );
+CREATE INDEX "idx-audit_entries-key" ON "audit_entries" ("key");
+CREATE TABLE "api_tokens" ( "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "name" varchar NOT NULL UNIQUE, "role" varchar NOT NULL, "unit_code" varchar, "token_sha256" varchar NOT NULL UNIQUE, "created_at" timestamp_with_timezone_text NOT NULL, "revoked_at" timestamp_with_timezone_text );

@@ -1,0 +1,116 @@
+//! The process's Prometheus metrics (the `prometheus` crate, served at `/metrics` in its
+//! text format): HTTP requests and their latencies, GraphQL errors by code, the data
+//! version, how long the analytics frames took to build and how often the cache served
+//! them. One registry for the process; the server, the schema and the engine record into
+//! it, and none of them formats the exposition itself.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
+
+/// Every metric of the process.
+pub struct Metrics {
+    registry: Registry,
+    /// `zhaoshang_http_requests_total{route, status}`.
+    pub requests: IntCounterVec,
+    /// `zhaoshang_http_request_duration_seconds{route}`.
+    pub latency: HistogramVec,
+    /// `zhaoshang_http_requests_in_flight`.
+    pub in_flight: IntGauge,
+    /// `zhaoshang_graphql_errors_total{code}`: errors in GraphQL responses by
+    /// `extensions.code` (`NONE` for errors without one, such as a parse error).
+    pub graphql_errors: IntCounterVec,
+    /// `zhaoshang_data_version`: the store's data version when last read.
+    pub data_version: IntGauge,
+    /// `zhaoshang_frames_build_seconds`: building the analytics frames.
+    pub frames_build: Histogram,
+    /// `zhaoshang_frames_cache_total{result="hit"|"miss"}`: frames asked for, there
+    /// already or waited for.
+    pub frames_cache: IntCounterVec,
+}
+
+fn build() -> Result<Metrics, prometheus::Error> {
+    let registry = Registry::new();
+    let requests = IntCounterVec::new(
+        Opts::new("zhaoshang_http_requests_total", "HTTP requests answered, by route and status."),
+        &["route", "status"],
+    )?;
+    let latency = HistogramVec::new(
+        HistogramOpts::new("zhaoshang_http_request_duration_seconds", "Time to answer an HTTP request, by route.")
+            .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
+        &["route"],
+    )?;
+    let in_flight = IntGauge::new("zhaoshang_http_requests_in_flight", "HTTP requests being answered.")?;
+    let graphql_errors = IntCounterVec::new(
+        Opts::new("zhaoshang_graphql_errors_total", "Errors in GraphQL responses, by extensions.code."),
+        &["code"],
+    )?;
+    let data_version = IntGauge::new("zhaoshang_data_version", "The store's data version (latest change).")?;
+    let frames_build = Histogram::with_opts(
+        HistogramOpts::new("zhaoshang_frames_build_seconds", "Time to build the analytics frames from the store.")
+            .buckets(vec![0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0]),
+    )?;
+    let frames_cache = IntCounterVec::new(
+        Opts::new("zhaoshang_frames_cache_total", "Analytics frames asked for, by whether the cache had them."),
+        &["result"],
+    )?;
+    registry.register(Box::new(requests.clone()))?;
+    registry.register(Box::new(latency.clone()))?;
+    registry.register(Box::new(in_flight.clone()))?;
+    registry.register(Box::new(graphql_errors.clone()))?;
+    registry.register(Box::new(data_version.clone()))?;
+    registry.register(Box::new(frames_build.clone()))?;
+    registry.register(Box::new(frames_cache.clone()))?;
+    Ok(Metrics { registry, requests, latency, in_flight, graphql_errors, data_version, frames_build, frames_cache })
+}
+
+#[allow(clippy::expect_used)] // fixed names and labels: a failure is a bug seen by any test
+static METRICS: LazyLock<Metrics> = LazyLock::new(|| build().expect("the metrics' names and labels are valid"));
+
+/// The process's metrics.
+pub fn metrics() -> &'static Metrics {
+    &METRICS
+}
+
+impl Metrics {
+    /// Records a request answered.
+    pub fn request(&self, route: &str, status: u16, took: Duration) {
+        self.requests.with_label_values(&[route, &status.to_string()]).inc();
+        self.latency.with_label_values(&[route]).observe(took.as_secs_f64());
+    }
+
+    /// Records frames asked for: `cached` when they were there, not when the request
+    /// waited for a build.
+    pub fn frames_asked(&self, cached: bool) {
+        self.frames_cache.with_label_values(&[if cached { "hit" } else { "miss" }]).inc();
+    }
+
+    /// Records a build of the frames (in the background or for a request).
+    pub fn frames_built(&self, took: Duration) {
+        self.frames_build.observe(took.as_secs_f64());
+    }
+
+    /// The exposition in the Prometheus text format.
+    pub fn render(&self) -> Result<String, prometheus::Error> {
+        let mut out = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut out)?;
+        String::from_utf8(out).map_err(|e| prometheus::Error::Msg(e.to_string()))
+    }
+}
+
+/// The route label of a request path: the route, not the path, so that the site's many
+/// pages do not each make a series.
+pub fn route_of(path: &str) -> &'static str {
+    match path {
+        "/graphql" => "/graphql",
+        "/graphiql" => "/graphiql",
+        "/healthz" => "/healthz",
+        "/readyz" => "/readyz",
+        "/metrics" => "/metrics",
+        p if p.starts_with("/graphiql/assets/") => "/graphiql/assets",
+        _ => "site",
+    }
+}
