@@ -172,7 +172,7 @@ impl Cohort {
 }
 
 /// A unit through the request's loader (batched across a list).
-async fn unit_by_code(ctx: &Context<'_>, code: &str) -> Result<Option<Unit>> {
+pub(super) async fn unit_by_code(ctx: &Context<'_>, code: &str) -> Result<Option<Unit>> {
     let loaded = super::loaders(ctx)?.rows.load_one(super::loaders::UnitKey(code.to_string())).await;
     Ok(loaded.map_err(|e| ApiError::Internal(format!("loader: {e}")))?.map(Unit))
 }

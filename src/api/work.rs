@@ -30,11 +30,12 @@ async fn project_of(ctx: &Context<'_>, code: Option<&str>) -> Result<Option<Proj
     Ok(found.filter(|p| super::graph::may_see_project(ctx, p)).map(Project))
 }
 
-/// A unit by code.
+/// A unit by code, if there is one.
 async fn unit_of(ctx: &Context<'_>, code: Option<&str>) -> Result<Option<Unit>> {
-    let Some(code) = code else { return Ok(None) };
-    let loaded = super::loaders(ctx)?.rows.load_one(super::loaders::UnitKey(code.to_string())).await;
-    Ok(loaded.map_err(|e| ApiError::Internal(format!("loader: {e}")))?.map(Unit))
+    match code {
+        Some(code) => super::analytics::unit_by_code(ctx, code).await,
+        None => Ok(None),
+    }
 }
 
 /// An investor by name.
