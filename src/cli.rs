@@ -491,8 +491,18 @@ async fn quickstart(
 fn summary(imported: &Imported) -> String {
     let c = imported.counts;
     format!(
-        "{} units, {} industries, {} investors, {} projects, {} progress months, {} issues, {} targets",
-        c.units, c.industries, c.investors, c.projects, c.progress, c.issues, c.targets
+        "{} units, {} industries, {} investors, {} projects, {} progress months, {} issues, {} targets, {} events, {} engagements, {} incentives, {} supervision items",
+        c.units,
+        c.industries,
+        c.investors,
+        c.projects,
+        c.progress,
+        c.issues,
+        c.targets,
+        c.events,
+        c.engagements,
+        c.incentives,
+        c.supervision
     )
 }
 

@@ -38,6 +38,9 @@ pub struct Frames {
     pub project_names: HashMap<String, String>,
     /// Project units by code, for issue alerts.
     pub project_units: HashMap<String, String>,
+    /// The work around the pipeline: investors, events, engagements, incentives,
+    /// supervision, and the facts of the projects they refer to.
+    pub work: super::work::WorkRows,
 }
 
 fn dates(name: &str, values: Vec<Option<i32>>) -> PolarsResult<Column> {
@@ -111,8 +114,13 @@ impl Frames {
         let units = Unit::find().order_by_asc(entities::unit::Column::Code).all(db).await?;
         let targets = Target::find().all(db).await?;
         let issues = ElementIssue::find().all(db).await?;
+        let work = super::work::WorkInput::load(db).await?;
         txn.commit().await?;
-        let build = move || Frames::build(version, &projects, &progress, units, targets, issues);
+        let build = move || {
+            let mut frames = Frames::build(version, &projects, &progress, units, targets, issues)?;
+            frames.work = super::work::WorkRows::build(work, &projects, &progress);
+            Ok(frames)
+        };
         tokio::task::spawn_blocking(build).await?
     }
 
@@ -210,6 +218,7 @@ impl Frames {
             issues,
             project_names,
             project_units,
+            work: Default::default(),
         })
     }
 }

@@ -17,9 +17,14 @@ pub mod alerts;
 pub mod carriers;
 pub mod chains;
 pub mod cohort;
+pub mod engagement;
+pub mod events;
 pub mod frames;
+pub mod incentives;
 pub mod scorecard;
+pub mod supervision;
 pub mod volume;
+pub mod work;
 
 use std::sync::Arc;
 

@@ -27,6 +27,8 @@ pub mod query;
 pub mod scalars;
 pub mod server;
 pub mod snapshot;
+pub mod work;
+pub mod work_mutation;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,10 +47,16 @@ use loaders::Loaders;
 
 /// The query root: the graph and the analytics.
 #[derive(MergedObject, Default)]
-pub struct Query(query::GraphQuery, analytics::AnalyticsQuery, promotion::PromotionQuery);
+pub struct Query(query::GraphQuery, analytics::AnalyticsQuery, promotion::PromotionQuery, work::WorkQuery);
+
+/// The mutation root: the graph's writes and those of the work around the pipeline,
+/// one type (`GraphMutation`) for clients and the access policy.
+#[derive(MergedObject, Default)]
+#[graphql(name = "GraphMutation")]
+pub struct Mutation(mutation::GraphMutation, work_mutation::WorkMutation);
 
 /// The schema type.
-pub type ZhaoshangSchema = Schema<Query, mutation::GraphMutation, EmptySubscription>;
+pub type ZhaoshangSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// What every resolver may reach.
 pub struct ApiState {
@@ -144,7 +152,7 @@ impl ApiOptions {
 
 /// Builds the schema.
 pub fn build_schema(state: ApiState, options: &ApiOptions) -> ZhaoshangSchema {
-    let mut builder = Schema::build(Query::default(), mutation::GraphMutation, EmptySubscription)
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(state)
         .data(options.clone())
         // The data depth is checked in `execute`, introspection left out; this bounds all.
@@ -229,5 +237,5 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders, ApiError> {
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), mutation::GraphMutation, EmptySubscription).finish().sdl()
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish().sdl()
 }
