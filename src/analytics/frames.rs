@@ -56,7 +56,8 @@ fn day(d: Option<NaiveDate>) -> Option<i32> {
 async fn read_projects(db: &impl ConnectionTrait) -> Result<Vec<project::Model>, DbErr> {
     let sql = "SELECT code, name, unit_code, industry_name, channel, key_project, total_investment, \
                intent_date, negotiation_date, signed_date, started_date, producing_date, capacity_date, \
-               registered_date, planned_start_date, planned_production_date, terminated_date \
+               registered_date, planned_start_date, planned_production_date, terminated_date, \
+               investor_name, signing_event \
                FROM projects ORDER BY code";
     let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await?;
     rows.iter()
@@ -80,6 +81,9 @@ async fn read_projects(db: &impl ConnectionTrait) -> Result<Vec<project::Model>,
                 planned_start_date: date(14)?,
                 planned_production_date: date(15)?,
                 terminated_date: date(16)?,
+                // The work around the pipeline links projects to investors and events.
+                investor_name: r.try_get_by_index(17)?,
+                signing_event: r.try_get_by_index(18)?,
                 ..Default::default()
             })
         })
