@@ -120,8 +120,8 @@ on_both_databases!(the_pipeline_sheets_round_trip_byte_for_byte_on, the_pipeline
 async fn the_pipeline_sheets_are_stored_with_their_links(t: &TestDb) {
     let imported = jobs::import_file(&t.db, &sample_csv(), "test").await.expect("import");
     let c = imported.counts;
-    // 8 investors in the sheet + 10 more named only by projects (14 project investors,
-    // 4 of them in the sheet) = 18.
+    // 9 investors in the sheet + 9 more named only by projects (14 project investors,
+    // 5 of them in the sheet) = 18.
     assert_eq!((c.investors, c.events, c.engagements, c.incentives, c.supervision), (18, 4, 17, 6, 7));
     assert!(imported.warnings.iter().all(|w| !w.contains("names no event")), "{:?}", imported.warnings);
     let aluminium = Investor::find_by_id("某铝业有限公司").one(&t.db).await.unwrap().expect("in the directory");

@@ -81,7 +81,7 @@ async fn read_projects(db: &impl ConnectionTrait) -> Result<Vec<project::Model>,
                 planned_start_date: date(14)?,
                 planned_production_date: date(15)?,
                 terminated_date: date(16)?,
-                // The engagement funnel and the event reports (`super::work`).
+                // The work around the pipeline links projects to investors and events.
                 investor_name: r.try_get_by_index(17)?,
                 signing_event: r.try_get_by_index(18)?,
                 ..Default::default()

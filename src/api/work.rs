@@ -524,13 +524,15 @@ fn page(first: Option<i32>, after: Option<&str>) -> Result<(u64, u64), ApiError>
     let offset = match after {
         None => 0,
         Some(cursor) => {
-            cursor.parse::<u64>().map_err(|_| ApiError::bad_input("after", format!("{cursor:?} is not a cursor")))? + 1
+            let position = cursor.strip_prefix('p').and_then(|n| n.parse::<u64>().ok());
+            position.ok_or_else(|| ApiError::bad_input("after", format!("{cursor:?} is not a cursor")))? + 1
         }
     };
     Ok((offset, limit))
 }
 
-/// A page of rows as a connection whose cursors are positions.
+/// A page of rows as a connection whose cursors are positions (`p0`, `p1`, … as for
+/// `projects`).
 fn connection<M, T: async_graphql::OutputType>(
     rows: Vec<M>,
     offset: u64,
@@ -543,7 +545,7 @@ fn connection<M, T: async_graphql::OutputType>(
         rows.into_iter()
             .take(limit as usize)
             .enumerate()
-            .map(|(i, m)| Edge::new((offset + i as u64).to_string(), wrap(m))),
+            .map(|(i, m)| Edge::new(format!("p{}", offset + i as u64), wrap(m))),
     );
     c
 }
