@@ -390,7 +390,7 @@ impl Ledger {
                     PROJECTS.key,
                     *row,
                     zh_header("chain_link"),
-                    format!("{link:?} names no chain link; write it as 产业链/环节 of the chain_links sheet"),
+                    rules::unknown_chain_link(link),
                 ));
             }
             if let Some(code) = &project.carrier_code

@@ -8,9 +8,11 @@
 //! - [`slides`]: PNG, SVG and CSV per chart, one `.pptx` and one `.xlsx` per deck.
 //! - [`theme`]: the built-in site theme and decks, or the folders a district edits.
 //! - [`pptx`]: a minimal, valid PresentationML writer.
+//! - [`native`]: native PowerPoint charts with their embedded workbooks (编辑数据).
 //! - [`workbook`]: the chart data with native Excel charts.
 
 pub mod deck;
+pub mod native;
 pub mod output;
 pub mod pptx;
 pub mod public;

@@ -190,8 +190,7 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
             return Ok(());
         }
         let text = value.to_string();
-        let written =
-            if value.is_safe() { out.write_str(&text) } else { out.write_str(&crate::bulletin::escape(&text)) };
+        let written = if value.is_safe() { out.write_str(&text) } else { out.write_str(&crate::markup::escape(&text)) };
         written.map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "cannot write"))
     });
     for name in [
@@ -412,7 +411,7 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
     for path in &sitemap {
         xml.push_str(&format!(
             "<url><loc>{}</loc><lastmod>{as_of}</lastmod></url>\n",
-            crate::bulletin::escape(&format!("{base}{path}"))
+            crate::markup::escape(&format!("{base}{path}"))
         ));
     }
     xml.push_str("</urlset>\n");

@@ -151,11 +151,23 @@ pub fn sample_csv() -> PathBuf {
     fixtures().join("sample-ledger")
 }
 
+/// The small ledger with industry chains and carriers (`tests/fixtures/chains-ledger`),
+/// whose figures are worked by hand in `tests/promotion.rs`.
+pub fn chains_csv() -> PathBuf {
+    fixtures().join("chains-ledger")
+}
+
 /// A copy of the sample CSV folder in UTF-8 with `edit` applied to one file's text;
 /// the folder lives as long as the returned guard.
 pub fn edited_sample(file: &str, edit: impl Fn(String) -> String) -> tempfile::TempDir {
+    edited_copy(&sample_csv(), file, edit)
+}
+
+/// A copy of the CSV folder `source` in UTF-8 with `edit` applied to one file's text;
+/// the folder lives as long as the returned guard.
+pub fn edited_copy(source: &std::path::Path, file: &str, edit: impl Fn(String) -> String) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    for entry in std::fs::read_dir(sample_csv()).expect("fixture folder") {
+    for entry in std::fs::read_dir(source).expect("fixture folder") {
         let entry = entry.expect("fixture file");
         let bytes = std::fs::read(entry.path()).expect("read fixture");
         let mut text = zhaoshang::ledger::source::decode(&bytes).expect("decode fixture");
