@@ -631,3 +631,28 @@ on_both_databases!(
     the_import_audit_entry_records_rows_changed_and_the_sha256,
     the_audit_entry_records_what_the_import_changed
 );
+
+async fn a_partial_sheet_is_checked_with_the_stored_values_it_keeps(t: &TestDb) {
+    jobs::import_file(&t.db, &sample_csv(), "test").await.expect("baseline import");
+    let before = store::load_ledger(&t.db).await.unwrap();
+    // Only the required columns and 公开推介: no stage date, yet each row has its stored ones.
+    let keep = ["项目编号", "项目名称", "责任单位", "产业类别", "总投资（万元）", "公开推介"];
+    let dir = edited_sample("projects.csv", |text| {
+        let header: Vec<String> = text.lines().next().unwrap().split(',').map(str::to_string).collect();
+        let positions: Vec<usize> = keep.iter().map(|k| header.iter().position(|h| h == k).unwrap()).collect();
+        let narrowed = common::rewrite_csv(&text, |_, record| positions.iter().map(|&p| record[p].clone()).collect());
+        set_cell("ZS24001", "公开推介", "否")(narrowed)
+    });
+    jobs::import_file(&t.db, dir.path(), "test").await.expect("a partial sheet of stored projects is valid");
+    let after = store::load_ledger(&t.db).await.unwrap();
+    let (a, b) = (&before.projects[0].1, &after.projects[0].1);
+    assert_eq!(b.code, "ZS24001");
+    assert!(a.public && !b.public, "the given column changed");
+    assert_eq!(b.version, a.version + 1, "a changed row goes one version up");
+    assert_eq!(project::Model { public: true, version: a.version, ..b.clone() }, *a, "nothing else changed");
+    assert_eq!(format!("{:?}", &after.projects[1..]), format!("{:?}", &before.projects[1..]));
+}
+on_both_databases!(
+    a_partial_projects_sheet_is_checked_with_the_stored_values,
+    a_partial_sheet_is_checked_with_the_stored_values_it_keeps
+);

@@ -19,7 +19,8 @@ pub const MAX_ROWS: usize = 1_048_576;
 pub const MAX_COLUMNS: usize = 1_024;
 /// The most characters a cell may hold (Excel's own limit).
 pub const MAX_CELL_CHARS: usize = 32_767;
-/// The most cells (rows × columns up to the last header) a whole ledger may have.
+/// The most cells a whole ledger may have: rows × columns up to the last header, and a
+/// workbook's cells once more as they are read (before they are laid out in rows).
 pub const MAX_CELLS: usize = 20_000_000;
 /// The most bytes of text all the cells of a ledger may hold together (a workbook's
 /// shared strings are stored once but may be used by any number of cells).

@@ -107,6 +107,9 @@ pub struct Known {
     pub investors: HashSet<String>,
     /// Event code → name.
     pub events: HashMap<String, String>,
+    /// The stored projects by code: a projects sheet lacking columns has its row rules
+    /// checked with the stored values of those fields, which the import keeps.
+    pub stored_projects: HashMap<String, project::Model>,
     /// Chain links as projects name them (`产业链/环节`).
     pub chain_links: HashSet<String>,
     /// Carrier codes.

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use entities::{carrier, chain_link, element_issue, industry, investor, progress, project, target, unit};
+use sea_orm::{IdenStatic, Iterable, ModelTrait};
 
 use super::schema::{CARRIERS, CHAIN_LINKS, INDUSTRIES, ISSUES, PROGRESS, PROJECTS, TARGETS, UNITS};
 use super::source::{RawTable, read_tables};
@@ -448,7 +449,10 @@ impl Ledger {
                     format!("unknown industry {:?}", project.industry_name),
                 ));
             }
-            for violation in rules::check_project(project) {
+            // A stored project is checked as it will be: the fields of the columns the
+            // sheet lacks keep their stored values.
+            let merged = known.stored_projects.get(&project.code).map(|s| with_absent_from(project, s, &self.given));
+            for violation in rules::check_project(merged.as_ref().unwrap_or(project)) {
                 errors.push(LedgerError::cell(PROJECTS.key, *row, zh_header(violation.column), violation.reason));
             }
         }
@@ -558,6 +562,17 @@ fn unit_codes_now(units: &[(usize, unit::Model)], known: &Known) -> HashMap<Stri
     let mut codes: HashMap<String, String> = all().map(|(code, name)| (name.clone(), code.clone())).collect();
     codes.extend(all().map(|(code, _)| (code.clone(), code.clone())));
     codes
+}
+
+/// A project row with the fields its sheet did not give taken from the stored row.
+fn with_absent_from(row: &project::Model, stored: &project::Model, given: &Given) -> project::Model {
+    let mut merged = row.clone();
+    for column in project::Column::iter() {
+        if !given.fills(&PROJECTS, column.as_str()) {
+            merged.set(column, stored.get(column));
+        }
+    }
+    merged
 }
 
 /// The Chinese header of a `projects` column key.

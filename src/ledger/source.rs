@@ -222,17 +222,13 @@ fn read_worksheet(
             return Err(limits::too_many_rows());
         }
         let value = cell.get_value();
-        if let DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) = value {
-            budget.text(s.len())?;
-        }
-        if let DataRef::SharedString(s) = value {
-            budget.text(s.len())?;
-        }
         let text = match value {
             DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Some(s.as_str()),
             DataRef::SharedString(s) => Some(*s),
             _ => None,
         };
+        // A shared string is stored once but counts for every cell that uses it.
+        budget.text(text.map_or(0, str::len))?;
         if let Some(reason) = text.and_then(limits::cell_too_long) {
             too_long.push((row + 1, column, reason));
             continue;

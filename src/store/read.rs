@@ -7,14 +7,13 @@ use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryOrder, QuerySelect};
 
 use crate::ledger::{Given, Known, Ledger};
 
-/// The unit codes and names, industries and project codes already stored.
+/// The unit codes and names, industries, projects, chain links and carriers already stored.
 pub async fn known(db: &DatabaseConnection) -> Result<Known, DbErr> {
     let units: Vec<(String, String)> =
         Unit::find().select_only().columns([unit::Column::Code, unit::Column::Name]).into_tuple().all(db).await?;
     let industries: Vec<String> =
         Industry::find().select_only().column(industry::Column::Name).into_tuple().all(db).await?;
-    let projects: Vec<String> =
-        Project::find().select_only().column(project::Column::Code).into_tuple().all(db).await?;
+    let stored_projects = Project::find().all(db).await?;
     let investors: Vec<String> =
         Investor::find().select_only().column(investor::Column::Name).into_tuple().all(db).await?;
     let events: Vec<(String, String)> =
@@ -30,7 +29,8 @@ pub async fn known(db: &DatabaseConnection) -> Result<Known, DbErr> {
     Ok(Known {
         units: units.into_iter().collect(),
         industries: industries.into_iter().collect(),
-        projects: projects.into_iter().collect(),
+        projects: stored_projects.iter().map(|p| p.code.clone()).collect(),
+        stored_projects: stored_projects.into_iter().map(|p| (p.code.clone(), p)).collect(),
         investors: investors.into_iter().collect(),
         events: events.into_iter().collect(),
         chain_links: links.into_iter().map(|(chain, link)| format!("{chain}/{link}")).collect(),
