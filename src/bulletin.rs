@@ -2,6 +2,8 @@
 //! figures with YoY, the ranking table, the units flagged, overdue and stalled projects,
 //! open element issues by age — every number from the analytics engine.
 
+mod work;
+
 use std::fmt::Write as _;
 
 use chrono::{Datelike, NaiveDate};
@@ -47,6 +49,8 @@ pub struct Bulletin {
     unit_names: std::collections::HashMap<String, String>,
     /// Project names by code.
     project_names: std::collections::HashMap<String, String>,
+    /// The sections on contacts, events, incentives and supervision ([`work`]).
+    work_sections: Vec<work::Section>,
 }
 
 /// A growth rate with its sign, rounded as every chart and page rounds it (四舍五入).
@@ -109,7 +113,7 @@ impl Bulletin {
             Some((y, q)) => scorecards(frames, y, q, config)?,
             None => Vec::new(),
         };
-        Ok(Bulletin {
+        let mut bulletin = Bulletin {
             as_of,
             headlines,
             quarter,
@@ -117,7 +121,12 @@ impl Bulletin {
             alerts: alerts(frames, as_of, january)?,
             unit_names: frames.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),
             project_names: frames.project_names.clone(),
-        })
+            work_sections: Vec::new(),
+        };
+        let names = work::Names { unit: &|c| bulletin.unit(c), project: &|c| bulletin.project(c) };
+        let work_sections = work::sections(frames, as_of, &bulletin.alerts, &names);
+        bulletin.work_sections = work_sections;
+        Ok(bulletin)
     }
 
     fn unit(&self, code: &str) -> String {
@@ -214,6 +223,7 @@ impl Bulletin {
                 })
                 .collect(),
         ));
+        sections.extend(self.work_sections.iter().cloned());
         sections
     }
 

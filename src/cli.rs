@@ -491,8 +491,18 @@ async fn quickstart(
 fn summary(imported: &Imported) -> String {
     let c = imported.counts;
     format!(
-        "{} units, {} industries, {} investors, {} projects, {} progress months, {} issues, {} targets",
-        c.units, c.industries, c.investors, c.projects, c.progress, c.issues, c.targets
+        "{} units, {} industries, {} investors, {} projects, {} progress months, {} issues, {} targets, {} events, {} engagements, {} incentives, {} supervision items",
+        c.units,
+        c.industries,
+        c.investors,
+        c.projects,
+        c.progress,
+        c.issues,
+        c.targets,
+        c.events,
+        c.engagements,
+        c.incentives,
+        c.supervision
     )
 }
 
@@ -581,18 +591,8 @@ async fn serve(db: DatabaseConnection, args: &ServerArgs, config: &Config) -> an
         ..ApiOptions::new(args.production)
     };
     let state = ApiState::new(db.clone(), config.scoring.clone());
-    // Answer at once; the read snapshot and the analytics frames are built in the
-    // background (reads use SQL, and the first analytics request waits for the build).
-    let (snapshots, engine) = (state.snapshots.clone(), state.engine.clone());
-    let read_snapshot = options.read_snapshot;
-    tokio::spawn(async move {
-        if read_snapshot && let Err(e) = snapshots.build_now().await {
-            tracing::warn!(error = %e, "no read snapshot at start; reads use SQL until one is built");
-        }
-        if let Err(e) = engine.warm().await {
-            tracing::warn!(error = %e, "the analytics frames could not be built at start");
-        }
-    });
+    // Answer at once; the snapshot and the frames are built in the background.
+    state.warm_in_background(options.read_snapshot);
     let schema = build_schema(state, &options);
     let bound = server::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     let graphiql = options.introspection && !args.no_graphiql;

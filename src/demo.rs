@@ -12,6 +12,7 @@ use crate::money::YUAN_PER_WAN;
 use crate::rules::vocab;
 
 mod promotion;
+mod work;
 
 /// The demo's data end on this day, whatever day it is generated on, so the same seed
 /// always gives the same district.
@@ -141,7 +142,11 @@ pub fn generate(projects: usize, seed: u64) -> Ledger {
             let city = CITIES[(i * 7) % CITIES.len()];
             let short_city = city.trim_end_matches('市').rsplit('省').next().unwrap_or(city);
             let name = format!("{short_city}{word}{kind}");
-            investor::Model { name: if i < 72 { name } else { format!("{name}（{i}）") }, origin: Some(city.into()) }
+            investor::Model {
+                name: if i < 72 { name } else { format!("{name}（{i}）") },
+                origin: Some(city.into()),
+                ..Default::default()
+            }
         })
         .collect();
     let mut used_investors = std::collections::BTreeSet::new();
@@ -254,9 +259,10 @@ pub fn generate(projects: usize, seed: u64) -> Ledger {
         }
         ledger.projects.push((ledger.projects.len() + 2, p));
     }
-    ledger.investors = investors.into_iter().filter(|i| used_investors.contains(&i.name)).collect();
+    ledger.named_investors = investors.into_iter().filter(|i| used_investors.contains(&i.name)).collect();
     add_targets(&mut ledger, &mut rng);
     promotion::add(&mut ledger, seed);
+    work::add(&mut ledger, seed);
     ledger
 }
 

@@ -1,6 +1,8 @@
 //! The rules of the project graph that every write obeys, whether it comes from a
 //! ledger or from the API: the stage order and what makes a project row valid.
 
+pub mod pipeline;
+
 use chrono::NaiveDate;
 use entities::project;
 

@@ -60,3 +60,34 @@ fn the_cli_writes_the_bulletin_as_html() {
     let html = std::fs::read_to_string(file).unwrap();
     assert!(html.contains("招商引资工作通报（数据截至2025年12月31日）"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bulletin_reports_contacts_events_incentives_and_supervision() {
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_file(&t.db, &common::sample_csv(), "test").await.unwrap();
+    let frames = Frames::load(&t.db).await.unwrap();
+    let as_of = "2025-12-31".parse().unwrap();
+    let b = tokio::task::spawn_blocking(move || Bulletin::compute(&frames, as_of, &ScoringConfig::default()))
+        .await
+        .unwrap()
+        .unwrap();
+    let md = b.to_markdown();
+    // The hand-worked figures of tests/pipeline_figures.rs: 7 contacted in 2025, 3
+    // visited, 2 at intent, 1 signed; D02 (区经贸局) contacted 2, both visited.
+    assert!(md.contains("| 区经贸局 | 2 | 2 | 2 | 1 |"), "{md}");
+    assert!(md.contains("| 合计 | 7 | 3（42.9%） | 2（28.6%） | 1（14.3%） |"), "{md}");
+    assert!(md.contains("| 产业园区管委会 | 佛山陶瓷商会 | 169 |"), "{md}");
+    // 第八届丝博会: 4 signed, 143000.5 万元, half landed, 2 not landed.
+    assert!(
+        md.contains(
+            "| 第八届丝博会 | 4 | 143000.5 | 50.0% | 商业城市综合体项目（ZS24005）、苹果精深加工项目（ZS24008） |"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("| 产业园区管委会 | 陶瓷壳模二期项目（ZS24002） | 120 | 275 |"), "{md}");
+    // 分级通报, the gravest first; the descriptions (confidential) are not printed.
+    let supervision = md.split("十、督办事项逾期").nth(1).unwrap();
+    let table = "| 约谈 | 广阳镇 | S2025-04 | 31 |\n| 通报 | 产业园区管委会 | S2025-05 | 21 |\n| 提醒 | 陈炉镇 | S2025-03 | 11 |";
+    assert!(supervision.contains(table), "{supervision}");
+    assert!(!md.contains("天然气接入") && !md.contains("13800000002"), "no confidential text: {md}");
+}

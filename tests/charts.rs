@@ -8,7 +8,7 @@
 mod common;
 
 use chrono::NaiveDate;
-use common::{TestDb, sample_xlsx};
+use common::{TestDb, sample_csv};
 use zhaoshang::charts::columns::{ColumnChart, Series};
 use zhaoshang::charts::funnel::FunnelChart;
 use zhaoshang::charts::ranking::{RankRow, RankingChart};
@@ -241,7 +241,8 @@ fn the_layout_of_each_chart_kind_is_stable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_weekly_deck_is_a_valid_presentation() {
     let t = TestDb::sqlite().await;
-    zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
+    // The CSV sample: the workbook's projects and the sheets of contacts and incentives.
+    zhaoshang::jobs::import_file(&t.db, &sample_csv(), "test").await.unwrap();
     let frames = zhaoshang::analytics::Frames::load(&t.db).await.unwrap();
     let deck_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("exports/decks/weekly.toml");
     let deck = zhaoshang::publish::slides::read_deck(&deck_path).unwrap();
@@ -262,7 +263,7 @@ async fn the_weekly_deck_is_a_valid_presentation() {
     })
     .await
     .unwrap();
-    assert_eq!(written.files.len(), 6 * 3 + 2, "PNG, SVG, CSV per chart; pptx; xlsx");
+    assert_eq!(written.files.len(), 8 * 3 + 2, "PNG, SVG, CSV per chart; pptx; xlsx");
     assert!(written.missing_glyphs.is_empty());
     for file in &written.files {
         let name = file.file_name().unwrap();
@@ -274,6 +275,13 @@ async fn the_weekly_deck_is_a_valid_presentation() {
     // The CSV behind the FAI chart has the engine's numbers: 2025 cumulative 13,580.5 万元 = 1.358 亿元.
     let csv = String::from_utf8(std::fs::read(a.join("fai-trend.csv")).unwrap()).unwrap();
     assert!(csv.contains("2025-12,0,1.35805,-35.79187"), "{csv}");
+    // The engagement funnel of 2025 (7 contacted, 3 visited, 2 at intent, 1 signed) and
+    // the incentives due by unit (D02: 800 promised, 600 paid), as worked by hand in
+    // tests/pipeline_figures.rs.
+    let csv = String::from_utf8(std::fs::read(a.join("engagement-funnel.csv")).unwrap()).unwrap();
+    assert!(csv.contains("初步对接,7,100\n来区考察,3,42.857143\n达成意向,2,28.571429\n签约,1,14.285714"), "{csv}");
+    let csv = String::from_utf8(std::fs::read(a.join("incentives.csv")).unwrap()).unwrap();
+    assert!(csv.contains("区经贸局,800,600,75,0\n产业园区管委会,120,0,0,1"), "{csv}");
 
     let pptx = common::zip_entries(&std::fs::read(a.join("weekly.pptx")).unwrap());
     let types = String::from_utf8(pptx["[Content_Types].xml"].clone()).unwrap();
@@ -305,7 +313,7 @@ async fn the_weekly_deck_is_a_valid_presentation() {
             }
         }
     }
-    assert_eq!(pptx.keys().filter(|k| k.starts_with("ppt/slides/slide")).count(), 7, "a title slide and six charts");
+    assert_eq!(pptx.keys().filter(|k| k.starts_with("ppt/slides/slide")).count(), 9, "a title slide and eight charts");
     // Every chart is native and editable: its part caches the CSV's numbers and points at
     // an embedded workbook that holds them too.
     let csvs: Vec<_> = written.files.iter().filter(|f| f.extension().is_some_and(|e| e == "csv")).collect();
@@ -331,7 +339,7 @@ async fn the_weekly_deck_is_a_valid_presentation() {
     }
     assert!(!pptx.keys().any(|k| k.starts_with("ppt/media/")), "no picture where a native chart exists");
     let workbook = common::zip_entries(&std::fs::read(a.join("weekly.xlsx")).unwrap());
-    assert_eq!(workbook.keys().filter(|k| k.starts_with("xl/charts/chart")).count(), 6, "a native chart per sheet");
+    assert_eq!(workbook.keys().filter(|k| k.starts_with("xl/charts/chart")).count(), 8, "a native chart per sheet");
 
     // LibreOffice, where installed (CI installs it), opens the deck: one page per slide.
     if which("libreoffice").is_none() {
@@ -347,7 +355,7 @@ async fn the_weekly_deck_is_a_valid_presentation() {
         .unwrap();
     assert!(converted.status.success(), "{}", String::from_utf8_lossy(&converted.stderr));
     let pdf = std::fs::read(out.path().join("weekly.pdf")).unwrap();
-    assert_eq!(count_pages(&pdf), 7, "one PDF page per slide");
+    assert_eq!(count_pages(&pdf), 9, "one PDF page per slide");
 }
 
 /// A CSV file's headers and rows (UTF-8 with BOM).

@@ -118,6 +118,9 @@ async fn history_shows_only_what_the_reader_may_read(t: &TestDb) {
         assert!(!contacts(&data), "{} reads contacts through history: {data}", reader.role.name());
         assert_eq!(entries[0]["after"]["name"], json!("陈炉古镇文旅康养项目"), "readable columns stay: {data}");
     }
+    // A page of it, newest first.
+    let latest = ok(&api, &editor, r#"{ project(code: "ZS24006") { history(first: 1) { action } } }"#).await;
+    assert_eq!(latest["project"]["history"], json!([{ "action": "updateProject" }]));
     // The unit's editor and admins see the contacts changed.
     for reader in [editor, admin()] {
         let data = ok(&api, &reader, history).await;

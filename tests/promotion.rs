@@ -364,3 +364,52 @@ on_both_databases!(
     a_projects_sheet_without_the_link_columns_keeps_the_links_on,
     a_projects_sheet_without_the_link_columns_keeps_the_links
 );
+
+async fn a_database_from_before_chains_gains_the_tables_and_the_project_columns(t: &TestDb) {
+    use sea_orm_migration::{MigratorTrait, SchemaManager};
+    jobs::import_file(&t.db, &common::sample_xlsx(), "test").await.expect("import the sample");
+    // Back to the schema before this migration, as a database of an earlier version had
+    // it: no chain or carrier tables, no link columns on projects.
+    let migrations = entities::migration::Migrator::migrations().len() as u32;
+    let ours = entities::migration::Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261129_000030_chains_carriers")
+        .expect("the migration is listed") as u32;
+    entities::migration::Migrator::down(&t.db, Some(migrations - ours)).await.expect("migrate down");
+    let manager = SchemaManager::new(&t.db);
+    assert!(!manager.has_table("chain_links").await.unwrap());
+    assert!(!manager.has_column("projects", "chain_link").await.unwrap());
+    entities::migration::Migrator::up(&t.db, None).await.expect("migrate up again");
+    for (table, column) in [("projects", "chain_link"), ("projects", "carrier_code"), ("carriers", "contact_phone")] {
+        assert!(manager.has_column(table, column).await.unwrap(), "{table}.{column}");
+    }
+    let ledger = zhaoshang::store::load_ledger(&t.db).await.unwrap();
+    assert_eq!(ledger.projects.len(), 16, "the sample's projects survived the migration down and up");
+    assert!(ledger.projects.iter().all(|(_, p)| p.chain_link.is_none() && p.carrier_code.is_none()));
+    // And the new tables take rows: the sample imported again, now with a chain.
+    let dir = common::edited_sample("projects.csv", |text| text);
+    std::fs::write(dir.path().join("chain_links.csv"), "产业链,环节,位置\n陶瓷产业链,泥料制备,上游\n").unwrap();
+    jobs::import_file(&t.db, dir.path(), "test").await.expect("a ledger with a chain imports after the upgrade");
+    assert_eq!(zhaoshang::store::load_ledger(&t.db).await.unwrap().chain_links.len(), 1);
+}
+on_both_databases!(
+    a_database_from_before_chains_gains_the_tables_and_the_project_columns_on,
+    a_database_from_before_chains_gains_the_tables_and_the_project_columns
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_unit_code_with_a_stored_units_name_is_a_row_error_not_a_database_error() {
+    let t = TestDb::sqlite().await;
+    jobs::import_file(&t.db, &common::sample_xlsx(), "test").await.expect("import the sample");
+    // The sample has 红土镇 as T03; the chains fixture calls it T02 (and renames T02).
+    match jobs::import_file(&t.db, &chains_csv(), "test").await {
+        Err(ImportError::Invalid(errors)) => {
+            let messages: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
+            assert!(
+                messages == [r#"units row 3, 单位名称: "红土镇" is already the name of unit T03"#],
+                "{messages:#?}"
+            );
+        }
+        other => panic!("expected the ledger to be refused, got {other:?}"),
+    }
+}

@@ -92,6 +92,7 @@ fn sample(name: &str) -> &'static str {
         "to" => r#""2024-12""#,
         "metric" => "SIGNED_COUNT",
         "granularity" => "QUARTER",
+        "groupBy" => "UNIT",
         "year" => "2025",
         "quarter" => "4",
         "bottom" => "2",
@@ -100,7 +101,9 @@ fn sample(name: &str) -> &'static str {
         "industries" => r#"["智能制造"]"#,
         "channels" => r#"["驻点招商"]"#,
         "stages" => "[SIGNED]",
-        "keyOnly" | "public" | "terminated" => "true",
+        "keyOnly" | "public" | "terminated" | "available" => "true",
+        "kinds" => r#"["工业用地"]"#,
+        "statuses" => r#"["可供"]"#,
         "text" => r#""项目""#,
         other => panic!("no sample value for {other}: add one"),
     }
@@ -162,8 +165,28 @@ fn reach(type_name: &str) -> Option<(&'static str, Vec<(&'static str, bool)>)> {
             "{ scorecards(year: 2025, quarter: 4) { metrics { @ } } }",
             vec![("Query.scorecards", false), ("Scorecard.metrics", false)],
         ),
+        "Chain" => ("{ chains { @ } }", vec![("Query.chains", false)]),
+        "ChainLinkStatus" => ("{ chains { links { @ } } }", vec![("Query.chains", false), ("Chain.links", false)]),
+        "Carrier" => (r#"{ carrier(code: "C01") { @ } }"#, vec![("Query.carrier", false)]),
+        "CarrierSupply" => ("{ carrierSupply { @ } }", vec![("Query.carrierSupply", false)]),
+        "MatchedLandIssue" => ("{ matchedLandIssues { @ } }", vec![("Query.matchedLandIssues", false)]),
         _ => return None,
     })
+}
+
+/// The sample with a chain and two carriers: C01 public in T02 (ZS24006's unit), C02
+/// not public in D03, where ZS24003 waits for land.
+fn sample_with_promotion() -> tempfile::TempDir {
+    let dir = common::edited_sample("units.csv", |text| text);
+    std::fs::write(dir.path().join("chain_links.csv"), "产业链,环节,位置\n文旅产业链,景区运营,中游\n").unwrap();
+    std::fs::write(
+        dir.path().join("carriers.csv"),
+        "载体编号,载体名称,载体类型,所在单位,状态,公开推介,联系人,联系电话\n\
+         C01,照金地块,工业用地,T02,可供,是,赵主任,0919-1\n\
+         C02,园区地块,工业用地,D03,可供,否,钱主任,0919-2\n",
+    )
+    .unwrap();
+    dir
 }
 
 /// The roles of the matrix: (label, viewer).
@@ -201,8 +224,10 @@ fn cases(schema: &Schema) -> Vec<(String, String, Entries)> {
         }
         let Some((template, way)) = reach(type_name) else { panic!("no way to reach {type_name}: add one") };
         let field = &schema.fields[&(type_name.clone(), field_name.clone())];
-        let on_row =
-            matches!(type_name.as_str(), "Project" | "Investor" | "ProgressMonth" | "ElementIssue" | "AuditEntry");
+        let on_row = matches!(
+            type_name.as_str(),
+            "Project" | "Investor" | "ProgressMonth" | "ElementIssue" | "AuditEntry" | "Carrier"
+        );
         let required: Vec<_> = field.arguments.iter().filter(|(_, r)| *r).map(|(a, _)| a.clone()).collect();
         // The field with its required arguments, then with each optional one as well.
         let mut variants = vec![(format!("{type_name}.{field_name}"), required.clone())];
@@ -229,6 +254,7 @@ fn cases(schema: &Schema) -> Vec<(String, String, Entries)> {
     for (input, (template, way)) in [
         ("ProjectsFilter", ("{ projects(filter: { @ }) { totalCount } }", "Query.projects(filter)")),
         ("ProjectFilter", ("{ pipeline(filter: { @ }) { count } }", "Query.pipeline(filter)")),
+        ("CarriersFilter", ("{ carriers(filter: { @ }) { code } }", "Query.carriers(filter)")),
     ] {
         for field in &schema.inputs[input] {
             let query = template.replace('@', &format!("{field}: {}", sample(field)));
@@ -252,6 +278,8 @@ fn cases(schema: &Schema) -> Vec<(String, String, Entries)> {
 
 async fn every_role_reads_exactly_what_the_table_says(t: &TestDb) {
     zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
+    let promotion = sample_with_promotion();
+    zhaoshang::jobs::import_file(&t.db, promotion.path(), "test").await.unwrap();
     let api = Api::new(&t.db);
     // Some history for ZS24006, so that its entries' fields are resolved.
     let editor = viewer(Role::Editor, Some("T02"));

@@ -322,3 +322,34 @@ async fn a_symlink_in_the_folder_is_neither_followed_nor_deleted_through() {
     assert_eq!(outside_files["projects/index.html"], b"precious");
     assert!(before.contains_key("projects/ZS24006/index.html"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_events_page_shows_public_events_and_the_public_projects_signed_there() {
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_file(&t.db, &sample_csv(), "test").await.unwrap();
+    let out = tempfile::tempdir().unwrap();
+    build(&t, out.path()).await;
+    let files = all_files(out.path());
+    let page = String::from_utf8(files["events/index.html"].clone()).unwrap();
+    let (upcoming, past) = page.split_once("往届活动").unwrap();
+    // As of 2025-12-31: 第十届丝博会 (2026-05) is to come; 第九届 and 第八届 are over, the
+    // latest first; 深圳招商推介会 is not public.
+    assert!(upcoming.contains("第十届丝博会") && upcoming.contains("2026-05-18 – 2026-05-22"), "{upcoming}");
+    assert!(past.find("第九届丝博会").unwrap() < past.find("第八届丝博会").unwrap(), "{past}");
+    assert!(!page.contains("深圳招商推介会"), "a non-public event is published");
+    // 第八届丝博会: its four public projects (ZS24001, ZS24002, ZS24005, ZS24008).
+    let eighth = past.split("第八届丝博会").nth(1).unwrap();
+    assert!(eighth.contains("当会签约项目（4）"), "{eighth}");
+    for code in ["ZS24001", "ZS24002", "ZS24005", "ZS24008"] {
+        assert!(eighth.contains(&format!("projects/{code}/")), "{code} missing: {eighth}");
+    }
+    let english = String::from_utf8(files["en/events/index.html"].clone()).unwrap();
+    assert!(english.contains("Past events") && english.contains("Projects signed there"), "{english}");
+    // Nothing of the internal sheets: contacts, contact summaries, supervision items.
+    for (name, bytes) in &files {
+        let text = String::from_utf8_lossy(bytes);
+        for secret in ["13800000001", "考察再生资源园区", "中药材项目天然气接入", "老客商"] {
+            assert!(!text.contains(secret), "{name} contains {secret}");
+        }
+    }
+}

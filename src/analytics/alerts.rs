@@ -8,7 +8,7 @@ use chrono::{Datelike, Months, NaiveDate};
 use polars::prelude::*;
 
 use super::volume::by_unit;
-use super::{AnalyticsError, Frames, Metric, ProjectFilter, date_lit};
+use super::{AnalyticsError, Frames, Metric, ProjectFilter, date_lit, incentives, supervision};
 
 /// The kinds of alert.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -27,6 +27,12 @@ pub enum AlertKind {
     Stalled,
     /// 要素问题未解决: an element issue still open.
     OpenIssueAging,
+    /// 跟进逾期: an investor being followed whose planned follow-up has passed.
+    OverdueFollowUp,
+    /// 兑现逾期: an incentive due and not fully paid.
+    OverdueIncentive,
+    /// 督办逾期: a supervision item open past its deadline.
+    OverdueSupervision,
 }
 
 impl AlertKind {
@@ -40,6 +46,9 @@ impl AlertKind {
             AlertKind::OverdueProduction => "overdue_production",
             AlertKind::Stalled => "stalled",
             AlertKind::OpenIssueAging => "open_issue_aging",
+            AlertKind::OverdueFollowUp => "overdue_follow_up",
+            AlertKind::OverdueIncentive => "overdue_incentive",
+            AlertKind::OverdueSupervision => "overdue_supervision",
         }
     }
 
@@ -53,6 +62,9 @@ impl AlertKind {
             AlertKind::OverdueProduction => "逾期未投产",
             AlertKind::Stalled => "开而未建",
             AlertKind::OpenIssueAging => "要素问题未解决",
+            AlertKind::OverdueFollowUp => "跟进逾期",
+            AlertKind::OverdueIncentive => "兑现逾期",
+            AlertKind::OverdueSupervision => "督办逾期",
         }
     }
 }
@@ -66,14 +78,45 @@ pub struct Alert {
     pub unit: String,
     /// The project concerned, if any.
     pub project: Option<String>,
-    /// For open issues: days since it was raised; its id.
+    /// For open issues: days since it was raised; for overdue follow-ups, incentives
+    /// and supervision items: days overdue.
     pub age_days: Option<i64>,
     /// For open issues: the issue's id.
     pub issue_id: Option<i32>,
+    /// For overdue follow-ups: the investor.
+    pub investor: Option<String>,
+    /// For overdue supervision items: the item's code.
+    pub supervision: Option<String>,
+    /// For overdue supervision items: the level (提醒/通报/约谈).
+    pub level: Option<&'static str>,
+    /// For overdue incentives: the amount outstanding, yuan.
+    pub amount: Option<i64>,
+}
+
+impl Alert {
+    /// An alert of `kind` about `unit`, with nothing else said.
+    pub fn new(kind: AlertKind, unit: &str) -> Alert {
+        Alert {
+            kind,
+            unit: unit.to_string(),
+            project: None,
+            age_days: None,
+            issue_id: None,
+            investor: None,
+            supervision: None,
+            level: None,
+            amount: None,
+        }
+    }
+
+    /// The same alert about `project`.
+    fn of_project(self, project: &str) -> Alert {
+        Alert { project: Some(project.to_string()), ..self }
+    }
 }
 
 fn unit_alert(kind: AlertKind, unit: &str) -> Alert {
-    Alert { kind, unit: unit.to_string(), project: None, age_days: None, issue_id: None }
+    Alert::new(kind, unit)
 }
 
 /// Every alert as of `as_of` for the period from `period_start` to `as_of` (by
@@ -134,28 +177,65 @@ pub fn alerts(frames: &Frames, as_of: NaiveDate, period_start: NaiveDate) -> Res
     for (kind, frame) in [(AlertKind::OverdueStart, overdue_start), (AlertKind::OverdueProduction, overdue_production)]
     {
         for (code, unit) in codes(frame)? {
-            out.push(Alert { kind, unit, project: Some(code), age_days: None, issue_id: None });
+            out.push(Alert::new(kind, &unit).of_project(&code));
         }
     }
     for (i, (code, unit)) in code_units(&candidates)?.into_iter().enumerate() {
         if stalled[i] {
-            out.push(Alert { kind: AlertKind::Stalled, unit, project: Some(code), age_days: None, issue_id: None });
+            out.push(Alert::new(AlertKind::Stalled, &unit).of_project(&code));
         }
     }
     for issue in &frames.issues {
         let open = issue.opened_date <= as_of && issue.resolved_date.is_none_or(|r| r > as_of);
         if open {
+            let unit = frames.project_units.get(&issue.project_code).cloned().unwrap_or_default();
             out.push(Alert {
-                kind: AlertKind::OpenIssueAging,
-                unit: frames.project_units.get(&issue.project_code).cloned().unwrap_or_default(),
-                project: Some(issue.project_code.clone()),
                 age_days: Some((as_of - issue.opened_date).num_days()),
                 issue_id: Some(issue.id),
+                ..Alert::new(AlertKind::OpenIssueAging, &unit).of_project(&issue.project_code)
             });
         }
     }
+    out.extend(work_alerts(frames, as_of));
     out.sort();
     Ok(out)
+}
+
+/// The alerts of the work around the pipeline as of `as_of` (`docs/metrics.md`, More
+/// alerts): follow-ups, incentives and supervision items overdue, with their days.
+fn work_alerts(frames: &Frames, as_of: NaiveDate) -> Vec<Alert> {
+    let work = &frames.work;
+    let mut out = Vec::new();
+    for f in super::engagement::overdue_follow_ups(work, as_of) {
+        out.push(Alert {
+            investor: Some(f.investor),
+            age_days: Some(f.days),
+            ..Alert::new(AlertKind::OverdueFollowUp, &f.unit)
+        });
+    }
+    for x in work.incentives.iter().filter(|x| incentives::is_overdue(x, as_of)) {
+        let unit = frames.project_units.get(&x.project_code).cloned().unwrap_or_default();
+        out.push(Alert {
+            age_days: Some((as_of - x.due_date).num_days()),
+            amount: Some(x.promised - incentives::paid_as_of(x, as_of)),
+            ..Alert::new(AlertKind::OverdueIncentive, &unit).of_project(&x.project_code)
+        });
+    }
+    for m in &work.supervision {
+        if let Some(days) = supervision::days_overdue(m, as_of) {
+            let alert = Alert {
+                supervision: Some(m.code.clone()),
+                level: Some(supervision::level(days)),
+                age_days: Some(days),
+                ..Alert::new(AlertKind::OverdueSupervision, &m.unit_code)
+            };
+            out.push(match &m.project_code {
+                Some(code) => alert.of_project(code),
+                None => alert,
+            });
+        }
+    }
+    out
 }
 
 /// Units with at least one project signed in the period that STARTED by `as_of`.

@@ -28,7 +28,8 @@ pub struct Cohort {
     pub funds_arrived: i64,
 }
 
-fn rate(numerator: usize, denominator: usize) -> Option<f64> {
+/// `numerator / denominator`; none for an empty denominator (never 0, never an error).
+pub fn rate(numerator: usize, denominator: usize) -> Option<f64> {
     (denominator > 0).then(|| numerator as f64 / denominator as f64)
 }
 

@@ -13,9 +13,9 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use entities::prelude::*;
-use entities::{element_issue, target, unit};
+use entities::{element_issue, progress, project, target, unit};
 use polars::prelude::*;
-use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryOrder, Statement};
 
 use super::{AnalyticsError, epoch_days};
 use crate::rules::{reach_dates, recorded_dates};
@@ -38,6 +38,9 @@ pub struct Frames {
     pub project_names: HashMap<String, String>,
     /// Project units by code, for issue alerts.
     pub project_units: HashMap<String, String>,
+    /// The work around the pipeline: investors, events, engagements, incentives,
+    /// supervision, and the facts of the projects they refer to.
+    pub work: super::work::WorkRows,
 }
 
 fn dates(name: &str, values: Vec<Option<i32>>) -> PolarsResult<Column> {
@@ -48,19 +51,76 @@ fn day(d: Option<NaiveDate>) -> Option<i32> {
     d.map(epoch_days)
 }
 
+/// The projects with the columns the frames use (the rest left empty), by code: one
+/// statement, values taken by position rather than built into full models by name.
+async fn read_projects(db: &impl ConnectionTrait) -> Result<Vec<project::Model>, DbErr> {
+    let sql = "SELECT code, name, unit_code, industry_name, channel, key_project, total_investment, \
+               intent_date, negotiation_date, signed_date, started_date, producing_date, capacity_date, \
+               registered_date, planned_start_date, planned_production_date, terminated_date \
+               FROM projects ORDER BY code";
+    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await?;
+    rows.iter()
+        .map(|r| {
+            let date = |i: usize| r.try_get_by_index::<Option<NaiveDate>>(i);
+            Ok(project::Model {
+                code: r.try_get_by_index(0)?,
+                name: r.try_get_by_index(1)?,
+                unit_code: r.try_get_by_index(2)?,
+                industry_name: r.try_get_by_index(3)?,
+                channel: r.try_get_by_index(4)?,
+                key_project: r.try_get_by_index(5)?,
+                total_investment: r.try_get_by_index(6)?,
+                intent_date: date(7)?,
+                negotiation_date: date(8)?,
+                signed_date: date(9)?,
+                started_date: date(10)?,
+                producing_date: date(11)?,
+                capacity_date: date(12)?,
+                registered_date: date(13)?,
+                planned_start_date: date(14)?,
+                planned_production_date: date(15)?,
+                terminated_date: date(16)?,
+                ..Default::default()
+            })
+        })
+        .collect()
+}
+
+/// Every progress month, values taken by position.
+async fn read_progress(db: &impl ConnectionTrait) -> Result<Vec<progress::Model>, DbErr> {
+    let sql = "SELECT project_code, month, fai, funds_arrived, out_of_region_funds FROM progress";
+    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(progress::Model {
+                project_code: r.try_get_by_index(0)?,
+                month: r.try_get_by_index(1)?,
+                fai: r.try_get_by_index(2)?,
+                funds_arrived: r.try_get_by_index(3)?,
+                out_of_region_funds: r.try_get_by_index(4)?,
+            })
+        })
+        .collect()
+}
+
 impl Frames {
-    /// Reads the store in one read transaction with its data version, and builds the
-    /// frames.
+    /// Reads the store in one read transaction with its data version (so a build never
+    /// mixes two states), only the columns the frames need, and builds the frames.
     pub async fn load(db: &DatabaseConnection) -> Result<Frames, AnalyticsError> {
         let (txn, version) = crate::store::feed::begin_read(db).await?;
         let db = &txn;
-        let projects = Project::find().order_by_asc(entities::project::Column::Code).all(db).await?;
-        let progress = Progress::find().all(db).await?;
+        let projects = read_projects(db).await?;
+        let progress = read_progress(db).await?;
         let units = Unit::find().order_by_asc(entities::unit::Column::Code).all(db).await?;
         let targets = Target::find().all(db).await?;
         let issues = ElementIssue::find().all(db).await?;
+        let work = super::work::WorkInput::load(db).await?;
         txn.commit().await?;
-        let build = move || Frames::build(version, &projects, &progress, units, targets, issues);
+        let build = move || {
+            let mut frames = Frames::build(version, &projects, &progress, units, targets, issues)?;
+            frames.work = super::work::WorkRows::build(work, &projects, &progress);
+            Ok(frames)
+        };
         tokio::task::spawn_blocking(build).await?
     }
 
@@ -158,6 +218,7 @@ impl Frames {
             issues,
             project_names,
             project_units,
+            work: Default::default(),
         })
     }
 }

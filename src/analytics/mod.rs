@@ -17,9 +17,14 @@ pub mod alerts;
 pub mod carriers;
 pub mod chains;
 pub mod cohort;
+pub mod engagement;
+pub mod events;
 pub mod frames;
+pub mod incentives;
 pub mod scorecard;
+pub mod supervision;
 pub mod volume;
+pub mod work;
 
 use std::sync::Arc;
 
@@ -235,6 +240,16 @@ pub fn month_index_expr(column: &str) -> Expr {
     col(column).dt().year().cast(DataType::Int32) * lit(12) + col(column).dt().month().cast(DataType::Int32) - lit(1)
 }
 
+tokio::task_local! {
+    static PINNED: std::sync::Mutex<Option<Arc<Frames>>>;
+}
+
+/// Runs `work` (one API request) so that all its figures come from the same frames,
+/// even if newer ones are swapped in meanwhile.
+pub async fn one_version<F: std::future::Future>(work: F) -> F::Output {
+    PINNED.scope(std::sync::Mutex::new(None), work).await
+}
+
 /// Frames cached per data version, shared by the API, the bulletin and the exports.
 ///
 /// Built from the store on first use. A plain engine ([`Engine::new`], the command line)
@@ -272,9 +287,10 @@ impl Engine {
         tokio::spawn(async move {
             while changes.changed().await.is_ok() {
                 let Some(engine) = weak.upgrade() else { return };
-                if engine.current.borrow().is_some()
-                    && let Err(e) = engine.catch_up().await
-                {
+                // Not in the `if`: a borrow there would live through the build, which
+                // needs to write the channel.
+                let warmed = engine.current.borrow().is_some();
+                if warmed && let Err(e) = engine.catch_up().await {
                     tracing::warn!(error = %e, "the analytics frames could not be rebuilt; serving the last ones");
                 }
             }
@@ -301,7 +317,8 @@ impl Engine {
         let _building = self.building.lock().await;
         loop {
             let wanted = self.wanted().await?;
-            if let Some(frames) = self.current.borrow().clone().filter(|f| f.version >= wanted) {
+            let ready = self.current.borrow().clone().filter(|f| f.version >= wanted);
+            if let Some(frames) = ready {
                 return Ok(frames);
             }
             let started = std::time::Instant::now();
@@ -331,8 +348,12 @@ impl Engine {
         self.catch_up().await.map(|_| ())
     }
 
-    /// The frames to answer with: see [`Engine`] for which.
+    /// The frames to answer with: see [`Engine`] for which. Within [`one_version`],
+    /// every call returns the frames of the first.
     pub async fn frames(&self) -> Result<Arc<Frames>, AnalyticsError> {
+        if let Ok(Some(frames)) = PINNED.try_with(|p| p.lock().ok().and_then(|p| p.clone())) {
+            return Ok(frames);
+        }
         let current = self.current.borrow().clone();
         let (frames, cached) = match current {
             Some(frames) if self.follower.is_some() => (frames, true),
@@ -340,6 +361,11 @@ impl Engine {
             _ => (self.catch_up().await?, false),
         };
         crate::metrics::metrics().frames_asked(cached);
+        let _ = PINNED.try_with(|p| {
+            if let Ok(mut p) = p.lock() {
+                p.get_or_insert_with(|| frames.clone());
+            }
+        });
         crate::store::feed::read_at(frames.version);
         Ok(frames)
     }

@@ -172,7 +172,7 @@ impl Cohort {
 }
 
 /// A unit through the request's loader (batched across a list).
-async fn unit_by_code(ctx: &Context<'_>, code: &str) -> Result<Option<Unit>> {
+pub(super) async fn unit_by_code(ctx: &Context<'_>, code: &str) -> Result<Option<Unit>> {
     let loaded = super::loaders(ctx)?.rows.load_one(super::loaders::UnitKey(code.to_string())).await;
     Ok(loaded.map_err(|e| ApiError::Internal(format!("loader: {e}")))?.map(Unit))
 }
@@ -237,6 +237,12 @@ pub enum AlertKind {
     Stalled,
     /// 要素问题未解决: an element issue still open.
     OpenIssueAging,
+    /// 跟进逾期: an investor being followed whose planned follow-up has passed.
+    OverdueFollowUp,
+    /// 兑现逾期: an incentive due and not fully paid.
+    OverdueIncentive,
+    /// 督办逾期: a supervision item open past its deadline.
+    OverdueSupervision,
 }
 
 /// One alert.
@@ -270,13 +276,30 @@ impl Alert {
     async fn project_code(&self) -> Option<&str> {
         self.0.project.as_deref()
     }
-    /// For open issues: days since the issue was raised.
+    /// For open issues: days since the issue was raised; for overdue follow-ups,
+    /// incentives and supervision items: days overdue.
     async fn age_days(&self) -> Option<i64> {
         self.0.age_days
     }
     /// For open issues: the issue's id.
     async fn issue_id(&self) -> Option<i32> {
         self.0.issue_id
+    }
+    /// For overdue follow-ups: the investor (客商).
+    async fn investor_name(&self) -> Option<&str> {
+        self.0.investor.as_deref()
+    }
+    /// For overdue supervision items: the item's code (督办编号).
+    async fn supervision_code(&self) -> Option<&str> {
+        self.0.supervision.as_deref()
+    }
+    /// For overdue supervision items: the level (分级通报): 提醒, 通报 or 约谈.
+    async fn level(&self) -> Option<&str> {
+        self.0.level
+    }
+    /// For overdue incentives: the amount outstanding, 万元.
+    async fn amount_wan(&self) -> Option<f64> {
+        self.0.amount.map(super::scalars::wan)
     }
 }
 

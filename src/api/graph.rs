@@ -18,6 +18,8 @@ use crate::{policy, rules};
 /// How many related projects a list returns by default, and at most.
 const RELATED_DEFAULT: u64 = 100;
 const RELATED_MAX: u64 = 500;
+/// The most history entries one list returns.
+const HISTORY_MAX: u64 = 500;
 
 /// What projects a caller may see, in SQL: for the public, those
 /// [`policy::listed_for_public`] today (marked public, not terminated).
@@ -277,9 +279,12 @@ impl Project {
     }
     /// Every audited change of this project, its progress, its issues and its (shared)
     /// investor, newest first; each row before and after shows only the columns the
-    /// caller may read (contacts only to the unit's editors and admins).
-    #[graphql(complexity = "super::limits::list_cost(None, super::limits::estimate::HISTORY, 0, child_complexity)")]
-    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<AuditEntry>> {
+    /// caller may read (contacts only to the unit's editors and admins); the latest
+    /// `first` (default 30, at most 500).
+    #[graphql(
+        complexity = "super::limits::list_cost(first.map(|n| n.min(HISTORY_MAX) as i64), super::limits::estimate::HISTORY, HISTORY_MAX as usize, child_complexity)"
+    )]
+    async fn history(&self, ctx: &Context<'_>, first: Option<u64>) -> Result<Vec<AuditEntry>> {
         let asked = HistoryOf { code: self.0.code.clone(), investor: self.0.investor_name.clone() };
         let rows = loaders(ctx)?.rows.load_one(asked).await.map_err(load_error)?.unwrap_or_default();
         let viewer = viewer(ctx);
@@ -287,8 +292,10 @@ impl Project {
         let shown = |table: &str, json: Option<serde_json::Value>| {
             json.map(|j| policy::filter_row(table, &j, viewer.reader(), Some(row)))
         };
+        let limit = first.map_or(super::limits::estimate::HISTORY, |n| n.min(HISTORY_MAX) as usize);
         Ok(rows
             .into_iter()
+            .take(limit)
             .map(|mut entry| {
                 entry.before = shown(&entry.entity, entry.before.take());
                 entry.after = shown(&entry.entity, entry.after.take());
@@ -386,7 +393,7 @@ impl Industry {
 /// An investor (投资方, 客商).
 pub struct Investor(pub investor::Model);
 
-#[Object(guard = "Policy::of(\"Investor\")")]
+#[Object(guard = "Policy::row(\"Investor\", self.policy_row())")]
 impl Investor {
     /// Name as written in the ledgers.
     async fn name(&self) -> &str {
@@ -396,12 +403,83 @@ impl Investor {
     async fn origin(&self) -> Option<&str> {
         self.0.origin.as_deref()
     }
+    /// 企业, 商会, 协会, 个人 or 其他 (客商类型).
+    async fn kind(&self) -> Option<&str> {
+        self.0.kind.as_deref()
+    }
+    /// Its industry's name (所属产业).
+    async fn industry_name(&self) -> Option<&str> {
+        self.0.industry_name.as_deref()
+    }
+    /// The name of the investor that introduced it (引荐客商, 以商招商).
+    async fn introduced_by_name(&self) -> Option<&str> {
+        self.0.introduced_by.as_deref()
+    }
+    /// The investor that introduced it (以商招商).
+    async fn introduced_by(&self, ctx: &Context<'_>) -> Result<Option<Investor>> {
+        let Some(name) = &self.0.introduced_by else { return Ok(None) };
+        Ok(loaders(ctx)?.rows.load_one(InvestorKey(name.clone())).await.map_err(load_error)?.map(Investor))
+    }
+    /// The investors it introduced, by name.
+    async fn introduced(&self, ctx: &Context<'_>) -> Result<Vec<Investor>> {
+        let rows = entities::prelude::Investor::find()
+            .filter(investor::Column::IntroducedBy.eq(self.0.name.as_str()))
+            .order_by_asc(investor::Column::Name)
+            .all(&state(ctx)?.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(Investor).collect())
+    }
+    /// The code of the unit that follows it (联络单位).
+    async fn owner_unit_code(&self) -> Option<&str> {
+        self.0.owner_unit_code.as_deref()
+    }
+    /// The unit that follows it (联络单位).
+    async fn owner_unit(&self, ctx: &Context<'_>) -> Result<Option<Unit>> {
+        let Some(code) = &self.0.owner_unit_code else { return Ok(None) };
+        Ok(loaders(ctx)?.rows.load_one(UnitKey(code.clone())).await.map_err(load_error)?.map(Unit))
+    }
+    /// 跟进中 (also when none was given), 暂停 or 放弃 (跟进状态).
+    async fn status(&self) -> &str {
+        self.0.status.as_deref().unwrap_or(crate::rules::pipeline::vocab::FOLLOWING)
+    }
+    /// CONFIDENTIAL contact person (联系人): the following unit's editors and admins.
+    async fn contact_name(&self) -> Option<&str> {
+        self.0.contact_name.as_deref()
+    }
+    /// CONFIDENTIAL contact phone (联系电话): the following unit's editors and admins.
+    async fn contact_phone(&self) -> Option<&str> {
+        self.0.contact_phone.as_deref()
+    }
+    /// CONFIDENTIAL internal notes (备注): the following unit's editors and admins.
+    async fn notes(&self) -> Option<&str> {
+        self.0.notes.as_deref()
+    }
+    /// Its engagements (对接记录), newest first; `first` ≤ 500.
+    async fn engagements(&self, ctx: &Context<'_>, first: Option<u64>) -> Result<Vec<super::work::Engagement>> {
+        let rows = entities::prelude::Engagement::find()
+            .filter(entities::engagement::Column::InvestorName.eq(self.0.name.as_str()))
+            .order_by_desc(entities::engagement::Column::Date)
+            .order_by_asc(entities::engagement::Column::UnitCode)
+            .limit(first.unwrap_or(RELATED_DEFAULT).min(RELATED_MAX))
+            .all(&state(ctx)?.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(super::work::Engagement).collect())
+    }
     /// Its projects, in every unit; `first` ≤ 500.
     #[graphql(
         complexity = "super::limits::list_cost(first.map(|n| n.min(RELATED_MAX) as i64), RELATED_DEFAULT as usize, RELATED_MAX as usize, child_complexity)"
     )]
     async fn projects(&self, ctx: &Context<'_>, first: Option<u64>) -> Result<Vec<Project>> {
         related_projects(ctx, Relation::Investor, &self.0.name, first).await
+    }
+}
+
+impl Investor {
+    /// What the policy judges this investor's row by: the unit that follows it.
+    fn policy_row(&self) -> policy::Row<'_> {
+        policy::Row { unit: self.0.owner_unit_code.as_deref().unwrap_or(""), signed: false }
     }
 }
 

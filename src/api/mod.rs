@@ -6,6 +6,7 @@
 //!   [`promotion`]: industry chains and carriers.
 //! - [`auth`]: tokens, roles and the policy guard; [`gate`]: what a POST passes before
 //!   the schema; [`error`]: the one error type and its codes.
+//! - [`limits`]: data depth without introspection, list complexity, response size.
 //! - [`loaders`]: per-request DataLoaders; [`server`]: the poem HTTP server;
 //!   [`graphiql`]: GraphiQL with its assets built in.
 //!
@@ -26,6 +27,8 @@ pub mod query;
 pub mod scalars;
 pub mod server;
 pub mod snapshot;
+pub mod work;
+pub mod work_mutation;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,10 +47,16 @@ use loaders::Loaders;
 
 /// The query root: the graph and the analytics.
 #[derive(MergedObject, Default)]
-pub struct Query(query::GraphQuery, analytics::AnalyticsQuery, promotion::PromotionQuery);
+pub struct Query(query::GraphQuery, analytics::AnalyticsQuery, promotion::PromotionQuery, work::WorkQuery);
+
+/// The mutation root: the graph's writes and those of the work around the pipeline,
+/// one type (`GraphMutation`) for clients and the access policy.
+#[derive(MergedObject, Default)]
+#[graphql(name = "GraphMutation")]
+pub struct Mutation(mutation::GraphMutation, work_mutation::WorkMutation);
 
 /// The schema type.
-pub type ZhaoshangSchema = Schema<Query, mutation::GraphMutation, EmptySubscription>;
+pub type ZhaoshangSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// What every resolver may reach.
 pub struct ApiState {
@@ -88,6 +97,21 @@ impl ApiState {
 pub const READ_YOUR_WRITES_WAIT: Duration = Duration::from_secs(5);
 
 impl ApiState {
+    /// Builds the read snapshot (when `read_snapshot`) and the analytics frames in the
+    /// background, so that a server answers at once: reads use SQL until the snapshot is
+    /// ready, and the first analytics request waits for the frames.
+    pub fn warm_in_background(&self, read_snapshot: bool) {
+        let (snapshots, engine) = (self.snapshots.clone(), self.engine.clone());
+        tokio::spawn(async move {
+            if read_snapshot && let Err(e) = snapshots.build_now().await {
+                tracing::warn!(error = %e, "no read snapshot at start; reads use SQL until one is built");
+            }
+            if let Err(e) = engine.warm().await {
+                tracing::warn!(error = %e, "the analytics frames could not be built at start");
+            }
+        });
+    }
+
     /// The data version this server knows.
     pub fn data_version(&self) -> i64 {
         self.follower.version()
@@ -128,7 +152,7 @@ impl ApiOptions {
 
 /// Builds the schema.
 pub fn build_schema(state: ApiState, options: &ApiOptions) -> ZhaoshangSchema {
-    let mut builder = Schema::build(Query::default(), mutation::GraphMutation, EmptySubscription)
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(state)
         .data(options.clone())
         // The data depth is checked in `execute`, introspection left out; this bounds all.
@@ -151,7 +175,8 @@ pub fn build_schema(state: ApiState, options: &ApiOptions) -> ZhaoshangSchema {
 pub async fn execute(schema: &ZhaoshangSchema, request: Request, viewer: Viewer) -> Response {
     let observed = Arc::new(Observed::default());
     let known = schema.data::<ApiState>().map_or(0, ApiState::data_version);
-    let mut response = observed.clone().scope(execute_observed(schema, request, viewer)).await;
+    let work = crate::analytics::one_version(execute_observed(schema, request, viewer));
+    let mut response = observed.clone().scope(work).await;
     response.extensions.insert("dataVersion".into(), async_graphql::Value::from(observed.version(known)));
     response
 }
@@ -212,5 +237,5 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders, ApiError> {
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), mutation::GraphMutation, EmptySubscription).finish().sdl()
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish().sdl()
 }

@@ -115,7 +115,7 @@ fn money(field: &str, value: Option<f64>) -> ApiResult<Option<i64>> {
 }
 
 /// snake_case ledger column → camelCase input field.
-fn input_field(column: &str) -> String {
+pub(super) fn input_field(column: &str) -> String {
     let mut out = String::new();
     let mut upper = false;
     for c in column.chars() {
@@ -225,7 +225,7 @@ async fn validate(txn: &DatabaseTransaction, p: &project::Model) -> ApiResult<()
 
 /// Records the change of a row by `viewer` in the feed (its audit entry and a new data
 /// version): the last statement of every mutation before its commit.
-async fn audit<T: Serialize>(
+pub(super) async fn audit<T: Serialize>(
     txn: &DatabaseTransaction,
     viewer: &Viewer,
     action: &str,
@@ -239,12 +239,12 @@ async fn audit<T: Serialize>(
 }
 
 /// Opens a writing transaction of the feed.
-async fn begin(ctx: &Context<'_>) -> ApiResult<DatabaseTransaction> {
+pub(super) async fn begin(ctx: &Context<'_>) -> ApiResult<DatabaseTransaction> {
     Ok(feed::begin_write(&state(ctx)?.db).await?)
 }
 
 /// Commits a mutation's transaction and tells this server's caches (read-your-writes).
-async fn commit(ctx: &Context<'_>, txn: DatabaseTransaction, version: i64) -> ApiResult<()> {
+pub(super) async fn commit(ctx: &Context<'_>, txn: DatabaseTransaction, version: i64) -> ApiResult<()> {
     txn.commit().await?;
     state(ctx)?.written(version).await;
     Ok(())
@@ -273,7 +273,11 @@ async fn save_investor(
     origin: Option<String>,
 ) -> ApiResult<()> {
     let before = Investor::find_by_id(name).one(txn).await?;
-    let after = investor::Model { name: name.to_string(), origin: origin.clone() };
+    // The directory's other fields (owner, status, contacts…) stay as they are.
+    let after = match &before {
+        Some(old) => investor::Model { origin: origin.clone(), ..old.clone() },
+        None => investor::Model { name: name.to_string(), origin: origin.clone(), ..Default::default() },
+    };
     match &before {
         None => {
             Investor::insert(after.clone().into_active_model())
@@ -298,7 +302,10 @@ async fn save_investor(
         }
         Some(_) => return Ok(()),
     }
-    audit(txn, viewer, action, "investors", name, before.as_ref(), Some(&after)).await?;
+    // Only what this write is about reaches the audit trail: never the directory's
+    // confidential contacts and notes (a project's history shows its investor's entries).
+    let view = |m: &investor::Model| serde_json::json!({ "name": m.name, "origin": m.origin });
+    audit(txn, viewer, action, "investors", name, before.as_ref().map(view).as_ref(), Some(&view(&after))).await?;
     Ok(())
 }
 
@@ -358,7 +365,8 @@ fn month_of(text: &str) -> ApiResult<NaiveDate> {
 #[derive(Default)]
 pub struct GraphMutation;
 
-#[Object(guard = "Policy::of(\"GraphMutation\")")]
+// Merged into `api::Mutation`, which the schema calls `GraphMutation`.
+#[Object(name = "GraphWrites", guard = "Policy::of(\"GraphMutation\")")]
 impl GraphMutation {
     /// Creates a project (editor of its unit, or admin).
     async fn create_project(&self, ctx: &Context<'_>, input: ProjectFields) -> Result<ProjectObject> {

@@ -75,9 +75,10 @@ impl Snapshots {
         tokio::spawn(async move {
             while changes.changed().await.is_ok() {
                 let Some(this) = weak.upgrade() else { return };
-                if this.current.borrow().is_some()
-                    && let Err(e) = this.catch_up().await
-                {
+                // Not in the `if`: a borrow there would live through the build, which
+                // needs to write the channel.
+                let warmed = this.current.borrow().is_some();
+                if warmed && let Err(e) = this.catch_up().await {
                     tracing::warn!(error = %e, "the read snapshot could not be rebuilt; reads use SQL");
                 }
             }

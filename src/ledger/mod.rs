@@ -6,6 +6,7 @@
 //! the same check a generated ledger (the demo district) goes through.
 
 pub mod limits;
+mod pipeline;
 pub mod read;
 pub mod schema;
 pub mod source;
@@ -16,7 +17,10 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 
-use entities::{carrier, chain_link, element_issue, industry, investor, progress, project, target, unit};
+use entities::{
+    carrier, chain_link, element_issue, engagement, event, incentive, industry, investor, progress, project,
+    supervision_item, target, unit,
+};
 
 pub use read::read_ledger;
 use schema::Sheet;
@@ -33,8 +37,11 @@ pub struct Ledger {
     pub chain_links: Vec<(usize, chain_link::Model)>,
     /// `carriers` (载体资源), with `unit_code` resolved to a unit code.
     pub carriers: Vec<(usize, carrier::Model)>,
-    /// Investors named by the projects, with their origin.
-    pub investors: Vec<investor::Model>,
+    /// `investors` (客商名录); on export, every stored investor.
+    pub investors: Vec<(usize, investor::Model)>,
+    /// Investors named by the projects but absent from `investors`, with the origin the
+    /// projects give (only their origin is written over a stored investor).
+    pub named_investors: Vec<investor::Model>,
     /// `projects`, with `unit_code` resolved to a unit code.
     pub projects: Vec<(usize, project::Model)>,
     /// `progress`.
@@ -43,6 +50,14 @@ pub struct Ledger {
     pub issues: Vec<(usize, element_issue::Model)>,
     /// `targets`, values in yuan for money metrics.
     pub targets: Vec<(usize, target::Model)>,
+    /// `events` (招商活动), organizer resolved to a unit code.
+    pub events: Vec<(usize, event::Model)>,
+    /// `engagements` (对接记录), unit and event resolved to codes.
+    pub engagements: Vec<(usize, engagement::Model)>,
+    /// `incentives` (政策兑现), money in yuan.
+    pub incentives: Vec<(usize, incentive::Model)>,
+    /// `supervision` (督办事项), unit resolved to a code.
+    pub supervision: Vec<(usize, supervision_item::Model)>,
     /// Which columns each sheet gave: an import overwrites only these fields of the
     /// rows that exist already (`docs/ledger.md`: an absent column leaves them as they are).
     pub given: Given,
@@ -91,6 +106,10 @@ pub struct Known {
     /// The stored projects by code: a projects sheet lacking columns has its row rules
     /// checked with the stored values of those fields, which the import keeps.
     pub stored_projects: HashMap<String, project::Model>,
+    /// Investor names.
+    pub investors: HashSet<String>,
+    /// Event code → name.
+    pub events: HashMap<String, String>,
     /// Chain links as projects name them (`产业链/环节`).
     pub chain_links: HashSet<String>,
     /// Carrier codes.
@@ -176,5 +195,10 @@ impl Ledger {
             + self.progress.len()
             + self.issues.len()
             + self.targets.len()
+            + self.investors.len()
+            + self.events.len()
+            + self.engagements.len()
+            + self.incentives.len()
+            + self.supervision.len()
     }
 }

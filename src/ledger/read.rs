@@ -33,12 +33,13 @@ pub fn read_ledger(path: &Path, known: &Known) -> Result<(Ledger, Vec<String>), 
             "carriers" => ledger.carriers = rows.each(read_carrier),
             "projects" => {
                 let with_investors = rows.each(read_project);
-                ledger.investors = investors_of(&with_investors, &mut warnings);
+                ledger.named_investors = investors_of(&with_investors, &mut warnings);
                 ledger.projects = with_investors.into_iter().map(|(n, (p, _))| (n, p)).collect();
             }
             "progress" => ledger.progress = rows.each(read_progress),
             "issues" => ledger.issues = rows.each(read_issue),
-            _ => ledger.targets = rows.each(read_target),
+            "targets" => ledger.targets = rows.each(read_target),
+            _ => super::pipeline::read_sheet(&mut ledger, &mut rows),
         }
     }
     ledger.given = Given::Columns(given);
@@ -62,13 +63,13 @@ pub fn read_ledger(path: &Path, known: &Known) -> Result<(Ledger, Vec<String>), 
 }
 
 /// Reads cells of one table, recording every error with its row and header.
-struct RowReader<'a> {
+pub(super) struct RowReader<'a> {
     table: &'a RawTable,
     errors: &'a mut Vec<LedgerError>,
 }
 
 /// One row being read.
-struct Row<'a, 'b> {
+pub(super) struct Row<'a, 'b> {
     number: usize,
     cells: &'a [Cell],
     reader: &'a mut RowReader<'b>,
@@ -76,8 +77,13 @@ struct Row<'a, 'b> {
 }
 
 impl<'b> RowReader<'b> {
+    /// The English name of the sheet being read.
+    pub(super) fn sheet_key(&self) -> &'static str {
+        self.table.sheet.key
+    }
+
     /// Reads every row with `read`; rows with any error are left out (and reported).
-    fn each<T>(&mut self, read: impl Fn(&mut Row<'_, 'b>) -> T) -> Vec<(usize, T)> {
+    pub(super) fn each<T>(&mut self, read: impl Fn(&mut Row<'_, 'b>) -> T) -> Vec<(usize, T)> {
         let table = self.table;
         let mut out = Vec::with_capacity(table.rows.len());
         for (number, cells) in &table.rows {
@@ -103,18 +109,18 @@ impl Row<'_, '_> {
         }
     }
 
-    fn cell(&self, key: &str) -> &Cell {
+    pub(super) fn cell(&self, key: &str) -> &Cell {
         self.reader.table.cell(self.cells, key)
     }
 
-    fn fail(&mut self, key: &str, reason: String) {
+    pub(super) fn fail(&mut self, key: &str, reason: String) {
         self.failed = true;
         let table = self.reader.table;
         self.reader.errors.push(LedgerError::cell(table.sheet.key, self.number, table.header(key), reason));
     }
 
     /// An optional value: `None` when empty, else parsed (an error is recorded).
-    fn opt<T>(&mut self, key: &str, parse: fn(&Cell) -> Result<T, String>) -> Option<T> {
+    pub(super) fn opt<T>(&mut self, key: &str, parse: fn(&Cell) -> Result<T, String>) -> Option<T> {
         let cell = self.cell(key).clone();
         if cell == Cell::Empty {
             return None;
@@ -123,7 +129,7 @@ impl Row<'_, '_> {
     }
 
     /// A required value; empty is an error.
-    fn req<T: Default>(&mut self, key: &str, parse: fn(&Cell) -> Result<T, String>) -> T {
+    pub(super) fn req<T: Default>(&mut self, key: &str, parse: fn(&Cell) -> Result<T, String>) -> T {
         if *self.cell(key) == Cell::Empty {
             self.fail(key, "is required but empty".into());
             return T::default();
@@ -131,16 +137,16 @@ impl Row<'_, '_> {
         self.opt(key, parse).unwrap_or_default()
     }
 
-    fn text(&mut self, key: &str) -> Option<String> {
+    pub(super) fn text(&mut self, key: &str) -> Option<String> {
         self.opt(key, |c| Ok(c.display()))
     }
 
-    fn text_req(&mut self, key: &str) -> String {
+    pub(super) fn text_req(&mut self, key: &str) -> String {
         self.req(key, |c| Ok(c.display()))
     }
 
     /// Text that must be one of `allowed`.
-    fn choice(&mut self, key: &str, allowed: &[&str]) -> Option<String> {
+    pub(super) fn choice(&mut self, key: &str, allowed: &[&str]) -> Option<String> {
         let value = self.text(key)?;
         if allowed.contains(&value.as_str()) {
             Some(value)
@@ -309,7 +315,11 @@ fn investors_of(
     }
     order
         .into_iter()
-        .map(|name| investor::Model { name: name.to_string(), origin: origins.get(name).copied().flatten().cloned() })
+        .map(|name| investor::Model {
+            name: name.to_string(),
+            origin: origins.get(name).copied().flatten().cloned(),
+            ..Default::default()
+        })
         .collect()
 }
 
@@ -322,6 +332,25 @@ impl Ledger {
         let units_given = !self.units.is_empty();
         duplicates(&self.units, UNITS.key, UNITS.columns[0].zh, |u| u.code.clone(), &mut errors);
         duplicates(&self.units, UNITS.key, UNITS.columns[1].zh, |u| u.name.clone(), &mut errors);
+        // Unit names are unique in the store too: a new code with the name of a stored
+        // unit (that the ledger does not rename) would fail the write, not the check.
+        let renamed: HashSet<&str> = self.units.iter().map(|(_, u)| u.code.as_str()).collect();
+        let stored_names: HashMap<&str, &str> = known
+            .units
+            .iter()
+            .filter(|(code, _)| !renamed.contains(code.as_str()))
+            .map(|(code, name)| (name.as_str(), code.as_str()))
+            .collect();
+        for (row, u) in &self.units {
+            if let Some(code) = stored_names.get(u.name.as_str()) {
+                errors.push(LedgerError::cell(
+                    UNITS.key,
+                    *row,
+                    UNITS.columns[1].zh,
+                    format!("{:?} is already the name of unit {code}", u.name),
+                ));
+            }
+        }
         if let Some(industries) = &self.industries {
             duplicates(industries, INDUSTRIES.key, INDUSTRIES.columns[0].zh, |i| i.name.clone(), &mut errors);
         }
@@ -506,6 +535,22 @@ impl Ledger {
             }
         }
         warnings.extend(possible_duplicate_projects(&self.projects));
+        let refs = super::pipeline::Refs {
+            known,
+            projects: &projects,
+            project_rows: &self.projects,
+            industries: &industries,
+            units: &unit_codes_now(&self.units, known),
+        };
+        let sheets = super::pipeline::Sheets {
+            investors: &mut self.investors,
+            named_investors: &mut self.named_investors,
+            events: &mut self.events,
+            engagements: &mut self.engagements,
+            incentives: &mut self.incentives,
+            supervision: &mut self.supervision,
+        };
+        super::pipeline::check(sheets, &refs, &mut errors, warnings);
         errors
     }
 }
@@ -519,6 +564,15 @@ fn with_absent_from(row: &project::Model, stored: &project::Model, given: &Given
         }
     }
     merged
+}
+
+/// Unit codes by code and by name, from the ledger and the database.
+fn unit_codes_now(units: &[(usize, unit::Model)], known: &Known) -> HashMap<String, String> {
+    let all = || known.units.iter().chain(units.iter().map(|(_, u)| (&u.code, &u.name)));
+    // Names first, so that a code wins over a name spelled the same.
+    let mut codes: HashMap<String, String> = all().map(|(code, name)| (name.clone(), code.clone())).collect();
+    codes.extend(all().map(|(code, _)| (code.clone(), code.clone())));
+    codes
 }
 
 /// The Chinese header of a `projects` column key.

@@ -169,8 +169,109 @@ pub const CARRIERS: Sheet = Sheet {
     ],
 };
 
+// The work around the pipeline: investor directory, events, contacts, incentives,
+// supervision.
+
+/// `investors` (客商名录)
+pub const INVESTORS: Sheet = Sheet {
+    key: "investors",
+    zh: "客商名录",
+    columns: &[
+        col("name", "客商名称", true),
+        col("origin", "来源地", false),
+        col("kind", "客商类型", false),
+        col("industry", "所属产业", false).stored_as("industry_name"),
+        col("introduced_by", "引荐客商", false),
+        col("owner", "联络单位", false).stored_as("owner_unit_code"),
+        col("status", "跟进状态", false),
+        col("contact_name", "联系人", false),
+        col("contact_phone", "联系电话", false),
+        col("notes", "备注", false),
+    ],
+};
+
+/// `events` (招商活动)
+pub const EVENTS: Sheet = Sheet {
+    key: "events",
+    zh: "招商活动",
+    columns: &[
+        col("code", "活动编号", true),
+        col("name", "活动名称", true),
+        col("kind", "活动类型", false),
+        col("date", "开始日期", true),
+        col("end_date", "结束日期", false),
+        col("place", "地点", false),
+        col("organizer", "主办单位", false).stored_as("organizer_unit_code"),
+        col("public", "公开", false),
+        col("summary", "活动简介", false),
+    ],
+};
+
+/// `engagements` (对接记录)
+pub const ENGAGEMENTS: Sheet = Sheet {
+    key: "engagements",
+    zh: "对接记录",
+    columns: &[
+        col("investor", "客商名称", true).stored_as("investor_name"),
+        col("unit", "对接单位", true).stored_as("unit_code"),
+        col("date", "对接日期", true),
+        col("kind", "对接方式", true),
+        col("event", "活动", false).stored_as("event_code"),
+        col("outpost", "驻点", false),
+        col("project", "项目编号", false).stored_as("project_code"),
+        col("summary", "对接内容", false),
+        col("next_date", "下次跟进日期", false),
+    ],
+};
+
+/// `incentives` (政策兑现)
+pub const INCENTIVES: Sheet = Sheet {
+    key: "incentives",
+    zh: "政策兑现",
+    columns: &[
+        col("project", "项目编号", true).stored_as("project_code"),
+        col("policy", "政策名称", true),
+        col("kind", "兑现类型", false),
+        col("promised", "承诺金额（万元）", true),
+        col("promised_date", "承诺日期", true),
+        col("due_date", "应兑现日期", true),
+        col("paid", "已兑现金额（万元）", false),
+        col("paid_date", "兑现日期", false),
+    ],
+};
+
+/// `supervision` (督办事项)
+pub const SUPERVISION: Sheet = Sheet {
+    key: "supervision",
+    zh: "督办事项",
+    columns: &[
+        col("code", "督办编号", true),
+        col("unit", "责任单位", true).stored_as("unit_code"),
+        col("project", "项目编号", false).stored_as("project_code"),
+        col("source", "督办来源", false),
+        col("description", "督办事项", true),
+        col("raised_date", "交办日期", true),
+        col("deadline", "办结时限", true),
+        col("closed_date", "办结日期", false),
+    ],
+};
+
 /// Every sheet, in the order they are imported (referenced tables first).
-pub const SHEETS: [&Sheet; 8] = [&UNITS, &INDUSTRIES, &CHAIN_LINKS, &CARRIERS, &PROJECTS, &PROGRESS, &ISSUES, &TARGETS];
+pub const SHEETS: [&Sheet; 13] = [
+    &UNITS,
+    &INDUSTRIES,
+    &CHAIN_LINKS,
+    &CARRIERS,
+    &PROJECTS,
+    &PROGRESS,
+    &ISSUES,
+    &TARGETS,
+    &INVESTORS,
+    &EVENTS,
+    &ENGAGEMENTS,
+    &INCENTIVES,
+    &SUPERVISION,
+];
 
 /// Normalises a header or sheet name for matching: trimmed, full-width brackets as
 /// ASCII ones, English in lower case.
@@ -197,6 +298,11 @@ impl Sheet {
     pub fn is_named(&self, name: &str) -> bool {
         let wanted = normalize(name);
         wanted == self.key || wanted == normalize(self.zh)
+    }
+
+    /// The Chinese header of a column key (`?` for a key the sheet does not have).
+    pub fn zh(&self, key: &str) -> &'static str {
+        self.columns.iter().find(|c| c.key == key).map_or("?", |c| c.zh)
     }
 }
 

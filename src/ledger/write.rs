@@ -9,7 +9,10 @@ use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
 
 use super::Ledger;
-use super::schema::{CARRIERS, CHAIN_LINKS, INDUSTRIES, ISSUES, PROGRESS, PROJECTS, Sheet, TARGETS, UNITS};
+use super::schema::{
+    CARRIERS, CHAIN_LINKS, ENGAGEMENTS, EVENTS, INCENTIVES, INDUSTRIES, INVESTORS, ISSUES, PROGRESS, PROJECTS,
+    SUPERVISION, Sheet, TARGETS, UNITS,
+};
 use crate::money::format_wan;
 use crate::rules;
 
@@ -51,8 +54,13 @@ pub fn write_ledger(ledger: &Ledger, path: &Path) -> Result<(), WriteError> {
 
 fn tables(ledger: &Ledger) -> Vec<(&'static Sheet, Vec<Vec<Out>>)> {
     use Out::*;
-    let origins: HashMap<&str, Option<String>> =
-        ledger.investors.iter().map(|i| (i.name.as_str(), i.origin.clone())).collect();
+    let origins: HashMap<&str, Option<String>> = ledger
+        .investors
+        .iter()
+        .map(|(_, i)| i)
+        .chain(&ledger.named_investors)
+        .map(|i| (i.name.as_str(), i.origin.clone()))
+        .collect();
     let units = ledger
         .units
         .iter()
@@ -153,7 +161,7 @@ fn tables(ledger: &Ledger) -> Vec<(&'static Sheet, Vec<Vec<Out>>)> {
             value,
         ]
     });
-    vec![
+    let mut sheets = vec![
         (&UNITS, units.collect()),
         (&INDUSTRIES, industries.collect()),
         (&CHAIN_LINKS, chain_links.collect()),
@@ -162,6 +170,84 @@ fn tables(ledger: &Ledger) -> Vec<(&'static Sheet, Vec<Vec<Out>>)> {
         (&PROGRESS, progress.collect()),
         (&ISSUES, issues.collect()),
         (&TARGETS, targets.collect()),
+    ];
+    sheets.extend(pipeline_tables(ledger));
+    sheets
+}
+
+/// The sheets of the work around the pipeline, in the order of the schema.
+fn pipeline_tables(ledger: &Ledger) -> Vec<(&'static Sheet, Vec<Vec<Out>>)> {
+    use Out::*;
+    let investors = ledger.investors.iter().map(|(_, i)| {
+        vec![
+            Text(Some(i.name.clone())),
+            Text(i.origin.clone()),
+            Text(i.kind.clone()),
+            Text(i.industry_name.clone()),
+            Text(i.introduced_by.clone()),
+            Text(i.owner_unit_code.clone()),
+            Text(i.status.clone()),
+            Text(i.contact_name.clone()),
+            Text(i.contact_phone.clone()),
+            Text(i.notes.clone()),
+        ]
+    });
+    let events = ledger.events.iter().map(|(_, e)| {
+        vec![
+            Text(Some(e.code.clone())),
+            Text(Some(e.name.clone())),
+            Text(e.kind.clone()),
+            Date(Some(e.date)),
+            Date(e.end_date),
+            Text(e.place.clone()),
+            Text(e.organizer_unit_code.clone()),
+            YesNo(e.public),
+            Text(e.summary.clone()),
+        ]
+    });
+    let engagements = ledger.engagements.iter().map(|(_, e)| {
+        vec![
+            Text(Some(e.investor_name.clone())),
+            Text(Some(e.unit_code.clone())),
+            Date(Some(e.date)),
+            Text(Some(e.kind.clone())),
+            Text(e.event().map(str::to_string)),
+            Text(e.outpost.clone()),
+            Text(e.project_code.clone()),
+            Text(e.summary.clone()),
+            Date(e.next_date),
+        ]
+    });
+    let incentives = ledger.incentives.iter().map(|(_, x)| {
+        vec![
+            Text(Some(x.project_code.clone())),
+            Text(Some(x.policy.clone())),
+            Text(x.kind.clone()),
+            Money(Some(x.promised)),
+            Date(Some(x.promised_date)),
+            Date(Some(x.due_date)),
+            Money(x.paid),
+            Date(x.paid_date),
+        ]
+    });
+    let supervision = ledger.supervision.iter().map(|(_, m)| {
+        vec![
+            Text(Some(m.code.clone())),
+            Text(Some(m.unit_code.clone())),
+            Text(m.project_code.clone()),
+            Text(m.source.clone()),
+            Text(Some(m.description.clone())),
+            Date(Some(m.raised_date)),
+            Date(Some(m.deadline)),
+            Date(m.closed_date),
+        ]
+    });
+    vec![
+        (&INVESTORS, investors.collect()),
+        (&EVENTS, events.collect()),
+        (&ENGAGEMENTS, engagements.collect()),
+        (&INCENTIVES, incentives.collect()),
+        (&SUPERVISION, supervision.collect()),
     ]
 }
 

@@ -111,6 +111,23 @@ pub enum ChartSpec {
         /// Which intake.
         intake: Span,
     },
+    /// The engagement funnel (对接 → 考察 → 意向 → 签约) of the investors first contacted
+    /// in a span.
+    EngagementFunnel {
+        /// File name stem.
+        id: String,
+        /// Slide title.
+        title: String,
+        /// Which first contacts.
+        contacts: Span,
+    },
+    /// Incentives due by the as-of day, promised against paid, by unit (兑现率).
+    Incentives {
+        /// File name stem.
+        id: String,
+        /// Slide title.
+        title: String,
+    },
     /// The ranking of the latest quarter ended by the as-of day.
     Ranking {
         /// File name stem.
@@ -129,6 +146,8 @@ impl ChartSpec {
             | ChartSpec::Pipeline { id, .. }
             | ChartSpec::Rates { id, .. }
             | ChartSpec::Funnel { id, .. }
+            | ChartSpec::EngagementFunnel { id, .. }
+            | ChartSpec::Incentives { id, .. }
             | ChartSpec::Ranking { id, .. } => id,
         }
     }
@@ -550,6 +569,95 @@ pub fn build(
             let subtitle =
                 format!("意向→投产转化率 {}", f.intent_to_production.map_or("—".into(), crate::charts::theme::percent));
             (Chart::Funnel(FunnelChart { frame: frame(title, subtitle), stages, conversions }), table)
+        }
+        ChartSpec::EngagementFunnel { title, contacts, .. } => {
+            let (from, to, at) = span(*contacts, as_of);
+            let rows = crate::analytics::engagement::funnel(
+                &frames.work,
+                from,
+                to,
+                at,
+                crate::analytics::engagement::EngagementGroup::None,
+            );
+            let r = rows.into_iter().next().unwrap_or_default();
+            let stages: Vec<(String, u64)> =
+                [("初步对接", r.contacted), ("来区考察", r.visited), ("达成意向", r.intent), ("签约", r.signed)]
+                    .into_iter()
+                    .map(|(label, n)| (label.to_string(), n as u64))
+                    .collect();
+            let rate = |x: Option<f64>| x.map_or("—".into(), crate::charts::theme::percent);
+            // The stages are not nested (an investor may sign without a visit): the rates
+            // are of the investors contacted, as docs/metrics.md defines them.
+            let subtitle = format!(
+                "考察率 {} · 意向率 {} · 签约率 {}（均占初步对接客商）",
+                rate(r.visit_rate()),
+                rate(r.intent_rate()),
+                rate(r.signing_rate())
+            );
+            let table = Table {
+                headers: vec!["环节".into(), "客商数（家）".into(), "占初步对接（%）".into()],
+                rows: [
+                    ("初步对接", r.contacted, Some(1.0).filter(|_| r.contacted > 0)),
+                    ("来区考察", r.visited, r.visit_rate()),
+                    ("达成意向", r.intent, r.intent_rate()),
+                    ("签约", r.signed, r.signing_rate()),
+                ]
+                .into_iter()
+                .map(|(label, n, share)| {
+                    vec![Cell::Text(label.into()), Cell::Number(Some(n as f64)), Cell::Number(share.map(|v| v * 100.0))]
+                })
+                .collect(),
+            };
+            let conversions = vec![None; stages.len() - 1];
+            (Chart::Funnel(FunnelChart { frame: frame(title, subtitle), stages, conversions }), table)
+        }
+        ChartSpec::Incentives { title, .. } => {
+            use crate::analytics::incentives::{IncentiveGroup, summary};
+            let rows = summary(&frames.work.incentives, &frames.project_units, as_of, IncentiveGroup::Unit);
+            let total = summary(&frames.work.incentives, &frames.project_units, as_of, IncentiveGroup::None)
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            let wan = |y: i64| to_wan(y);
+            let names: Vec<String> = rows.iter().map(|r| unit_name(r.group.as_deref().unwrap_or_default())).collect();
+            let subtitle = format!(
+                "单位：万元 · 兑现率 {}，逾期未兑现 {} 项",
+                total.payment_rate().map_or("—".into(), crate::charts::theme::percent),
+                total.overdue_count
+            );
+            let chart = ColumnChart {
+                frame: frame(title, subtitle),
+                categories: names.clone(),
+                series: vec![
+                    Series { name: "应兑现".into(), values: rows.iter().map(|r| wan(r.promised)).collect() },
+                    Series { name: "已兑现".into(), values: rows.iter().map(|r| wan(r.paid)).collect() },
+                ],
+                stacked: false,
+                decimals: 0,
+            };
+            let table = Table {
+                headers: vec![
+                    "单位".into(),
+                    "应兑现（万元）".into(),
+                    "已兑现（万元）".into(),
+                    "兑现率（%）".into(),
+                    "逾期（项）".into(),
+                ],
+                rows: rows
+                    .iter()
+                    .zip(names)
+                    .map(|(r, name)| {
+                        vec![
+                            Cell::Text(name),
+                            Cell::Number(Some(wan(r.promised))),
+                            Cell::Number(Some(wan(r.paid))),
+                            Cell::Number(r.payment_rate().map(|v| v * 100.0)),
+                            Cell::Number(Some(r.overdue_count as f64)),
+                        ]
+                    })
+                    .collect(),
+            };
+            (Chart::Columns(chart), table)
         }
         ChartSpec::Ranking { title, .. } => {
             let cards = match last_complete_quarter(as_of) {

@@ -168,9 +168,69 @@ impl PublicProject {
     }
 }
 
+/// The fields of an event the site shows, as `Event.field` entries of the policy table:
+/// each must be readable by the public there. Only public events are published, and of
+/// what was signed at them only the projects the site lists ([`PublicProject`]).
+pub const SITE_EVENT_FIELDS: &[&str] = &[
+    "Event.code",
+    "Event.name",
+    "Event.kind",
+    "Event.date",
+    "Event.endDate",
+    "Event.place",
+    "Event.summary",
+    "Event.projects",
+];
+
+/// The public face of an event (招商活动).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PublicEvent {
+    /// 活动名称.
+    pub name: String,
+    /// 活动类型.
+    pub kind: Option<String>,
+    /// Its days as text: `2025-05-20 – 2025-05-24`, or one day.
+    pub days: String,
+    /// 地点.
+    pub place: Option<String>,
+    /// 活动简介.
+    pub summary: Option<String>,
+    /// Public projects signed there by the day, by code.
+    pub signed: Vec<PublicProject>,
+}
+
+impl PublicEvent {
+    /// The public face of `e`, if it is public, with the public projects among `signed`.
+    pub fn of(e: &entities::event::Model, signed: Vec<PublicProject>) -> Option<PublicEvent> {
+        if !e.public {
+            return None;
+        }
+        let days = match e.end_date {
+            Some(end) if end != e.date => format!("{} – {end}", e.date),
+            _ => e.date.to_string(),
+        };
+        Some(PublicEvent {
+            name: e.name.clone(),
+            kind: e.kind.clone(),
+            days,
+            place: e.place.clone(),
+            summary: e.summary.clone(),
+            signed,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_event_field_the_site_shows_is_public_in_the_policy_table() {
+        for path in SITE_EVENT_FIELDS {
+            let access = policy::access(path).unwrap_or_else(|| panic!("{path} has no policy entry"));
+            assert_eq!(access.least_role(), policy::Role::Public, "{path} is published but not public");
+        }
+    }
 
     #[test]
     fn every_field_the_site_shows_is_public_in_the_policy_table() {

@@ -201,6 +201,7 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
         "project.html",
         "listing.html",
         "results.html",
+        "events.html",
         "page.html",
         "404.html",
     ] {
@@ -382,6 +383,16 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
                 context! { projects => v(&list), lead => "" },
             )?;
         }
+        let (upcoming, past) = public_events(data, &public, as_of);
+        let title = t.get("events").cloned().unwrap_or_default();
+        page(
+            "events/index.html".into(),
+            "events.html",
+            title.clone(),
+            format!("{} · {}", title, site.get("district").cloned().unwrap_or_default()),
+            "events",
+            context! { upcoming => v(&upcoming), past => v(&past) },
+        )?;
         let title = t.get("results").cloned().unwrap_or_default();
         page(
             "results/index.html".into(),
@@ -418,6 +429,33 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
     files.insert("sitemap.xml".into(), xml.into_bytes());
     files.insert("robots.txt".into(), format!("User-agent: *\nAllow: /\nSitemap: {base}sitemap.xml\n").into_bytes());
     Ok(files)
+}
+
+/// The public events as of `as_of`: those not over yet (soonest first), and those over
+/// (latest first) with the public projects signed there by then.
+fn public_events(
+    data: &SiteData,
+    public: &[PublicProject],
+    as_of: NaiveDate,
+) -> (Vec<super::public::PublicEvent>, Vec<super::public::PublicEvent>) {
+    let work = &data.frames.work;
+    let (mut upcoming, mut past) = (Vec::new(), Vec::new());
+    for e in &work.events {
+        let signed: Vec<PublicProject> = work
+            .projects_of_event
+            .get(&e.code)
+            .into_iter()
+            .flatten()
+            .filter(|code| work.projects.get(*code).is_some_and(|p| p.reached(crate::rules::Stage::Signed, as_of)))
+            .filter_map(|code| public.iter().find(|p| &p.code == code).cloned())
+            .collect();
+        let over = crate::analytics::events::last_day(e) < as_of;
+        if let Some(event) = super::public::PublicEvent::of(e, if over { signed } else { Vec::new() }) {
+            if over { past.push(event) } else { upcoming.push(event) }
+        }
+    }
+    past.reverse();
+    (upcoming, past)
 }
 
 /// The home page's headline figures: this year to date, with YoY.

@@ -18,6 +18,7 @@ pub const SITE_FILES: &[(&str, &str)] = &[
     ("templates/project.html", include_str!("../../site/templates/project.html")),
     ("templates/listing.html", include_str!("../../site/templates/listing.html")),
     ("templates/results.html", include_str!("../../site/templates/results.html")),
+    ("templates/events.html", include_str!("../../site/templates/events.html")),
     ("templates/page.html", include_str!("../../site/templates/page.html")),
     ("templates/404.html", include_str!("../../site/templates/404.html")),
     ("assets/style.css", include_str!("../../site/assets/style.css")),

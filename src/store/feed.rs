@@ -106,13 +106,16 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 /// commit (on PostgreSQL it holds the version row's lock until then).
 pub async fn record(txn: &DatabaseTransaction, change: Change) -> Result<i64, DbErr> {
     let backend = txn.get_database_backend();
-    let row = txn
-        .query_one_raw(Statement::from_string(
+    // Every statement here is read to its end (`query_all`): on SQLite a statement left
+    // half-read keeps its connection's read snapshot open, and later transactions on
+    // that connection would see old data.
+    let rows = txn
+        .query_all_raw(Statement::from_string(
             backend,
             "UPDATE data_version SET version = version + 1 WHERE id = 1 RETURNING version",
         ))
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("the data_version row is missing".into()))?;
+        .await?;
+    let row = rows.first().ok_or_else(|| DbErr::RecordNotFound("the data_version row is missing".into()))?;
     let version: i64 = row.try_get("", "version")?;
     AuditEntry::insert(audit_entry::ActiveModel {
         id: NotSet,
@@ -136,13 +139,14 @@ pub async fn record(txn: &DatabaseTransaction, change: Change) -> Result<i64, Db
 /// The data version: how many changes were ever recorded (plus the audit entries that
 /// existed before the feed). Caches of derived figures are valid while it is unchanged.
 pub async fn data_version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
-    let row = db
-        .query_one_raw(Statement::from_string(
+    // Read to the end, never half-read (see `record`).
+    let rows = db
+        .query_all_raw(Statement::from_string(
             db.get_database_backend(),
             "SELECT version FROM data_version WHERE id = 1",
         ))
         .await?;
-    match row {
+    match rows.first() {
         Some(row) => row.try_get("", "version"),
         None => Ok(0),
     }
@@ -230,9 +234,23 @@ impl Follower {
         self.latest.subscribe()
     }
 
-    /// Reads the version from the database now.
+    /// Reads the version from the database now (straight through the pool: a poll is
+    /// not a statement of the application's, and no metric callback counts it).
     pub async fn refresh(&self) -> Result<i64, DbErr> {
-        let version = data_version(&self.db).await?;
+        const SQL: &str = "SELECT version FROM data_version WHERE id = 1";
+        let err = |e: sea_orm::sqlx::Error| DbErr::Custom(format!("reading the data version: {e}"));
+        // `fetch_all`, not `fetch_one`: a half-read statement would keep a SQLite
+        // connection's read snapshot open (see `record`).
+        let versions: Vec<i64> = match self.db.get_database_backend() {
+            DbBackend::Postgres => {
+                sea_orm::sqlx::query_scalar(SQL).fetch_all(self.db.get_postgres_connection_pool()).await.map_err(err)?
+            }
+            DbBackend::Sqlite => {
+                sea_orm::sqlx::query_scalar(SQL).fetch_all(self.db.get_sqlite_connection_pool()).await.map_err(err)?
+            }
+            _ => vec![data_version(&self.db).await?],
+        };
+        let version = versions.first().copied().unwrap_or(0);
         self.saw(version);
         Ok(self.version())
     }

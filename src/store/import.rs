@@ -6,7 +6,10 @@
 use std::fmt::Write as _;
 
 use entities::prelude::*;
-use entities::{carrier, chain_link, element_issue, industry, investor, progress, project, target, unit};
+use entities::{
+    carrier, chain_link, element_issue, engagement, event, incentive, industry, investor, progress, project,
+    supervision_item, target, unit,
+};
 use indicatif::ProgressBar;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, IdenStatic, Iterable,
@@ -14,7 +17,10 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use crate::ledger::schema::{CARRIERS, CHAIN_LINKS, INDUSTRIES, ISSUES, PROGRESS, PROJECTS, Sheet, TARGETS, UNITS};
+use crate::ledger::schema::{
+    CARRIERS, CHAIN_LINKS, ENGAGEMENTS, EVENTS, INCENTIVES, INDUSTRIES, INVESTORS, ISSUES, PROGRESS, PROJECTS,
+    SUPERVISION, Sheet, TARGETS, UNITS,
+};
 use crate::ledger::{Given, Ledger};
 use crate::rules::vocab;
 
@@ -39,6 +45,14 @@ pub struct ImportCounts {
     pub issues: usize,
     /// Targets.
     pub targets: usize,
+    /// Events (招商活动).
+    pub events: usize,
+    /// Engagements (对接记录).
+    pub engagements: usize,
+    /// Incentives (政策兑现).
+    pub incentives: usize,
+    /// Supervision items (督办事项).
+    pub supervision: usize,
 }
 
 impl ImportCounts {
@@ -53,6 +67,10 @@ impl ImportCounts {
             + self.progress
             + self.issues
             + self.targets
+            + self.events
+            + self.engagements
+            + self.incentives
+            + self.supervision
     }
 }
 
@@ -87,6 +105,16 @@ pub struct TableChanges {
 /// What an import did, table by table, in import order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ImportChanges(pub Vec<(&'static str, TableChanges)>);
+
+impl TableChanges {
+    /// Adds the changes of another upsert into the same table.
+    pub fn add(&mut self, other: TableChanges) {
+        self.rows += other.rows;
+        self.created += other.created;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+    }
+}
 
 impl ImportChanges {
     /// The changes to one table (all zero when the import did not touch it).
@@ -155,11 +183,17 @@ pub async fn import_ledger(
         upsert::<Carrier>(&txn, &rows(&ledger.carriers), &[carrier::Column::Code], &[], given(&CARRIERS), &tick)
             .await?;
     changes.push(("carriers", carriers));
-    let investors: Vec<_> = ledger.investors.iter().collect();
-    // Investors come from the projects sheet: their origin from its `investor_origin`.
+    let investor_key = [investor::Column::Name];
+    let mut investors =
+        upsert::<Investor>(&txn, &rows(&ledger.investors), &investor_key, &[], given(&INVESTORS), &tick).await?;
+    // Investors only named by the projects: their origin from its `investor_origin`.
+    let named: Vec<_> = ledger.named_investors.iter().collect();
     let origin = if ledger.given.has(&PROJECTS, "investor_origin") { &["origin"][..] } else { &[] };
-    let investors =
-        upsert::<Investor>(&txn, &investors, &[investor::Column::Name], &[], OnKey::Only(origin), &tick).await?;
+    investors.add(upsert::<Investor>(&txn, &named, &investor_key, &[], OnKey::Only(origin), &tick).await?);
+    // Investors only named by contacts: created with their name, nothing else touched.
+    let contacted = ledger.contacted_investors();
+    let contacted: Vec<_> = contacted.iter().collect();
+    investors.add(upsert::<Investor>(&txn, &contacted, &investor_key, &[], OnKey::Keep, &|_| {}).await?);
     changes.push(("investors", investors));
     let projects = upsert::<Project>(
         &txn,
@@ -187,17 +221,22 @@ pub async fn import_ledger(
     let target_key = [target::Column::UnitCode, target::Column::Year, target::Column::Metric];
     let targets = upsert::<Target>(&txn, &rows(&ledger.targets), &target_key, &[], given(&TARGETS), &tick).await?;
     changes.push(("targets", targets));
+    import_pipeline_work(&txn, ledger, &tick, &mut changes).await?;
 
     let counts = ImportCounts {
         units: ledger.units.len(),
         industries: ledger.industries.as_ref().map_or(0, Vec::len),
         chain_links: ledger.chain_links.len(),
         carriers: ledger.carriers.len(),
-        investors: ledger.investors.len(),
+        investors: ledger.investors.len() + ledger.named_investors.len(),
         projects: ledger.projects.len(),
         progress: ledger.progress.len(),
         issues: ledger.issues.len(),
         targets: ledger.targets.len(),
+        events: ledger.events.len(),
+        engagements: ledger.engagements.len(),
+        incentives: ledger.incentives.len(),
+        supervision: ledger.supervision.len(),
     };
     let changes = ImportChanges(changes);
     let after = serde_json::json!({
@@ -208,6 +247,38 @@ pub async fn import_ledger(
     super::feed::record(&txn, super::feed::Change::new(actor, "import", "ledger", source).after(Some(&after))).await?;
     txn.commit().await?;
     Ok((counts, changes))
+}
+
+/// Events, engagements, incentives and supervision items, matched by their keys.
+async fn import_pipeline_work(
+    txn: &DatabaseTransaction,
+    ledger: &Ledger,
+    tick: &dyn Fn(usize),
+    changes: &mut Vec<(&'static str, TableChanges)>,
+) -> Result<(), DbErr> {
+    let given = |sheet| OnKey::Given(&ledger.given, sheet);
+    let events = upsert::<Event>(txn, &rows(&ledger.events), &[event::Column::Code], &[], given(&EVENTS), tick).await?;
+    changes.push(("events", events));
+    let engagement_key = [
+        engagement::Column::InvestorName,
+        engagement::Column::UnitCode,
+        engagement::Column::Date,
+        engagement::Column::Kind,
+        engagement::Column::EventCode,
+    ];
+    let engagements =
+        upsert::<Engagement>(txn, &rows(&ledger.engagements), &engagement_key, &[], given(&ENGAGEMENTS), tick).await?;
+    changes.push(("engagements", engagements));
+    let incentive_key = [incentive::Column::ProjectCode, incentive::Column::Policy];
+    let incentives =
+        upsert::<Incentive>(txn, &rows(&ledger.incentives), &incentive_key, &[], given(&INCENTIVES), tick).await?;
+    changes.push(("incentives", incentives));
+    let supervision_key = [supervision_item::Column::Code];
+    let supervision =
+        upsert::<SupervisionItem>(txn, &rows(&ledger.supervision), &supervision_key, &[], given(&SUPERVISION), tick)
+            .await?;
+    changes.push(("supervision_items", supervision));
+    Ok(())
 }
 
 /// The models of numbered ledger rows.
@@ -338,6 +409,11 @@ mod tests {
             (&PROGRESS, stored::<Progress>()),
             (&ISSUES, stored::<ElementIssue>()),
             (&TARGETS, stored::<Target>()),
+            (&INVESTORS, stored::<Investor>()),
+            (&EVENTS, stored::<Event>()),
+            (&ENGAGEMENTS, stored::<Engagement>()),
+            (&INCENTIVES, stored::<Incentive>()),
+            (&SUPERVISION, stored::<SupervisionItem>()),
         ];
         for (sheet, columns) in tables {
             for column in sheet.columns.iter().filter(|c| (sheet.key, c.key) != ("projects", "investor_origin")) {

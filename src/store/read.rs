@@ -2,7 +2,7 @@
 //! (for export).
 
 use entities::prelude::*;
-use entities::{carrier, chain_link, element_issue, industry, investor, progress, project, target, unit};
+use entities::{carrier, chain_link, element_issue, event, industry, investor, progress, project, target, unit};
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryOrder, QuerySelect};
 
 use crate::ledger::{Given, Known, Ledger};
@@ -14,6 +14,10 @@ pub async fn known(db: &DatabaseConnection) -> Result<Known, DbErr> {
     let industries: Vec<String> =
         Industry::find().select_only().column(industry::Column::Name).into_tuple().all(db).await?;
     let stored_projects = Project::find().all(db).await?;
+    let investors: Vec<String> =
+        Investor::find().select_only().column(investor::Column::Name).into_tuple().all(db).await?;
+    let events: Vec<(String, String)> =
+        Event::find().select_only().columns([event::Column::Code, event::Column::Name]).into_tuple().all(db).await?;
     let links: Vec<(String, String)> = ChainLink::find()
         .select_only()
         .columns([chain_link::Column::Chain, chain_link::Column::Link])
@@ -27,6 +31,8 @@ pub async fn known(db: &DatabaseConnection) -> Result<Known, DbErr> {
         industries: industries.into_iter().collect(),
         projects: stored_projects.iter().map(|p| p.code.clone()).collect(),
         stored_projects: stored_projects.into_iter().map(|p| (p.code.clone(), p)).collect(),
+        investors: investors.into_iter().collect(),
+        events: events.into_iter().collect(),
         chain_links: links.into_iter().map(|(chain, link)| format!("{chain}/{link}")).collect(),
         carriers: carriers.into_iter().collect(),
     })
@@ -45,7 +51,8 @@ pub async fn load_ledger(db: &DatabaseConnection) -> Result<Ledger, DbErr> {
                 .await?,
         ),
         carriers: numbered(Carrier::find().order_by_asc(carrier::Column::Code).all(db).await?),
-        investors: Investor::find().order_by_asc(investor::Column::Name).all(db).await?,
+        investors: numbered(sorted(Investor::find().all(db).await?, |i| i.name.clone())),
+        named_investors: Vec::new(),
         projects: numbered(Project::find().order_by_asc(project::Column::Code).all(db).await?),
         progress: numbered(
             Progress::find()
@@ -71,9 +78,22 @@ pub async fn load_ledger(db: &DatabaseConnection) -> Result<Ledger, DbErr> {
                 .all(db)
                 .await?,
         ),
+        events: numbered(sorted(Event::find().all(db).await?, |e| e.code.clone())),
+        engagements: numbered(sorted(Engagement::find().all(db).await?, |e| {
+            (e.investor_name.clone(), e.date, e.unit_code.clone(), e.kind.clone(), e.event_code.clone())
+        })),
+        incentives: numbered(sorted(Incentive::find().all(db).await?, |x| (x.project_code.clone(), x.policy.clone()))),
+        supervision: numbered(sorted(SupervisionItem::find().all(db).await?, |m| m.code.clone())),
         given: Given::All,
         fingerprint: None,
     })
+}
+
+/// Rows sorted by a key in Rust, so that text keys (investor names) come out in the
+/// same order from SQLite and PostgreSQL, whatever the server's collation.
+fn sorted<T, K: Ord>(mut rows: Vec<T>, key: impl Fn(&T) -> K) -> Vec<T> {
+    rows.sort_by_key(key);
+    rows
 }
 
 /// Rows numbered as a spreadsheet would show them (the header is row 1).

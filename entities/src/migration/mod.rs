@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_graph;
 mod m20261129_000010_change_feed;
+mod m20261129_000020_pipeline_work;
 mod m20261129_000030_chains_carriers;
 
 /// All migrations in order.
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_create_graph::Migration),
             Box::new(m20261129_000010_change_feed::Migration),
+            Box::new(m20261129_000020_pipeline_work::Migration),
             Box::new(m20261129_000030_chains_carriers::Migration),
         ]
     }
