@@ -215,7 +215,6 @@ pub const TABLE: &[(&str, Access)] = &[
     ("Project.name", Public),
     ("Project.version", Internal),
     ("Project.nationalCode", Internal),
-    ("Project.version", Internal),
     ("Project.unit", Public),
     ("Project.unitCode", Public),
     ("Project.industry", Public),
