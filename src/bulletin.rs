@@ -11,6 +11,7 @@ use crate::analytics::cohort::cohort;
 use crate::analytics::scorecard::{Scorecard, ScoringConfig, quarter_end, scorecards};
 use crate::analytics::volume::year_to_date;
 use crate::analytics::{AnalyticsError, Frames, Metric, ProjectFilter};
+use crate::markup::escape;
 use crate::money::to_wan;
 
 /// The closing note of every bulletin: what the figures mean.
@@ -269,20 +270,4 @@ impl Bulletin {
         let _ = write!(out, "<p>{}</p>\n</body></html>\n", escape(NOTE));
         out
     }
-}
-
-/// Escapes text for HTML.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }

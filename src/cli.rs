@@ -209,9 +209,10 @@ pub struct ServerArgs {
     /// Read every request from the database, never from the in-memory snapshot.
     #[arg(long)]
     pub no_read_snapshot: bool,
-    /// A built site to preview at / (from `zhaoshang site build`).
-    #[arg(long, default_value = "dist/site")]
-    pub preview: PathBuf,
+    /// A built site to preview at / (from `zhaoshang site build --out DIR`); it must
+    /// have an index.html. Default: no preview (quickstart previews the site it built).
+    #[arg(long)]
+    pub preview: Option<PathBuf>,
 }
 
 /// Site commands.
@@ -354,7 +355,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         | Command::Migrate { .. } => Ok(()),
         Command::Quickstart { out, no_serve, server } => {
             quickstart(&db, &mask_url(url), &out, &site, &decks, &config.scoring).await?;
-            let server = ServerArgs { preview: out.join("site"), ..server };
+            let server = ServerArgs { preview: Some(out.join("site")), ..server };
             if no_serve { Ok(()) } else { serve(db, &server, &config).await }
         }
         Command::Serve { server } => serve(db, &server, &config).await,
@@ -563,6 +564,14 @@ async fn site_build(engine: &Engine, options: crate::publish::site::SiteOptions)
 }
 
 async fn serve(db: DatabaseConnection, args: &ServerArgs, config: &Config) -> anyhow::Result<()> {
+    if let Some(dir) = &args.preview {
+        anyhow::ensure!(
+            dir.join("index.html").is_file(),
+            "--preview {}: no index.html there (build the site first: `zhaoshang site build --out {}`)",
+            dir.display(),
+            dir.display()
+        );
+    }
     use crate::api::{ApiOptions, ApiState, build_schema, server};
     let options = ApiOptions {
         read_snapshot: !args.no_read_snapshot,
@@ -583,9 +592,9 @@ async fn serve(db: DatabaseConnection, args: &ServerArgs, config: &Config) -> an
     }
     println!("health:      http://{}/healthz, /readyz, /metrics   (Ctrl-C stops)", bound.addr);
     let shutdown = stop_signal();
-    let site = args.preview.join("index.html").is_file().then(|| args.preview.clone());
-    if site.is_some() {
-        println!("site:        http://{}/   (preview of {})", bound.addr, args.preview.display());
+    let site = args.preview.clone();
+    if let Some(dir) = &site {
+        println!("site:        http://{}/   (preview of {})", bound.addr, dir.display());
     }
     let gate = server::Gate { tokens: crate::api::gate::TokenCache::new(config.api.token_trust), ..Default::default() };
     let state = server::ServerState {

@@ -393,6 +393,15 @@ mod tests {
     }
 
     #[test]
+    fn a_theme_folder_that_is_not_there_is_an_error_naming_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(FILE_NAME);
+        let error = Config::from_parts(Some(&file), Some("decks = \"nowhere\"\n"), &Overrides::default()).unwrap_err();
+        let message = error.to_string();
+        assert!(message.starts_with("decks (from ") && message.contains("nowhere"), "{message}");
+    }
+
+    #[test]
     fn a_zero_limit_is_an_error_naming_the_key() {
         let error = Config::from_parts(None, Some("[api]\nmax_depth = 0\n"), &Overrides::default()).unwrap_err();
         assert!(error.to_string().starts_with("api.max_depth"), "{error}");

@@ -1,6 +1,7 @@
 //! zhaoshang (招商): investment-promotion project tracking for district governments.
 //!
 //! Layout:
+//! - [`markup`]: escaping user text for XML and HTML, dropping what XML forbids.
 //! - [`money`]: 万元 at the edges, exact yuan inside.
 //! - [`rules`]: stages, reach dates and the row rules every write obeys.
 //! - [`policy`]: the one access table: who may read each field, filter and history column.
@@ -26,6 +27,7 @@ pub mod config;
 pub mod demo;
 pub mod jobs;
 pub mod ledger;
+pub mod markup;
 pub mod metrics;
 pub mod money;
 pub mod policy;

@@ -27,8 +27,8 @@ pub struct Metrics {
     pub data_version: IntGauge,
     /// `zhaoshang_frames_build_seconds`: building the analytics frames.
     pub frames_build: Histogram,
-    /// `zhaoshang_frames_cache_total{result="hit"|"miss"}`: frames asked for, served
-    /// from the cache or rebuilt.
+    /// `zhaoshang_frames_cache_total{result="hit"|"miss"}`: frames asked for, there
+    /// already or waited for.
     pub frames_cache: IntCounterVec,
 }
 
@@ -82,15 +82,15 @@ impl Metrics {
         self.latency.with_label_values(&[route]).observe(took.as_secs_f64());
     }
 
-    /// Records frames asked for: `built` is the time it took when the cache had none.
-    pub fn frames(&self, built: Option<Duration>) {
-        match built {
-            Some(took) => {
-                self.frames_cache.with_label_values(&["miss"]).inc();
-                self.frames_build.observe(took.as_secs_f64());
-            }
-            None => self.frames_cache.with_label_values(&["hit"]).inc(),
-        }
+    /// Records frames asked for: `cached` when they were there, not when the request
+    /// waited for a build.
+    pub fn frames_asked(&self, cached: bool) {
+        self.frames_cache.with_label_values(&[if cached { "hit" } else { "miss" }]).inc();
+    }
+
+    /// Records a build of the frames (in the background or for a request).
+    pub fn frames_built(&self, took: Duration) {
+        self.frames_build.observe(took.as_secs_f64());
     }
 
     /// The exposition in the Prometheus text format.

@@ -125,6 +125,12 @@ pub fn check_project(p: &project::Model) -> Vec<RuleViolation> {
     violations
 }
 
+/// Why a project's chain link (`产业链/环节`) is refused when it names no link: the one
+/// wording for ledgers and the API.
+pub fn unknown_chain_link(reference: &str) -> String {
+    format!("{reference:?} names no chain link; write it as 产业链/环节 of the chain_links sheet")
+}
+
 /// The allowed values of the ledger's enumerated columns.
 pub mod vocab {
     /// 单位类型

@@ -209,6 +209,8 @@ async fn mutations_write_and_audit(t: &TestDb) {
             "recordProgress",
             "advanceStage",
             "updateProject",
+            "createProject",
+            // The new investor it created (shared records show in every user's history).
             "createProject"
         ]
     );
@@ -412,4 +414,90 @@ on_both_databases!(
 fn the_committed_schema_is_the_schema() {
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
     assert!(committed == zhaoshang::api::sdl(), "schema.graphql drifted: run `cargo run -- schema > schema.graphql`");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_targets_and_related_projects_are_loaded_in_batches() {
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_ledger(&t.db, zhaoshang::demo::generate(300, 3), "test", "demo").await.unwrap();
+    let mut db = zhaoshang::store::connect(&t.url).await.unwrap();
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = statements.clone();
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let api = Api::with_options(
+        &db,
+        zhaoshang::api::ApiOptions { read_snapshot: false, ..zhaoshang::api::ApiOptions::new(false) },
+    );
+    let query = |n: usize| {
+        format!(
+            "{{ projects(first: {n}) {{ nodes {{ code history {{ action }} unit {{ targets {{ value }} projects(first: 3) {{ code }} }} industry {{ projects(first: 2) {{ code }} }} investor {{ projects(first: 2) {{ code }} }} }} }} }}"
+        )
+    };
+    let mut counts = Vec::new();
+    for n in [10, 100] {
+        statements.store(0, Ordering::SeqCst);
+        let r = api.run_as(&analyst(), &query(n)).await;
+        assert_eq!(error_codes(&r), Vec::<String>::new(), "{r}");
+        assert_eq!(r["data"]["projects"]["nodes"].as_array().unwrap().len(), n);
+        assert!(r["data"]["projects"]["nodes"][0]["unit"]["projects"].as_array().unwrap().len() <= 3);
+        counts.push(statements.load(Ordering::SeqCst));
+    }
+    // Per relation one statement (a few more when a batch is split by timing), never one
+    // per project: loaded one by one, 100 projects would take over 200.
+    eprintln!("statements for 10 and 100 projects: {counts:?}");
+    assert!(counts[1] <= 40, "10 and 100 projects took {counts:?} statements");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analytics_of_a_stopped_request_stop_or_never_start() {
+    use std::sync::atomic::AtomicBool;
+    use std::time::Duration;
+    use zhaoshang::analytics::{Engine, check_cancelled};
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
+    let engine = Arc::new(Engine::new(t.db.clone()));
+    // A long computation that checks between steps: stopped by its caller's time limit.
+    let saw_cancel = Arc::new(AtomicBool::new(false));
+    let seen = saw_cancel.clone();
+    let long = engine.run(move |_| {
+        for _ in 0..500 {
+            std::thread::sleep(Duration::from_millis(10));
+            if let Err(e) = check_cancelled() {
+                seen.store(true, Ordering::SeqCst);
+                return Err(e);
+            }
+        }
+        Ok(())
+    });
+    assert!(tokio::time::timeout(Duration::from_millis(100), long).await.is_err(), "timed out");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(saw_cancel.load(Ordering::SeqCst), "the running computation saw it was stopped");
+    // With every turn taken, a stopped request's computation never starts.
+    let hold = |engine: Arc<Engine>| {
+        tokio::spawn(async move {
+            engine
+                .run(|_| {
+                    std::thread::sleep(Duration::from_millis(400));
+                    Ok(())
+                })
+                .await
+        })
+    };
+    let (a, b) = (hold(engine.clone()), hold(engine.clone()));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let ran = Arc::new(AtomicBool::new(false));
+    let flag = ran.clone();
+    let queued = engine.run(move |_| {
+        flag.store(true, Ordering::SeqCst);
+        Ok(())
+    });
+    assert!(tokio::time::timeout(Duration::from_millis(50), queued).await.is_err());
+    a.await.unwrap().unwrap();
+    b.await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!ran.load(Ordering::SeqCst), "a stopped request's computation never ran");
+    // And the engine still works.
+    assert!(matches!(engine.run(|_| Ok(1)).await, Ok(1)));
 }

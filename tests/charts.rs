@@ -238,19 +238,6 @@ fn the_layout_of_each_chart_kind_is_stable() {
     }
 }
 
-fn zip_entries(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
-    use std::io::Read;
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    (0..archive.len())
-        .map(|i| {
-            let mut file = archive.by_index(i).unwrap();
-            let mut data = Vec::new();
-            file.read_to_end(&mut data).unwrap();
-            (file.name().unwrap().to_string(), data)
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_weekly_deck_is_a_valid_presentation() {
     let t = TestDb::sqlite().await;
@@ -288,7 +275,7 @@ async fn the_weekly_deck_is_a_valid_presentation() {
     let csv = String::from_utf8(std::fs::read(a.join("fai-trend.csv")).unwrap()).unwrap();
     assert!(csv.contains("2025-12,0,1.35805,-35.79187"), "{csv}");
 
-    let pptx = zip_entries(&std::fs::read(a.join("weekly.pptx")).unwrap());
+    let pptx = common::zip_entries(&std::fs::read(a.join("weekly.pptx")).unwrap());
     let types = String::from_utf8(pptx["[Content_Types].xml"].clone()).unwrap();
     for (name, data) in &pptx {
         if name.ends_with(".xml") || name.ends_with(".rels") {
@@ -319,12 +306,36 @@ async fn the_weekly_deck_is_a_valid_presentation() {
         }
     }
     assert_eq!(pptx.keys().filter(|k| k.starts_with("ppt/slides/slide")).count(), 7, "a title slide and six charts");
-    let workbook = zip_entries(&std::fs::read(a.join("weekly.xlsx")).unwrap());
+    // Every chart is native and editable: its part caches the CSV's numbers and points at
+    // an embedded workbook that holds them too.
+    let csvs: Vec<_> = written.files.iter().filter(|f| f.extension().is_some_and(|e| e == "csv")).collect();
+    for (i, csv) in csvs.iter().enumerate() {
+        let number = i + 2;
+        let chart = String::from_utf8(pptx[&format!("ppt/charts/chart{number}.xml")].clone()).unwrap();
+        let table = read_csv(csv);
+        let series = native_series(&chart);
+        assert!(!series.is_empty(), "{csv:?}: a native chart with series");
+        for (name, categories, values) in series {
+            let column = table.0.iter().position(|h| *h == name).unwrap_or_else(|| panic!("{name} not in {csv:?}"));
+            let expected: Vec<Option<f64>> = table.1.iter().map(|row| row[column].parse().ok()).collect();
+            assert_eq!(values, expected, "{csv:?}: series {name}");
+            let labels =
+                (0..table.0.len()).any(|c| table.1.iter().map(|row| row[c].clone()).collect::<Vec<_>>() == categories);
+            assert!(labels, "{csv:?}: categories {categories:?} are a column of the CSV");
+        }
+        let rels = String::from_utf8(pptx[&format!("ppt/charts/_rels/chart{number}.xml.rels")].clone()).unwrap();
+        let embedded = format!("ppt/embeddings/Microsoft_Excel_Worksheet{number}.xlsx");
+        assert!(rels.contains(&format!("Target=\"../embeddings/Microsoft_Excel_Worksheet{number}.xlsx\"")), "{rels}");
+        let sheet = common::zip_entries(&pptx[&embedded]);
+        assert!(sheet.contains_key("xl/worksheets/sheet1.xml"), "the embedded workbook has Sheet1");
+    }
+    assert!(!pptx.keys().any(|k| k.starts_with("ppt/media/")), "no picture where a native chart exists");
+    let workbook = common::zip_entries(&std::fs::read(a.join("weekly.xlsx")).unwrap());
     assert_eq!(workbook.keys().filter(|k| k.starts_with("xl/charts/chart")).count(), 6, "a native chart per sheet");
 
     // LibreOffice, where installed (CI installs it), opens the deck: one page per slide.
     if which("libreoffice").is_none() {
-        eprintln!("skipped the LibreOffice conversion: libreoffice is not installed");
+        common::skip("the LibreOffice conversion of the deck", "libreoffice is not installed");
         return;
     }
     let converted = std::process::Command::new("libreoffice")
@@ -337,6 +348,51 @@ async fn the_weekly_deck_is_a_valid_presentation() {
     assert!(converted.status.success(), "{}", String::from_utf8_lossy(&converted.stderr));
     let pdf = std::fs::read(out.path().join("weekly.pdf")).unwrap();
     assert_eq!(count_pages(&pdf), 7, "one PDF page per slide");
+}
+
+/// A CSV file's headers and rows (UTF-8 with BOM).
+fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect();
+    (headers, rows)
+}
+
+/// Each series of a chart part: its name, its cached categories and its cached values
+/// (a missing point is `None`).
+fn native_series(xml: &str) -> Vec<(String, Vec<String>, Vec<Option<f64>>)> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let points = |node: roxmltree::Node| -> Vec<(usize, String)> {
+        node.descendants()
+            .filter(|n| n.has_tag_name("pt"))
+            .map(|pt| {
+                let idx = pt.attribute("idx").unwrap().parse().unwrap();
+                let v = pt.children().find(|c| c.has_tag_name("v")).and_then(|v| v.text()).unwrap_or("").to_string();
+                (idx, v)
+            })
+            .collect()
+    };
+    doc.descendants()
+        .filter(|n| n.has_tag_name("ser"))
+        .map(|ser| {
+            let child = |name: &str| ser.children().find(|c| c.has_tag_name(name)).unwrap();
+            let name = points(child("tx")).remove(0).1;
+            let categories: Vec<String> = points(child("cat")).into_iter().map(|(_, v)| v).collect();
+            let count: usize = child("val")
+                .descendants()
+                .find(|n| n.has_tag_name("ptCount"))
+                .and_then(|n| n.attribute("val"))
+                .unwrap()
+                .parse()
+                .unwrap();
+            let mut values = vec![None; count];
+            for (idx, v) in points(child("val")) {
+                values[idx] = Some(v.parse().unwrap());
+            }
+            (name, categories, values)
+        })
+        .collect()
 }
 
 /// Page objects of a PDF: `/Type /Page` (any spacing), not `/Type /Pages`.

@@ -304,3 +304,55 @@ async fn a_cursor_past_any_table_is_bad_input_not_a_dropped_connection() {
     assert!(server.healthy().await);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standard_introspection_query_works_in_development_and_not_in_production() {
+    let query = std::fs::read_to_string(common::fixtures().join("introspection.graphql")).unwrap();
+    let (server, token) = start(false).await;
+    for who in [None, Some(token.as_str())] {
+        let r = server.query(who, &query).await;
+        assert!(r.get("errors").is_none(), "{}", &r.to_string()[..500.min(r.to_string().len())]);
+        let types = r["data"]["__schema"]["types"].as_array().unwrap();
+        assert!(types.iter().any(|t| t["name"] == json!("Project")));
+    }
+    // The data part still has its depth limit, introspection or not.
+    let mut deep = String::from("code");
+    for _ in 0..7 {
+        deep = format!("unit {{ projects {{ {deep} }} }}");
+    }
+    let r = server.query(Some(&token), &format!("{{ __schema {{ queryType {{ name }} }} units {{ {deep} }} }}")).await;
+    assert!(r["errors"][0]["message"].as_str().unwrap().contains("deep"), "{r}");
+    server.stop().await;
+    let (server, token) = start(true).await;
+    let r = server.query(Some(&token), &query).await;
+    assert!(r["data"]["__schema"].is_null(), "production answers no schema: {r}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_costs_its_page_size_so_nested_pages_are_refused() {
+    let (server, token) = start(false).await;
+    // The attack of the issue, in the public's two-level form and the analyst's three.
+    for (who, query) in [
+        (None, "{ projects(first: 500) { nodes { unit { projects(first: 500) { code name } } } } }"),
+        (
+            Some(token.as_str()),
+            "{ projects(first: 500) { nodes { unit { projects(first: 500) { unit { projects(first: 500) { code } } } } } } }",
+        ),
+        (None, "{ units { projects(first: 500) { unit { projects(first: 500) { code } } } } }"),
+    ] {
+        let r = server.query(who, query).await;
+        assert!(r["errors"][0]["message"].as_str().unwrap().contains("complex"), "{query}: {r}");
+        assert_eq!(r["data"], Value::Null);
+    }
+    // A full page of 500 with the fields a list shows is fine.
+    let r = server
+        .query(
+            Some(&token),
+            "{ projects(first: 500) { totalCount nodes { code name unitCode industryName stage totalInvestmentWan signedDate investorName } } }",
+        )
+        .await;
+    assert!(r.get("errors").is_none(), "{r}");
+    assert!(server.healthy().await);
+    server.stop().await;
+}

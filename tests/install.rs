@@ -43,8 +43,10 @@ fn the_binary_alone_runs_quickstart_slides_and_the_site_and_an_edited_init_copy_
     let d = dir.path();
 
     // Built-in defaults: quickstart creates the demo district and writes everything.
-    let quick = stdout(&run_ok(d, &["quickstart", "--no-serve"]));
+    let output = run_ok(d, &["quickstart", "--no-serve"]);
+    let quick = stdout(&output);
     assert!(quick.contains("created the demo district"), "{quick}");
+    assert!(!String::from_utf8_lossy(&output.stderr).contains('\u{1b}'), "no colour or progress codes off a terminal");
     for file in
         ["ledger.xlsx", "bulletin.md", "bulletin.html", "slides/weekly.pptx", "slides/weekly.xlsx", "site/index.html"]
     {
@@ -108,8 +110,9 @@ fn the_binary_alone_runs_quickstart_slides_and_the_site_and_an_edited_init_copy_
 async fn graphiql_works_in_a_browser_with_the_network_off() {
     let browser_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     if !(Path::new("/usr/bin/chromium").is_file() && browser_dir.join("node_modules/playwright-core").is_dir()) {
-        eprintln!(
-            "skipped the GraphiQL browser test: needs /usr/bin/chromium and `npm ci` in tests/browser (.ci/run does both)"
+        common::skip(
+            "graphiql_works_in_a_browser_with_the_network_off",
+            "needs /usr/bin/chromium and `npm ci` in tests/browser (.ci/run does both)",
         );
         return;
     }

@@ -85,7 +85,13 @@ async fn importing_twice_leaves_the_same_database(t: &TestDb) {
 on_both_databases!(importing_twice_leaves_the_same_database_on, importing_twice_leaves_the_same_database);
 
 async fn export_then_import_gives_identical_files(t: &TestDb) {
-    jobs::import_file(&t.db, &sample_xlsx(), "test").await.expect("import");
+    round_trip(t, &sample_xlsx()).await;
+}
+
+/// Imports `source`, exports it as a workbook and as CSV, imports the workbook into a
+/// fresh database and exports again: every file is byte-identical.
+async fn round_trip(t: &TestDb, source: &std::path::Path) {
+    jobs::import_file(&t.db, source, "test").await.expect("import");
     let dir = tempfile::tempdir().unwrap();
     for name in ["a.xlsx", "csv-a"] {
         jobs::export_file(&t.db, &dir.path().join(name)).await.expect("export");
@@ -96,12 +102,21 @@ async fn export_then_import_gives_identical_files(t: &TestDb) {
     jobs::export_file(&fresh.db, &dir.path().join("csv-b")).await.expect("export again");
     let read = |p: &str| std::fs::read(dir.path().join(p)).unwrap();
     assert!(read("a.xlsx") == read("b.xlsx"), "the workbooks differ");
-    for sheet in ["units", "industries", "projects", "progress", "issues", "targets"] {
-        let file = format!("{sheet}.csv");
+    for sheet in zhaoshang::ledger::schema::SHEETS {
+        let file = format!("{}.csv", sheet.key);
         assert_eq!(read(&format!("csv-a/{file}")), read(&format!("csv-b/{file}")), "{file} differs");
     }
 }
 on_both_databases!(export_then_import_gives_identical_files_on, export_then_import_gives_identical_files);
+
+async fn chains_and_carriers_survive_the_round_trip(t: &TestDb) {
+    round_trip(t, &common::chains_csv()).await;
+    let ledger = store::load_ledger(&t.db).await.unwrap();
+    assert_eq!((ledger.chain_links.len(), ledger.carriers.len()), (6, 5), "the fixture's links and carriers");
+    let linked = ledger.projects.iter().filter(|(_, p)| p.chain_link.is_some()).count();
+    assert_eq!(linked, 6);
+}
+on_both_databases!(chains_and_carriers_survive_the_round_trip_on, chains_and_carriers_survive_the_round_trip);
 
 /// Imports an edited copy of the sample into a database that already holds the
 /// sample, expects it refused with exactly `expected` among the errors, and checks that

@@ -86,18 +86,20 @@ impl Writer {
     }
 }
 
-/// The numbers of the writes present in the database at `url`.
-async fn writes_in(url: &str) -> BTreeSet<usize> {
+/// The descriptions of the issues in the database at `url`.
+async fn issues_in(url: &str) -> Vec<String> {
     let db = sea_orm::Database::connect(url).await.unwrap();
     let rows = db
-        .query_all_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT description FROM element_issues WHERE description LIKE 'w%'",
-        ))
+        .query_all_raw(Statement::from_string(db.get_database_backend(), "SELECT description FROM element_issues"))
         .await
         .unwrap();
     db.close().await.ok();
-    rows.iter().filter_map(|r| r.try_get::<String>("", "description").ok()?.strip_prefix('w')?.parse().ok()).collect()
+    rows.iter().map(|r| r.try_get::<String>("", "description").unwrap()).collect()
+}
+
+/// The numbers of the writes present in the database at `url`.
+async fn writes_in(url: &str) -> BTreeSet<usize> {
+    issues_in(url).await.iter().filter_map(|d| d.strip_prefix('w')?.parse().ok()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -211,17 +213,7 @@ async fn sigterm_lets_a_write_in_flight_finish_before_the_server_exits() {
     let (status, log) = served.wait();
     assert!(status.success(), "exit status {status}: {log}");
     assert!(log.contains("SIGTERM") && log.contains(r#""in_flight":1"#) && log.contains(r#""stopped""#), "{log}");
-    let db = sea_orm::Database::connect(&url).await.unwrap();
-    let stored = db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Sqlite,
-            "SELECT COUNT(*) AS n FROM element_issues WHERE description = 'in flight'",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get::<i64>("", "n")
-        .unwrap();
+    let stored = issues_in(&url).await.iter().filter(|d| *d == "in flight").count();
     assert_eq!(stored, 1, "the write in flight at SIGTERM is stored");
     assert!(writes_in(&url).await.is_superset(&before));
 }
@@ -254,6 +246,10 @@ async fn healthz_readyz_and_metrics_answer_in_their_formats() {
     let graphql = format!("{}/graphql", served.base);
     let ok = client.post(&graphql).bearer_auth(&token).json(&json!({ "query": "{ units { code } }" })).send();
     assert_eq!(ok.await.unwrap().status(), 200);
+    // An analytics question: answered from the frames built at start.
+    let pipeline = client.post(&graphql).bearer_auth(&token).json(&json!({ "query": "{ pipeline { count } }" })).send();
+    let pipeline: serde_json::Value = pipeline.await.unwrap().json().await.unwrap();
+    assert!(pipeline["data"]["pipeline"].is_array() || pipeline["data"]["pipeline"].is_object(), "{pipeline}");
     let refused = client.post(&graphql).bearer_auth("nope").json(&json!({ "query": "{ units { code } }" })).send();
     assert_eq!(refused.await.unwrap().status(), 401);
 
@@ -264,12 +260,12 @@ async fn healthz_readyz_and_metrics_answer_in_their_formats() {
         let line = text.lines().find(|l| l.starts_with(series)).unwrap_or_else(|| panic!("no {series} in:\n{text}"));
         line.rsplit(' ').next().unwrap().parse().unwrap()
     };
-    assert_eq!(value(r#"zhaoshang_http_requests_total{route="/graphql",status="200"}"#), 1.0);
+    assert_eq!(value(r#"zhaoshang_http_requests_total{route="/graphql",status="200"}"#), 2.0);
     assert_eq!(value(r#"zhaoshang_http_requests_total{route="/graphql",status="401"}"#), 1.0);
     assert_eq!(value(r#"zhaoshang_graphql_errors_total{code="UNAUTHENTICATED"}"#), 1.0);
-    assert_eq!(value(r#"zhaoshang_http_request_duration_seconds_count{route="/graphql"}"#), 2.0);
+    assert_eq!(value(r#"zhaoshang_http_request_duration_seconds_count{route="/graphql"}"#), 3.0);
     assert_eq!(value("zhaoshang_frames_build_seconds_count"), 1.0);
-    assert!(value(r#"zhaoshang_frames_cache_total{result="miss"}"#) >= 1.0);
+    assert!(value(r#"zhaoshang_frames_cache_total{result="hit"}"#) >= 1.0, "the frames were ready");
     // The data version is the latest audit entry: the import's.
     let db = sea_orm::Database::connect(&url).await.unwrap();
     let latest = db
@@ -291,4 +287,30 @@ async fn healthz_readyz_and_metrics_answer_in_their_formats() {
     for line in log.lines().filter(|l| !l.is_empty()) {
         serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_configuration_file_sets_the_api_limits_and_the_listen_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, token) = prepared(dir.path());
+    std::fs::write(
+        dir.path().join("zhaoshang.toml"),
+        "listen = \"127.0.0.1:1\"\n[api]\nmax_depth = 3\nmax_body_bytes = 300\n",
+    )
+    .unwrap();
+    // Found in the working directory; the flag overrides its listen address.
+    let served = Served::start(dir.path(), &url, &[]);
+    let client = reqwest::Client::new();
+    let graphql = format!("{}/graphql", served.base);
+    let ask = |query: &str| client.post(&graphql).bearer_auth(&token).json(&json!({ "query": query })).send();
+
+    let shallow: serde_json::Value = ask("{ units { code } }").await.unwrap().json().await.unwrap();
+    assert!(shallow["data"]["units"].is_array(), "{shallow}");
+    let deep: serde_json::Value =
+        ask(r#"{ project(code: "ZS24004") { unit { projects { code } } } }"#).await.unwrap().json().await.unwrap();
+    assert!(deep["errors"][0]["message"].as_str().unwrap_or_default().contains("deep"), "depth 4 > 3: {deep}");
+    let padded = format!("{{ units {{ code }} }} # {}", "x".repeat(400));
+    assert_eq!(ask(&padded).await.unwrap().status().as_u16(), 413, "a body over 300 bytes");
+    served.terminate();
+    assert!(served.wait().0.success());
 }

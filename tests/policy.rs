@@ -208,3 +208,50 @@ on_both_databases!(
     terminated_projects_are_not_public_and_counts_do_not_tell_on,
     terminated_projects_are_not_public_and_counts_do_not_tell
 );
+
+async fn a_shared_investor_is_changed_only_by_admins_and_shows_in_every_projects_history(t: &TestDb) {
+    let api = sample_api(t).await;
+    // T01 gets a project of T02's investor.
+    ok(
+        &api,
+        &admin(),
+        r#"mutation { createProject(input: { code: "ZS27201", name: "共享投资方项目", unitCode: "T01",
+            industryName: "智能制造", totalInvestmentWan: 100, intentDate: "2026-01-05",
+            investorName: "秦岭文旅发展有限公司" }) { code } }"#,
+    )
+    .await;
+    let change = |origin: &str| {
+        format!(
+            r#"mutation {{ updateProject(code: "ZS24006", input: {{ investorOrigin: "{origin}", investorName: "秦岭文旅发展有限公司" }}) {{ code }} }}"#
+        )
+    };
+    let editor = viewer(Role::Editor, Some("T02"));
+    let r = api.run_as(&editor, &change("开曼群岛")).await;
+    assert_eq!(error_codes(&r), vec!["FORBIDDEN"], "{r}");
+    let origin = r#"{ investor(name: "秦岭文旅发展有限公司") { origin } }"#;
+    let unchanged = ok(&api, &admin(), origin).await;
+    assert_ne!(unchanged["investor"]["origin"], json!("开曼群岛"));
+    // An admin may; the change shows in the history of both units' projects.
+    ok(&api, &admin(), &change("陕西省铜川市")).await;
+    assert_eq!(ok(&api, &admin(), origin).await["investor"]["origin"], json!("陕西省铜川市"));
+    for code in ["ZS24006", "ZS27201"] {
+        let query = format!(r#"{{ project(code: "{code}") {{ history {{ entity key after }} }} }}"#);
+        let data = ok(&api, &viewer(Role::Analyst, None), &query).await;
+        let entries = data["project"]["history"].as_array().unwrap();
+        assert!(
+            entries.iter().any(|e| e["entity"] == json!("investors") && e["after"]["origin"] == json!("陕西省铜川市")),
+            "{code}: {data}"
+        );
+    }
+    // An investor only T02 uses is T02's editor's to change.
+    ok(
+        &api,
+        &editor,
+        r#"mutation { updateProject(code: "ZS25002", input: { investorName: "某药业股份有限公司", investorOrigin: "陕西省咸阳市" }) { code } }"#,
+    )
+    .await;
+}
+on_both_databases!(
+    a_shared_investor_is_changed_only_by_admins_and_shows_in_every_projects_history_on,
+    a_shared_investor_is_changed_only_by_admins_and_shows_in_every_projects_history
+);

@@ -227,8 +227,9 @@ async fn a_real_browser_filters_the_opportunities_and_finds_no_serious_accessibi
         && browser_dir.join("node_modules/playwright-core").is_dir()
         && browser_dir.join("node_modules/axe-core").is_dir();
     if !ready {
-        eprintln!(
-            "skipped the browser test: needs /usr/bin/chromium and `npm ci` in tests/browser (.ci/run does both)"
+        common::skip(
+            "a_real_browser_filters_the_opportunities_and_finds_no_serious_accessibility_issue",
+            "needs /usr/bin/chromium, node and `npm ci` in tests/browser (.ci/run does all)",
         );
         return;
     }
@@ -246,4 +247,78 @@ async fn a_real_browser_filters_the_opportunities_and_finds_no_serious_accessibi
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
     assert!(stdout.contains("filter narrowed"), "{stdout}");
+}
+
+/// Builds into `out`, expecting a refusal; its message.
+async fn refused(t: &TestDb, out: &Path) -> String {
+    match zhaoshang::jobs::build_site(&zhaoshang::analytics::Engine::new(t.db.clone()), &options(out)).await {
+        Err(e) => e.to_string(),
+        Ok(report) => panic!("expected the build to be refused, got {report:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_holding_a_users_file_is_refused_and_left_as_it_was() {
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_file(&t.db, &sample_csv(), "test").await.unwrap();
+    let out = tempfile::tempdir().unwrap();
+    std::fs::write(out.path().join("README.md"), "我的笔记").unwrap();
+    let message = refused(&t, out.path()).await;
+    assert!(message.contains("it holds README.md") && message.contains(".zhaoshang-site"), "{message}");
+    let files = all_files(out.path());
+    assert_eq!(files.keys().collect::<Vec<_>>(), ["README.md"], "the build wrote or removed files");
+    assert_eq!(files["README.md"], "我的笔记".as_bytes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_removes_only_its_own_stale_pages() {
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_file(&t.db, &sample_csv(), "test").await.unwrap();
+    let out = tempfile::tempdir().unwrap();
+    build(&t, out.path()).await;
+    assert!(out.path().join(".zhaoshang-site").is_file(), "the build leaves its manifest");
+    // A user's files beside the site, one inside a folder the build made.
+    std::fs::write(out.path().join("notes.txt"), "keep").unwrap();
+    std::fs::write(out.path().join("projects/ZS24006/draft.txt"), "keep").unwrap();
+    let api = common::Api::new(&t.db);
+    let admin = common::viewer(zhaoshang::api::auth::Role::Admin, None);
+    let r =
+        api.run_as(&admin, r#"mutation { updateProject(code: "ZS24006", input: { public: false }) { code } }"#).await;
+    assert_eq!(common::error_codes(&r), Vec::<String>::new());
+    let report = build(&t, out.path()).await;
+    assert_eq!(report.removed, 4, "{report:?}");
+    assert!(!out.path().join("projects/ZS24006/index.html").exists(), "a stale page stayed online");
+    assert!(!out.path().join("en/projects/ZS24006").exists(), "an emptied folder stayed");
+    assert_eq!(std::fs::read_to_string(out.path().join("notes.txt")).unwrap(), "keep");
+    assert_eq!(std::fs::read_to_string(out.path().join("projects/ZS24006/draft.txt")).unwrap(), "keep");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_symlink_in_the_folder_is_neither_followed_nor_deleted_through() {
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_file(&t.db, &sample_csv(), "test").await.unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("victim.txt"), "precious").unwrap();
+    std::fs::create_dir(outside.path().join("projects")).unwrap();
+    std::fs::write(outside.path().join("projects/index.html"), "precious").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    build(&t, out.path()).await;
+    let before = all_files(out.path());
+
+    // A link beside the site: the rebuild neither enters nor empties it.
+    std::os::unix::fs::symlink(outside.path(), out.path().join("elsewhere")).unwrap();
+    let report = build(&t, out.path()).await;
+    assert_eq!(report.removed, 0);
+    assert_eq!(std::fs::read_to_string(outside.path().join("victim.txt")).unwrap(), "precious");
+
+    // A link where the site writes: refused, nothing written through it.
+    std::fs::remove_dir_all(out.path().join("projects")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("projects"), out.path().join("projects")).unwrap();
+    let message = refused(&t, out.path()).await;
+    assert!(message.contains("is a symbolic link") && message.contains("projects"), "{message}");
+    let outside_files = all_files(outside.path());
+    assert_eq!(outside_files.keys().collect::<Vec<_>>(), ["projects/index.html", "victim.txt"]);
+    assert_eq!(outside_files["projects/index.html"], b"precious");
+    assert!(before.contains_key("projects/ZS24006/index.html"));
 }

@@ -82,8 +82,11 @@ pub fn alerts(frames: &Frames, as_of: NaiveDate, period_start: NaiveDate) -> Res
     let all = ProjectFilter::default();
     let mut out = Vec::new();
     let intake = by_unit(frames, Metric::Intake, &all, period_start, as_of, as_of)?;
+    super::check_cancelled()?;
     let signed = by_unit(frames, Metric::SignedCount, &all, period_start, as_of, as_of)?;
+    super::check_cancelled()?;
     let landed = landed_signed_by_unit(frames, period_start, as_of)?;
+    super::check_cancelled()?;
     for unit in &frames.units {
         let code = unit.code.as_str();
         if intake.get(code).copied().unwrap_or(0) == 0 {

@@ -47,6 +47,42 @@ pub enum AnalyticsError {
     /// A background computation did not finish.
     #[error("background task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// The request that asked for it was stopped (its time limit passed) before it ran.
+    #[error("the computation was cancelled")]
+    Cancelled,
+}
+
+/// How many computations run at once: the rest wait their turn (and their request's time
+/// limit), so stopped requests cannot pile up work on every core.
+pub const CONCURRENT_COMPUTATIONS: usize = 2;
+
+/// The turns of [`CONCURRENT_COMPUTATIONS`], shared by every engine of the process.
+fn turns() -> Arc<tokio::sync::Semaphore> {
+    static TURNS: std::sync::OnceLock<Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
+    TURNS.get_or_init(|| Arc::new(tokio::sync::Semaphore::new(CONCURRENT_COMPUTATIONS))).clone()
+}
+
+thread_local! {
+    /// The cancellation flag of the computation running on this blocking thread.
+    static CANCELLED: std::cell::RefCell<Option<Arc<std::sync::atomic::AtomicBool>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Err([`AnalyticsError::Cancelled`]) when the request of the computation running on this
+/// thread was stopped: long computations call it between steps.
+pub fn check_cancelled() -> Result<(), AnalyticsError> {
+    let stopped = CANCELLED.with(|c| c.borrow().as_ref().is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed)));
+    if stopped { Err(AnalyticsError::Cancelled) } else { Ok(()) }
+}
+
+/// Sets its flag when dropped: the future of [`Engine::run`] was dropped (its request
+/// timed out) or finished.
+struct CancelOnDrop(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// The volume metrics of the spec.
@@ -282,7 +318,7 @@ impl Engine {
             }
             let started = std::time::Instant::now();
             let frames = Arc::new(Frames::load(&self.db).await?);
-            crate::metrics::metrics().frames(Some(started.elapsed()));
+            crate::metrics::metrics().frames_built(started.elapsed());
             if let Some(f) = &self.follower {
                 f.saw(frames.version);
             }
@@ -296,8 +332,8 @@ impl Engine {
         }
     }
 
-    /// Whether frames have been built (the engine answers without a cold build); the
-    /// server's `/readyz` asks this.
+    /// Whether frames have been built, so that answers need not wait for a first build;
+    /// the server's `/readyz` asks this.
     pub fn is_ready(&self) -> bool {
         self.current.borrow().is_some()
     }
@@ -314,18 +350,17 @@ impl Engine {
             return Ok(frames);
         }
         let current = self.current.borrow().clone();
-        let frames = match current {
-            Some(frames) if self.follower.is_some() || frames.version >= self.wanted().await? => {
-                crate::metrics::metrics().frames(None);
-                frames
-            }
-            _ => self.catch_up().await?,
+        let (frames, cached) = match current {
+            Some(frames) if self.follower.is_some() => (frames, true),
+            Some(frames) if frames.version >= self.wanted().await? => (frames, true),
+            _ => (self.catch_up().await?, false),
         };
         let _ = PINNED.try_with(|p| {
             if let Ok(mut p) = p.lock() {
                 p.get_or_insert_with(|| frames.clone());
             }
         });
+        crate::metrics::metrics().frames_asked(cached);
         crate::store::feed::read_at(frames.version);
         Ok(frames)
     }
@@ -341,13 +376,26 @@ impl Engine {
             tokio::time::timeout(limit, current.wait_for(|f| f.as_ref().is_some_and(|f| f.version >= version))).await;
     }
 
-    /// Runs a computation on the current frames on a blocking thread.
+    /// Runs a computation on the current frames on a blocking thread, at most
+    /// [`CONCURRENT_COMPUTATIONS`] at once in the process. When the caller stops waiting
+    /// (a request's time limit), a computation not yet started never starts, and one
+    /// running sees [`check_cancelled`] fail at its next step.
     pub async fn run<T, F>(&self, compute: F) -> Result<T, AnalyticsError>
     where
         T: Send + 'static,
         F: FnOnce(&Frames) -> Result<T, AnalyticsError> + Send + 'static,
     {
         let frames = self.frames().await?;
-        tokio::task::spawn_blocking(move || compute(&frames)).await?
+        let turn = turns().acquire_owned().await.map_err(|_| AnalyticsError::Cancelled)?;
+        let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let _stop_when_dropped = CancelOnDrop(flag.clone());
+        tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            CANCELLED.with(|c| *c.borrow_mut() = Some(flag));
+            let result = check_cancelled().and_then(|()| compute(&frames));
+            CANCELLED.with(|c| *c.borrow_mut() = None);
+            result
+        })
+        .await?
     }
 }

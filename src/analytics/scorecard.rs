@@ -160,6 +160,7 @@ fn ranked(frames: &Frames, year: i32, quarter: u32, config: &ScoringConfig) -> R
     let all = ProjectFilter::default();
     let mut actuals: HashMap<Metric, HashMap<String, i64>> = HashMap::new();
     for metric in SCORED {
+        super::check_cancelled()?;
         // Scorecards count all data up to the end of the quarter.
         actuals.insert(metric, by_unit(frames, metric, &all, start, end, end)?);
     }

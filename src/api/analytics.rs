@@ -143,10 +143,12 @@ impl Cohort {
         wan(self.0.funds_arrived)
     }
     /// Members STARTED by the as-of day (the landing rate's numerator).
+    #[graphql(complexity = "super::limits::list_cost(None, super::limits::estimate::LARGE, 0, child_complexity)")]
     async fn landed(&self, ctx: &Context<'_>) -> Result<Vec<Project>> {
         projects_by_code(ctx, &self.0.landed).await
     }
     /// Members not STARTED by the as-of day.
+    #[graphql(complexity = "super::limits::list_cost(None, super::limits::estimate::LARGE, 0, child_complexity)")]
     async fn not_landed(&self, ctx: &Context<'_>) -> Result<Vec<Project>> {
         let rest: Vec<String> = self.0.members.iter().filter(|c| !self.0.landed.contains(c)).cloned().collect();
         projects_by_code(ctx, &rest).await
@@ -418,6 +420,7 @@ impl AnalyticsQuery {
     /// A volume metric month by month (or by quarter, year) from `from` to `to`
     /// (`YYYY-MM`), with year-to-date and year-over-year, as of `asOf` (default today).
     #[allow(clippy::too_many_arguments)] // the arguments are the GraphQL field's contract
+    #[graphql(complexity = "super::limits::list_cost(None, super::limits::estimate::LARGE, 0, child_complexity)")]
     async fn trend(
         &self,
         ctx: &Context<'_>,
@@ -530,12 +533,14 @@ impl AnalyticsQuery {
 
     /// Every alert as of `asOf` (default today) for `year` (default the year of asOf),
     /// the period running from 1 January to `asOf`.
+    #[graphql(complexity = "super::limits::list_cost(None, super::limits::estimate::LARGE, 0, child_complexity)")]
     async fn alerts(&self, ctx: &Context<'_>, as_of: Option<Date>, year: Option<i32>) -> Result<Vec<Alert>> {
         alerts(ctx, as_of, year).await
     }
 
     /// Unit scorecards and ranking for a quarter (季度考核排名); `bottom` units (default
     /// from the scoring config, 3) are flagged.
+    #[graphql(complexity = "super::limits::list_cost(None, super::limits::estimate::UNITS, 0, child_complexity)")]
     async fn scorecards(
         &self,
         ctx: &Context<'_>,

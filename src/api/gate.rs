@@ -233,12 +233,18 @@ pub async fn read_request(request: &Request, body: Body, limit: usize) -> Result
         });
     }
     let bad = |message: String| Refusal { status: StatusCode::BAD_REQUEST, code: "BAD_REQUEST", message };
+    let too_large = || Refusal {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        code: "PAYLOAD_TOO_LARGE",
+        message: format!("the body is larger than {limit} bytes"),
+    };
+    // Refused from its announced length without reading it; else read up to the limit.
+    let announced = request.headers().get("content-length").and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
     let bytes = body.into_bytes_limit(limit).await.map_err(|e| match e {
-        poem::error::ReadBodyError::PayloadTooLarge => Refusal {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            code: "PAYLOAD_TOO_LARGE",
-            message: format!("the body is larger than {limit} bytes"),
-        },
+        poem::error::ReadBodyError::PayloadTooLarge => too_large(),
         other => bad(format!("cannot read the body: {other}")),
     })?;
     let value: serde_json::Value = serde_json::from_slice(&bytes)

@@ -8,7 +8,9 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 
 use super::auth::{Policy, viewer};
 use super::error::ApiError;
-use super::loaders::{IndustryKey, InvestorKey, IssuesOf, ProgressOf, UnitKey};
+use super::loaders::{
+    HistoryOf, IndustryKey, InvestorKey, IssuesOf, ProgressOf, RelatedTo, Relation, TargetsOf, UnitKey,
+};
 use super::scalars::{Date, Stage, date, wan};
 use super::{loaders, state};
 use crate::{policy, rules};
@@ -37,7 +39,29 @@ pub fn may_see_project(ctx: &Context<'_>, p: &project::Model) -> bool {
     viewer(ctx).is_internal() || policy::listed_for_public(p, crate::analytics::today())
 }
 
-async fn related_projects(ctx: &Context<'_>, condition: Condition, first: Option<u64>) -> Result<Vec<Project>> {
+async fn related_projects(
+    ctx: &Context<'_>,
+    relation: Relation,
+    key: &str,
+    first: Option<u64>,
+) -> Result<Vec<Project>> {
+    let limit = first.unwrap_or(RELATED_DEFAULT).min(RELATED_MAX) as usize;
+    let public_only = !viewer(ctx).is_internal();
+    let asked = RelatedTo { relation, key: key.to_string(), public_only };
+    let mut rows = loaders(ctx)?.rows.load_one(asked).await.map_err(load_error)?.unwrap_or_default();
+    rows.truncate(limit);
+    loaders(ctx)?.prefetch(ctx, &rows).await.map_err(load_error)?;
+    Ok(rows.into_iter().map(Project).collect())
+}
+
+/// The projects matching `condition` that the caller may see, by code, at most `first`
+/// (default [`RELATED_DEFAULT`], at most [`RELATED_MAX`]): for lists that are not one of
+/// the loaders' relations (a chain link's projects, a carrier's).
+pub(crate) async fn projects_where(
+    ctx: &Context<'_>,
+    condition: Condition,
+    first: Option<u64>,
+) -> Result<Vec<Project>> {
     let limit = first.unwrap_or(RELATED_DEFAULT).min(RELATED_MAX);
     let rows = entities::prelude::Project::find()
         .filter(condition.add(visible_projects(ctx)))
@@ -212,6 +236,20 @@ impl Project {
     async fn summary(&self) -> Option<&str> {
         self.0.summary.as_deref()
     }
+    /// The industry-chain link it fills, as 产业链/环节 (产业链环节).
+    async fn chain_link(&self) -> Option<&str> {
+        self.0.chain_link.as_deref()
+    }
+    /// The carrier it lands on (落地载体); null when the caller may not see it.
+    async fn carrier(&self, ctx: &Context<'_>) -> Result<Option<super::promotion::Carrier>> {
+        let Some(code) = &self.0.carrier_code else { return Ok(None) };
+        let row = entities::prelude::Carrier::find_by_id(code.as_str())
+            .filter(super::promotion::visible_carriers(&viewer(ctx)))
+            .one(&state(ctx)?.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(row.map(super::promotion::Carrier))
+    }
     /// Contact person (联系人): for the unit's editors and admins only.
     async fn contact_name(&self) -> Option<&str> {
         self.0.contact_name.as_deref()
@@ -221,6 +259,9 @@ impl Project {
         self.0.contact_phone.as_deref()
     }
     /// Monthly progress, oldest first; `last: 12` gives the latest twelve months.
+    #[graphql(
+        complexity = "super::limits::list_cost(last.map(|n| n.min(1000) as i64), super::limits::estimate::PROGRESS, 1000, child_complexity)"
+    )]
     async fn progress(&self, ctx: &Context<'_>, last: Option<usize>) -> Result<Vec<ProgressMonth>> {
         let rows =
             loaders(ctx)?.rows.load_one(ProgressOf(self.0.code.clone())).await.map_err(load_error)?.unwrap_or_default();
@@ -228,6 +269,7 @@ impl Project {
         Ok(rows.into_iter().skip(skip).map(ProgressMonth).collect())
     }
     /// Element-guarantee issues (要素问题), oldest first.
+    #[graphql(complexity = "super::limits::list_cost(None, super::limits::estimate::SMALL, 0, child_complexity)")]
     async fn issues(&self, ctx: &Context<'_>) -> Result<Vec<ElementIssue>> {
         let rows =
             loaders(ctx)?.rows.load_one(IssuesOf(self.0.code.clone())).await.map_err(load_error)?.unwrap_or_default();
@@ -236,25 +278,10 @@ impl Project {
     /// Every audited change of this project, its progress, its issues and its (shared)
     /// investor, newest first; each row before and after shows only the columns the
     /// caller may read (contacts only to the unit's editors and admins).
+    #[graphql(complexity = "super::limits::list_cost(None, super::limits::estimate::HISTORY, 0, child_complexity)")]
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<AuditEntry>> {
-        let mut of_this = Condition::any().add(
-            Condition::all()
-                .add(audit_entry::Column::Key.eq(self.0.code.as_str()))
-                .add(audit_entry::Column::Entity.is_in(["projects", "progress", "element_issues"])),
-        );
-        if let Some(investor) = &self.0.investor_name {
-            of_this = of_this.add(
-                Condition::all()
-                    .add(audit_entry::Column::Key.eq(investor.as_str()))
-                    .add(audit_entry::Column::Entity.eq("investors")),
-            );
-        }
-        let rows = entities::prelude::AuditEntry::find()
-            .filter(of_this)
-            .order_by_desc(audit_entry::Column::Id)
-            .all(&state(ctx)?.db)
-            .await
-            .map_err(ApiError::from)?;
+        let asked = HistoryOf { code: self.0.code.clone(), investor: self.0.investor_name.clone() };
+        let rows = loaders(ctx)?.rows.load_one(asked).await.map_err(load_error)?.unwrap_or_default();
         let viewer = viewer(ctx);
         let row = self.policy_row();
         let shown = |table: &str, json: Option<serde_json::Value>| {
@@ -296,21 +323,18 @@ impl Unit {
         self.0.kind.as_deref()
     }
     /// The unit's projects (those the caller may see), by code; `first` ≤ 500.
+    #[graphql(
+        complexity = "super::limits::list_cost(first.map(|n| n.min(RELATED_MAX) as i64), RELATED_DEFAULT as usize, RELATED_MAX as usize, child_complexity)"
+    )]
     async fn projects(&self, ctx: &Context<'_>, first: Option<u64>) -> Result<Vec<Project>> {
-        related_projects(ctx, Condition::all().add(project::Column::UnitCode.eq(self.0.code.as_str())), first).await
+        related_projects(ctx, Relation::Unit, &self.0.code, first).await
     }
     /// Annual targets (目标任务), optionally of one year.
+    #[graphql(complexity = "super::limits::list_cost(None, super::limits::estimate::SMALL, 0, child_complexity)")]
     async fn targets(&self, ctx: &Context<'_>, year: Option<i32>) -> Result<Vec<Target>> {
-        let mut query = entities::prelude::Target::find().filter(target::Column::UnitCode.eq(self.0.code.as_str()));
-        if let Some(year) = year {
-            query = query.filter(target::Column::Year.eq(year));
-        }
-        let rows = query
-            .order_by_asc(target::Column::Year)
-            .order_by_asc(target::Column::Metric)
-            .all(&state(ctx)?.db)
-            .await
-            .map_err(ApiError::from)?;
+        let rows =
+            loaders(ctx)?.rows.load_one(TargetsOf(self.0.code.clone())).await.map_err(load_error)?.unwrap_or_default();
+        let rows = rows.into_iter().filter(|t| year.is_none_or(|y| t.year == y));
         Ok(rows.into_iter().map(Target).collect())
     }
     /// This unit's quarterly scorecard (季度考核), or null when it has no target that year.
@@ -325,6 +349,7 @@ impl Unit {
         Ok(cards.into_iter().find(|c| c.unit_code == self.0.code))
     }
     /// This unit's alerts as of `asOf` (default today) for `year` (default the year of asOf).
+    #[graphql(complexity = "super::limits::list_cost(None, super::limits::estimate::LARGE, 0, child_complexity)")]
     async fn alerts(
         &self,
         ctx: &Context<'_>,
@@ -350,8 +375,11 @@ impl Industry {
         self.0.cluster.as_deref()
     }
     /// Its projects (those the caller may see), by code; `first` ≤ 500.
+    #[graphql(
+        complexity = "super::limits::list_cost(first.map(|n| n.min(RELATED_MAX) as i64), RELATED_DEFAULT as usize, RELATED_MAX as usize, child_complexity)"
+    )]
     async fn projects(&self, ctx: &Context<'_>, first: Option<u64>) -> Result<Vec<Project>> {
-        related_projects(ctx, Condition::all().add(project::Column::IndustryName.eq(self.0.name.as_str())), first).await
+        related_projects(ctx, Relation::Industry, &self.0.name, first).await
     }
 }
 
@@ -369,8 +397,11 @@ impl Investor {
         self.0.origin.as_deref()
     }
     /// Its projects, in every unit; `first` ≤ 500.
+    #[graphql(
+        complexity = "super::limits::list_cost(first.map(|n| n.min(RELATED_MAX) as i64), RELATED_DEFAULT as usize, RELATED_MAX as usize, child_complexity)"
+    )]
     async fn projects(&self, ctx: &Context<'_>, first: Option<u64>) -> Result<Vec<Project>> {
-        related_projects(ctx, Condition::all().add(project::Column::InvestorName.eq(self.0.name.as_str())), first).await
+        related_projects(ctx, Relation::Investor, &self.0.name, first).await
     }
 }
 

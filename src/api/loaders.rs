@@ -69,6 +69,10 @@ impl Loaders {
         if asks("issues") {
             self.rows.load_many(projects.iter().map(|p| IssuesOf(p.code.clone()))).await?;
         }
+        if asks("history") {
+            let keys = projects.iter().map(|p| HistoryOf { code: p.code.clone(), investor: p.investor_name.clone() });
+            self.rows.load_many(keys).await?;
+        }
         Ok(())
     }
 }
@@ -195,5 +199,141 @@ impl Loader<IssuesOf> for ByKey {
             .all(&self.db)
             .await?;
         Ok(per_project(k, rows, |r| IssuesOf(r.project_code.clone())))
+    }
+}
+
+/// A project's audit history: its own entries (project, progress, issues) and those of
+/// its investor (shared records show in every user's history).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct HistoryOf {
+    /// The project's code.
+    pub code: String,
+    /// Its investor's name, if any.
+    pub investor: Option<String>,
+}
+
+impl Loader<HistoryOf> for ByKey {
+    type Value = Vec<entities::audit_entry::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, k: &[HistoryOf]) -> Result<HashMap<HistoryOf, Self::Value>, Self::Error> {
+        use entities::audit_entry::Column;
+        use sea_orm::Condition;
+        let codes = keys(k, |k| k.code.clone());
+        let investors: Vec<String> = k.iter().filter_map(|k| k.investor.clone()).collect();
+        let rows = AuditEntry::find()
+            .filter(
+                Condition::any()
+                    .add(Condition::all().add(Column::Key.is_in(codes)).add(Column::Entity.is_in([
+                        "projects",
+                        "progress",
+                        "element_issues",
+                    ])))
+                    .add(Condition::all().add(Column::Key.is_in(investors)).add(Column::Entity.eq("investors"))),
+            )
+            .order_by_desc(Column::Id)
+            .all(&self.db)
+            .await?;
+        Ok(k.iter()
+            .map(|key| {
+                let mine = rows
+                    .iter()
+                    .filter(|r| {
+                        if r.entity == "investors" {
+                            key.investor.as_deref() == Some(&r.key)
+                        } else {
+                            r.key == key.code
+                        }
+                    })
+                    .cloned()
+                    .collect();
+                (key.clone(), mine)
+            })
+            .collect())
+    }
+}
+
+/// A unit's code, for its targets.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TargetsOf(pub String);
+
+impl Loader<TargetsOf> for ByKey {
+    type Value = Vec<entities::target::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, k: &[TargetsOf]) -> Result<HashMap<TargetsOf, Self::Value>, Self::Error> {
+        use entities::target::Column;
+        let rows = Target::find()
+            .filter(Column::UnitCode.is_in(keys(k, |k| k.0.clone())))
+            .order_by_asc(Column::Year)
+            .order_by_asc(Column::Metric)
+            .all(&self.db)
+            .await?;
+        Ok(per_project(k, rows, |r| TargetsOf(r.unit_code.clone())))
+    }
+}
+
+/// Which relation a list of related projects follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Relation {
+    /// A unit's projects.
+    Unit,
+    /// An industry's projects.
+    Industry,
+    /// An investor's projects.
+    Investor,
+}
+
+/// The projects related to one unit, industry or investor that a caller may see, by
+/// code: all of them (the resolver cuts its page), for every parent in one statement.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RelatedTo {
+    /// Which relation.
+    pub relation: Relation,
+    /// The parent's key.
+    pub key: String,
+    /// Only what the public sees ([`crate::policy::listed_for_public`] today).
+    pub public_only: bool,
+}
+
+impl Loader<RelatedTo> for ByKey {
+    type Value = Vec<entities::project::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, k: &[RelatedTo]) -> Result<HashMap<RelatedTo, Self::Value>, Self::Error> {
+        use entities::project::{Column, Model};
+        let column = |r: Relation| match r {
+            Relation::Unit => Column::UnitCode,
+            Relation::Industry => Column::IndustryName,
+            Relation::Investor => Column::InvestorName,
+        };
+        let of = |r: Relation, p: &Model| -> Option<String> {
+            match r {
+                Relation::Unit => Some(p.unit_code.clone()),
+                Relation::Industry => Some(p.industry_name.clone()),
+                Relation::Investor => p.investor_name.clone(),
+            }
+        };
+        let today = crate::analytics::today();
+        let mut out = HashMap::new();
+        for relation in [Relation::Unit, Relation::Industry, Relation::Investor] {
+            let asked: Vec<&RelatedTo> = k.iter().filter(|key| key.relation == relation).collect();
+            if asked.is_empty() {
+                continue;
+            }
+            let values: Vec<String> = asked.iter().map(|key| key.key.clone()).collect();
+            let rows =
+                Project::find().filter(column(relation).is_in(values)).order_by_asc(Column::Code).all(&self.db).await?;
+            for key in asked {
+                let mine = rows
+                    .iter()
+                    .filter(|p| of(relation, p).as_deref() == Some(key.key.as_str()))
+                    .filter(|p| !key.public_only || crate::policy::listed_for_public(p, today))
+                    .cloned()
+                    .collect();
+                out.insert(key.clone(), mine);
+            }
+        }
+        Ok(out)
     }
 }

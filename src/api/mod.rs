@@ -2,7 +2,8 @@
 //!
 //! - [`scalars`]: `Date`, `Stage`, 万元 helpers.
 //! - [`graph`]: the graph's types and relations; [`query`]: lookups and lists;
-//!   [`mutation`]: audited writes; [`analytics`]: the metrics of `docs/metrics.md`.
+//!   [`mutation`]: audited writes; [`analytics`]: the metrics of `docs/metrics.md`;
+//!   [`promotion`]: industry chains and carriers.
 //! - [`auth`]: tokens, roles and the policy guard; [`gate`]: what a POST passes before
 //!   the schema; [`error`]: the one error type and its codes.
 //! - [`loaders`]: per-request DataLoaders; [`server`]: the poem HTTP server;
@@ -17,8 +18,10 @@ pub mod error;
 pub mod gate;
 pub mod graph;
 pub mod graphiql;
+pub mod limits;
 pub mod loaders;
 pub mod mutation;
+pub mod promotion;
 pub mod query;
 pub mod scalars;
 pub mod server;
@@ -41,7 +44,7 @@ use loaders::Loaders;
 
 /// The query root: the graph and the analytics.
 #[derive(MergedObject, Default)]
-pub struct Query(query::GraphQuery, analytics::AnalyticsQuery);
+pub struct Query(query::GraphQuery, analytics::AnalyticsQuery, promotion::PromotionQuery);
 
 /// The schema type.
 pub type ZhaoshangSchema = Schema<Query, mutation::GraphMutation, EmptySubscription>;
@@ -109,9 +112,10 @@ impl ApiState {
 /// Limits and switches of the schema (OWASP GraphQL cheat sheet).
 #[derive(Clone, Debug)]
 pub struct ApiOptions {
-    /// Deepest selection allowed.
+    /// Deepest selection of data allowed (introspection is not counted: see [`limits`]).
     pub max_depth: usize,
-    /// Largest complexity allowed (each field, alias included, counts 1).
+    /// Largest complexity allowed: each field and alias counts 1, and a list counts its
+    /// page size (or estimated length) times its children.
     pub max_complexity: usize,
     /// Longest a request may run.
     pub timeout: Duration,
@@ -128,7 +132,7 @@ impl ApiOptions {
     pub fn new(production: bool) -> Self {
         ApiOptions {
             max_depth: 12,
-            max_complexity: 500,
+            max_complexity: 20_000,
             timeout: Duration::from_secs(30),
             introspection: !production,
             suggestions: !production,
@@ -142,7 +146,8 @@ pub fn build_schema(state: ApiState, options: &ApiOptions) -> ZhaoshangSchema {
     let mut builder = Schema::build(Query::default(), mutation::GraphMutation, EmptySubscription)
         .data(state)
         .data(options.clone())
-        .limit_depth(options.max_depth)
+        // The data depth is checked in `execute`, introspection left out; this bounds all.
+        .limit_depth(options.max_depth.max(limits::MAX_DEPTH_WITH_INTROSPECTION))
         .limit_complexity(options.max_complexity)
         .limit_directives(20);
     if !options.introspection {
@@ -172,6 +177,12 @@ async fn execute_observed(schema: &ZhaoshangSchema, request: Request, viewer: Vi
     let options = schema.data::<ApiOptions>();
     let timeout = options.map_or(Duration::from_secs(30), |o| o.timeout);
     let use_snapshot = options.is_some_and(|o| o.read_snapshot);
+    if let Ok(document) = async_graphql::parser::parse_query(&request.query)
+        && limits::data_depth(&document) > options.map_or(12, |o| o.max_depth)
+    {
+        // The same words as async-graphql's own limit.
+        return Response::from_errors(vec![ServerError::new("Query is nested too deep.", None)]);
+    }
     let mut request = request.data(viewer);
     if let Some(state) = state {
         // Reads may come from the snapshot; anything that may write never does.
@@ -185,6 +196,13 @@ async fn execute_observed(schema: &ZhaoshangSchema, request: Request, viewer: Vi
                 if error.message.chars().count() > gate::MAX_MESSAGE_CHARS {
                     error.message = gate::excerpt(&error.message);
                 }
+            }
+            if serde_json::to_vec(&response.data).map_or(0, |b| b.len()) > limits::MAX_RESPONSE_BYTES {
+                let message = format!(
+                    "the response would be larger than {} MB: ask for fewer items or fields",
+                    limits::MAX_RESPONSE_BYTES >> 20
+                );
+                return Response::from_errors(vec![ServerError::new(message, None)]);
             }
             response
         }

@@ -11,12 +11,12 @@ use entities::prelude::*;
 use entities::{element_issue, investor, progress, project, target};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    Iterable, ModelTrait, QuerySelect,
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, Iterable, ModelTrait, PaginatorTrait, QueryFilter, QuerySelect,
 };
 use serde::Serialize;
 
-use super::auth::{Policy, Viewer, viewer};
+use super::auth::{Policy, Role, Viewer, viewer};
 use super::error::{ApiError, ApiResult};
 use super::graph::{ElementIssue as IssueObject, Project as ProjectObject, Target as TargetObject};
 use super::scalars::{Date, Stage, yuan_from_wan};
@@ -84,6 +84,10 @@ pub struct ProjectFields {
     pub public: Option<bool>,
     /// Public description.
     pub summary: Option<String>,
+    /// The industry-chain link it fills, as 产业链/环节; empty clears it.
+    pub chain_link: Option<String>,
+    /// The code of the carrier it lands on; empty clears it.
+    pub carrier_code: Option<String>,
     /// Contact person (confidential).
     pub contact_name: Option<String>,
     /// Contact phone (confidential).
@@ -177,6 +181,12 @@ impl ProjectFields {
         set(&mut p.key_project, self.key_project);
         set(&mut p.public, self.public);
         set_opt(&mut p.summary, self.summary);
+        if let Some(link) = self.chain_link {
+            p.chain_link = Some(link.trim().to_string()).filter(|l| !l.is_empty());
+        }
+        if let Some(code) = self.carrier_code {
+            p.carrier_code = Some(code.trim().to_string()).filter(|c| !c.is_empty());
+        }
         set_opt(&mut p.contact_name, self.contact_name);
         set_opt(&mut p.contact_phone, self.contact_phone);
         Ok(())
@@ -193,6 +203,22 @@ async fn validate(txn: &DatabaseTransaction, p: &project::Model) -> ApiResult<()
     }
     if Industry::find_by_id(p.industry_name.as_str()).one(txn).await?.is_none() {
         return Err(ApiError::bad_input("industryName", format!("unknown industry {:?}", p.industry_name)));
+    }
+    if let Some(reference) = &p.chain_link {
+        let known = match reference.split_once('/') {
+            Some((chain, link)) => {
+                ChainLink::find_by_id((chain.to_string(), link.to_string())).one(txn).await?.is_some()
+            }
+            None => false,
+        };
+        if !known {
+            return Err(ApiError::bad_input("chainLink", rules::unknown_chain_link(reference)));
+        }
+    }
+    if let Some(code) = &p.carrier_code
+        && Carrier::find_by_id(code.as_str()).one(txn).await?.is_none()
+    {
+        return Err(ApiError::bad_input("carrierCode", format!("unknown carrier {code:?}")));
     }
     Ok(())
 }
@@ -235,6 +261,47 @@ fn check_version(project: &project::Model, expected: Option<i64>) -> ApiResult<(
     }
 }
 
+/// Creates the investor `name` if new, or changes its origin when one is given: an
+/// investor is shared by the projects of every unit, so an editor may change it only
+/// when no other unit's project uses it (else an admin must). Either is audited under
+/// the investor's name, so it shows in the history of every project that uses it.
+async fn save_investor(
+    txn: &DatabaseTransaction,
+    viewer: &Viewer,
+    action: &str,
+    name: &str,
+    origin: Option<String>,
+) -> ApiResult<()> {
+    let before = Investor::find_by_id(name).one(txn).await?;
+    let after = investor::Model { name: name.to_string(), origin: origin.clone() };
+    match &before {
+        None => {
+            Investor::insert(after.clone().into_active_model())
+                .on_conflict(OnConflict::column(investor::Column::Name).do_nothing().to_owned())
+                .exec_without_returning(txn)
+                .await?;
+        }
+        Some(old) if origin.is_some() && old.origin != origin => {
+            if viewer.role != Role::Admin {
+                let elsewhere = Project::find()
+                    .filter(project::Column::InvestorName.eq(name))
+                    .filter(project::Column::UnitCode.ne(viewer.unit.as_deref().unwrap_or_default()))
+                    .count(txn)
+                    .await?;
+                if elsewhere > 0 {
+                    return Err(ApiError::Forbidden(format!(
+                        "investor {name:?} is shared with {elsewhere} project(s) of other units: only an admin may change its origin"
+                    )));
+                }
+            }
+            Investor::update(after.clone().into_active_model().reset_all()).exec(txn).await?;
+        }
+        Some(_) => return Ok(()),
+    }
+    audit(txn, viewer, action, "investors", name, before.as_ref(), Some(&after)).await?;
+    Ok(())
+}
+
 /// The project to change, locked until the commit (`FOR UPDATE` on PostgreSQL; SQLite's
 /// writing transaction holds the database's write lock already).
 async fn existing_project(txn: &DatabaseTransaction, code: &str) -> ApiResult<project::Model> {
@@ -258,15 +325,7 @@ async fn save_project(
 ) -> ApiResult<(project::Model, i64)> {
     validate(txn, &after).await?;
     if let Some(name) = &after.investor_name {
-        let update = if investor_origin.is_some() {
-            OnConflict::column(investor::Column::Name).update_column(investor::Column::Origin).to_owned()
-        } else {
-            OnConflict::column(investor::Column::Name).do_nothing().to_owned()
-        };
-        Investor::insert(investor::ActiveModel { name: Set(name.clone()), origin: Set(investor_origin) })
-            .on_conflict(update)
-            .exec_without_returning(txn)
-            .await?;
+        save_investor(txn, viewer, action, name, investor_origin).await?;
     }
     match before {
         Some(before) => {

@@ -175,6 +175,7 @@ impl GraphQuery {
     }
 
     /// Every unit, by code.
+    #[graphql(complexity = "super::limits::list_cost(None, super::limits::estimate::UNITS, 0, child_complexity)")]
     async fn units(&self, ctx: &Context<'_>) -> Result<Vec<Unit>> {
         let rows = entities::prelude::Unit::find()
             .order_by_asc(unit::Column::Code)
@@ -185,6 +186,7 @@ impl GraphQuery {
     }
 
     /// Every industry, by name.
+    #[graphql(complexity = "super::limits::list_cost(None, super::limits::estimate::UNITS, 0, child_complexity)")]
     async fn industries(&self, ctx: &Context<'_>) -> Result<Vec<Industry>> {
         let rows = entities::prelude::Industry::find()
             .order_by_asc(industry::Column::Name)
@@ -203,6 +205,7 @@ impl GraphQuery {
     /// Projects matching `filter`, `first` at a time (default 50, at most 500) after the
     /// `after` cursor, ordered by `orderBy` (ties by code). The public sees public
     /// projects only.
+    #[graphql(complexity = "super::limits::list_cost(first.map(i64::from), PAGE_DEFAULT, PAGE_MAX, child_complexity)")]
     async fn projects(
         &self,
         ctx: &Context<'_>,

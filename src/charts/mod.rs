@@ -279,7 +279,7 @@ impl Chart {
             self.draw_on(&mut area, size, &mut texts)?;
             area.present().map_err(draw_error)?;
         }
-        let title = crate::bulletin::escape(&self.frame().title);
+        let title = crate::markup::escape(&self.frame().title);
         let glyphs: String = texts.iter().map(TextItem::to_svg).collect();
         let svg = svg.replacen("<svg ", &format!("<svg role=\"img\" aria-label=\"{title}\" "), 1);
         let svg = match svg.find('>') {

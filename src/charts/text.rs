@@ -167,8 +167,8 @@ impl TextItem {
         let (r, g, b) = self.color;
         format!(
             "<path aria-label=\"{}\" fill=\"#{r:02x}{g:02x}{b:02x}\" d=\"{d}\"><title>{}</title></path>\n",
-            crate::bulletin::escape(&self.text),
-            crate::bulletin::escape(&self.text)
+            crate::markup::escape(&self.text),
+            crate::markup::escape(&self.text)
         )
     }
 }

@@ -5,6 +5,7 @@
 //! cells, [`read`] turns those into typed rows and checks them ([`Ledger::check`]),
 //! the same check a generated ledger (the demo district) goes through.
 
+pub mod limits;
 pub mod read;
 pub mod schema;
 pub mod source;
@@ -109,18 +110,38 @@ pub struct LedgerError {
 impl LedgerError {
     /// An error in one cell.
     pub fn cell(sheet: &str, row: usize, column: impl Into<String>, reason: impl Into<String>) -> Self {
-        LedgerError { sheet: sheet.into(), row: Some(row), column: Some(column.into()), reason: reason.into() }
+        LedgerError {
+            sheet: sheet.into(),
+            row: Some(row),
+            column: Some(shorten(column.into())),
+            reason: shorten(reason.into()),
+        }
     }
 
     /// An error about a whole sheet.
     pub fn sheet(sheet: &str, reason: impl Into<String>) -> Self {
-        LedgerError { sheet: sheet.into(), row: None, column: None, reason: reason.into() }
+        LedgerError { sheet: sheet.into(), row: None, column: None, reason: shorten(reason.into()) }
     }
 
     /// An error about a file.
     pub fn file(path: &Path, reason: impl Into<String>) -> Self {
-        LedgerError { sheet: path.display().to_string(), row: None, column: None, reason: reason.into() }
+        LedgerError { sheet: path.display().to_string(), row: None, column: None, reason: shorten(reason.into()) }
     }
+}
+
+/// The most characters of a cell's text or a header an error message repeats.
+const ERROR_EXCERPT: usize = 240;
+
+/// A reason or header cut to an excerpt when a huge cell would make it long: its start
+/// and its end (where the reason says what is wrong) around the count of what was left out.
+fn shorten(text: String) -> String {
+    let count = text.chars().count();
+    if count <= ERROR_EXCERPT + 80 {
+        return text;
+    }
+    let head: String = text.chars().take(ERROR_EXCERPT).collect();
+    let tail: String = text.chars().skip(count - 60).collect();
+    format!("{head}…({} characters left out)…{tail}", count - ERROR_EXCERPT - 60)
 }
 
 impl fmt::Display for LedgerError {

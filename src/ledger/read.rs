@@ -81,6 +81,7 @@ impl<'b> RowReader<'b> {
         let mut out = Vec::with_capacity(table.rows.len());
         for (number, cells) in &table.rows {
             let mut row = Row { number: *number, cells, reader: self, failed: false };
+            row.refuse_control_characters();
             let value = read(&mut row);
             if !row.failed {
                 out.push((*number, value));
@@ -91,6 +92,16 @@ impl<'b> RowReader<'b> {
 }
 
 impl Row<'_, '_> {
+    /// Fails the row for each of its cells that holds a control character.
+    fn refuse_control_characters(&mut self) {
+        let sheet = self.reader.table.sheet;
+        for column in sheet.columns {
+            if let Some(reason) = self.cell(column.key).control_character() {
+                self.fail(column.key, reason);
+            }
+        }
+    }
+
     fn cell(&self, key: &str) -> &Cell {
         self.reader.table.cell(self.cells, key)
     }
@@ -378,7 +389,7 @@ impl Ledger {
                     PROJECTS.key,
                     *row,
                     zh_header("chain_link"),
-                    format!("{link:?} names no chain link; write it as 产业链/环节 of the chain_links sheet"),
+                    rules::unknown_chain_link(link),
                 ));
             }
             if let Some(code) = &project.carrier_code

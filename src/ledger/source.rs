@@ -1,14 +1,16 @@
 //! Reading a ledger's sheets as raw tables of cells, from an `.xlsx` workbook or from a
 //! folder of CSV files in UTF-8 (with or without BOM) or GB18030.
 
-use std::io::Cursor;
+use std::collections::BTreeMap;
+use std::io::{Cursor, Read};
 use std::path::Path;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{Data, DataRef, Reader, Xlsx};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::LedgerError;
+use super::limits::{self, Budget};
 use super::schema::{SHEETS, Sheet};
 use super::values::{Cell, date_from_serial};
 
@@ -113,10 +115,11 @@ fn hex_sha256(bytes: &[u8]) -> String {
 pub fn read_tables(path: &Path, warnings: &mut Vec<String>) -> Result<(Vec<RawTable>, Fingerprint), Vec<LedgerError>> {
     let mut errors = Vec::new();
     let mut files = Vec::new();
+    let mut budget = Budget::default();
     let tables = if path.is_dir() {
-        read_csv_folder(path, &mut files, warnings, &mut errors)
+        read_csv_folder(path, &mut files, &mut budget, warnings, &mut errors)
     } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
-        read_workbook(path, &mut files, warnings, &mut errors)
+        read_workbook(path, &mut files, &mut budget, warnings, &mut errors)
     } else {
         errors.push(LedgerError::file(path, "is neither an .xlsx workbook nor a folder of CSV files"));
         Vec::new()
@@ -130,20 +133,49 @@ pub fn read_tables(path: &Path, warnings: &mut Vec<String>) -> Result<(Vec<RawTa
     Ok((tables, Fingerprint::of_files(files, path.is_dir())))
 }
 
+/// Reads a whole file whose size is at most [`limits::MAX_FILE_BYTES`].
+fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
+    let size = std::fs::metadata(path).map_err(|e| format!("cannot be read: {e}"))?.len();
+    if size > limits::MAX_FILE_BYTES {
+        return Err(format!(
+            "is {} bytes; a ledger file may be at most {} bytes (limit MAX_FILE_BYTES)",
+            limits::thousands(size),
+            limits::thousands(limits::MAX_FILE_BYTES)
+        ));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    // The file may grow after it was measured: never read past the limit.
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limits::MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    if bytes.len() as u64 > limits::MAX_FILE_BYTES {
+        return Err(format!(
+            "grew past {} bytes while being read (limit MAX_FILE_BYTES)",
+            limits::thousands(limits::MAX_FILE_BYTES)
+        ));
+    }
+    Ok(bytes)
+}
+
 fn read_workbook(
     path: &Path,
     files: &mut Vec<(String, String)>,
+    budget: &mut Budget,
     warnings: &mut Vec<String>,
     errors: &mut Vec<LedgerError>,
 ) -> Vec<RawTable> {
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_bounded(path) {
         Ok(bytes) => bytes,
-        Err(e) => {
-            errors.push(LedgerError::file(path, format!("cannot be read: {e}")));
+        Err(reason) => {
+            errors.push(LedgerError::file(path, reason));
             return Vec::new();
         }
     };
     files.push((file_name(path), hex_sha256(&bytes)));
+    if let Err(reason) = limits::check_zip(&bytes) {
+        errors.push(LedgerError::file(path, reason));
+        return Vec::new();
+    }
     let mut workbook = match Xlsx::new(Cursor::new(bytes)) {
         Ok(w) => w,
         Err(e) => {
@@ -157,25 +189,103 @@ fn read_workbook(
             warnings.push(format!("sheet {name:?} is not part of the ledger format and was ignored"));
             continue;
         };
-        let range = match workbook.worksheet_range(&name) {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(LedgerError::sheet(sheet.key, format!("cannot be read: {e}")));
-                continue;
-            }
-        };
-        let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
-        let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
-        let mut rows = range.rows().enumerate().map(|(i, cells)| {
-            let mut row = vec![Cell::Empty; first_col];
-            row.extend(cells.iter().map(workbook_cell));
-            (first_row + i + 1, row)
-        });
-        let Some((_, header)) = rows.next() else { continue };
-        let headers = header.iter().map(Cell::display).collect();
-        tables.push(RawTable::new(sheet, headers, rows.collect(), warnings, errors));
+        match read_worksheet(&mut workbook, &name, sheet, budget, errors) {
+            Ok(Some((headers, rows))) => tables.push(RawTable::new(sheet, headers, rows, warnings, errors)),
+            Ok(None) => {}
+            Err(reason) => errors.push(LedgerError::sheet(sheet.key, reason)),
+        }
     }
     tables
+}
+
+/// Reads one worksheet cell by cell (never trusting its `<dimension>`, which may claim
+/// any size): its header row (the first row with a value) and the rows below, each as
+/// wide as the header. `None` for a sheet without values.
+fn read_worksheet(
+    workbook: &mut Xlsx<Cursor<Vec<u8>>>,
+    name: &str,
+    sheet: &'static Sheet,
+    budget: &mut Budget,
+    errors: &mut Vec<LedgerError>,
+) -> Result<Option<(Vec<String>, Rows)>, String> {
+    let mut reader = workbook.worksheet_cells_reader(name).map_err(|e| format!("cannot be read: {e}"))?;
+    // Sparse first: memory follows the cells present, not the positions they claim.
+    let mut sparse: BTreeMap<usize, Vec<(usize, Cell)>> = BTreeMap::new();
+    let mut too_long = Vec::new();
+    while let Some(cell) = reader.next_cell().map_err(|e| format!("cannot be read: {e}"))? {
+        let (row, column) = cell.get_position();
+        let (row, column) = (row as usize, column as usize);
+        if column >= limits::MAX_COLUMNS {
+            return Err(limits::too_many_columns(column + 1));
+        }
+        if row >= limits::MAX_ROWS {
+            return Err(limits::too_many_rows());
+        }
+        let value = cell.get_value();
+        if let DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) = value {
+            budget.text(s.len())?;
+        }
+        if let DataRef::SharedString(s) = value {
+            budget.text(s.len())?;
+        }
+        let text = match value {
+            DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Some(s.as_str()),
+            DataRef::SharedString(s) => Some(*s),
+            _ => None,
+        };
+        if let Some(reason) = text.and_then(limits::cell_too_long) {
+            too_long.push((row + 1, column, reason));
+            continue;
+        }
+        let value = workbook_cell(&Data::from(value.clone()));
+        if value != Cell::Empty {
+            budget.row(1)?;
+            sparse.entry(row).or_default().push((column, value));
+        }
+    }
+    let Some((_, header_cells)) = sparse.pop_first() else {
+        errors.extend(
+            too_long
+                .into_iter()
+                .map(|(row, column, reason)| LedgerError::cell(sheet.key, row, column_letters(column), reason)),
+        );
+        return Ok(None);
+    };
+    let width = header_cells.iter().map(|(c, _)| c + 1).max().unwrap_or(0);
+    let mut headers = vec![String::new(); width];
+    for (column, cell) in header_cells {
+        headers[column] = cell.display();
+    }
+    let header_of = |column: usize| match headers.get(column) {
+        Some(h) if !h.trim().is_empty() => h.trim().to_string(),
+        _ => column_letters(column),
+    };
+    errors.extend(
+        too_long.into_iter().map(|(row, column, reason)| LedgerError::cell(sheet.key, row, header_of(column), reason)),
+    );
+    let mut rows = Vec::with_capacity(sparse.len());
+    for (row, cells) in sparse {
+        // Cells right of the last header have no column: they are not read.
+        budget.row(width)?;
+        let mut dense = vec![Cell::Empty; width];
+        for (column, cell) in cells.into_iter().filter(|(c, _)| *c < width) {
+            dense[column] = cell;
+        }
+        rows.push((row + 1, dense));
+    }
+    Ok(Some((headers, rows)))
+}
+
+/// A column's letters as a spreadsheet shows them (0 → `A`, 26 → `AA`).
+fn column_letters(column: usize) -> String {
+    let mut n = column + 1;
+    let mut letters = Vec::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        letters.push(char::from(b'A' + rem as u8));
+        n = (n - 1) / 26;
+    }
+    format!("column {}", letters.iter().rev().collect::<String>())
 }
 
 fn workbook_cell(data: &Data) -> Cell {
@@ -197,6 +307,7 @@ fn file_name(path: &Path) -> String {
 fn read_csv_folder(
     dir: &Path,
     files: &mut Vec<(String, String)>,
+    budget: &mut Budget,
     warnings: &mut Vec<String>,
     errors: &mut Vec<LedgerError>,
 ) -> Vec<RawTable> {
@@ -204,19 +315,19 @@ fn read_csv_folder(
     for sheet in SHEETS {
         let candidates = [format!("{}.csv", sheet.key), format!("{}.csv", sheet.zh)];
         let Some(path) = candidates.iter().map(|n| dir.join(n)).find(|p| p.is_file()) else { continue };
-        let read = std::fs::read(&path);
+        let read = read_bounded(&path);
         if let Ok(bytes) = &read {
             files.push((file_name(&path), hex_sha256(bytes)));
         }
         match read {
             Ok(bytes) => match decode(&bytes) {
-                Ok(text) => match parse_csv(&text) {
+                Ok(text) => match parse_csv(&text, sheet, budget, errors) {
                     Ok((headers, rows)) => tables.push(RawTable::new(sheet, headers, rows, warnings, errors)),
-                    Err(e) => errors.push(LedgerError::sheet(sheet.key, format!("is not valid CSV: {e}"))),
+                    Err(reason) => errors.push(LedgerError::sheet(sheet.key, reason)),
                 },
                 Err(reason) => errors.push(LedgerError::file(&path, reason)),
             },
-            Err(e) => errors.push(LedgerError::file(&path, format!("cannot be read: {e}"))),
+            Err(reason) => errors.push(LedgerError::file(&path, reason)),
         }
     }
     tables
@@ -225,6 +336,15 @@ fn read_csv_folder(
 /// Decodes a CSV file's bytes: UTF-8 with a BOM, plain UTF-8, else GB18030 (which
 /// includes GBK), as a Chinese Excel saves it.
 pub fn decode(bytes: &[u8]) -> Result<String, String> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err("is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8 (Excel: \"CSV UTF-8\") or GB18030".into());
+    }
+    // UTF-16 without a mark: every ASCII character (commas, digits, line breaks) comes
+    // with a NUL byte; no text CSV has one byte in eight NUL. A stray NUL in a cell is
+    // left to the row checks, which name its row and column.
+    if bytes.len() >= 4 && bytes.iter().filter(|b| **b == 0).count() * 8 >= bytes.len() {
+        return Err("holds NUL bytes between its characters, as UTF-16 text does; save it as UTF-8 (Excel: \"CSV UTF-8\") or GB18030".into());
+    }
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         return String::from_utf8(rest.to_vec()).map_err(|_| "starts with a UTF-8 BOM but is not UTF-8".to_string());
     }
@@ -233,24 +353,63 @@ pub fn decode(bytes: &[u8]) -> Result<String, String> {
     }
     let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
     if had_errors {
-        return Err("is neither UTF-8 nor GB18030/GBK text".into());
+        return Err("is neither UTF-8 nor GB18030/GBK text; save it as UTF-8 (Excel: \"CSV UTF-8\") or GB18030".into());
     }
     Ok(text.into_owned())
 }
 
 type Rows = Vec<(usize, Vec<Cell>)>;
 
-fn parse_csv(text: &str) -> Result<(Vec<String>, Rows), csv::Error> {
+/// Parses a CSV text within the limits: cells too long are errors of their row, too
+/// many rows, columns or cells an error of the sheet.
+fn parse_csv(
+    text: &str,
+    sheet: &'static Sheet,
+    budget: &mut Budget,
+    errors: &mut Vec<LedgerError>,
+) -> Result<(Vec<String>, Rows), String> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut records = reader.records();
-    let headers = match records.next() {
-        Some(record) => record?.iter().map(|h| h.trim().to_string()).collect(),
+    let invalid = |e: csv::Error| format!("is not valid CSV: {e}");
+    let headers: Vec<String> = match records.next() {
+        Some(record) => {
+            let record = record.map_err(invalid)?;
+            if record.len() > limits::MAX_COLUMNS {
+                return Err(limits::too_many_columns(record.len()));
+            }
+            record.iter().map(|h| h.trim().to_string()).collect()
+        }
         None => Vec::new(),
     };
     let mut rows = Vec::new();
     for (i, record) in records.enumerate() {
-        let record = record?;
-        rows.push((i + 2, record.iter().map(Cell::text).collect()));
+        let record = record.map_err(invalid)?;
+        let row = i + 2;
+        if record.len() > limits::MAX_COLUMNS {
+            return Err(limits::too_many_columns(record.len()));
+        }
+        if row > limits::MAX_ROWS {
+            return Err(limits::too_many_rows());
+        }
+        budget.row(record.len())?;
+        let mut cells = Vec::with_capacity(record.len());
+        for (column, field) in record.iter().enumerate() {
+            budget.text(field.len())?;
+            match limits::cell_too_long(field) {
+                Some(reason) => {
+                    let header = headers.get(column).filter(|h| !h.is_empty()).cloned();
+                    errors.push(LedgerError::cell(
+                        sheet.key,
+                        row,
+                        header.unwrap_or_else(|| column_letters(column)),
+                        reason,
+                    ));
+                    cells.push(Cell::Empty);
+                }
+                None => cells.push(Cell::text(field)),
+            }
+        }
+        rows.push((row, cells));
     }
     Ok((headers, rows))
 }

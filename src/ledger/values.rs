@@ -23,6 +23,19 @@ impl Cell {
         if t.is_empty() { Cell::Empty } else { Cell::Text(t.to_string()) }
     }
 
+    /// Why the cell is refused for a control character, if it holds one: a text cell may
+    /// hold tabs and line breaks (Alt+Enter in a workbook, CR LF from Windows), but no
+    /// other control character (NUL, U+0001–U+001F, DEL, U+0080–U+009F), which no
+    /// ledger value needs and which would travel into the site, decks and exports.
+    pub fn control_character(&self) -> Option<String> {
+        let Cell::Text(text) = self else { return None };
+        let c = text.chars().find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))?;
+        Some(format!(
+            "holds the control character U+{:04X}; a cell may hold tabs and line breaks but no other control character",
+            c as u32
+        ))
+    }
+
     /// The cell as it reads to a person, for error messages and text columns.
     pub fn display(&self) -> String {
         match self {

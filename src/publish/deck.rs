@@ -5,6 +5,7 @@
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
+use super::native::{NativeChart, NativeKind, NativeSeries};
 use crate::analytics::cohort::{cohort, funnel, pipeline};
 use crate::analytics::scorecard::{ScoringConfig, scorecards};
 use crate::analytics::volume::{self, Granularity, base_day, by_group, trend};
@@ -161,7 +162,7 @@ impl Table {
             for row in &self.rows {
                 let _ = w.write_record(row.iter().map(|c| match c {
                     Cell::Text(s) => s.clone(),
-                    Cell::Number(Some(n)) => format!("{}", (n * 1e6).round() / 1e6),
+                    Cell::Number(Some(n)) => format!("{}", published(*n)),
                     Cell::Number(None) => String::new(),
                 }));
             }
@@ -169,6 +170,12 @@ impl Table {
         }
         bytes
     }
+}
+
+/// A number as the table publishes it (CSV, native charts): rounded to 6 decimals, so
+/// that every copy of a chart's numbers reads the same.
+pub fn published(n: f64) -> f64 {
+    (n * 1e6).round() / 1e6
 }
 
 /// A chart built from the data, with its table.
@@ -180,6 +187,79 @@ pub struct Built {
     pub chart: Chart,
     /// Its numbers.
     pub table: Table,
+}
+
+/// How a chart's table maps to a native (PowerPoint, Excel) chart: which column holds
+/// the categories, which are bars and which is a line on a secondary axis. The one home
+/// of this mapping, for the deck's `.pptx` and its `.xlsx`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NativeForm {
+    /// Columns or horizontal bars.
+    pub kind: NativeKind,
+    /// The table column of the categories.
+    pub category: usize,
+    /// The table columns drawn as bars.
+    pub bars: Vec<usize>,
+    /// The table column drawn as a line on a secondary axis.
+    pub line: Option<usize>,
+}
+
+impl Built {
+    /// The native form of this chart, or `None` for a kind without one (drawn as a
+    /// picture). Every kind of [`Chart`] has one: trends are columns of the cumulative
+    /// value with the growth as a line, column charts their columns, and funnels, rates
+    /// and rankings horizontal bars.
+    pub fn native_form(&self) -> Option<NativeForm> {
+        let headers = &self.table.headers;
+        Some(match &self.chart {
+            Chart::Trend(_) => NativeForm { kind: NativeKind::Column, category: 0, bars: vec![2], line: Some(3) },
+            Chart::Columns(_) => NativeForm {
+                kind: NativeKind::Column,
+                category: 0,
+                // The value columns carry their unit: `本年（亿元）`.
+                bars: (1..headers.len()).filter(|c| headers[*c].contains('（')).collect(),
+                line: None,
+            },
+            Chart::Ranking(_) => NativeForm { kind: NativeKind::Bar, category: 1, bars: vec![2], line: None },
+            Chart::Funnel(_) | Chart::Rates(_) => {
+                NativeForm { kind: NativeKind::Bar, category: 0, bars: vec![1], line: None }
+            }
+        })
+    }
+
+    /// The native chart with the table's numbers, or `None` (see [`Built::native_form`]).
+    pub fn native(&self) -> Option<NativeChart> {
+        let form = self.native_form()?;
+        let text = |cell: &Cell| match cell {
+            Cell::Text(s) => s.clone(),
+            Cell::Number(n) => n.map(|n| n.to_string()).unwrap_or_default(),
+        };
+        let column = |c: usize, line: bool| NativeSeries {
+            name: self.table.headers.get(c).cloned().unwrap_or_default(),
+            values: self
+                .table
+                .rows
+                .iter()
+                .map(|row| match row.get(c) {
+                    Some(Cell::Number(n)) => n.map(published),
+                    _ => None,
+                })
+                .collect(),
+            line,
+        };
+        let mut series: Vec<NativeSeries> = form.bars.iter().map(|c| column(*c, false)).collect();
+        series.extend(form.line.map(|c| column(c, true)));
+        Some(NativeChart {
+            kind: form.kind,
+            categories: self
+                .table
+                .rows
+                .iter()
+                .map(|row| row.get(form.category).map(text).unwrap_or_default())
+                .collect(),
+            series,
+        })
+    }
 }
 
 /// Why a chart could not be built.

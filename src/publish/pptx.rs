@@ -1,14 +1,18 @@
-//! A minimal PresentationML (`.pptx`) writer: a title slide, then one picture per slide,
-//! 16:9. Only the parts PowerPoint, WPS and LibreOffice Impress require: content types,
-//! relationships, presentation, one master, one blank layout, a theme, the slides and
-//! their pictures. Fixed timestamps: the same deck gives the same bytes.
+//! A minimal PresentationML (`.pptx`) writer: a title slide, then one chart per slide,
+//! 16:9 — a native, editable chart ([`super::native`]: the chart part and its embedded
+//! workbook) with the title, unit and source as text, or a picture for chart kinds
+//! without a native form. Only the parts PowerPoint, WPS and LibreOffice Impress
+//! require: content types, relationships, presentation, one master, one blank layout, a
+//! theme, the slides, their charts, workbooks and pictures. Fixed timestamps: the same
+//! deck gives the same bytes.
 
 use std::io::{Cursor, Write};
 
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
-use crate::bulletin::escape;
+use super::native::NativeChart;
+use crate::markup::escape;
 
 const NS: &str = r#"xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main""#;
 const HEAD: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n";
@@ -16,12 +20,25 @@ const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relatio
 /// Slide width and height in EMU (16:9, 33.867 × 19.05 cm).
 const SLIDE: (i64, i64) = (12_192_000, 6_858_000);
 
-/// A slide with a picture.
-pub struct PictureSlide {
-    /// Alternative text: the chart's title.
+/// What a chart slide shows.
+pub enum Content {
+    /// A native chart, editable in PowerPoint and WPS.
+    Chart(NativeChart),
+    /// A picture (PNG, 16:9) holding the title and footnote itself: for chart kinds
+    /// without a native form.
+    Picture(Vec<u8>),
+}
+
+/// A chart slide.
+pub struct ChartSlide {
+    /// The chart's title (the picture's alternative text).
     pub title: String,
-    /// The PNG (16:9).
-    pub png: Vec<u8>,
+    /// Its unit or subtitle.
+    pub subtitle: String,
+    /// `数据截至 … · 来源：…`.
+    pub footnote: String,
+    /// The chart.
+    pub content: Content,
 }
 
 /// The deck to write.
@@ -32,8 +49,8 @@ pub struct Presentation {
     pub subtitle: String,
     /// A line such as `数据截至 2026-11-26`.
     pub date_line: String,
-    /// The picture slides.
-    pub slides: Vec<PictureSlide>,
+    /// The chart slides.
+    pub slides: Vec<ChartSlide>,
 }
 
 fn rels(entries: &[(String, &str, String)]) -> String {
@@ -84,6 +101,23 @@ fn picture_slide(index: usize, title: &str) -> String {
     slide(&picture)
 }
 
+fn chart_slide(s: &ChartSlide) -> String {
+    let (w, _) = SLIDE;
+    let (x, inner) = (457_200, w - 914_400);
+    let frame = format!(
+        r#"<p:graphicFrame><p:nvGraphicFramePr><p:cNvPr id="5" name="Chart" descr="{}"/><p:cNvGraphicFramePr/><p:nvPr/></p:nvGraphicFramePr><p:xfrm><a:off x="{x}" y="1371600"/><a:ext cx="{inner}" cy="4800600"/></p:xfrm><a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart"><c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" r:id="rId2"/></a:graphicData></a:graphic></p:graphicFrame>"#,
+        escape(&s.title)
+    );
+    let body = [
+        text_box(2, (x, 228_600, inner, 685_800), &s.title, 2800, true, "1A1F2B"),
+        text_box(3, (x, 868_680, inner, 457_200), &s.subtitle, 1600, false, "5B6370"),
+        frame,
+        text_box(4, (x, 6_263_640, inner, 411_480), &s.footnote, 1200, false, "5B6370"),
+    ]
+    .concat();
+    slide(&body)
+}
+
 const MASTER: &str = r#"<p:sldMaster {NS}><p:cSld><p:bg><p:bgRef idx="1001"><a:schemeClr val="bg1"/></p:bgRef></p:bg><p:spTree>{GROUP}</p:spTree></p:cSld><p:clrMap bg1="lt1" tx1="dk1" bg2="lt2" tx2="dk2" accent1="accent1" accent2="accent2" accent3="accent3" accent4="accent4" accent5="accent5" accent6="accent6" hlink="hlink" folHlink="folHlink"/><p:sldLayoutIdLst><p:sldLayoutId id="2147483649" r:id="rId1"/></p:sldLayoutIdLst><p:txStyles><p:titleStyle/><p:bodyStyle/><p:otherStyle/></p:txStyles></p:sldMaster>"#;
 const LAYOUT: &str = r#"<p:sldLayout {NS} type="blank" preserve="1"><p:cSld name="Blank"><p:spTree>{GROUP}</p:spTree></p:cSld><p:clrMapOvr><a:masterClrMapping/></p:clrMapOvr></p:sldLayout>"#;
 
@@ -118,7 +152,7 @@ impl Presentation {
         let n = self.slides.len() + 1;
         let mut files: Vec<(String, Vec<u8>)> = Vec::new();
         let mut types = format!(
-            "{HEAD}<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/><Default Extension=\"xml\" ContentType=\"application/xml\"/><Default Extension=\"png\" ContentType=\"image/png\"/>"
+            "{HEAD}<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/><Default Extension=\"xml\" ContentType=\"application/xml\"/><Default Extension=\"png\" ContentType=\"image/png\"/><Default Extension=\"xlsx\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\"/>"
         );
         let part = |name: &str, kind: &str| {
             format!("<Override PartName=\"/{name}\" ContentType=\"application/vnd.openxmlformats-{kind}+xml\"/>")
@@ -129,6 +163,11 @@ impl Presentation {
         types.push_str(&part("ppt/theme/theme1.xml", "officedocument.theme"));
         for i in 1..=n {
             types.push_str(&part(&format!("ppt/slides/slide{i}.xml"), "officedocument.presentationml.slide"));
+        }
+        for (i, s) in self.slides.iter().enumerate() {
+            if let Content::Chart(_) = s.content {
+                types.push_str(&part(&format!("ppt/charts/chart{}.xml", i + 2), "officedocument.drawingml.chart"));
+            }
         }
         types.push_str(&part("docProps/core.xml", "package.core-properties"));
         types.push_str(&part("docProps/app.xml", "officedocument.extended-properties"));
@@ -208,19 +247,46 @@ impl Presentation {
         files.push(("ppt/slides/_rels/slide1.xml.rels".into(), rels(&[(a, &b, c)]).into_bytes()));
         for (i, s) in self.slides.iter().enumerate() {
             let number = i + 2;
-            files.push((format!("ppt/slides/slide{number}.xml"), picture_slide(number, &s.title).into_bytes()));
             let (a, b, c) = layout_rel();
-            let image = format!("{REL}/image");
-            files.push((
-                format!("ppt/slides/_rels/slide{number}.xml.rels"),
-                rels(&[(a, &b, c), ("rId2".into(), &image, format!("../media/image{number}.png"))]).into_bytes(),
-            ));
-            files.push((format!("ppt/media/image{number}.png"), s.png.clone()));
+            match &s.content {
+                Content::Picture(png) => {
+                    files.push((format!("ppt/slides/slide{number}.xml"), picture_slide(number, &s.title).into_bytes()));
+                    let image = format!("{REL}/image");
+                    files.push((
+                        format!("ppt/slides/_rels/slide{number}.xml.rels"),
+                        rels(&[(a, &b, c), ("rId2".into(), &image, format!("../media/image{number}.png"))])
+                            .into_bytes(),
+                    ));
+                    files.push((format!("ppt/media/image{number}.png"), png.clone()));
+                }
+                Content::Chart(chart) => {
+                    files.push((format!("ppt/slides/slide{number}.xml"), chart_slide(s).into_bytes()));
+                    let kind = format!("{REL}/chart");
+                    files.push((
+                        format!("ppt/slides/_rels/slide{number}.xml.rels"),
+                        rels(&[(a, &b, c), ("rId2".into(), &kind, format!("../charts/chart{number}.xml"))])
+                            .into_bytes(),
+                    ));
+                    files.push((format!("ppt/charts/chart{number}.xml"), chart.chart_xml().into_bytes()));
+                    let workbook = format!("Microsoft_Excel_Worksheet{number}.xlsx");
+                    files.push((
+                        format!("ppt/charts/_rels/chart{number}.xml.rels"),
+                        rels(&[("rId1".into(), &format!("{REL}/package"), format!("../embeddings/{workbook}"))])
+                            .into_bytes(),
+                    ));
+                    let bytes = chart.workbook().map_err(|e| std::io::Error::other(e.to_string()))?;
+                    files.push((format!("ppt/embeddings/{workbook}"), bytes));
+                }
+            }
         }
         let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
         for (name, bytes) in files {
-            // PNGs are compressed already.
-            let method = if name.ends_with(".png") { CompressionMethod::Stored } else { CompressionMethod::Deflated };
+            // PNGs and workbooks are compressed already.
+            let method = if name.ends_with(".png") || name.ends_with(".xlsx") {
+                CompressionMethod::Stored
+            } else {
+                CompressionMethod::Deflated
+            };
             let options =
                 SimpleFileOptions::default().compression_method(method).last_modified_time(DateTime::default());
             zip.start_file(name, options)?;

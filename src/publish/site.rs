@@ -2,7 +2,7 @@
 //! project graph with the templates, assets and content of `site/`. Chinese at the root,
 //! English under `en/`; relative links, so it works offline and under any sub-path.
 //! Same data, same bytes; a rebuild rewrites only what changed and removes what is no
-//! longer published.
+//! longer published — only files a build wrote, never a user's (see [`super::output`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -14,6 +14,7 @@ use minijinja::{Environment, Value, context};
 use serde::{Deserialize, Serialize};
 
 use super::deck::{By, Cell, ChartSpec, Span, build};
+use super::output;
 use super::public::{Lang, PublicProject, path_segment, slug};
 use crate::analytics::cohort::pipeline;
 use crate::analytics::scorecard::ScoringConfig;
@@ -53,6 +54,9 @@ pub enum SiteError {
         /// Why.
         reason: String,
     },
+    /// The output folder is not safe to write (a user's folder, a symbolic link).
+    #[error(transparent)]
+    Output(#[from] super::output::OutputError),
 }
 
 /// How to build.
@@ -186,8 +190,7 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
             return Ok(());
         }
         let text = value.to_string();
-        let written =
-            if value.is_safe() { out.write_str(&text) } else { out.write_str(&crate::bulletin::escape(&text)) };
+        let written = if value.is_safe() { out.write_str(&text) } else { out.write_str(&crate::markup::escape(&text)) };
         written.map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "cannot write"))
     });
     for name in [
@@ -408,7 +411,7 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
     for path in &sitemap {
         xml.push_str(&format!(
             "<url><loc>{}</loc><lastmod>{as_of}</lastmod></url>\n",
-            crate::bulletin::escape(&format!("{base}{path}"))
+            crate::markup::escape(&format!("{base}{path}"))
         ));
     }
     xml.push_str("</urlset>\n");
@@ -466,6 +469,9 @@ fn headline_figures(
 
 /// Writes the files that changed, removes those no longer part of the site.
 pub fn write_files(files: &Files, out: &Path, bar: Option<&ProgressBar>) -> Result<SiteReport, SiteError> {
+    let previous = output::prepare(out)?;
+    // Listed before any file is written, so an interrupted build still knows them.
+    output::write_manifest(out, previous.iter().chain(files.keys()))?;
     let fail =
         |path: &Path, e: std::io::Error| SiteError::Write { path: path.display().to_string(), reason: e.to_string() };
     let mut report = SiteReport {
@@ -474,7 +480,7 @@ pub fn write_files(files: &Files, out: &Path, bar: Option<&ProgressBar>) -> Resu
         ..Default::default()
     };
     for (name, bytes) in files {
-        let path = out.join(name);
+        let path = output::safe_path(out, name)?;
         if std::fs::read(&path).is_ok_and(|old| old == *bytes) {
             report.unchanged += 1;
         } else {
@@ -488,29 +494,10 @@ pub fn write_files(files: &Files, out: &Path, bar: Option<&ProgressBar>) -> Resu
             bar.inc(1);
         }
     }
-    // Whatever is there and no longer part of the site goes: a project taken off the
-    // public list must not stay online.
-    let mut stack = vec![out.to_path_buf()];
-    let mut dirs = Vec::new();
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path.clone());
-                dirs.push(path);
-            } else if let Ok(relative) = path.strip_prefix(out) {
-                let key = relative.to_string_lossy().replace('\\', "/");
-                if !files.contains_key(&key) {
-                    std::fs::remove_file(&path).map_err(|e| fail(&path, e))?;
-                    report.removed += 1;
-                }
-            }
-        }
-    }
-    dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
-    for dir in dirs {
-        let _ = std::fs::remove_dir(dir); // only succeeds when empty
-    }
+    // What an earlier build wrote and this one does not goes: a project taken off the
+    // public list must not stay online. Nothing else in the folder is touched.
+    let stale: Vec<&String> = previous.iter().filter(|name| !files.contains_key(*name)).collect();
+    report.removed = output::remove_stale(out, &stale)?;
+    output::write_manifest(out, files.keys())?;
     Ok(report)
 }

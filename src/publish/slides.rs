@@ -1,5 +1,5 @@
 //! `zhaoshang slides`: a deck's charts as PNG, SVG and CSV, one `.pptx` (title slide and
-//! one chart per slide) and one `.xlsx` with the numbers and native charts.
+//! one native, editable chart per slide) and one `.xlsx` with the numbers and native charts.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use super::deck::{Built, Deck, build};
-use super::pptx::{PictureSlide, Presentation};
+use super::pptx::{ChartSlide, Content, Presentation};
 use super::workbook::deck_workbook;
 use crate::analytics::Frames;
 use crate::analytics::scorecard::ScoringConfig;
@@ -92,7 +92,18 @@ pub fn write_slides(
         write(&out.join(format!("{}.png", b.id)), &png.bytes, &mut written)?;
         write(&out.join(format!("{}.svg", b.id)), &svg.bytes, &mut written)?;
         write(&out.join(format!("{}.csv", b.id)), &b.table.to_csv(), &mut written)?;
-        slides.push(PictureSlide { title: b.chart.frame().title.clone(), png: png.bytes });
+        let frame = b.chart.frame();
+        // A native chart where the kind has one; the picture otherwise.
+        let content = match b.native() {
+            Some(chart) => Content::Chart(chart),
+            None => Content::Picture(png.bytes),
+        };
+        slides.push(ChartSlide {
+            title: frame.title.clone(),
+            subtitle: frame.subtitle.clone(),
+            footnote: frame.footnote.clone(),
+            content,
+        });
     }
     let presentation = Presentation {
         title: deck.title.clone(),

@@ -4,7 +4,7 @@
 use rust_xlsxwriter::{Chart, ChartType, DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
 
 use super::deck::{Built, Cell};
-use crate::charts::Chart as Drawn;
+use super::native::NativeKind;
 
 /// Writes every built chart's table and a native chart into one workbook.
 pub fn deck_workbook(built: &[Built]) -> Result<Vec<u8>, XlsxError> {
@@ -35,36 +35,29 @@ pub fn deck_workbook(built: &[Built]) -> Result<Vec<u8>, XlsxError> {
         if b.table.rows.is_empty() {
             continue;
         }
+        let Some(form) = b.native_form() else { continue };
         let (first, last) = (3u32, b.table.rows.len() as u32 + 2);
-        let series_columns: Vec<u16> = match &b.chart {
-            Drawn::Trend(_) => vec![2],
-            Drawn::Columns(_) => {
-                (1..b.table.headers.len() as u16).filter(|c| b.table.headers[*c as usize].contains('（')).collect()
-            }
-            Drawn::Ranking(_) => vec![2],
-            Drawn::Funnel(_) | Drawn::Rates(_) => vec![1],
+        let kind = match form.kind {
+            NativeKind::Bar => ChartType::Bar,
+            NativeKind::Column => ChartType::Column,
         };
-        let kind = match &b.chart {
-            Drawn::Ranking(_) | Drawn::Rates(_) | Drawn::Funnel(_) => ChartType::Bar,
-            _ => ChartType::Column,
-        };
-        let category_column = if matches!(b.chart, Drawn::Ranking(_)) { 1 } else { 0 };
+        let category = form.category as u16;
         let mut chart = Chart::new(kind);
         chart.title().set_name(&b.chart.frame().title);
-        for c in &series_columns {
+        for c in form.bars.iter().map(|c| *c as u16) {
             chart
                 .add_series()
-                .set_name((sheet_name.as_str(), 2, *c))
-                .set_categories((sheet_name.as_str(), first, category_column, last, category_column))
-                .set_values((sheet_name.as_str(), first, *c, last, *c));
+                .set_name((sheet_name.as_str(), 2, c))
+                .set_categories((sheet_name.as_str(), first, category, last, category))
+                .set_values((sheet_name.as_str(), first, c, last, c));
         }
-        if let Drawn::Trend(_) = &b.chart {
-            // YoY as a line on the secondary axis, as on the slide.
+        if let Some(c) = form.line.map(|c| c as u16) {
+            // Growth as a line on the secondary axis, as on the slide.
             let mut line = Chart::new(ChartType::Line);
             line.add_series()
-                .set_name((sheet_name.as_str(), 2, 3))
-                .set_categories((sheet_name.as_str(), first, 0, last, 0))
-                .set_values((sheet_name.as_str(), first, 3, last, 3))
+                .set_name((sheet_name.as_str(), 2, c))
+                .set_categories((sheet_name.as_str(), first, category, last, category))
+                .set_values((sheet_name.as_str(), first, c, last, c))
                 .set_secondary_axis(true);
             chart.combine(&line);
         }
