@@ -17,9 +17,14 @@ pub mod alerts;
 pub mod carriers;
 pub mod chains;
 pub mod cohort;
+pub mod engagement;
+pub mod events;
 pub mod frames;
+pub mod incentives;
 pub mod scorecard;
+pub mod supervision;
 pub mod volume;
+pub mod work;
 
 use std::sync::Arc;
 
@@ -355,12 +360,12 @@ impl Engine {
             Some(frames) if frames.version >= self.wanted().await? => (frames, true),
             _ => (self.catch_up().await?, false),
         };
+        crate::metrics::metrics().frames_asked(cached);
         let _ = PINNED.try_with(|p| {
             if let Ok(mut p) = p.lock() {
                 p.get_or_insert_with(|| frames.clone());
             }
         });
-        crate::metrics::metrics().frames_asked(cached);
         crate::store::feed::read_at(frames.version);
         Ok(frames)
     }
