@@ -784,7 +784,8 @@ pub fn field_of_column(type_name: &str, column: &str) -> Option<&'static str> {
     [camel.clone(), format!("{camel}Wan")].iter().find_map(|name| fields.get_key_value(name.as_str()).map(|(k, _)| *k))
 }
 
-fn camel_case(snake: &str) -> String {
+/// `snake_case` → `camelCase`: a stored column's name as GraphQL spells its field.
+pub fn camel_case(snake: &str) -> String {
     let mut out = String::with_capacity(snake.len());
     let mut upper = false;
     for c in snake.chars() {

@@ -116,19 +116,7 @@ fn money(field: &str, value: Option<f64>) -> ApiResult<Option<i64>> {
 
 /// snake_case ledger column → camelCase input field.
 pub(super) fn input_field(column: &str) -> String {
-    let mut out = String::new();
-    let mut upper = false;
-    for c in column.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::policy::camel_case(column)
 }
 
 impl ProjectFields {
