@@ -243,11 +243,15 @@ impl Span {
         }
     }
 
+    /// Whether the span ends with a whole month (a monthly metric, or D its last day).
+    fn whole_months(&self) -> bool {
+        self.monthly || self.as_of == month_end(month_index(self.as_of))
+    }
+
     /// The span in words, as a bulletin writes it: `1月1日至6月15日`, or `1–6月` when it
     /// covers whole months (`1月` for January alone).
     pub fn words_zh(&self) -> String {
-        let whole_months = self.monthly || self.as_of == month_end(month_index(self.as_of));
-        match (whole_months, self.as_of.month()) {
+        match (self.whole_months(), self.as_of.month()) {
             (true, 1) => "1月".into(),
             (true, m) => format!("1–{m}月"),
             (false, _) => format!("1月1日至{}月{}日", self.as_of.month(), self.as_of.day()),
@@ -256,9 +260,8 @@ impl Span {
 
     /// The span in English: `1 Jan – 15 Jun`, or `Jan–Jun` for whole months.
     pub fn words_en(&self) -> String {
-        let whole_months = self.monthly || self.as_of == month_end(month_index(self.as_of));
         let month = self.as_of.format("%b");
-        match (whole_months, self.as_of.month()) {
+        match (self.whole_months(), self.as_of.month()) {
             (true, 1) => "Jan".into(),
             (true, _) => format!("Jan–{month}"),
             (false, _) => format!("1 Jan – {} {month}", self.as_of.day()),
