@@ -588,6 +588,7 @@ async fn serve(db: DatabaseConnection, args: &ServerArgs, config: &Config) -> an
         max_depth: config.api.max_depth,
         max_complexity: config.api.max_complexity,
         timeout: config.api.timeout,
+        max_response_bytes: config.api.max_response_bytes,
         ..ApiOptions::new(args.production)
     };
     let state = ApiState::new(db.clone(), config.scoring.clone());

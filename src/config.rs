@@ -70,6 +70,7 @@ struct ApiFile {
     max_complexity: Option<usize>,
     timeout_secs: Option<u64>,
     max_body_bytes: Option<usize>,
+    max_response_bytes: Option<usize>,
     token_trust_secs: Option<u64>,
 }
 
@@ -124,6 +125,8 @@ pub struct ApiLimits {
     pub timeout: Duration,
     /// Largest request body.
     pub max_body_bytes: usize,
+    /// Largest response a request may build (its memory budget).
+    pub max_response_bytes: usize,
     /// How long an authenticated token is trusted without asking the database again.
     pub token_trust: Duration,
 }
@@ -137,6 +140,7 @@ impl Default for ApiLimits {
             max_complexity: options.max_complexity,
             timeout: options.timeout,
             max_body_bytes: crate::api::server::MAX_BODY_BYTES,
+            max_response_bytes: options.max_response_bytes,
             token_trust: crate::api::gate::TOKEN_CACHE_TTL,
         }
     }
@@ -237,6 +241,8 @@ impl Config {
             timeout: positive("api.timeout_secs", a.timeout_secs)?.map_or(defaults.timeout, Duration::from_secs),
             max_body_bytes: positive("api.max_body_bytes", a.max_body_bytes.map(|v| v as u64))?
                 .map_or(defaults.max_body_bytes, |v| v as usize),
+            max_response_bytes: positive("api.max_response_bytes", a.max_response_bytes.map(|v| v as u64))?
+                .map_or(defaults.max_response_bytes, |v| v as usize),
             token_trust: a.token_trust_secs.map_or(defaults.token_trust, Duration::from_secs),
         };
 
@@ -267,7 +273,8 @@ impl Config {
         let w = &self.scoring.weights;
         format!(
             "# from {}\ndatabase_url = {:?}\nlisten = {:?}\nbase_url = {:?}\nsite = {}\ndecks = {}\n\n[api]\n\
-             max_depth = {}\nmax_complexity = {}\ntimeout_secs = {}\nmax_body_bytes = {}\ntoken_trust_secs = {}\n\n\
+             max_depth = {}\nmax_complexity = {}\ntimeout_secs = {}\nmax_body_bytes = {}\nmax_response_bytes = {}\n\
+             token_trust_secs = {}\n\n\
              [scoring]\nbottom = {}\n[scoring.weights]\nsigned_investment = {}\nsigned_count = {}\nnew_starts = {}\n\
              new_starts_10m = {}\nfai = {}\n",
             self.file.as_ref().map_or("no file: defaults, environment and flags".into(), |f| f.display().to_string()),
@@ -280,6 +287,7 @@ impl Config {
             self.api.max_complexity,
             self.api.timeout.as_secs(),
             self.api.max_body_bytes,
+            self.api.max_response_bytes,
             self.api.token_trust.as_secs(),
             self.scoring.bottom,
             w.signed_investment,

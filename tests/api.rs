@@ -489,3 +489,75 @@ async fn analytics_of_a_stopped_request_stop_or_never_start() {
     // And the engine still works.
     assert!(matches!(engine.run(|_| Ok(1)).await, Ok(1)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_metric_of_a_stopped_request_stops_at_its_next_step() {
+    use std::time::Duration;
+    use zhaoshang::analytics::cohort::{cohort, funnel, pipeline};
+    use zhaoshang::analytics::volume::{Granularity, trend};
+    use zhaoshang::analytics::{AnalyticsError, Engine, Metric, ProjectFilter, check_cancelled};
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
+    let engine = Arc::new(Engine::new(t.db.clone()));
+    let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let (from, to, all) = (day("2025-01-01"), day("2025-12-31"), ProjectFilter::default());
+    // Each metric starts only once its request was stopped, as a metric would that was
+    // running when the limit passed: it must give up rather than compute.
+    let outcomes = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = outcomes.clone();
+    let stopped = engine.run(move |f| {
+        while check_cancelled().is_ok() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let cancelled = |r: Result<(), AnalyticsError>| matches!(r, Err(AnalyticsError::Cancelled));
+        let mut seen = seen.lock().unwrap();
+        seen.push(("trend", cancelled(trend(f, Metric::Fai, from, to, Granularity::Month, &all, to).map(|_| ()))));
+        seen.push(("cohort", cancelled(cohort(f, from, to, to, &all).map(|_| ()))));
+        seen.push(("funnel", cancelled(funnel(f, from, to, to, &all).map(|_| ()))));
+        seen.push(("pipeline", cancelled(pipeline(f, to, &all).map(|_| ()))));
+        Ok(())
+    });
+    assert!(tokio::time::timeout(Duration::from_millis(100), stopped).await.is_err(), "timed out");
+    for _ in 0..100 {
+        if outcomes.lock().unwrap().len() == 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let outcomes = outcomes.lock().unwrap().clone();
+    assert_eq!(outcomes, [("trend", true), ("cohort", true), ("funnel", true), ("pipeline", true)]);
+    // Not stopped, the same metrics compute.
+    let all = ProjectFilter::default();
+    let fine = engine.run(move |f| trend(f, Metric::Fai, from, to, Granularity::Month, &all, to)).await;
+    assert!(fine.is_ok(), "{:?}", fine.err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_response_outgrowing_its_budget_stops_resolving_and_says_why() {
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
+    let options = zhaoshang::api::ApiOptions { max_response_bytes: 1024, ..zhaoshang::api::ApiOptions::new(false) };
+    let api = Api::with_options(&t.db, options);
+    let query = |n: usize| format!("{{ projects(first: {n}) {{ nodes {{ code name summary industryName }} }} }}");
+    // Small enough: answered.
+    let r = api.run_as(&analyst(), &query(2)).await;
+    assert_eq!(error_codes(&r), Vec::<String>::new(), "{r}");
+    // Too large: one error that says so, no partial data.
+    let r = api.run_as(&analyst(), &query(100)).await;
+    assert!(r["data"].is_null(), "{r}");
+    let errors = r["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{r}");
+    assert!(errors[0]["message"].as_str().unwrap().contains("would be larger than"), "{r}");
+    // The budget is counted while the fields resolve: the schema itself (before the
+    // final size check) already failed the fields resolved after it was spent.
+    let raw = api
+        .schema
+        .execute(
+            async_graphql::Request::new(query(100))
+                .data(analyst())
+                .data(zhaoshang::api::loaders::Loaders::new(t.db.clone(), None)),
+        )
+        .await;
+    let spent = raw.errors.iter().filter(|e| e.message.contains("would be larger than")).count();
+    assert!(spent > 0, "no field was refused while resolving: {:?}", raw.errors);
+}

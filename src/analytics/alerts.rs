@@ -8,7 +8,7 @@ use chrono::{Datelike, Months, NaiveDate};
 use polars::prelude::*;
 
 use super::volume::by_unit;
-use super::{AnalyticsError, Frames, Metric, ProjectFilter, date_lit, incentives, supervision};
+use super::{AnalyticsError, Frames, Metric, ProjectFilter, Step, date_lit, incentives, supervision};
 
 /// The kinds of alert.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -169,9 +169,9 @@ pub fn alerts(frames: &Frames, as_of: NaiveDate, period_start: NaiveDate) -> Res
                 .and(col("fai").gt(lit(0i64))),
         )
         .select([col("pid")])
-        .collect()?;
+        .step()?;
     let busy: HashSet<u32> = busy_frame.column("pid")?.as_materialized_series().u32()?.iter().flatten().collect();
-    let candidates = stalled_candidates.select([col("pid"), col("code"), col("unit")]).collect()?;
+    let candidates = stalled_candidates.select([col("pid"), col("code"), col("unit")]).step()?;
     let candidate_pids = candidates.column("pid")?.as_materialized_series().u32()?.clone();
     let stalled: Vec<bool> = candidate_pids.iter().map(|p| p.is_some_and(|p| !busy.contains(&p))).collect();
     for (kind, frame) in [(AlertKind::OverdueStart, overdue_start), (AlertKind::OverdueProduction, overdue_production)]
@@ -251,14 +251,14 @@ fn landed_signed_by_unit(
         .filter(col("reach_2").gt_eq(date_lit(from)).and(col("reach_2").lt_eq(date_lit(as_of))))
         .filter(col("reach_3").lt_eq(date_lit(as_of)).fill_null(lit(false)))
         .select([col("uid")])
-        .collect()?;
+        .step()?;
     let uids: HashSet<u32> = df.column("uid")?.as_materialized_series().u32()?.iter().flatten().collect();
     Ok(uids.into_iter().filter_map(|u| frames.units.get(u as usize).map(|unit| unit.code.clone())).collect())
 }
 
 /// The `(code, unit)` pairs of a projects frame.
 fn codes(frame: LazyFrame) -> Result<Vec<(String, String)>, AnalyticsError> {
-    code_units(&frame.select([col("code"), col("unit")]).collect()?)
+    code_units(&frame.select([col("code"), col("unit")]).step()?)
 }
 
 /// The `(code, unit)` pairs of a collected frame, in its row order.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::{AnalyticsError, Frames, ProjectFilter, date_lit};
+use super::{AnalyticsError, Frames, ProjectFilter, Step, date_lit};
 use crate::rules::Stage;
 
 /// The projects signed in a period and by the as-of day, and what became of them.
@@ -83,7 +83,7 @@ fn funds_up_to(frames: &Frames, members: LazyFrame, as_of: NaiveDate) -> Result<
         .join(members.select([col("pid")]), [col("pid")], [col("pid")], JoinArgs::new(JoinType::Inner))
         .group_by([col("pid")])
         .agg([col("funds").sum()])
-        .collect()?;
+        .step()?;
     let pids = df.column("pid")?.as_materialized_series().u32()?.clone();
     let funds = df.column("funds")?.as_materialized_series().i64()?.clone();
     Ok(pids.iter().zip(funds.iter()).filter_map(|(p, f)| Some((p?, f.unwrap_or(0)))).collect())
@@ -115,7 +115,7 @@ pub fn cohort(
             reached("registered").alias("registered"),
         ])
         .sort(["code"], SortMultipleOptions::default())
-        .collect()?;
+        .step()?;
     let codes = strings(&df, "code")?;
     let flag = |name: &str| -> Result<Vec<bool>, AnalyticsError> {
         Ok(df.column(name)?.as_materialized_series().bool()?.iter().map(|b| b.unwrap_or(false)).collect())
@@ -219,7 +219,7 @@ pub fn funnel(
                 .alias(format!("reached_{s}")),
         );
     }
-    let counts = intake.clone().select(aggregates).collect()?;
+    let counts = intake.clone().select(aggregates).step()?;
     let reached: Vec<usize> = (0..6)
         .map(|s| -> Result<usize, AnalyticsError> {
             Ok(counts.column(&format!("reached_{s}"))?.as_materialized_series().i64()?.get(0).unwrap_or(0) as usize)
@@ -235,7 +235,7 @@ pub fn funnel(
         day_columns.push(when(both).then(days).otherwise(lit(NULL).cast(DataType::Int64)).alias(format!("days_{s}")));
     }
     day_columns.push(col("code"));
-    let days = intake.select(day_columns).sort(["code"], SortMultipleOptions::default()).collect()?;
+    let days = intake.select(day_columns).sort(["code"], SortMultipleOptions::default()).step()?;
     let members = strings(&days, "code")?;
     let mut stages = Vec::new();
     for stage in Stage::ALL {
@@ -292,7 +292,7 @@ pub fn pipeline(
         .select([stage.alias("stage"), col("total")])
         .group_by([col("stage")])
         .agg([col("total").count().cast(DataType::Int64).alias("count"), col("total").sum().alias("investment")])
-        .collect()?;
+        .step()?;
     let stage_numbers = df.column("stage")?.as_materialized_series().i32()?.clone();
     let counts = df.column("count")?.as_materialized_series().i64()?.clone();
     let sums = df.column("investment")?.as_materialized_series().i64()?.clone();

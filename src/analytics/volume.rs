@@ -7,7 +7,8 @@ use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
 use super::{
-    AnalyticsError, Frames, Metric, ProjectFilter, date_lit, month_end, month_index, month_index_expr, month_start,
+    AnalyticsError, Frames, Metric, ProjectFilter, Step, date_lit, month_end, month_index, month_index_expr,
+    month_start,
 };
 
 /// 千万元以上: 1,000 万元 in yuan.
@@ -103,7 +104,7 @@ pub fn by_month(
     let df = contributions(frames, metric, filter, from, to, as_of)
         .group_by([col("m").alias("month")])
         .agg([col("value").sum()])
-        .collect()?;
+        .step()?;
     let months = df.column("month")?.as_materialized_series().i32()?.clone();
     let values = df.column("value")?.as_materialized_series().i64()?.clone();
     Ok(months.iter().zip(values.iter()).filter_map(|(m, v)| Some((m?, v.unwrap_or(0)))).collect())
@@ -133,7 +134,7 @@ pub fn by_group(
     let contributions = contributions(frames, metric, filter, from, to, as_of);
     if column == "unit" {
         // Grouped by the unit's position, named afterwards: no string hashing.
-        let df = contributions.group_by([col("uid")]).agg([col("value").sum()]).collect()?;
+        let df = contributions.group_by([col("uid")]).agg([col("value").sum()]).step()?;
         let uids = df.column("uid")?.as_materialized_series().u32()?.clone();
         let values = df.column("value")?.as_materialized_series().i64()?.clone();
         return Ok(uids
@@ -147,7 +148,7 @@ pub fn by_group(
         .join(groups, [col("pid")], [col("pid")], JoinArgs::new(JoinType::Inner))
         .group_by([col("group_key")])
         .agg([col("value").sum()])
-        .collect()?;
+        .step()?;
     let keys = df.column("group_key")?.as_materialized_series().str()?.clone();
     let values = df.column("value")?.as_materialized_series().i64()?.clone();
     Ok(keys.iter().zip(values.iter()).filter_map(|(u, v)| Some((u?.to_string(), v.unwrap_or(0)))).collect())
@@ -314,7 +315,7 @@ fn by_month_with_cut(
             col("value").sum().alias("whole"),
             col("value").filter(col("date").lt_eq(date_lit(cut))).sum().alias("cut"),
         ])
-        .collect()?;
+        .step()?;
     let months = df.column("month")?.as_materialized_series().i32()?.clone();
     let whole = df.column("whole")?.as_materialized_series().i64()?.clone();
     let cut = df.column("cut")?.as_materialized_series().i64()?.clone();

@@ -1,11 +1,15 @@
 //! The limits a request is held to beyond async-graphql's own: the depth of the data a
 //! query asks for (introspection left out, so the standard introspection query of
 //! GraphiQL and other tools passes), how much a list costs in complexity (its page size
-//! times its children), and how large a response may grow.
+//! times its children), and how large a response may grow ([`ResponseBudget`]).
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo};
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{ServerError, ServerResult, Value};
 
 /// Deepest any selection may go, introspection included: the standard introspection
 /// query of graphql-js is 13 deep; the schema refuses anything beyond this.
@@ -13,6 +17,74 @@ pub const MAX_DEPTH_WITH_INTROSPECTION: usize = 20;
 
 /// The largest response body (serialized `data`) a request may produce.
 pub const MAX_RESPONSE_BYTES: usize = 32 << 20;
+
+/// The memory budget of a request: the size its response has reached, counted while the
+/// fields resolve, so a request that would outgrow `max_bytes` stops resolving there
+/// (every later field fails at once) instead of building the whole answer first. The
+/// complexity limit already bounds a query's items; this bounds their bytes (long
+/// texts, wide analytics results) too.
+pub struct ResponseBudget {
+    /// The most a response may hold, as serialized JSON (about).
+    pub max_bytes: usize,
+}
+
+/// The message of a request that outgrew its budget; [`super::execute`] answers with it
+/// alone.
+pub fn over_budget_message(max_bytes: usize) -> String {
+    format!("the response would be larger than {} MB: ask for fewer items or fields", (max_bytes >> 20).max(1))
+}
+
+impl ExtensionFactory for ResponseBudget {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(Spent { max_bytes: self.max_bytes, bytes: AtomicUsize::new(0) })
+    }
+}
+
+/// One request's spending.
+struct Spent {
+    max_bytes: usize,
+    bytes: AtomicUsize,
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for Spent {
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        if self.bytes.load(Ordering::Relaxed) > self.max_bytes {
+            return Err(ServerError::new(over_budget_message(self.max_bytes), None));
+        }
+        let leaf = info.field.selection_set.node.items.is_empty();
+        let name = info.alias.unwrap_or(info.name).len();
+        let value = next.run(ctx, info).await?;
+        if let Some(v) = &value {
+            self.bytes.fetch_add(name + 4 + json_bytes(v, leaf), Ordering::Relaxed);
+        }
+        Ok(value)
+    }
+}
+
+/// About how many bytes `value` adds to the response's JSON. Of a field with a
+/// selection (`leaf` false) only the lists' and objects' own punctuation counts: its
+/// fields are counted as they resolve.
+pub fn json_bytes(value: &Value, leaf: bool) -> usize {
+    match value {
+        Value::Null => 4,
+        Value::Number(_) => 8,
+        Value::Boolean(_) => 5,
+        Value::String(s) => s.len() + 2,
+        Value::Enum(e) => e.len() + 2,
+        Value::Binary(b) => b.len() * 4 / 3 + 2,
+        Value::List(items) => 2 + items.iter().map(|v| json_bytes(v, leaf) + 1).sum::<usize>(),
+        Value::Object(fields) if leaf => {
+            2 + fields.iter().map(|(k, v)| k.len() + 4 + json_bytes(v, true)).sum::<usize>()
+        }
+        Value::Object(_) => 2,
+    }
+}
 
 /// How many items a list without a page size is counted as in a query's complexity.
 pub mod estimate {
@@ -97,5 +169,22 @@ mod tests {
         assert_eq!(list_cost(None, 50, 500, 3), 151);
         assert_eq!(list_cost(Some(1_000_000), 50, 500, 1), 501);
         assert_eq!(list_cost(Some(-5), 50, 500, 7), 8);
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    #[test]
+    fn a_leaf_counts_whole_and_a_selection_only_its_punctuation() {
+        let row = Value::from_json(serde_json::json!({ "name": "陶瓷", "n": 1 })).unwrap_or_default();
+        let list = Value::List(vec![row.clone(), row.clone()]);
+        // {"name":"陶瓷","n":1}: 2 + (4+4+8) + (1+4+8) by the estimate: 31; the list: 2 + 2 × 32.
+        assert_eq!(json_bytes(&row, true), 31);
+        assert_eq!(json_bytes(&list, true), 66);
+        // As the value of a field with a selection, its fields were counted as they resolved.
+        assert_eq!(json_bytes(&list, false), 2 + 2 * 3);
+        assert_eq!(json_bytes(&Value::String("x".repeat(1000)), true), 1002);
     }
 }

@@ -134,6 +134,8 @@ pub struct ApiOptions {
     pub suggestions: bool,
     /// Serve reads from the in-memory snapshot when it is current.
     pub read_snapshot: bool,
+    /// The largest response a request may build ([`limits::ResponseBudget`]).
+    pub max_response_bytes: usize,
 }
 
 impl ApiOptions {
@@ -146,6 +148,7 @@ impl ApiOptions {
             introspection: !production,
             suggestions: !production,
             read_snapshot: true,
+            max_response_bytes: limits::MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -158,7 +161,8 @@ pub fn build_schema(state: ApiState, options: &ApiOptions) -> ZhaoshangSchema {
         // The data depth is checked in `execute`, introspection left out; this bounds all.
         .limit_depth(options.max_depth.max(limits::MAX_DEPTH_WITH_INTROSPECTION))
         .limit_complexity(options.max_complexity)
-        .limit_directives(20);
+        .limit_directives(20)
+        .extension(limits::ResponseBudget { max_bytes: options.max_response_bytes });
     if !options.introspection {
         builder = builder.disable_introspection();
     }
@@ -206,11 +210,14 @@ async fn execute_observed(schema: &ZhaoshangSchema, request: Request, viewer: Vi
                     error.message = gate::excerpt(&error.message);
                 }
             }
-            if serde_json::to_vec(&response.data).map_or(0, |b| b.len()) > limits::MAX_RESPONSE_BYTES {
-                let message = format!(
-                    "the response would be larger than {} MB: ask for fewer items or fields",
-                    limits::MAX_RESPONSE_BYTES >> 20
-                );
+            // Over budget: the fields resolved after it was spent failed; the answer is
+            // that one error, not a partial result (the budget counts while resolving,
+            // the exact size of what was built is checked here).
+            let max = options.map_or(limits::MAX_RESPONSE_BYTES, |o| o.max_response_bytes);
+            let message = limits::over_budget_message(max);
+            if response.errors.iter().any(|e| e.message == message)
+                || serde_json::to_vec(&response.data).map_or(0, |b| b.len()) > max
+            {
                 return Response::from_errors(vec![ServerError::new(message, None)]);
             }
             response
