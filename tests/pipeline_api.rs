@@ -226,6 +226,24 @@ async fn the_mutations_are_audited_and_validated_like_the_ledger(t: &TestDb) {
     refused(&api, d03, &update("E2026-02", r#"endDate: "2026-03-09""#), "BAD_INPUT", Some("endDate")).await;
     refused(&api, d03, &update("E2026-02", r#"name: "第九届丝博会""#), "CONFLICT", None).await;
     refused(&api, d03, &update("E2024-01", r#"place: "北京""#), "FORBIDDEN", None).await;
+    // Optional fields: given, they are set; empty (a null day), they are cleared; absent, kept.
+    let edit = |input: &str| {
+        format!(
+            r#"mutation {{ updateEvent(code: "E2026-02", input: {{ {input} }}) {{ code endDate place summary }} }}"#
+        )
+    };
+    let r = api.run_as(&editor, &edit(r#"endDate: "2026-03-12", place: "上海", summary: "招商推介""#)).await;
+    assert_eq!(
+        r["data"]["updateEvent"],
+        json!({ "code": "E2026-02", "endDate": "2026-03-12", "place": "上海", "summary": "招商推介" }),
+        "{r}"
+    );
+    let r = api.run_as(&editor, &edit(r#"endDate: null, place: "" "#)).await;
+    assert_eq!(
+        r["data"]["updateEvent"],
+        json!({ "code": "E2026-02", "endDate": null, "place": null, "summary": "招商推介" }),
+        "{r}"
+    );
 
     // Incentives: promised by the project's unit; paid at most what was promised.
     let r = api

@@ -4,7 +4,7 @@
 //! with the ledger's rules ([`crate::rules::pipeline`]) and references, runs in one
 //! transaction and leaves an audit entry with the row before and after.
 
-use async_graphql::{Context, InputObject, Object, Result};
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result};
 use entities::prelude::*;
 use entities::{engagement, event, incentive, investor, supervision_item};
 use sea_orm::sea_query::OnConflict;
@@ -103,19 +103,19 @@ pub struct EventInput {
     pub code: Option<String>,
     /// Unique name.
     pub name: Option<String>,
-    /// 博览会, 推介会, 座谈会, 签约仪式, 考察团 or 其他.
+    /// 博览会, 推介会, 座谈会, 签约仪式, 考察团 or 其他; empty clears it.
     pub kind: Option<String>,
     /// The first day.
     pub date: Option<Date>,
-    /// The last day.
-    pub end_date: Option<Date>,
-    /// Where.
+    /// The last day (one day when absent); `null` clears it.
+    pub end_date: MaybeUndefined<Date>,
+    /// Where; empty clears it.
     pub place: Option<String>,
-    /// The organizing unit's code.
+    /// The organizing unit's code; empty clears it.
     pub organizer_unit_code: Option<String>,
     /// May appear on the public site.
     pub public: Option<bool>,
-    /// Public description.
+    /// Public description; empty clears it.
     pub summary: Option<String>,
 }
 
@@ -131,11 +131,22 @@ impl EventInput {
         if let Some(v) = public {
             e.public = v;
         }
-        e.kind = kind.or(e.kind.take());
-        e.end_date = end_date.map(|d| d.0).or(e.end_date);
-        e.place = place.or(e.place.take());
-        e.organizer_unit_code = organizer_unit_code.or(e.organizer_unit_code.take());
-        e.summary = summary.or(e.summary.take());
+        // A field not given stays; an empty text (or a null day) clears it, as the
+        // ledger's empty cell does.
+        let text = |given: Option<String>, field: &mut Option<String>| {
+            if let Some(v) = given {
+                *field = Some(v.trim().to_string()).filter(|v| !v.is_empty());
+            }
+        };
+        text(kind, &mut e.kind);
+        text(place, &mut e.place);
+        text(organizer_unit_code, &mut e.organizer_unit_code);
+        text(summary, &mut e.summary);
+        match end_date {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => e.end_date = None,
+            MaybeUndefined::Value(d) => e.end_date = Some(d.0),
+        }
     }
 }
 
