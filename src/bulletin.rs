@@ -120,7 +120,7 @@ impl Bulletin {
             ranking,
             alerts: alerts(frames, as_of, january)?,
             unit_names: frames.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),
-            project_names: frames.project_names.clone(),
+            project_names: (*frames.project_names).clone(),
             work_sections: Vec::new(),
         };
         let names = work::Names { unit: &|c| bulletin.unit(c), project: &|c| bulletin.project(c) };

@@ -346,3 +346,71 @@ on_both_databases!(
     the_live_load_in_brief_loses_and_reverts_nothing_on,
     the_live_load_in_brief_loses_and_reverts_nothing
 );
+
+/// The frames' parts compared, the progress rows in (pid, month) order (their order is
+/// free: every metric sums or sorts them).
+fn assert_same_frames(a: &zhaoshang::analytics::Frames, b: &zhaoshang::analytics::Frames) {
+    use polars::prelude::SortMultipleOptions;
+    assert_eq!(a.version, b.version);
+    assert!(a.projects.equals_missing(&b.projects), "projects\n{}\n{}", a.projects, b.projects);
+    let sorted = |f: &polars::prelude::DataFrame| f.sort(["pid", "month_idx"], SortMultipleOptions::default()).unwrap();
+    assert!(sorted(&a.progress).equals_missing(&sorted(&b.progress)), "progress");
+    assert_eq!(a.project_names, b.project_names);
+    assert_eq!(a.project_units, b.project_units);
+    assert_eq!(a.pids, b.pids);
+    assert!(a.work == b.work, "work rows");
+    assert!(a.promotion == b.promotion, "promotion rows");
+    assert_eq!((&a.units, &a.targets, &a.issues), (&b.units, &b.targets, &b.issues));
+}
+
+async fn frames_patched_by_the_feed_equal_a_full_build(t: &TestDb) {
+    use zhaoshang::analytics::Frames;
+    zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
+    let api = Api::new(&t.db);
+    let before = Frames::load(&t.db).await.unwrap();
+    // What units write all day: progress (a new month, one with incentives), a project's
+    // name, investment, investor and signing event, a stage.
+    for write in [
+        r#"mutation { recordProgress(code: "ZS24001", month: "2025-11", faiWan: 12.5, fundsArrivedWan: 30, outOfRegionFundsWan: 30) { period } }"#,
+        r#"mutation { recordProgress(code: "ZS24006", month: "2025-11", faiWan: 7, fundsArrivedWan: 5, outOfRegionFundsWan: 0) { period } }"#,
+        r#"mutation { updateProject(code: "ZS24006", input: { name: "陈炉古镇文旅项目二期", totalInvestmentWan: 9876.5, investorName: "安泰再生资源有限公司", signingEvent: "E2025-01", keyProject: true }) { code } }"#,
+        r#"mutation { updateProject(code: "ZS24001", input: { unitCode: "T02" }) { code } }"#,
+        r#"mutation { advanceStage(code: "ZS24003", stage: AT_CAPACITY, date: "2025-11-20") { code } }"#,
+    ] {
+        let r = api.run_as(&admin(), write).await;
+        assert_eq!(error_codes(&r), Vec::<String>::new(), "{write}: {r}");
+    }
+    let patched = before.patched(&t.db).await.unwrap().expect("these writes patch the frames");
+    let fresh = Frames::load(&t.db).await.unwrap();
+    assert!(patched.version > before.version);
+    assert_same_frames(&patched, &fresh);
+    // Figures from both agree too (the FAI trend of 2025).
+    let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let trend = |f: &Frames| {
+        use zhaoshang::analytics::volume::{Granularity, trend};
+        let all = zhaoshang::analytics::ProjectFilter::default();
+        trend(
+            f,
+            zhaoshang::analytics::Metric::Fai,
+            day("2025-01-01"),
+            day("2025-12-31"),
+            Granularity::Month,
+            &all,
+            day("2025-12-31"),
+        )
+        .unwrap()
+    };
+    assert_eq!(trend(&patched), trend(&fresh));
+    assert_ne!(trend(&before), trend(&fresh), "the writes moved the figures");
+    // A project created, or a unit changed: only a full build will do.
+    let r = api
+        .run_as(
+            &admin(),
+            r#"mutation { createProject(input: { code: "ZS27001", name: "新材料项目", unitCode: "T02", industryName: "智能制造",
+                 totalInvestmentWan: 100, intentDate: "2026-01-05" }) { code } }"#,
+        )
+        .await;
+    assert_eq!(error_codes(&r), Vec::<String>::new(), "{r}");
+    assert!(fresh.patched(&t.db).await.unwrap().is_none(), "a new project needs a full build");
+}
+on_both_databases!(frames_patched_by_the_feed_equal_a_full_build_on, frames_patched_by_the_feed_equal_a_full_build);

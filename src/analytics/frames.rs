@@ -9,13 +9,14 @@
 //! [`super::month_index`]), `code`, `month`, `fai`, `funds`,
 //! `outside` (yuan, an empty cell as 0) and the project's filter columns.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use entities::prelude::*;
 use entities::{element_issue, progress, project, target, unit};
 use polars::prelude::*;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryOrder, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryOrder, Statement};
 
 use super::{AnalyticsError, epoch_days};
 use crate::rules::{reach_dates, recorded_dates};
@@ -35,9 +36,11 @@ pub struct Frames {
     /// All element issues.
     pub issues: Vec<element_issue::Model>,
     /// Project names by code, for reports.
-    pub project_names: HashMap<String, String>,
+    pub project_names: Arc<HashMap<String, String>>,
     /// Project units by code, for issue alerts.
-    pub project_units: HashMap<String, String>,
+    pub project_units: Arc<HashMap<String, String>>,
+    /// Each project's `pid` (its row in `projects`) by code.
+    pub pids: Arc<HashMap<String, u32>>,
     /// The work around the pipeline: investors, events, engagements, incentives,
     /// supervision, and the facts of the projects they refer to.
     pub work: super::work::WorkRows,
@@ -47,7 +50,7 @@ pub struct Frames {
 
 /// What promotion by chain and by carrier is computed from, read with the frames so that
 /// decks, the site and the brochure show the same data version as every other figure.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromotionRows {
     /// Every chain link (`chain_links`).
     pub links: Vec<entities::chain_link::Model>,
@@ -72,15 +75,29 @@ fn day(d: Option<NaiveDate>) -> Option<i32> {
     d.map(epoch_days)
 }
 
-/// The projects with the columns the frames use (the rest left empty), by code: one
-/// statement, values taken by position rather than built into full models by name.
-async fn read_projects(db: &impl ConnectionTrait) -> Result<Vec<project::Model>, DbErr> {
-    let sql = "SELECT code, name, unit_code, industry_name, channel, key_project, total_investment, \
-               intent_date, negotiation_date, signed_date, started_date, producing_date, capacity_date, \
-               registered_date, planned_start_date, planned_production_date, terminated_date, \
-               investor_name, signing_event, chain_link, carrier_code \
-               FROM projects ORDER BY code";
-    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await?;
+/// ` WHERE {column} IN (…)` with its values when only `codes` are wanted, else nothing.
+fn only(backend: DbBackend, column: &str, codes: Option<&[String]>) -> (String, Vec<sea_orm::Value>) {
+    let Some(codes) = codes else { return (String::new(), Vec::new()) };
+    let marks: Vec<String> = (1..=codes.len())
+        .map(|i| if backend == DbBackend::Postgres { format!("${i}") } else { "?".to_string() })
+        .collect();
+    (format!(" WHERE {column} IN ({})", marks.join(", ")), codes.iter().map(|c| c.clone().into()).collect())
+}
+
+/// The projects (all, or only `codes`) with the columns the frames use (the rest left
+/// empty), by code: one statement, values taken by position rather than built into full
+/// models by name.
+async fn read_projects(db: &impl ConnectionTrait, codes: Option<&[String]>) -> Result<Vec<project::Model>, DbErr> {
+    let backend = db.get_database_backend();
+    let (filter, values) = only(backend, "code", codes);
+    let sql = format!(
+        "SELECT code, name, unit_code, industry_name, channel, key_project, total_investment, \
+         intent_date, negotiation_date, signed_date, started_date, producing_date, capacity_date, \
+         registered_date, planned_start_date, planned_production_date, terminated_date, \
+         investor_name, signing_event, chain_link, carrier_code \
+         FROM projects{filter} ORDER BY code"
+    );
+    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     rows.iter()
         .map(|r| {
             let date = |i: usize| r.try_get_by_index::<Option<NaiveDate>>(i);
@@ -114,10 +131,12 @@ async fn read_projects(db: &impl ConnectionTrait) -> Result<Vec<project::Model>,
         .collect()
 }
 
-/// Every progress month, values taken by position.
-async fn read_progress(db: &impl ConnectionTrait) -> Result<Vec<progress::Model>, DbErr> {
-    let sql = "SELECT project_code, month, fai, funds_arrived, out_of_region_funds FROM progress";
-    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await?;
+/// Every progress month (or those of the projects `codes`), values taken by position.
+async fn read_progress(db: &impl ConnectionTrait, codes: Option<&[String]>) -> Result<Vec<progress::Model>, DbErr> {
+    let backend = db.get_database_backend();
+    let (filter, values) = only(backend, "project_code", codes);
+    let sql = format!("SELECT project_code, month, fai, funds_arrived, out_of_region_funds FROM progress{filter}");
+    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     rows.iter()
         .map(|r| {
             Ok(progress::Model {
@@ -137,8 +156,8 @@ impl Frames {
     pub async fn load(db: &DatabaseConnection) -> Result<Frames, AnalyticsError> {
         let (txn, version) = crate::store::feed::begin_read(db).await?;
         let db = &txn;
-        let projects = read_projects(db).await?;
-        let progress = read_progress(db).await?;
+        let projects = read_projects(db, None).await?;
+        let progress = read_progress(db, None).await?;
         let units = Unit::find().order_by_asc(entities::unit::Column::Code).all(db).await?;
         let targets = Target::find().all(db).await?;
         let issues = ElementIssue::find().all(db).await?;
@@ -165,82 +184,16 @@ impl Frames {
         targets: Vec<target::Model>,
         issues: Vec<element_issue::Model>,
     ) -> Result<Frames, AnalyticsError> {
-        let n = projects.len();
-        let mut reach: Vec<Vec<Option<i32>>> = (0..6).map(|_| Vec::with_capacity(n)).collect();
-        let mut recorded: Vec<Vec<Option<i32>>> = (0..6).map(|_| Vec::with_capacity(n)).collect();
-        for p in projects {
-            let rec = recorded_dates(p);
-            for (s, d) in reach_dates(&rec).into_iter().enumerate() {
-                reach[s].push(day(d));
-                recorded[s].push(day(rec[s]));
-            }
-        }
-        // uid: the unit's position in `units`; pid: the project's row number — integer
-        // keys, so that groups and joins need not hash strings.
-        let unit_index: HashMap<&str, u32> =
-            units.iter().enumerate().map(|(i, u)| (u.code.as_str(), i as u32)).collect();
+        let unit_index = unit_positions(&units);
         let uid = |code: &str| unit_index.get(code).copied().unwrap_or(u32::MAX);
-        let mut columns = vec![
-            Column::new("pid".into(), (0..n as u32).collect::<Vec<u32>>()),
-            Column::new("uid".into(), projects.iter().map(|p| uid(&p.unit_code)).collect::<Vec<u32>>()),
-            Column::new("code".into(), projects.iter().map(|p| p.code.as_str()).collect::<Vec<_>>()),
-            Column::new("unit".into(), projects.iter().map(|p| p.unit_code.as_str()).collect::<Vec<_>>()),
-            Column::new("industry".into(), projects.iter().map(|p| p.industry_name.as_str()).collect::<Vec<_>>()),
-            Column::new("channel".into(), projects.iter().map(|p| p.channel.as_deref()).collect::<Vec<_>>()),
-            Column::new("key_project".into(), projects.iter().map(|p| p.key_project).collect::<Vec<_>>()),
-            Column::new("total".into(), projects.iter().map(|p| p.total_investment).collect::<Vec<_>>()),
-        ];
-        for (s, values) in reach.into_iter().enumerate() {
-            columns.push(dates(&format!("reach_{s}"), values)?);
-        }
-        for (s, values) in recorded.into_iter().enumerate() {
-            columns.push(dates(&format!("rec_{s}"), values)?);
-        }
-        columns.push(dates("registered", projects.iter().map(|p| day(p.registered_date)).collect())?);
-        columns.push(dates("planned_start", projects.iter().map(|p| day(p.planned_start_date)).collect())?);
-        columns.push(dates("planned_production", projects.iter().map(|p| day(p.planned_production_date)).collect())?);
-        columns.push(dates("terminated", projects.iter().map(|p| day(p.terminated_date)).collect())?);
-        let projects_frame = DataFrame::new(n, columns)?;
-
+        let pids: Vec<u32> = (0..projects.len() as u32).collect();
+        let projects_frame = project_rows(projects, &pids, &uid)?;
         let by_code: HashMap<&str, (u32, &entities::project::Model)> =
             projects.iter().enumerate().map(|(i, p)| (p.code.as_str(), (i as u32, p))).collect();
-        let rows: Vec<_> = progress
-            .iter()
-            .filter_map(|r| by_code.get(r.project_code.as_str()).map(|(pid, p)| (r, *p, *pid)))
-            .collect();
-        let m = rows.len();
-        let progress_frame = DataFrame::new(
-            m,
-            vec![
-                Column::new("pid".into(), rows.iter().map(|(_, _, pid)| *pid).collect::<Vec<u32>>()),
-                Column::new("uid".into(), rows.iter().map(|(_, p, _)| uid(&p.unit_code)).collect::<Vec<u32>>()),
-                Column::new(
-                    "month_idx".into(),
-                    rows.iter().map(|(r, _, _)| super::month_index(r.month)).collect::<Vec<i32>>(),
-                ),
-                Column::new("code".into(), rows.iter().map(|(r, _, _)| r.project_code.as_str()).collect::<Vec<_>>()),
-                dates("month", rows.iter().map(|(r, _, _)| Some(epoch_days(r.month))).collect())?,
-                Column::new("fai".into(), rows.iter().map(|(r, _, _)| r.fai.unwrap_or(0)).collect::<Vec<_>>()),
-                Column::new(
-                    "funds".into(),
-                    rows.iter().map(|(r, _, _)| r.funds_arrived.unwrap_or(0)).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "outside".into(),
-                    rows.iter().map(|(r, _, _)| r.out_of_region_funds.unwrap_or(0)).collect::<Vec<_>>(),
-                ),
-                Column::new("unit".into(), rows.iter().map(|(_, p, _)| p.unit_code.as_str()).collect::<Vec<_>>()),
-                Column::new(
-                    "industry".into(),
-                    rows.iter().map(|(_, p, _)| p.industry_name.as_str()).collect::<Vec<_>>(),
-                ),
-                Column::new("channel".into(), rows.iter().map(|(_, p, _)| p.channel.as_deref()).collect::<Vec<_>>()),
-                Column::new("key_project".into(), rows.iter().map(|(_, p, _)| p.key_project).collect::<Vec<_>>()),
-                Column::new("total".into(), rows.iter().map(|(_, p, _)| p.total_investment).collect::<Vec<_>>()),
-            ],
-        )?;
-        let project_names = projects.iter().map(|p| (p.code.clone(), p.name.clone())).collect();
-        let project_units = projects.iter().map(|p| (p.code.clone(), p.unit_code.clone())).collect();
+        let progress_frame = progress_rows(progress, &by_code, &uid)?;
+        let project_names = Arc::new(projects.iter().map(|p| (p.code.clone(), p.name.clone())).collect());
+        let project_units = Arc::new(projects.iter().map(|p| (p.code.clone(), p.unit_code.clone())).collect());
+        let pids = Arc::new(projects.iter().enumerate().map(|(i, p)| (p.code.clone(), i as u32)).collect());
         Ok(Frames {
             version,
             projects: projects_frame,
@@ -250,8 +203,221 @@ impl Frames {
             issues,
             project_names,
             project_units,
+            pids,
             work: Default::default(),
             promotion: Default::default(),
+        })
+    }
+}
+
+/// Each unit's position in `units` (the frames' `uid`) by code.
+fn unit_positions(units: &[unit::Model]) -> HashMap<&str, u32> {
+    units.iter().enumerate().map(|(i, u)| (u.code.as_str(), i as u32)).collect()
+}
+
+/// The `projects` frame's rows of `projects`, the i-th with pid `pids[i]`.
+fn project_rows(projects: &[project::Model], pids: &[u32], uid: &dyn Fn(&str) -> u32) -> PolarsResult<DataFrame> {
+    let n = projects.len();
+    let mut reach: Vec<Vec<Option<i32>>> = (0..6).map(|_| Vec::with_capacity(n)).collect();
+    let mut recorded: Vec<Vec<Option<i32>>> = (0..6).map(|_| Vec::with_capacity(n)).collect();
+    for p in projects {
+        let rec = recorded_dates(p);
+        for (s, d) in reach_dates(&rec).into_iter().enumerate() {
+            reach[s].push(day(d));
+            recorded[s].push(day(rec[s]));
+        }
+    }
+    // uid: the unit's position in `units`; pid: the project's row number — integer
+    // keys, so that groups and joins need not hash strings.
+    let mut columns = vec![
+        Column::new("pid".into(), pids.to_vec()),
+        Column::new("uid".into(), projects.iter().map(|p| uid(&p.unit_code)).collect::<Vec<u32>>()),
+        Column::new("code".into(), projects.iter().map(|p| p.code.as_str()).collect::<Vec<_>>()),
+        Column::new("unit".into(), projects.iter().map(|p| p.unit_code.as_str()).collect::<Vec<_>>()),
+        Column::new("industry".into(), projects.iter().map(|p| p.industry_name.as_str()).collect::<Vec<_>>()),
+        Column::new("channel".into(), projects.iter().map(|p| p.channel.as_deref()).collect::<Vec<_>>()),
+        Column::new("key_project".into(), projects.iter().map(|p| p.key_project).collect::<Vec<_>>()),
+        Column::new("total".into(), projects.iter().map(|p| p.total_investment).collect::<Vec<_>>()),
+    ];
+    for (s, values) in reach.into_iter().enumerate() {
+        columns.push(dates(&format!("reach_{s}"), values)?);
+    }
+    for (s, values) in recorded.into_iter().enumerate() {
+        columns.push(dates(&format!("rec_{s}"), values)?);
+    }
+    columns.push(dates("registered", projects.iter().map(|p| day(p.registered_date)).collect())?);
+    columns.push(dates("planned_start", projects.iter().map(|p| day(p.planned_start_date)).collect())?);
+    columns.push(dates("planned_production", projects.iter().map(|p| day(p.planned_production_date)).collect())?);
+    columns.push(dates("terminated", projects.iter().map(|p| day(p.terminated_date)).collect())?);
+    DataFrame::new(n, columns)
+}
+
+/// The `progress` frame's rows of `progress` whose project is in `by_code` (pid, model).
+fn progress_rows(
+    progress: &[progress::Model],
+    by_code: &HashMap<&str, (u32, &project::Model)>,
+    uid: &dyn Fn(&str) -> u32,
+) -> PolarsResult<DataFrame> {
+    let rows: Vec<_> =
+        progress.iter().filter_map(|r| by_code.get(r.project_code.as_str()).map(|(pid, p)| (r, *p, *pid))).collect();
+    DataFrame::new(
+        rows.len(),
+        vec![
+            Column::new("pid".into(), rows.iter().map(|(_, _, pid)| *pid).collect::<Vec<u32>>()),
+            Column::new("uid".into(), rows.iter().map(|(_, p, _)| uid(&p.unit_code)).collect::<Vec<u32>>()),
+            Column::new(
+                "month_idx".into(),
+                rows.iter().map(|(r, _, _)| super::month_index(r.month)).collect::<Vec<i32>>(),
+            ),
+            Column::new("code".into(), rows.iter().map(|(r, _, _)| r.project_code.as_str()).collect::<Vec<_>>()),
+            dates("month", rows.iter().map(|(r, _, _)| Some(epoch_days(r.month))).collect())?,
+            Column::new("fai".into(), rows.iter().map(|(r, _, _)| r.fai.unwrap_or(0)).collect::<Vec<_>>()),
+            Column::new("funds".into(), rows.iter().map(|(r, _, _)| r.funds_arrived.unwrap_or(0)).collect::<Vec<_>>()),
+            Column::new(
+                "outside".into(),
+                rows.iter().map(|(r, _, _)| r.out_of_region_funds.unwrap_or(0)).collect::<Vec<_>>(),
+            ),
+            Column::new("unit".into(), rows.iter().map(|(_, p, _)| p.unit_code.as_str()).collect::<Vec<_>>()),
+            Column::new("industry".into(), rows.iter().map(|(_, p, _)| p.industry_name.as_str()).collect::<Vec<_>>()),
+            Column::new("channel".into(), rows.iter().map(|(_, p, _)| p.channel.as_deref()).collect::<Vec<_>>()),
+            Column::new("key_project".into(), rows.iter().map(|(_, p, _)| p.key_project).collect::<Vec<_>>()),
+            Column::new("total".into(), rows.iter().map(|(_, p, _)| p.total_investment).collect::<Vec<_>>()),
+        ],
+    )
+}
+
+/// The most projects a patch takes; beyond, a full build is as quick.
+pub const PATCH_LIMIT: usize = 2_000;
+
+impl Frames {
+    /// The frames of the store's current version made from these by the rows that
+    /// changed since — or `None` when only a full build will do.
+    ///
+    /// The change feed says what changed ([`crate::store::feed::changes_since`]). When
+    /// every change since these frames is to an existing project or its progress (what
+    /// units write all day: `recordProgress`, `updateProject`, `advanceStage`, …), those
+    /// projects' rows are read again, in one read transaction with the version, and
+    /// replace theirs: in the projects frame at their row (`pid`), in the progress frame,
+    /// the work rows, the names and units, the promotion rows. Anything else — a project
+    /// created or deleted, an import, a unit, target, issue or work row, more than
+    /// [`PATCH_LIMIT`] projects — needs a full build. A test holds the patched frames
+    /// equal to a full build's.
+    pub async fn patched(&self, db: &DatabaseConnection) -> Result<Option<Frames>, AnalyticsError> {
+        let (txn, version) = crate::store::feed::begin_read(db).await?;
+        if version <= self.version {
+            return Ok(None);
+        }
+        let mut codes = BTreeSet::new();
+        for (_, entity, key) in crate::store::feed::changes_since(&txn, self.version).await? {
+            if !matches!(entity.as_str(), "projects" | "progress") || !self.pids.contains_key(&key) {
+                return Ok(None);
+            }
+            codes.insert(key);
+        }
+        if codes.is_empty() || codes.len() > PATCH_LIMIT {
+            return Ok(None);
+        }
+        let codes: Vec<String> = codes.into_iter().collect();
+        let projects = read_projects(&txn, Some(&codes)).await?;
+        let progress = read_progress(&txn, Some(&codes)).await?;
+        txn.commit().await?;
+        if projects.len() != codes.len() {
+            return Ok(None); // one was deleted
+        }
+        let base = Patchable {
+            projects: self.projects.clone(),
+            progress: self.progress.clone(),
+            units: self.units.clone(),
+            targets: self.targets.clone(),
+            issues: self.issues.clone(),
+            names: self.project_names.clone(),
+            project_units: self.project_units.clone(),
+            pids: self.pids.clone(),
+            work: self.work.clone(),
+            promotion: self.promotion.clone(),
+        };
+        let patch = move || base.patch(version, &projects, &progress);
+        Ok(Some(tokio::task::spawn_blocking(patch).await??))
+    }
+}
+
+/// What a patch starts from: the parts of the current frames (frames are shared
+/// immutably; their polars columns and maps are reference-counted, so this is cheap).
+struct Patchable {
+    projects: DataFrame,
+    progress: DataFrame,
+    units: Vec<unit::Model>,
+    targets: Vec<target::Model>,
+    issues: Vec<element_issue::Model>,
+    names: Arc<HashMap<String, String>>,
+    project_units: Arc<HashMap<String, String>>,
+    pids: Arc<HashMap<String, u32>>,
+    work: super::work::WorkRows,
+    promotion: PromotionRows,
+}
+
+impl Patchable {
+    /// Replaces the rows of `projects` (existing ones, all of their progress given).
+    fn patch(
+        self,
+        version: i64,
+        projects: &[project::Model],
+        progress: &[progress::Model],
+    ) -> Result<Frames, AnalyticsError> {
+        let unit_index = unit_positions(&self.units);
+        let uid = |code: &str| unit_index.get(code).copied().unwrap_or(u32::MAX);
+        let pid = |code: &str| self.pids.get(code).copied().unwrap_or(u32::MAX);
+        let changed: Vec<u32> = projects.iter().map(|p| pid(&p.code)).collect();
+        let n = self.projects.height();
+        if changed.iter().any(|p| *p as usize >= n) {
+            return Err(AnalyticsError::Polars(PolarsError::ComputeError("a patched project has no row".into())));
+        }
+        // The projects frame: row pid is project pid; the changed rows taken from the
+        // new rows appended after the old ones.
+        let fresh = project_rows(projects, &changed, &uid)?;
+        let mut order: Vec<IdxSize> = (0..n as IdxSize).collect();
+        for (i, p) in changed.iter().enumerate() {
+            order[*p as usize] = (n + i) as IdxSize;
+        }
+        let projects_frame = self.projects.vstack(&fresh)?.take(&IdxCa::from_vec("order".into(), order))?;
+        // The progress frame: the changed projects' months dropped, their months now added.
+        let mut gone = vec![false; n];
+        for p in &changed {
+            gone[*p as usize] = true;
+        }
+        let pids = self.progress.column("pid")?.as_materialized_series().u32()?.clone();
+        let keep: BooleanChunked = pids.iter().map(|p| Some(!p.is_some_and(|p| gone[p as usize]))).collect();
+        let by_code: HashMap<&str, (u32, &project::Model)> =
+            projects.iter().zip(&changed).map(|(p, pid)| (p.code.as_str(), (*pid, p))).collect();
+        let progress_frame = self.progress.filter(&keep)?.vstack(&progress_rows(progress, &by_code, &uid)?)?;
+        // Names and units: copied only when one changed.
+        let mut names = self.names;
+        let mut project_units = self.project_units;
+        for p in projects {
+            if names.get(&p.code) != Some(&p.name) {
+                Arc::make_mut(&mut names).insert(p.code.clone(), p.name.clone());
+            }
+            if project_units.get(&p.code) != Some(&p.unit_code) {
+                Arc::make_mut(&mut project_units).insert(p.code.clone(), p.unit_code.clone());
+            }
+        }
+        let mut promotion = self.promotion;
+        let codes: std::collections::HashSet<&str> = projects.iter().map(|p| p.code.as_str()).collect();
+        promotion.members.retain(|m| !codes.contains(m.code.as_str()));
+        promotion.members.extend(projects.iter().filter(|p| p.chain_link.is_some()).cloned());
+        promotion.members.sort_by(|a, b| a.code.cmp(&b.code));
+        Ok(Frames {
+            version,
+            projects: projects_frame,
+            progress: progress_frame,
+            units: self.units,
+            targets: self.targets,
+            issues: self.issues,
+            project_names: names,
+            project_units,
+            pids: self.pids,
+            work: self.work.patched(projects, progress),
+            promotion,
         })
     }
 }

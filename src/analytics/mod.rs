@@ -274,10 +274,13 @@ pub async fn one_version<F: std::future::Future>(work: F) -> F::Output {
 /// Built from the store on first use. A plain engine ([`Engine::new`], the command line)
 /// reads the data version on each use and rebuilds before answering when it moved. An
 /// engine following the change feed ([`Engine::following`], the server) never makes a
-/// request wait for a rebuild once it has frames: when the feed moves it builds new
+/// request wait for a rebuild once it has frames: when the feed moves it makes new
 /// frames in the background and swaps them in atomically (never an older build over a
 /// newer one), and requests meanwhile get the current frames, whose version the answer
-/// states (`extensions.dataVersion`). Only the first build is waited for.
+/// states (`extensions.dataVersion`). Only the first build is waited for. New frames are
+/// patched from the current ones by the projects that changed when the feed says only
+/// projects and their progress changed ([`Frames::patched`]: the writes of every day),
+/// and built from scratch otherwise (imports, new projects, units, targets, …).
 pub struct Engine {
     db: DatabaseConnection,
     follower: Option<Arc<Follower>>,
@@ -341,7 +344,16 @@ impl Engine {
                 return Ok(frames);
             }
             let started = std::time::Instant::now();
-            let frames = Arc::new(Frames::load(&self.db).await?);
+            // By the rows that changed when the feed allows it, else from scratch.
+            let current = self.current.borrow().clone();
+            let patched = match current {
+                Some(current) => current.patched(&self.db).await?,
+                None => None,
+            };
+            let frames = Arc::new(match patched {
+                Some(frames) => frames,
+                None => Frames::load(&self.db).await?,
+            });
             crate::metrics::metrics().frames_built(started.elapsed());
             if let Some(f) = &self.follower {
                 f.saw(frames.version);

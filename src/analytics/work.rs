@@ -52,7 +52,7 @@ impl ProjectFacts {
 }
 
 /// The rows of the five sheets and the projects they refer to.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkRows {
     /// The investor directory.
     pub investors: Vec<investor::Model>,
@@ -114,20 +114,47 @@ impl WorkRows {
         let WorkInput { investors, mut events, engagements, incentives, mut supervision } = input;
         events.sort_by(|a, b| (a.date, &a.code).cmp(&(b.date, &b.code)));
         supervision.sort_by(|a, b| a.code.cmp(&b.code));
-        let engaged: HashSet<&str> = engagements.iter().map(|e| e.investor_name.as_str()).collect();
-        let promised: HashSet<&str> = incentives.iter().map(|x| x.project_code.as_str()).collect();
-        let mut rows = WorkRows::default();
+        let mut rows = WorkRows { investors, events, engagements, incentives, supervision, ..Default::default() };
+        rows.admit(projects, progress);
+        rows
+    }
+
+    /// These rows with the facts of `projects` (and their `progress`, every month of
+    /// each) taken anew: what a write to those projects changed, and nothing else.
+    pub fn patched(self, projects: &[project::Model], progress: &[progress::Model]) -> WorkRows {
+        let changed: HashSet<&str> = projects.iter().map(|p| p.code.as_str()).collect();
+        let mut rows = self;
+        rows.projects.retain(|code, _| !changed.contains(code.as_str()));
+        for lists in [&mut rows.projects_of_event, &mut rows.projects_of_investor] {
+            for codes in lists.values_mut() {
+                codes.retain(|code| !changed.contains(code.as_str()));
+            }
+            lists.retain(|_, codes| !codes.is_empty());
+        }
+        rows.admit(projects, progress);
+        rows
+    }
+
+    /// Adds the facts of those `projects` the rows refer to (by event, engaged investor or
+    /// incentive), with their funds from `progress`.
+    fn admit(&mut self, projects: &[project::Model], progress: &[progress::Model]) {
+        let engaged: HashSet<&str> = self.engagements.iter().map(|e| e.investor_name.as_str()).collect();
+        let promised: HashSet<&str> = self.incentives.iter().map(|x| x.project_code.as_str()).collect();
+        let mut admitted = HashMap::new();
+        let (mut touched_events, mut touched_investors) = (HashSet::new(), HashSet::new());
         for p in projects {
-            let event = event_of(p.signing_event.as_deref(), &events);
+            let event = event_of(p.signing_event.as_deref(), &self.events);
             let investor = p.investor_name.as_deref().filter(|i| engaged.contains(i));
             if event.is_none() && investor.is_none() && !promised.contains(p.code.as_str()) {
                 continue;
             }
             if let Some(e) = event {
-                rows.projects_of_event.entry(e.code.clone()).or_default().push(p.code.clone());
+                self.projects_of_event.entry(e.code.clone()).or_default().push(p.code.clone());
+                touched_events.insert(e.code.clone());
             }
             if let Some(i) = investor {
-                rows.projects_of_investor.entry(i.to_string()).or_default().push(p.code.clone());
+                self.projects_of_investor.entry(i.to_string()).or_default().push(p.code.clone());
+                touched_investors.insert(i.to_string());
             }
             let facts = ProjectFacts {
                 code: p.code.clone(),
@@ -140,16 +167,27 @@ impl WorkRows {
                 terminated: p.terminated_date,
                 funds: Vec::new(),
             };
-            rows.projects.insert(p.code.clone(), facts);
+            admitted.insert(p.code.clone(), facts);
         }
-        for codes in rows.projects_of_event.values_mut() {
-            codes.sort();
+        // Each list in code order, however the projects came.
+        for (lists, touched) in
+            [(&mut self.projects_of_event, touched_events), (&mut self.projects_of_investor, touched_investors)]
+        {
+            for key in touched {
+                if let Some(codes) = lists.get_mut(&key) {
+                    codes.sort();
+                }
+            }
         }
         for month in progress {
-            if let Some(facts) = rows.projects.get_mut(&month.project_code) {
+            if let Some(facts) = admitted.get_mut(&month.project_code) {
                 facts.funds.push((month.month, month.funds_arrived.unwrap_or(0)));
             }
         }
-        WorkRows { investors, events, engagements, incentives, supervision, ..rows }
+        for facts in admitted.values_mut() {
+            // In month order, whatever order the rows were read in.
+            facts.funds.sort();
+        }
+        self.projects.extend(admitted);
     }
 }
