@@ -15,7 +15,9 @@ use chrono::NaiveDate;
 use entities::prelude::*;
 use entities::{element_issue, progress, project, target, unit};
 use polars::prelude::*;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryOrder, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, Statement,
+};
 
 use super::{AnalyticsError, epoch_days};
 use crate::rules::{reach_dates, recorded_dates};
@@ -55,6 +57,9 @@ pub struct PromotionRows {
     pub members: Vec<project::Model>,
     /// Every carrier (`carriers`).
     pub carriers: Vec<entities::carrier::Model>,
+    /// The key projects marked public (重点项目, 公开推介), full models, by code: what the
+    /// promotion decks list (each still through [`crate::publish::public::PublicProject`]).
+    pub key_projects: Vec<project::Model>,
 }
 
 impl PromotionRows {
@@ -145,12 +150,20 @@ impl Frames {
         let work = super::work::WorkInput::load(db).await?;
         let links = entities::prelude::ChainLink::find().all(db).await?;
         let carriers = entities::prelude::Carrier::find().order_by_asc(entities::carrier::Column::Code).all(db).await?;
+        // Few rows (key projects marked public), read whole: the decks' project tables need
+        // columns the frames do not (summary, land area, …).
+        let key_projects = Project::find()
+            .filter(project::Column::KeyProject.eq(true))
+            .filter(project::Column::Public.eq(true))
+            .order_by_asc(project::Column::Code)
+            .all(db)
+            .await?;
         txn.commit().await?;
         let build = move || {
             let mut frames = Frames::build(version, &projects, &progress, units, targets, issues)?;
             frames.work = super::work::WorkRows::build(work, &projects, &progress);
             let members = projects.iter().filter(|p| p.chain_link.is_some()).cloned().collect();
-            frames.promotion = PromotionRows { links, members, carriers };
+            frames.promotion = PromotionRows { links, members, carriers, key_projects };
             Ok(frames)
         };
         tokio::task::spawn_blocking(build).await?
