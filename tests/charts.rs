@@ -636,6 +636,7 @@ async fn the_promotion_decks_hold_public_data_only_and_open_in_libreoffice() {
         }
     }
     secrets.retain(|s| !s.trim().is_empty());
+    assert!(!secrets.is_empty(), "the demo has confidential values to look for");
     assert!(carriers.iter().any(|c| !c.public), "the demo has carriers not published");
     assert!(carriers.iter().any(|c| c.contact_phone.is_some()), "the demo has carrier contacts");
     assert!(projects.iter().any(|p| p.key_project && !p.public), "the demo has key projects not published");
@@ -661,9 +662,11 @@ async fn the_promotion_decks_hold_public_data_only_and_open_in_libreoffice() {
         assert_eq!(slides, written.slides.len() + 1, "{stem}: a title slide and one per entry page");
         check_native_charts(&pptx, written, &dir);
 
-        // No confidential value in any part of the deck nor in any CSV.
+        // No confidential value in any part of the deck or of its workbook, nor in any CSV.
+        let workbook = common::zip_entries(&std::fs::read(dir.join(format!("{stem}.xlsx"))).unwrap());
         let texts = pptx
             .iter()
+            .chain(&workbook)
             .filter(|(name, _)| name.ends_with(".xml") || name.ends_with(".rels"))
             .map(|(name, data)| (name.clone(), String::from_utf8(data.clone()).unwrap()))
             .chain(
