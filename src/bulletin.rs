@@ -1,6 +1,8 @@
 //! The semi-monthly bulletin (招商引资工作通报) a district office sends out: headline
 //! figures with YoY, the ranking table, the units flagged, overdue and stalled projects,
-//! open element issues by age — every number from the analytics engine.
+//! open element issues by age — every number from the analytics engine — and the
+//! industry chains: their map and the gaps to fill (补链) with what is sought, from the
+//! same public chain data as the site and the decks ([`crate::publish::public`]).
 
 mod work;
 
@@ -15,6 +17,7 @@ use crate::analytics::volume::year_to_date;
 use crate::analytics::{AnalyticsError, Frames, Metric, ProjectFilter};
 use crate::markup::escape;
 use crate::money::to_wan;
+use crate::publish::public::{Lang, PublicChain, chain_map, chain_map_size};
 
 /// The closing note of every bulletin: what the figures mean.
 const NOTE: &str = "说明：指标口径见 docs/metrics.md；金额为亿元，同比为本期累计与上年同一期间（按日截至上年同日，月度指标按相同月份）之比。";
@@ -51,7 +54,14 @@ pub struct Bulletin {
     project_names: std::collections::HashMap<String, String>,
     /// The sections on contacts, events, incentives and supervision ([`work`]).
     work_sections: Vec<work::Section>,
+    /// The industry chains as of the day, as the public sees them.
+    chains: Vec<PublicChain>,
+    /// Their map.
+    chain_map: Option<crate::charts::Chart>,
 }
+
+/// The heading of the chains' section.
+const CHAINS_HEADING: &str = "十一、产业链图谱与补链方向";
 
 /// A growth rate with its sign, rounded as every chart and page rounds it (四舍五入).
 fn percent(x: Option<f64>) -> String {
@@ -122,7 +132,16 @@ impl Bulletin {
             unit_names: frames.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),
             project_names: (*frames.project_names).clone(),
             work_sections: Vec::new(),
+            chains: Vec::new(),
+            chain_map: None,
         };
+        // The chains through the public allow-list: link names, statuses and what is
+        // sought, no project counts or investment.
+        let figures = frames.promotion.chains(as_of);
+        bulletin.chains = figures.iter().map(|c| PublicChain::of(c, &[], Lang::Zh)).collect();
+        if !figures.is_empty() {
+            bulletin.chain_map = Some(chain_map(&figures, "产业链图谱", as_of, crate::publish::deck::SOURCE));
+        }
         let names = work::Names { unit: &|c| bulletin.unit(c), project: &|c| bulletin.project(c) };
         let work_sections = work::sections(frames, as_of, &bulletin.alerts, &names);
         bulletin.work_sections = work_sections;
@@ -227,6 +246,19 @@ impl Bulletin {
         sections
     }
 
+    /// Every gap (补链) as (chain, link, what is sought), chain by chain.
+    pub fn gaps(&self) -> Vec<(&str, &str, &str)> {
+        self.chains
+            .iter()
+            .flat_map(|c| {
+                c.links
+                    .iter()
+                    .filter(|l| l.gap)
+                    .map(move |l| (c.name.as_str(), l.name.as_str(), l.sought.as_deref().unwrap_or("")))
+            })
+            .collect()
+    }
+
     fn title(&self) -> String {
         format!("招商引资工作通报（数据截至{}）", self.as_of.format("%Y年%-m月%-d日"))
     }
@@ -246,6 +278,15 @@ impl Bulletin {
             for row in rows {
                 let _ = writeln!(out, "| {} |", row.iter().map(cell).collect::<Vec<_>>().join(" | "));
             }
+        }
+        let _ = write!(out, "\n## {CHAINS_HEADING}\n\n");
+        let gaps = self.gaps();
+        if gaps.is_empty() {
+            out.push_str("无缺失环节。\n");
+        }
+        for (chain, link, sought) in gaps {
+            let _ =
+                writeln!(out, "- {chain} · {link}：{}", if sought.is_empty() { "（未填招引方向）" } else { sought });
         }
         let _ = write!(out, "\n{NOTE}\n");
         out
@@ -274,6 +315,33 @@ impl Bulletin {
                     let _ = write!(out, "<td>{}</td>", escape(c));
                 }
                 out.push_str("</tr>\n");
+            }
+            out.push_str("</tbody></table>\n");
+        }
+        let _ = writeln!(out, "<h2>{}</h2>", escape(CHAINS_HEADING));
+        if let Some(map) = &self.chain_map {
+            match map.inline_svg(chain_map_size(self.chains.len())) {
+                Ok(svg) => {
+                    let _ = writeln!(out, "<figure class=\"chain-map\">{svg}</figure>");
+                }
+                Err(e) => {
+                    let _ = writeln!(out, "<p>产业链图谱无法绘制：{}</p>", escape(&e.to_string()));
+                }
+            }
+        }
+        let gaps = self.gaps();
+        if gaps.is_empty() {
+            out.push_str("<p>无缺失环节。</p>\n");
+        } else {
+            out.push_str("<table><thead><tr><th scope=\"col\">产业链</th><th scope=\"col\">补链环节</th><th scope=\"col\">招引方向</th></tr></thead><tbody>\n");
+            for (chain, link, sought) in gaps {
+                let _ = writeln!(
+                    out,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    escape(chain),
+                    escape(link),
+                    escape(sought)
+                );
             }
             out.push_str("</tbody></table>\n");
         }

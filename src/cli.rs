@@ -128,10 +128,12 @@ pub enum Command {
         out: Option<PathBuf>,
     },
     /// Write a deck for a meeting: per chart a PNG, an SVG and the CSV of its numbers,
-    /// plus one .pptx (title slide, one chart per slide) and one .xlsx with native charts.
+    /// per table its CSV, plus one .pptx (title slide, one chart or table per slide) and
+    /// one .xlsx with native charts.
     Slides {
-        /// The deck: a name (`weekly` 周调度会, `quarterly` 季度考核) from --decks or the
-        /// built-in decks, or a path to a deck file (`my/deck.toml`).
+        /// The deck: a name (`weekly` 周调度会, `quarterly` 季度考核, `promotion-工业`,
+        /// `promotion-农业`, `promotion-文旅` 推介) from --decks or the built-in decks, or
+        /// a path to a deck file (`my/deck.toml`).
         #[arg(long, default_value = crate::publish::theme::DEFAULT_DECK)]
         deck: String,
         /// The as-of day (YYYY-MM-DD); default today (China time).

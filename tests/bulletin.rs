@@ -91,3 +91,57 @@ async fn the_bulletin_reports_contacts_events_incentives_and_supervision() {
     assert!(supervision.contains(table), "{supervision}");
     assert!(!md.contains("天然气接入") && !md.contains("13800000002"), "no confidential text: {md}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bulletin_maps_the_chains_and_lists_every_gap_with_what_is_sought() {
+    use sea_orm::EntityTrait;
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_ledger(&t.db, zhaoshang::demo::generate(200, 5), "test", "demo").await.unwrap();
+    let frames = Frames::load(&t.db).await.unwrap();
+    let links = entities::chain_link::Entity::find().all(&t.db).await.unwrap();
+    let projects = entities::project::Entity::find().all(&t.db).await.unwrap();
+    let as_of: chrono::NaiveDate = "2025-12-31".parse().unwrap();
+    // A gap (补链): a link no project fills — none taken in by the day and not terminated.
+    let taken_in = |p: &entities::project::Model| {
+        [p.intent_date, p.negotiation_date, p.signed_date, p.started_date, p.producing_date, p.capacity_date]
+            .into_iter()
+            .flatten()
+            .min()
+            .is_some_and(|d| d <= as_of)
+    };
+    let gaps: Vec<&entities::chain_link::Model> = links
+        .iter()
+        .filter(|l| {
+            !projects.iter().any(|p| {
+                p.chain_link.as_deref() == Some(l.reference().as_str())
+                    && p.terminated_date.is_none_or(|d| d > as_of)
+                    && taken_in(p)
+            })
+        })
+        .collect();
+    assert!(gaps.len() >= 5, "the demo's chains lack links: {gaps:?}");
+    let b = tokio::task::spawn_blocking(move || Bulletin::compute(&frames, as_of, &ScoringConfig::default()))
+        .await
+        .unwrap()
+        .unwrap();
+    let html = b.to_html();
+    let section = &html[html.find("产业链图谱与补链方向").unwrap()..];
+    assert!(section.contains("<figure class=\"chain-map\"><svg"), "the chain map, inline");
+    let svg = &section[section.find("<svg").unwrap()..section.find("</svg>").unwrap() + 6];
+    roxmltree::Document::parse(svg).unwrap();
+    assert!(svg.contains("产业链图谱"), "the map's title");
+    let md = b.to_markdown();
+    for g in &gaps {
+        let sought = g.sought.clone().unwrap_or_default();
+        let row = format!("<tr><td>{}</td><td>{}</td><td>{sought}</td></tr>", g.chain, g.link);
+        assert!(section.contains(&row), "{row} in the bulletin's HTML");
+        assert!(
+            md.contains(&format!("- {} · {}：{sought}\n", g.chain, g.link)),
+            "{} · {} in the Markdown",
+            g.chain,
+            g.link
+        );
+    }
+    assert_eq!(section.matches("<tr><td>").count(), gaps.len(), "exactly the gaps are listed");
+    assert_eq!(html.matches("<table>").count(), html.matches("</table>").count());
+}

@@ -351,8 +351,26 @@ async fn the_weekly_deck_is_a_valid_presentation() {
     assert!(csv.contains("区经贸局,800,600,75,0\n产业园区管委会,120,0,0,1"), "{csv}");
 
     let pptx = common::zip_entries(&std::fs::read(a.join("weekly.pptx")).unwrap());
+    check_package(&pptx);
+    assert_eq!(pptx.keys().filter(|k| k.starts_with("ppt/slides/slide")).count(), 9, "a title slide and eight charts");
+    // Every chart is native and editable: its part caches the CSV's numbers and points at
+    // an embedded workbook that holds them too.
+    assert_eq!(check_native_charts(&pptx, &written, &a), 8, "every chart of the weekly deck is native");
+    assert!(!pptx.keys().any(|k| k.starts_with("ppt/media/")), "no picture where a native chart exists");
+    let workbook = common::zip_entries(&std::fs::read(a.join("weekly.xlsx")).unwrap());
+    assert_eq!(workbook.keys().filter(|k| k.starts_with("xl/charts/chart")).count(), 8, "a native chart per sheet");
+
+    // LibreOffice, where installed (CI installs it), opens the deck: one page per slide.
+    if let Some(pages) = pdf_pages("the LibreOffice conversion of the deck", &[a.join("weekly.pptx")], out.path()) {
+        assert_eq!(pages, [9], "one PDF page per slide");
+    }
+}
+
+/// Checks a `.pptx` package: every XML part parses and has a content type, and every
+/// relationship's target is in the package.
+fn check_package(pptx: &std::collections::BTreeMap<String, Vec<u8>>) {
     let types = String::from_utf8(pptx["[Content_Types].xml"].clone()).unwrap();
-    for (name, data) in &pptx {
+    for (name, data) in pptx {
         if name.ends_with(".xml") || name.ends_with(".rels") {
             roxmltree::Document::parse(std::str::from_utf8(data).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
@@ -360,7 +378,6 @@ async fn the_weekly_deck_is_a_valid_presentation() {
             assert!(types.contains(&format!("PartName=\"/{name}\"")), "{name} has no content type");
         }
         if let Some(rels) = name.strip_suffix(".rels") {
-            // Every relationship's target exists in the package.
             let base = rels.replace("_rels/", "");
             let dir = std::path::Path::new(&base).parent().map(|p| p.to_path_buf()).unwrap_or_default();
             let xml = String::from_utf8(data.clone()).unwrap();
@@ -380,15 +397,25 @@ async fn the_weekly_deck_is_a_valid_presentation() {
             }
         }
     }
-    assert_eq!(pptx.keys().filter(|k| k.starts_with("ppt/slides/slide")).count(), 9, "a title slide and eight charts");
-    // Every chart is native and editable: its part caches the CSV's numbers and points at
-    // an embedded workbook that holds them too.
-    let csvs: Vec<_> = written.files.iter().filter(|f| f.extension().is_some_and(|e| e == "csv")).collect();
-    for (i, csv) in csvs.iter().enumerate() {
+}
+
+/// Checks every native chart of a deck written into `dir` against the CSV of the entry on
+/// its slide (`written.slides`): each series' cached values equal the CSV column of its
+/// name, its categories are a column of the CSV, and it embeds its workbook. Returns how
+/// many native charts there are.
+fn check_native_charts(
+    pptx: &std::collections::BTreeMap<String, Vec<u8>>,
+    written: &zhaoshang::publish::slides::Written,
+    dir: &std::path::Path,
+) -> usize {
+    let mut charts = 0;
+    for (i, id) in written.slides.iter().enumerate() {
         let number = i + 2;
-        let chart = String::from_utf8(pptx[&format!("ppt/charts/chart{number}.xml")].clone()).unwrap();
-        let table = read_csv(csv);
-        let series = native_series(&chart);
+        let Some(part) = pptx.get(&format!("ppt/charts/chart{number}.xml")) else { continue };
+        charts += 1;
+        let csv = dir.join(format!("{id}.csv"));
+        let table = read_csv(&csv);
+        let series = native_series(std::str::from_utf8(part).unwrap());
         assert!(!series.is_empty(), "{csv:?}: a native chart with series");
         for (name, categories, values) in series {
             let column = table.0.iter().position(|h| *h == name).unwrap_or_else(|| panic!("{name} not in {csv:?}"));
@@ -404,25 +431,33 @@ async fn the_weekly_deck_is_a_valid_presentation() {
         let sheet = common::zip_entries(&pptx[&embedded]);
         assert!(sheet.contains_key("xl/worksheets/sheet1.xml"), "the embedded workbook has Sheet1");
     }
-    assert!(!pptx.keys().any(|k| k.starts_with("ppt/media/")), "no picture where a native chart exists");
-    let workbook = common::zip_entries(&std::fs::read(a.join("weekly.xlsx")).unwrap());
-    assert_eq!(workbook.keys().filter(|k| k.starts_with("xl/charts/chart")).count(), 8, "a native chart per sheet");
+    charts
+}
 
-    // LibreOffice, where installed (CI installs it), opens the deck: one page per slide.
+/// Converts the decks to PDF with LibreOffice into `out` and counts each one's pages;
+/// `None` (recorded as skipped) where LibreOffice is not installed.
+fn pdf_pages(test: &str, decks: &[std::path::PathBuf], out: &std::path::Path) -> Option<Vec<usize>> {
     if which("libreoffice").is_none() {
-        common::skip("the LibreOffice conversion of the deck", "libreoffice is not installed");
-        return;
+        common::skip(test, "libreoffice is not installed");
+        return None;
     }
     let converted = std::process::Command::new("libreoffice")
         .args(["--headless", "--convert-to", "pdf", "--outdir"])
-        .arg(out.path())
-        .arg(a.join("weekly.pptx"))
-        .env("HOME", out.path())
+        .arg(out)
+        .args(decks)
+        .env("HOME", out)
         .output()
         .unwrap();
     assert!(converted.status.success(), "{}", String::from_utf8_lossy(&converted.stderr));
-    let pdf = std::fs::read(out.path().join("weekly.pdf")).unwrap();
-    assert_eq!(count_pages(&pdf), 9, "one PDF page per slide");
+    Some(
+        decks
+            .iter()
+            .map(|deck| {
+                let pdf = out.join(deck.with_extension("pdf").file_name().unwrap());
+                count_pages(&std::fs::read(&pdf).unwrap_or_else(|e| panic!("{pdf:?}: {e}")))
+            })
+            .collect(),
+    )
 }
 
 /// A CSV file's headers and rows (UTF-8 with BOM).
@@ -484,4 +519,274 @@ fn count_pages(pdf: &[u8]) -> usize {
 fn which(program: &str) -> Option<std::path::PathBuf> {
     std::env::var_os("PATH")
         .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(program)).find(|p| p.is_file()))
+}
+
+/// The texts of each row of the table on a slide (the header row first), or `None` when
+/// the slide holds no table.
+fn slide_table(xml: &str) -> Option<Vec<Vec<String>>> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let table = doc.descendants().find(|n| n.has_tag_name("tbl"))?;
+    Some(
+        table
+            .children()
+            .filter(|n| n.has_tag_name("tr"))
+            .map(|tr| {
+                tr.children()
+                    .filter(|n| n.has_tag_name("tc"))
+                    .map(|tc| tc.descendants().filter(|n| n.has_tag_name("t")).filter_map(|t| t.text()).collect())
+                    .collect()
+            })
+            .collect(),
+    )
+}
+
+/// The texts of a slide outside its table (title, subtitle, footnote).
+fn slide_texts(xml: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("sp"))
+        .map(|sp| sp.descendants().filter(|n| n.has_tag_name("t")).filter_map(|t| t.text()).collect())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_promotion_decks_hold_public_data_only_and_open_in_libreoffice() {
+    use sea_orm::EntityTrait;
+    use std::collections::{BTreeMap, BTreeSet};
+    use zhaoshang::publish::deck::ChartSpec;
+    use zhaoshang::publish::public::{Lang, PublicProject};
+
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_ledger(&t.db, zhaoshang::demo::generate(200, 5), "test", "demo").await.unwrap();
+    let frames = zhaoshang::analytics::Frames::load(&t.db).await.unwrap();
+    let projects = entities::project::Entity::find().all(&t.db).await.unwrap();
+    let carriers = entities::carrier::Entity::find().all(&t.db).await.unwrap();
+    let links = entities::chain_link::Entity::find().all(&t.db).await.unwrap();
+    let units: BTreeMap<String, String> =
+        entities::unit::Entity::find().all(&t.db).await.unwrap().into_iter().map(|u| (u.code, u.name)).collect();
+    let as_of = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("exports/decks");
+    let stems: Vec<String> = ["工业", "农业", "文旅"].iter().map(|t| format!("promotion-{t}")).collect();
+    let decks: Vec<_> = stems
+        .iter()
+        .map(|stem| zhaoshang::publish::slides::read_deck(&root.join(format!("{stem}.toml"))).unwrap())
+        .collect();
+    let out = tempfile::tempdir().unwrap();
+    let (a, b) = (out.path().join("a"), out.path().join("b"));
+    let written = tokio::task::spawn_blocking({
+        let (a, b, stems, decks) = (a.clone(), b.clone(), stems.clone(), decks.clone());
+        move || {
+            let config = Default::default();
+            let write = |deck: &zhaoshang::publish::deck::Deck, stem: &str, dir: &std::path::Path| {
+                zhaoshang::publish::slides::write_slides(
+                    &frames,
+                    deck,
+                    stem,
+                    as_of,
+                    &config,
+                    Size::hd(1),
+                    &dir.join(stem),
+                )
+                .unwrap()
+            };
+            stems
+                .iter()
+                .zip(&decks)
+                .map(|(stem, deck)| {
+                    write(deck, stem, &b);
+                    write(deck, stem, &a)
+                })
+                .collect::<Vec<_>>()
+        }
+    })
+    .await
+    .unwrap();
+
+    // What must never reach an investor, gathered from the store: contacts, the investors
+    // of projects not signed by the day, and the projects and carriers not published
+    // (less the names a published record also bears).
+    // Published: marked public, not terminated, and taken in by the day (a project whose
+    // intent lies after the day has no stage yet, on the site either).
+    let listed = |p: &entities::project::Model| {
+        p.public && p.terminated_date.is_none_or(|d| d > as_of) && zhaoshang::rules::stage_as_of(p, as_of).is_some()
+    };
+    let signed = |p: &entities::project::Model| p.signed_date.is_some_and(|d| d <= as_of);
+    let published_names: BTreeSet<&str> = projects
+        .iter()
+        .filter(|p| listed(p))
+        .map(|p| p.name.as_str())
+        .chain(carriers.iter().filter(|c| c.public).map(|c| c.name.as_str()))
+        .collect();
+    let published_investors: BTreeSet<&str> =
+        projects.iter().filter(|p| listed(p) && signed(p)).filter_map(|p| p.investor_name.as_deref()).collect();
+    let mut secrets: BTreeSet<String> = BTreeSet::new();
+    for p in &projects {
+        secrets.extend(p.contact_name.iter().chain(&p.contact_phone).cloned());
+        if !signed(p) {
+            secrets.extend(p.investor_name.iter().filter(|i| !published_investors.contains(i.as_str())).cloned());
+        }
+        if !listed(p) && !published_names.contains(p.name.as_str()) {
+            secrets.insert(p.name.clone());
+        }
+    }
+    for c in &carriers {
+        secrets.extend(c.contact_name.iter().chain(&c.contact_phone).cloned());
+        if !c.public && !published_names.contains(c.name.as_str()) {
+            secrets.insert(c.name.clone());
+        }
+    }
+    secrets.retain(|s| !s.trim().is_empty());
+    assert!(!secrets.is_empty(), "the demo has confidential values to look for");
+    assert!(carriers.iter().any(|c| !c.public), "the demo has carriers not published");
+    assert!(carriers.iter().any(|c| c.contact_phone.is_some()), "the demo has carrier contacts");
+    assert!(projects.iter().any(|p| p.key_project && !p.public), "the demo has key projects not published");
+
+    let mut pptx_files = Vec::new();
+    let mut slide_counts = Vec::new();
+    let mut key_projects_seen = 0;
+    for ((stem, deck), written) in stems.iter().zip(&decks).zip(&written) {
+        let dir = a.join(stem);
+        // Same data, same bytes.
+        for file in &written.files {
+            let name = file.file_name().unwrap();
+            assert!(
+                std::fs::read(file).unwrap() == std::fs::read(b.join(stem).join(name)).unwrap(),
+                "{stem}: {name:?} differs between two runs"
+            );
+        }
+        assert!(written.missing_glyphs.is_empty(), "{stem}: {:?}", written.missing_glyphs);
+        let pptx_path = dir.join(format!("{stem}.pptx"));
+        let pptx = common::zip_entries(&std::fs::read(&pptx_path).unwrap());
+        check_package(&pptx);
+        let slides = pptx.keys().filter(|k| k.starts_with("ppt/slides/slide")).count();
+        assert_eq!(slides, written.slides.len() + 1, "{stem}: a title slide and one per entry page");
+        check_native_charts(&pptx, written, &dir);
+
+        // No confidential value in any part of the deck or of its workbook, nor in any CSV.
+        let workbook = common::zip_entries(&std::fs::read(dir.join(format!("{stem}.xlsx"))).unwrap());
+        let texts = pptx
+            .iter()
+            .chain(&workbook)
+            .filter(|(name, _)| name.ends_with(".xml") || name.ends_with(".rels"))
+            .map(|(name, data)| (name.clone(), String::from_utf8(data.clone()).unwrap()))
+            .chain(
+                written
+                    .files
+                    .iter()
+                    .filter(|f| f.extension().is_some_and(|e| e == "csv" || e == "svg"))
+                    .map(|f| (f.display().to_string(), std::fs::read_to_string(f).unwrap())),
+            );
+        for (name, text) in texts {
+            for secret in &secrets {
+                assert!(!text.contains(secret.as_str()), "{stem}: {name} holds the confidential {secret:?}");
+            }
+        }
+
+        // Each table slide shows its CSV's cells, eight rows a slide, continued as （续）.
+        let mut shown: BTreeMap<&str, Vec<Vec<String>>> = BTreeMap::new();
+        for (i, id) in written.slides.iter().enumerate() {
+            let xml = String::from_utf8(pptx[&format!("ppt/slides/slide{}.xml", i + 2)].clone()).unwrap();
+            if let Some(mut rows) = slide_table(&xml) {
+                let header = rows.remove(0);
+                assert_eq!(header, read_csv(&dir.join(format!("{id}.csv"))).0, "{stem}/{id}: the header row");
+                assert!(rows.len() <= zhaoshang::publish::slides::ROWS_PER_SLIDE);
+                let continued = shown.contains_key(id.as_str());
+                assert_eq!(slide_texts(&xml)[0].ends_with("（续）"), continued, "{stem}/{id}: slide {}", i + 2);
+                shown.entry(id).or_default().extend(rows);
+            } else {
+                // A chain map: a picture, as the kind has no native form.
+                assert!(pptx.contains_key(&format!("ppt/media/image{}.png", i + 2)), "{stem}/{id}: a picture");
+            }
+        }
+        for spec in &deck.charts {
+            let (header, rows) = read_csv(&dir.join(format!("{}.csv", spec.id())));
+            match spec {
+                ChartSpec::ChainMap { chains, .. } => {
+                    // Every link of the chains, with what is sought: the store's rows.
+                    let expected: BTreeSet<(String, String, String)> = links
+                        .iter()
+                        .filter(|l| chains.contains(&l.chain))
+                        .map(|l| (l.chain.clone(), l.link.clone(), l.sought.clone().unwrap_or_default()))
+                        .collect();
+                    let got: BTreeSet<(String, String, String)> =
+                        rows.iter().map(|r| (r[0].clone(), r[1].clone(), r[4].clone())).collect();
+                    assert_eq!(got, expected, "{stem}: the chain map's links");
+                    assert_eq!(header, ["产业链", "环节", "位置", "状态", "招引方向"]);
+                }
+                ChartSpec::Carriers { kinds, keywords, .. } => {
+                    let expected: BTreeSet<&str> = carriers
+                        .iter()
+                        .filter(|c| c.public && c.status == "可供" && c.available_from.is_none_or(|d| d <= as_of))
+                        .filter(|c| kinds.is_empty() || kinds.contains(&c.kind))
+                        .filter(|c| {
+                            keywords.is_empty()
+                                || keywords.iter().any(|k| {
+                                    c.name.contains(k.as_str())
+                                        || c.summary.as_deref().is_some_and(|s| s.contains(k.as_str()))
+                                })
+                        })
+                        .map(|c| c.name.as_str())
+                        .collect();
+                    assert!(!expected.is_empty(), "{stem}: the demo has carriers for this theme");
+                    let got: BTreeSet<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+                    assert_eq!(got, expected, "{stem}: the carriers listed");
+                    assert_eq!(shown[spec.id()], rows, "{stem}: the carrier slides show the CSV");
+                    for row in &rows {
+                        let c = carriers.iter().find(|c| c.name == row[0]).unwrap();
+                        assert_eq!(row[1], c.kind);
+                        assert_eq!(row[2], units[&c.unit_code]);
+                        assert_eq!(row[3], c.area_mu.map(|a| a.to_string()).unwrap_or_default());
+                        assert_eq!(row[4], c.floor_area.map(|a| a.to_string()).unwrap_or_default());
+                        assert_eq!(row[5], c.price.clone().unwrap_or_default());
+                    }
+                }
+                ChartSpec::KeyProjects { chains, industries, .. } => {
+                    let chain_of = |p: &entities::project::Model| {
+                        p.chain_link.as_deref().and_then(|l| l.split_once('/')).map(|(c, _)| c.to_string())
+                    };
+                    let expected: BTreeSet<&str> = projects
+                        .iter()
+                        .filter(|p| p.key_project && listed(p))
+                        .filter(|p| {
+                            chain_of(p).is_some_and(|c| chains.contains(&c)) || industries.contains(&p.industry_name)
+                        })
+                        .map(|p| p.name.as_str())
+                        .collect();
+                    assert!(!expected.is_empty(), "{stem}: the demo has key projects for this theme");
+                    let got: BTreeSet<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+                    assert_eq!(got, expected, "{stem}: the key projects listed");
+                    assert_eq!(shown[spec.id()], rows, "{stem}: the key-project slides show the CSV");
+                    for row in &rows {
+                        let p = projects.iter().find(|p| p.name == row[0]).unwrap();
+                        let public = PublicProject::of(p, &units[&p.unit_code], as_of, Lang::Zh).unwrap();
+                        assert_eq!(row[1], public.industry);
+                        let link = p.chain_link.as_deref().map(|l| l.replacen('/', " · ", 1)).unwrap_or_default();
+                        assert_eq!(row[2], link);
+                        assert_eq!(row[3], public.investment_text);
+                        assert_eq!(row[4], public.stage_label);
+                        let carrier =
+                            p.carrier_code.as_deref().and_then(|code| carriers.iter().find(|c| c.code == code));
+                        assert_eq!(row[5], carrier.filter(|c| c.public).map(|c| c.name.clone()).unwrap_or_default());
+                        let summary = p.summary.clone().unwrap_or_default();
+                        assert!(
+                            row[6] == summary
+                                || (row[6].ends_with('…') && summary.starts_with(row[6].trim_end_matches('…'))),
+                            "{stem}: {:?} shortens {summary:?}",
+                            row[6]
+                        );
+                    }
+                    key_projects_seen += rows.len();
+                }
+                other => panic!("{stem}: a promotion deck holds only public entries, not {other:?}"),
+            }
+        }
+        slide_counts.push(slides);
+        pptx_files.push(pptx_path);
+    }
+    assert!(key_projects_seen > 8, "a key-project table runs over more than one slide somewhere");
+
+    // LibreOffice opens every deck: one PDF page per slide.
+    if let Some(pages) = pdf_pages("the LibreOffice conversion of the promotion decks", &pptx_files, out.path()) {
+        assert_eq!(pages, slide_counts, "one PDF page per slide");
+    }
 }

@@ -376,6 +376,7 @@ async fn frames_patched_by_the_feed_equal_a_full_build(t: &TestDb) {
         r#"mutation { updateProject(code: "ZS24006", input: { name: "陈炉古镇文旅项目二期", totalInvestmentWan: 9876.5, investorName: "安泰再生资源有限公司", signingEvent: "E2025-01", keyProject: true }) { code } }"#,
         r#"mutation { updateProject(code: "ZS24001", input: { unitCode: "T02" }) { code } }"#,
         r#"mutation { advanceStage(code: "ZS24003", stage: AT_CAPACITY, date: "2025-11-20") { code } }"#,
+        r#"mutation { updateProject(code: "ZS24002", input: { keyProject: true, public: true, summary: "新的简介" }) { code } }"#,
     ] {
         let r = api.run_as(&admin(), write).await;
         assert_eq!(error_codes(&r), Vec::<String>::new(), "{write}: {r}");

@@ -16,7 +16,9 @@ use chrono::NaiveDate;
 use entities::prelude::*;
 use entities::{element_issue, progress, project, target, unit};
 use polars::prelude::*;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryOrder, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, Statement,
+};
 
 use super::{AnalyticsError, epoch_days};
 use crate::rules::{reach_dates, recorded_dates};
@@ -58,6 +60,9 @@ pub struct PromotionRows {
     pub members: Vec<project::Model>,
     /// Every carrier (`carriers`).
     pub carriers: Vec<entities::carrier::Model>,
+    /// The key projects marked public (重点项目, 公开推介), full models, by code: what the
+    /// promotion decks list (each still through [`crate::publish::public::PublicProject`]).
+    pub key_projects: Vec<project::Model>,
 }
 
 impl PromotionRows {
@@ -131,6 +136,20 @@ async fn read_projects(db: &impl ConnectionTrait, codes: Option<&[String]>) -> R
         .collect()
 }
 
+/// The key projects marked public (all, or among `codes`), full models by code: few
+/// rows, read whole, as the decks' project tables need columns the frames do not
+/// (summary, land area, …).
+async fn key_projects(db: &impl ConnectionTrait, codes: Option<&[String]>) -> Result<Vec<project::Model>, DbErr> {
+    let mut query = Project::find()
+        .filter(project::Column::KeyProject.eq(true))
+        .filter(project::Column::Public.eq(true))
+        .order_by_asc(project::Column::Code);
+    if let Some(codes) = codes {
+        query = query.filter(project::Column::Code.is_in(codes.iter().cloned()));
+    }
+    query.all(db).await
+}
+
 /// Every progress month (or those of the projects `codes`), values taken by position.
 async fn read_progress(db: &impl ConnectionTrait, codes: Option<&[String]>) -> Result<Vec<progress::Model>, DbErr> {
     let backend = db.get_database_backend();
@@ -164,12 +183,13 @@ impl Frames {
         let work = super::work::WorkInput::load(db).await?;
         let links = entities::prelude::ChainLink::find().all(db).await?;
         let carriers = entities::prelude::Carrier::find().order_by_asc(entities::carrier::Column::Code).all(db).await?;
+        let key_projects = key_projects(db, None).await?;
         txn.commit().await?;
         let build = move || {
             let mut frames = Frames::build(version, &projects, &progress, units, targets, issues)?;
             frames.work = super::work::WorkRows::build(work, &projects, &progress);
             let members = projects.iter().filter(|p| p.chain_link.is_some()).cloned().collect();
-            frames.promotion = PromotionRows { links, members, carriers };
+            frames.promotion = PromotionRows { links, members, carriers, key_projects };
             Ok(frames)
         };
         tokio::task::spawn_blocking(build).await?
@@ -320,6 +340,7 @@ impl Frames {
         let codes: Vec<String> = codes.into_iter().collect();
         let projects = read_projects(&txn, Some(&codes)).await?;
         let progress = read_progress(&txn, Some(&codes)).await?;
+        let key_projects = key_projects(&txn, Some(&codes)).await?;
         txn.commit().await?;
         if projects.len() != codes.len() {
             return Ok(None); // one was deleted
@@ -336,7 +357,14 @@ impl Frames {
             work: self.work.clone(),
             promotion: self.promotion.clone(),
         };
-        let patch = move || base.patch(version, &projects, &progress);
+        let patch = move || {
+            let mut frames = base.patch(version, &projects, &progress)?;
+            let key = &mut frames.promotion.key_projects;
+            key.retain(|p| codes.binary_search(&p.code).is_err());
+            key.extend(key_projects);
+            key.sort_by(|a, b| a.code.cmp(&b.code));
+            Ok::<_, AnalyticsError>(frames)
+        };
         Ok(Some(tokio::task::spawn_blocking(patch).await??))
     }
 }

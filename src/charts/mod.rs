@@ -313,6 +313,17 @@ impl Chart {
         Ok(Rendered { bytes, missing: self.missing_glyphs() })
     }
 
+    /// The chart as SVG to place inside an HTML page (the site, the bulletin): the SVG
+    /// element alone, without the XML declaration.
+    pub fn inline_svg(&self, size: Size) -> Result<String, ChartError> {
+        let svg = self.svg(size)?;
+        let svg = svg.trim_start_matches(|c| c != '<');
+        Ok(match svg.strip_prefix("<?xml") {
+            Some(rest) => rest.split_once("?>").map_or(rest, |(_, body)| body).trim_start().to_string(),
+            None => svg.to_string(),
+        })
+    }
+
     /// Characters of this chart's texts that the embedded font lacks.
     pub fn missing_glyphs(&self) -> BTreeSet<char> {
         self.text_items(Size::hd(1)).iter().flat_map(|t| text::missing_glyphs(&t.text)).collect()

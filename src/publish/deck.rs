@@ -1,11 +1,18 @@
-//! Decks (`exports/decks/*.toml`): a list of charts, each a figure of the engine with its
-//! options, built into a [`Chart`] and the table of numbers behind it. The same
-//! functions serve the slides and the site, so the numbers match the API's.
+//! Decks (`exports/decks/*.toml`): a list of entries, each a figure of the engine with
+//! its options, built into a [`Chart`] and the table of numbers behind it, or a table of
+//! public records (carriers, key projects) shown as an editable table. The same functions
+//! serve the slides and the site, so the numbers match the API's.
+//!
+//! The promotion entries (`chain_map`, `carriers`, `key_projects`) are for investors:
+//! they carry public data only, each row built through the allow-list of
+//! [`super::public`] (which asks [`crate::policy`]).
 
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
 use super::native::{NativeChart, NativeKind, NativeSeries};
+use super::public::{Lang, PublicCarrier, PublicChain, PublicProject, chain_map};
+use crate::analytics::chains::ChainFigures;
 use crate::analytics::cohort::{cohort, funnel, pipeline};
 use crate::analytics::scorecard::{ScoringConfig, scorecards};
 use crate::analytics::volume::{self, Granularity, base_day, by_group, trend};
@@ -135,6 +142,49 @@ pub enum ChartSpec {
         /// Slide title.
         title: String,
     },
+    /// The chain map (产业链图谱) of the named chains, or of all when none is named: link
+    /// names, positions and statuses, gaps marked 补链 (public data only).
+    ChainMap {
+        /// File name stem.
+        id: String,
+        /// Slide title.
+        title: String,
+        /// The chains (`陶瓷产业链`, …), in the map's order; empty: every chain.
+        #[serde(default)]
+        chains: Vec<String>,
+    },
+    /// A table of the public carriers available on the day (可供载体), as an editable
+    /// table, paginated.
+    Carriers {
+        /// File name stem.
+        id: String,
+        /// Slide title.
+        title: String,
+        /// Only these kinds (`工业用地`, `标准化厂房`, …); empty: every kind.
+        #[serde(default)]
+        kinds: Vec<String>,
+        /// Only carriers of these units (codes); empty: every unit.
+        #[serde(default)]
+        units: Vec<String>,
+        /// Only carriers whose name or summary holds one of these words; empty: all.
+        #[serde(default)]
+        keywords: Vec<String>,
+    },
+    /// A table of the public key projects (重点推介项目), as an editable table, paginated.
+    /// With both filters, a project of one of the chains or of one of the industries is
+    /// listed.
+    KeyProjects {
+        /// File name stem.
+        id: String,
+        /// Slide title.
+        title: String,
+        /// Only projects on a link of these chains; empty: no chain filter.
+        #[serde(default)]
+        chains: Vec<String>,
+        /// Only projects of these industries (产业类别); empty: no industry filter.
+        #[serde(default)]
+        industries: Vec<String>,
+    },
 }
 
 impl ChartSpec {
@@ -148,7 +198,10 @@ impl ChartSpec {
             | ChartSpec::Funnel { id, .. }
             | ChartSpec::EngagementFunnel { id, .. }
             | ChartSpec::Incentives { id, .. }
-            | ChartSpec::Ranking { id, .. } => id,
+            | ChartSpec::Ranking { id, .. }
+            | ChartSpec::ChainMap { id, .. }
+            | ChartSpec::Carriers { id, .. }
+            | ChartSpec::KeyProjects { id, .. } => id,
         }
     }
 }
@@ -160,6 +213,18 @@ pub enum Cell {
     Text(String),
     /// A number (empty when none).
     Number(Option<f64>),
+}
+
+impl Cell {
+    /// The cell as the CSV and the table slides write it (a number rounded as
+    /// [`published`], none as empty).
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Number(Some(n)) => format!("{}", published(*n)),
+            Cell::Number(None) => String::new(),
+        }
+    }
 }
 
 /// The numbers behind a chart, for CSV, Excel and the site's tables.
@@ -179,11 +244,7 @@ impl Table {
             let mut w = csv::Writer::from_writer(&mut bytes);
             let _ = w.write_record(&self.headers);
             for row in &self.rows {
-                let _ = w.write_record(row.iter().map(|c| match c {
-                    Cell::Text(s) => s.clone(),
-                    Cell::Number(Some(n)) => format!("{}", published(*n)),
-                    Cell::Number(None) => String::new(),
-                }));
+                let _ = w.write_record(row.iter().map(Cell::text));
             }
             let _ = w.flush();
         }
@@ -206,6 +267,33 @@ pub struct Built {
     pub chart: Chart,
     /// Its numbers.
     pub table: Table,
+}
+
+/// A table of public records for the table slides (editable in the deck), with the
+/// slide's texts; its CSV is [`Table::to_csv`] and its slides show the same cell texts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BuiltTable {
+    /// File name stem.
+    pub id: String,
+    /// Slide title (continuation slides add `（续）`).
+    pub title: String,
+    /// The line under the title.
+    pub subtitle: String,
+    /// `数据截至 … · 来源：…`.
+    pub footnote: String,
+    /// The rows.
+    pub table: Table,
+    /// Relative column widths.
+    pub widths: Vec<u32>,
+}
+
+/// A deck entry built: a chart, or a table of public records.
+#[derive(Clone, Debug)]
+pub enum Entry {
+    /// A chart with the table of its numbers.
+    Chart(Built),
+    /// A table slide (or several, paginated).
+    Table(BuiltTable),
 }
 
 /// How a chart's table maps to a native (PowerPoint, Excel) chart: which column holds
@@ -338,7 +426,163 @@ fn display_unit(metric: Metric, largest: i64) -> (f64, &'static str) {
     }
 }
 
-/// Builds one chart of a deck as of `as_of`.
+/// The chains' figures named by `names` (all when empty) as of `as_of`, in that order;
+/// a name that is no chain is an error naming the chains there are.
+fn selected_chains(
+    frames: &Frames,
+    id: &str,
+    names: &[String],
+    as_of: NaiveDate,
+) -> Result<Vec<ChainFigures>, BuildError> {
+    let all = frames.promotion.chains(as_of);
+    if names.is_empty() {
+        return Ok(all);
+    }
+    names
+        .iter()
+        .map(|name| {
+            all.iter().find(|c| &c.name == name).cloned().ok_or_else(|| BuildError::Spec {
+                id: id.into(),
+                reason: format!(
+                    "no chain {name:?}; there are: {}",
+                    all.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join("、")
+                ),
+            })
+        })
+        .collect()
+}
+
+/// A text cut to `chars` characters, with `…` when cut (the slides' summaries).
+fn shorten(text: &str, chars: usize) -> String {
+    if text.chars().count() <= chars {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(chars).collect::<String>())
+    }
+}
+
+/// How many characters of a project's summary a key-project table shows.
+const SUMMARY_CHARS: usize = 30;
+
+/// Builds one entry of a deck as of `as_of`: a chart ([`build`]) or a table of public
+/// records.
+pub fn build_entry(
+    frames: &Frames,
+    spec: &ChartSpec,
+    as_of: NaiveDate,
+    scoring: &ScoringConfig,
+) -> Result<Entry, BuildError> {
+    let unit_name =
+        |code: &str| frames.units.iter().find(|u| u.code == code).map_or(code.to_string(), |u| u.name.clone());
+    let footnote = Frame::new("", "", as_of, SOURCE).footnote;
+    let public_carriers = || -> Vec<PublicCarrier> {
+        frames
+            .promotion
+            .carriers
+            .iter()
+            .filter_map(|c| PublicCarrier::of(c, &unit_name(&c.unit_code), as_of, Lang::Zh))
+            .collect()
+    };
+    let text = |s: &str| Cell::Text(s.to_string());
+    match spec {
+        ChartSpec::Carriers { id, title, kinds, units, keywords } => {
+            let holds = |c: &PublicCarrier, word: &str| {
+                c.name.contains(word) || c.summary.as_deref().is_some_and(|s| s.contains(word))
+            };
+            let carriers: Vec<PublicCarrier> = public_carriers()
+                .into_iter()
+                .filter(|c| c.available)
+                .filter(|c| kinds.is_empty() || kinds.contains(&c.kind))
+                .filter(|c| units.is_empty() || units.contains(&c.unit_code))
+                .filter(|c| keywords.is_empty() || keywords.iter().any(|k| holds(c, k)))
+                .collect();
+            let table = Table {
+                headers: ["载体名称", "类型", "所在单位", "面积（亩）", "建筑面积（平方米）", "价格"]
+                    .map(String::from)
+                    .to_vec(),
+                rows: carriers
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            text(&c.name),
+                            text(&c.kind_label),
+                            text(&c.unit_name),
+                            Cell::Number(c.area_mu),
+                            Cell::Number(c.floor_area),
+                            text(c.price.as_deref().unwrap_or_default()),
+                        ]
+                    })
+                    .collect(),
+            };
+            Ok(Entry::Table(BuiltTable {
+                id: id.clone(),
+                title: fill_title(title, as_of),
+                subtitle: format!("公开推介、截至当日可供的载体 {} 处", carriers.len()),
+                footnote,
+                table,
+                widths: vec![30, 14, 16, 10, 14, 18],
+            }))
+        }
+        ChartSpec::KeyProjects { id, title, chains, industries } => {
+            // A chain that does not exist is a mistake in the deck, as for the map.
+            selected_chains(frames, id, chains, as_of)?;
+            let carriers = public_carriers();
+            let order = |p: &PublicProject| {
+                p.chain.as_ref().and_then(|c| chains.iter().position(|x| x == c)).unwrap_or(chains.len())
+            };
+            let mut projects: Vec<PublicProject> = frames
+                .promotion
+                .key_projects
+                .iter()
+                .filter_map(|p| PublicProject::of(p, &unit_name(&p.unit_code), as_of, Lang::Zh))
+                .filter(|p| p.key_project)
+                .filter(|p| {
+                    (chains.is_empty() && industries.is_empty())
+                        || p.chain.as_ref().is_some_and(|c| chains.contains(c))
+                        || industries.contains(&p.industry)
+                })
+                .map(|p| p.with_carrier(&carriers))
+                .collect();
+            // By chain in the deck's order (stable: by code within a chain).
+            projects.sort_by_key(order);
+            let table = Table {
+                headers: ["项目名称", "产业类别", "产业链环节", "总投资", "阶段", "落地载体", "项目简介"]
+                    .map(String::from)
+                    .to_vec(),
+                rows: projects
+                    .iter()
+                    .map(|p| {
+                        let link = match (&p.chain, &p.chain_link) {
+                            (Some(chain), Some(link)) => format!("{chain} · {link}"),
+                            _ => String::new(),
+                        };
+                        vec![
+                            text(&p.name),
+                            text(&p.industry),
+                            Cell::Text(link),
+                            text(&p.investment_text),
+                            text(p.stage_label),
+                            text(p.carrier.as_ref().map_or("", |c| c.name.as_str())),
+                            Cell::Text(shorten(p.summary.as_deref().unwrap_or_default(), SUMMARY_CHARS)),
+                        ]
+                    })
+                    .collect(),
+            };
+            Ok(Entry::Table(BuiltTable {
+                id: id.clone(),
+                title: fill_title(title, as_of),
+                subtitle: format!("公开推介的重点项目 {} 个", projects.len()),
+                footnote,
+                table,
+                widths: vec![22, 11, 20, 9, 7, 15, 28],
+            }))
+        }
+        _ => build(frames, spec, as_of, scoring).map(Entry::Chart),
+    }
+}
+
+/// Builds one chart of a deck as of `as_of` (a table entry is an error: see
+/// [`build_entry`]).
 pub fn build(
     frames: &Frames,
     spec: &ChartSpec,
@@ -659,6 +903,32 @@ pub fn build(
                     .collect(),
             };
             (Chart::Columns(chart), table)
+        }
+        ChartSpec::ChainMap { id, title, chains } => {
+            let figures = selected_chains(frames, id, chains, as_of)?;
+            let chart = chain_map(&figures, &fill_title(title, as_of), as_of, SOURCE);
+            // The links as the public sees them (the allow-list): no project counts, no
+            // investment.
+            let mut rows = Vec::new();
+            for chain in figures.iter().map(|c| PublicChain::of(c, &[], Lang::Zh)) {
+                for l in chain.links {
+                    rows.push(vec![
+                        Cell::Text(chain.name.clone()),
+                        Cell::Text(l.name),
+                        Cell::Text(l.position),
+                        Cell::Text(l.status_label.into()),
+                        Cell::Text(l.sought.unwrap_or_default()),
+                    ]);
+                }
+            }
+            let table = Table {
+                headers: ["产业链", "环节", "位置", "状态", "招引方向"].map(String::from).to_vec(),
+                rows,
+            };
+            (chart, table)
+        }
+        ChartSpec::Carriers { id, .. } | ChartSpec::KeyProjects { id, .. } => {
+            return Err(BuildError::Spec { id: id.clone(), reason: "a table, not a chart".into() });
         }
         ChartSpec::Ranking { title, .. } => {
             let cards = match last_complete_quarter(as_of) {

@@ -1,10 +1,11 @@
-//! A minimal PresentationML (`.pptx`) writer: a title slide, then one chart per slide,
-//! 16:9 — a native, editable chart ([`super::native`]: the chart part and its embedded
-//! workbook) with the title, unit and source as text, or a picture for chart kinds
-//! without a native form. Only the parts PowerPoint, WPS and LibreOffice Impress
-//! require: content types, relationships, presentation, one master, one blank layout, a
-//! theme, the slides, their charts, workbooks and pictures. Fixed timestamps: the same
-//! deck gives the same bytes.
+//! A minimal PresentationML (`.pptx`) writer: a title slide, then one chart or table per
+//! slide, 16:9 — a native, editable chart ([`super::native`]: the chart part and its
+//! embedded workbook) with the title, unit and source as text, a picture for chart kinds
+//! without a native form, or a native DrawingML table (`a:tbl`, editable cell by cell)
+//! for the tables of public records. Only the parts PowerPoint, WPS and LibreOffice
+//! Impress require: content types, relationships, presentation, one master, one blank
+//! layout, a theme, the slides, their charts, workbooks and pictures. Fixed timestamps:
+//! the same deck gives the same bytes.
 
 use std::io::{Cursor, Write};
 
@@ -27,6 +28,19 @@ pub enum Content {
     /// A picture (PNG, 16:9) holding the title and footnote itself: for chart kinds
     /// without a native form.
     Picture(Vec<u8>),
+    /// A native table, editable.
+    Table(SlideTable),
+}
+
+/// The cells of a table slide: texts as written, the header row first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SlideTable {
+    /// The header row.
+    pub headers: Vec<String>,
+    /// The rows, each as many cells as headers.
+    pub rows: Vec<Vec<String>>,
+    /// Relative column widths (one per header; a missing one counts 1).
+    pub widths: Vec<u32>,
 }
 
 /// A chart slide.
@@ -106,6 +120,73 @@ fn chart_slide(s: &ChartSlide) -> String {
     let (x, inner) = (457_200, w - 914_400);
     let frame = format!(
         r#"<p:graphicFrame><p:nvGraphicFramePr><p:cNvPr id="5" name="Chart" descr="{}"/><p:cNvGraphicFramePr/><p:nvPr/></p:nvGraphicFramePr><p:xfrm><a:off x="{x}" y="1371600"/><a:ext cx="{inner}" cy="4800600"/></p:xfrm><a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart"><c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" r:id="rId2"/></a:graphicData></a:graphic></p:graphicFrame>"#,
+        escape(&s.title)
+    );
+    let body = [
+        text_box(2, (x, 228_600, inner, 685_800), &s.title, 2800, true, "1A1F2B"),
+        text_box(3, (x, 868_680, inner, 457_200), &s.subtitle, 1600, false, "5B6370"),
+        frame,
+        text_box(4, (x, 6_263_640, inner, 411_480), &s.footnote, 1200, false, "5B6370"),
+    ]
+    .concat();
+    slide(&body)
+}
+
+/// One cell of a table: its text, whether it is a header, and its fill.
+fn table_cell(text: &str, header: bool, fill: &str) -> String {
+    let color = if header { "FFFFFF" } else { "1A1F2B" };
+    let run = if text.is_empty() {
+        r#"<a:endParaRPr lang="zh-CN" altLang="en-US" sz="1100" dirty="0"/>"#.to_string()
+    } else {
+        format!(
+            r#"<a:r><a:rPr lang="zh-CN" altLang="en-US" sz="1100" b="{}" dirty="0"><a:solidFill><a:srgbClr val="{color}"/></a:solidFill><a:latin typeface="Microsoft YaHei"/><a:ea typeface="Microsoft YaHei"/></a:rPr><a:t>{}</a:t></a:r>"#,
+            u8::from(header),
+            escape(text)
+        )
+    };
+    let line =
+        |side: &str| format!(r#"<a:{side} w="6350"><a:solidFill><a:srgbClr val="BFC5CE"/></a:solidFill></a:{side}>"#);
+    format!(
+        r#"<a:tc><a:txBody><a:bodyPr/><a:lstStyle/><a:p>{run}</a:p></a:txBody><a:tcPr marL="64008" marR="64008" marT="27432" marB="27432" anchor="ctr">{}{}{}{}<a:solidFill><a:srgbClr val="{fill}"/></a:solidFill></a:tcPr></a:tc>"#,
+        line("lnL"),
+        line("lnR"),
+        line("lnT"),
+        line("lnB")
+    )
+}
+
+fn table_slide(s: &ChartSlide, t: &SlideTable) -> String {
+    let (w, _) = SLIDE;
+    let (x, inner) = (457_200, w - 914_400);
+    let weights: Vec<i64> = (0..t.headers.len()).map(|i| i64::from(t.widths.get(i).copied().unwrap_or(1))).collect();
+    let total = weights.iter().sum::<i64>().max(1);
+    let mut columns: Vec<i64> = weights.iter().map(|w| inner * w / total).collect();
+    // The grid fills the width exactly: the last column takes the rounding.
+    if let Some(last) = columns.last_mut() {
+        *last += inner - weights.iter().map(|w| inner * w / total).sum::<i64>();
+    }
+    let (header_height, row_height) = (411_480, 502_920);
+    let mut xml = String::from(r#"<a:tbl><a:tblPr firstRow="1" bandRow="1"/><a:tblGrid>"#);
+    for c in &columns {
+        xml.push_str(&format!(r#"<a:gridCol w="{c}"/>"#));
+    }
+    xml.push_str(&format!(r#"</a:tblGrid><a:tr h="{header_height}">"#));
+    for h in &t.headers {
+        xml.push_str(&table_cell(h, true, "1F5FAD"));
+    }
+    xml.push_str("</a:tr>");
+    for (i, row) in t.rows.iter().enumerate() {
+        xml.push_str(&format!(r#"<a:tr h="{row_height}">"#));
+        let fill = if i % 2 == 0 { "FFFFFF" } else { "F3F5F8" };
+        for c in 0..t.headers.len() {
+            xml.push_str(&table_cell(row.get(c).map_or("", String::as_str), false, fill));
+        }
+        xml.push_str("</a:tr>");
+    }
+    xml.push_str("</a:tbl>");
+    let height = header_height + row_height * t.rows.len() as i64;
+    let frame = format!(
+        r#"<p:graphicFrame><p:nvGraphicFramePr><p:cNvPr id="5" name="Table" descr="{}"/><p:cNvGraphicFramePr><a:graphicFrameLocks noGrp="1"/></p:cNvGraphicFramePr><p:nvPr/></p:nvGraphicFramePr><p:xfrm><a:off x="{x}" y="1371600"/><a:ext cx="{inner}" cy="{height}"/></p:xfrm><a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/table">{xml}</a:graphicData></a:graphic></p:graphicFrame>"#,
         escape(&s.title)
     );
     let body = [
@@ -258,6 +339,10 @@ impl Presentation {
                             .into_bytes(),
                     ));
                     files.push((format!("ppt/media/image{number}.png"), png.clone()));
+                }
+                Content::Table(table) => {
+                    files.push((format!("ppt/slides/slide{number}.xml"), table_slide(s, table).into_bytes()));
+                    files.push((format!("ppt/slides/_rels/slide{number}.xml.rels"), rels(&[(a, &b, c)]).into_bytes()));
                 }
                 Content::Chart(chart) => {
                     files.push((format!("ppt/slides/slide{number}.xml"), chart_slide(s).into_bytes()));

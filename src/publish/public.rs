@@ -442,6 +442,13 @@ pub fn chain_map(chains: &[ChainFigures], title: &str, as_of: NaiveDate, source:
     })
 }
 
+/// The size to draw a map of `chains` chains at for a page (the site, the bulletin): one
+/// band of 110 design pixels per chain under the frame, legend and headers, at most 16:9.
+pub fn chain_map_size(chains: usize) -> crate::charts::Size {
+    let height = (300 + 110 * chains as u32).min(720);
+    crate::charts::Size { width: 1280, height }
+}
+
 /// The fields of an event the site shows, as `Event.field` entries of the policy table:
 /// each must be readable by the public there. Only public events are published, and of
 /// what was signed at them only the projects the site lists ([`PublicProject`]).

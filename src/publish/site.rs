@@ -15,12 +15,12 @@ use serde::{Deserialize, Serialize};
 
 use super::deck::{By, Cell, ChartSpec, Span, build};
 use super::output;
-use super::public::{Lang, PublicCarrier, PublicChain, PublicProject, chain_map, path_segment, slug};
+use super::public::{Lang, PublicCarrier, PublicChain, PublicProject, chain_map, chain_map_size, path_segment, slug};
 use crate::analytics::cohort::pipeline;
 use crate::analytics::scorecard::ScoringConfig;
 use crate::analytics::volume::year_to_date;
 use crate::analytics::{Frames, Metric, ProjectFilter};
-use crate::charts::{Format, Size};
+use crate::charts::Size;
 use crate::rules::Stage;
 
 /// Why the site could not be built.
@@ -221,7 +221,7 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
     let mut charts = Vec::new();
     for spec in chart_specs() {
         let built = build(data.frames, &spec, as_of, &scoring)?;
-        let svg = inline_svg(&built.chart, Size::hd(1))?;
+        let svg = built.chart.inline_svg(Size::hd(1))?;
         files.insert(format!("results/{}.csv", built.id), built.table.to_csv());
         let rows = built
             .table
@@ -253,9 +253,7 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
     let chain_names: BTreeSet<&str> = chain_figures.iter().map(|c| c.name.as_str()).collect();
     let map_of = |chains: &[crate::analytics::chains::ChainFigures], title: &str| -> Result<MapPicture, SiteError> {
         let chart = chain_map(chains, title, as_of, super::deck::SOURCE);
-        // One band of 110 design pixels per chain under the frame, legend and headers.
-        let height = (300 + 110 * chains.len() as u32).min(720);
-        Ok(MapPicture { title: title.to_string(), svg: inline_svg(&chart, Size { width: 1280, height })? })
+        Ok(MapPicture { title: title.to_string(), svg: chart.inline_svg(chain_map_size(chains.len()))? })
     };
     let all_chains_map = if chain_figures.is_empty() { None } else { Some(map_of(&chain_figures, "产业链图谱")?) };
     let mut chain_maps = HashMap::new();
@@ -500,16 +498,6 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
 struct MapPicture {
     title: String,
     svg: String,
-}
-
-/// A chart as SVG to place inside a page (without its XML declaration).
-fn inline_svg(chart: &crate::charts::Chart, size: Size) -> Result<String, SiteError> {
-    let svg = String::from_utf8_lossy(&chart.render(size, Format::Svg)?.bytes).to_string();
-    let svg = svg.trim_start_matches(|c| c != '<');
-    Ok(match svg.strip_prefix("<?xml") {
-        Some(rest) => rest.split_once("?>").map_or(rest, |(_, body)| body).trim_start().to_string(),
-        None => svg.to_string(),
-    })
 }
 
 /// The public events as of `as_of`: those not over yet (soonest first), and those over

@@ -33,10 +33,14 @@ pub const SITE_FILES: &[(&str, &str)] = &[
     ("content/en/policies.md", include_str!("../../site/content/en/policies.md")),
 ];
 
-/// The default decks, as `(file name, text)`: 周调度会 and 季度考核.
+/// The default decks, as `(file name, text)`: 周调度会, 季度考核, and the promotion decks
+/// for investors by theme (工业, 农业, 文旅: public data only).
 pub const DECK_FILES: &[(&str, &str)] = &[
     ("weekly.toml", include_str!("../../exports/decks/weekly.toml")),
     ("quarterly.toml", include_str!("../../exports/decks/quarterly.toml")),
+    ("promotion-工业.toml", include_str!("../../exports/decks/promotion-工业.toml")),
+    ("promotion-农业.toml", include_str!("../../exports/decks/promotion-农业.toml")),
+    ("promotion-文旅.toml", include_str!("../../exports/decks/promotion-文旅.toml")),
 ];
 
 /// The deck `slides` and `quickstart` use when none is named.
@@ -242,7 +246,20 @@ mod tests {
     #[test]
     fn a_missing_deck_names_the_decks_there_are() {
         let error = Source::Embedded.deck("monthly").unwrap_err().to_string();
-        assert!(error.contains("weekly, quarterly"), "{error}");
+        assert!(error.contains("weekly, quarterly, promotion-工业"), "{error}");
+    }
+
+    #[test]
+    fn the_promotion_decks_resolve_by_their_chinese_names_and_init_writes_them() {
+        for theme in ["工业", "农业", "文旅"] {
+            let deck = Source::Embedded.deck(&format!("promotion-{theme}")).unwrap();
+            assert_eq!(deck.name, format!("promotion-{theme}"));
+            crate::publish::slides::parse_deck(&deck.text, &deck.origin).unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        write_defaults(dir.path(), &[], false).unwrap();
+        let from_dir = Source::Dir(dir.path().join("decks")).deck("promotion-文旅").unwrap();
+        assert_eq!(from_dir.text, Source::Embedded.deck("promotion-文旅").unwrap().text);
     }
 
     #[test]
