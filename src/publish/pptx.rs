@@ -115,6 +115,20 @@ fn picture_slide(index: usize, title: &str) -> String {
     slide(&picture)
 }
 
+/// A slide with its title, subtitle and footnote around `frame` (a chart or a table).
+fn framed(title: &str, subtitle: &str, footnote: &str, frame: String) -> String {
+    let (w, _) = SLIDE;
+    let (x, inner) = (457_200, w - 914_400);
+    let body = [
+        text_box(2, (x, 228_600, inner, 685_800), title, 2800, true, "1A1F2B"),
+        text_box(3, (x, 868_680, inner, 457_200), subtitle, 1600, false, "5B6370"),
+        frame,
+        text_box(4, (x, 6_263_640, inner, 411_480), footnote, 1200, false, "5B6370"),
+    ]
+    .concat();
+    slide(&body)
+}
+
 fn chart_slide(s: &ChartSlide) -> String {
     let (w, _) = SLIDE;
     let (x, inner) = (457_200, w - 914_400);
@@ -122,14 +136,7 @@ fn chart_slide(s: &ChartSlide) -> String {
         r#"<p:graphicFrame><p:nvGraphicFramePr><p:cNvPr id="5" name="Chart" descr="{}"/><p:cNvGraphicFramePr/><p:nvPr/></p:nvGraphicFramePr><p:xfrm><a:off x="{x}" y="1371600"/><a:ext cx="{inner}" cy="4800600"/></p:xfrm><a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart"><c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" r:id="rId2"/></a:graphicData></a:graphic></p:graphicFrame>"#,
         escape(&s.title)
     );
-    let body = [
-        text_box(2, (x, 228_600, inner, 685_800), &s.title, 2800, true, "1A1F2B"),
-        text_box(3, (x, 868_680, inner, 457_200), &s.subtitle, 1600, false, "5B6370"),
-        frame,
-        text_box(4, (x, 6_263_640, inner, 411_480), &s.footnote, 1200, false, "5B6370"),
-    ]
-    .concat();
-    slide(&body)
+    framed(&s.title, &s.subtitle, &s.footnote, frame)
 }
 
 /// One cell of a table: its text, whether it is a header, and its fill.
@@ -189,14 +196,7 @@ fn table_slide(s: &ChartSlide, t: &SlideTable) -> String {
         r#"<p:graphicFrame><p:nvGraphicFramePr><p:cNvPr id="5" name="Table" descr="{}"/><p:cNvGraphicFramePr><a:graphicFrameLocks noGrp="1"/></p:cNvGraphicFramePr><p:nvPr/></p:nvGraphicFramePr><p:xfrm><a:off x="{x}" y="1371600"/><a:ext cx="{inner}" cy="{height}"/></p:xfrm><a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/table">{xml}</a:graphicData></a:graphic></p:graphicFrame>"#,
         escape(&s.title)
     );
-    let body = [
-        text_box(2, (x, 228_600, inner, 685_800), &s.title, 2800, true, "1A1F2B"),
-        text_box(3, (x, 868_680, inner, 457_200), &s.subtitle, 1600, false, "5B6370"),
-        frame,
-        text_box(4, (x, 6_263_640, inner, 411_480), &s.footnote, 1200, false, "5B6370"),
-    ]
-    .concat();
-    slide(&body)
+    framed(&s.title, &s.subtitle, &s.footnote, frame)
 }
 
 const MASTER: &str = r#"<p:sldMaster {NS}><p:cSld><p:bg><p:bgRef idx="1001"><a:schemeClr val="bg1"/></p:bgRef></p:bg><p:spTree>{GROUP}</p:spTree></p:cSld><p:clrMap bg1="lt1" tx1="dk1" bg2="lt2" tx2="dk2" accent1="accent1" accent2="accent2" accent3="accent3" accent4="accent4" accent5="accent5" accent6="accent6" hlink="hlink" folHlink="folHlink"/><p:sldLayoutIdLst><p:sldLayoutId id="2147483649" r:id="rId1"/></p:sldLayoutIdLst><p:txStyles><p:titleStyle/><p:bodyStyle/><p:otherStyle/></p:txStyles></p:sldMaster>"#;
