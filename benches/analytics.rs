@@ -13,6 +13,10 @@
 //!   have them), when python3 with duckdb is installed.
 //!
 //! Peak memory is the process's VmHWM (cumulative over the sizes run).
+//!
+//! `ANALYTICS_CSV=DIR` keeps the CSV export in `DIR/N/` (instead of a temporary folder),
+//! so that `benches/analytics_duckdb.py DIR/N --graphql URL TOKEN` can compare DuckDB
+//! with a server over the same data afterwards (`zhaoshang demo --projects N --seed 1`).
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -167,9 +171,14 @@ fn main() {
             );
             println!("  median run by part: {}", parts.join(", "));
         });
-        export_csv(&ledger, dir.path());
+        let csv = match std::env::var_os("ANALYTICS_CSV") {
+            Some(keep) => Path::new(&keep).join(n.to_string()),
+            None => dir.path().to_path_buf(),
+        };
+        std::fs::create_dir_all(&csv).expect("csv folder");
+        export_csv(&ledger, &csv);
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/analytics_duckdb.py");
-        match std::process::Command::new("python3").arg(&script).arg(dir.path()).output() {
+        match std::process::Command::new("python3").arg(&script).arg(&csv).output() {
             Ok(out) if out.status.success() => print!("{n} projects, DuckDB: {}", String::from_utf8_lossy(&out.stdout)),
             Ok(out) => println!(
                 "DuckDB comparison skipped: {}",

@@ -9,7 +9,12 @@
 //! (`Frames::load`) time and the frames' own memory (polars' estimate of the two
 //! frames), `/healthz` after start, the first analytics answer, analyst p50/p99/max,
 //! the write-visibility lag (graph and figures, on both servers), errors, writes, lost
-//! and reverted writes.
+//! and reverted writes, and how many frame builds the two servers ran during the load
+//! and their mean time (the `zhaoshang_frames_build_seconds` histogram).
+//!
+//! `LIVE_PROFILE=1` also times the parts of one full build apart, as `Frames::load` does
+//! them in order (the same statements, then `Frames::build` and `WorkRows::build`), and
+//! `LIVE_PROFILE=only` does that and skips the load.
 
 #![allow(clippy::unwrap_used)] // a benchmark: a failure is a failed run
 
@@ -38,6 +43,89 @@ async fn database(kind: &str, n: usize) -> (String, Option<tempfile::TempDir>) {
     }
 }
 
+/// Times the parts of one full build apart, in `Frames::load`'s order: the statements
+/// (same SQL) in one read transaction, the rows taken into models by position, then
+/// `Frames::build` and `WorkRows::build`. Bench-only: it copies the reads, it is not
+/// the engine's code path.
+async fn profile_build(db: &sea_orm::DatabaseConnection) {
+    use entities::prelude::*;
+    use sea_orm::{EntityTrait, QueryOrder, Statement};
+    let lap = |label: &str, started: &mut Instant| {
+        println!("  {label}: {:.3} s", started.elapsed().as_secs_f64());
+        *started = Instant::now();
+    };
+    let mut t = Instant::now();
+    let (txn, version) = zhaoshang::store::feed::begin_read(db).await.unwrap();
+    lap("begin_read + data version", &mut t);
+    let backend = txn.get_database_backend();
+    let sql = "SELECT code, name, unit_code, industry_name, channel, key_project, total_investment, \
+               intent_date, negotiation_date, signed_date, started_date, producing_date, capacity_date, \
+               registered_date, planned_start_date, planned_production_date, terminated_date, \
+               investor_name, signing_event \
+               FROM projects ORDER BY code";
+    let rows = txn.query_all_raw(Statement::from_string(backend, sql)).await.unwrap();
+    lap(&format!("projects SQL ({} rows)", rows.len()), &mut t);
+    let projects: Vec<entities::project::Model> = rows
+        .iter()
+        .map(|r| {
+            let date = |i: usize| r.try_get_by_index::<Option<chrono::NaiveDate>>(i).unwrap();
+            entities::project::Model {
+                code: r.try_get_by_index(0).unwrap(),
+                name: r.try_get_by_index(1).unwrap(),
+                unit_code: r.try_get_by_index(2).unwrap(),
+                industry_name: r.try_get_by_index(3).unwrap(),
+                channel: r.try_get_by_index(4).unwrap(),
+                key_project: r.try_get_by_index(5).unwrap(),
+                total_investment: r.try_get_by_index(6).unwrap(),
+                intent_date: date(7),
+                negotiation_date: date(8),
+                signed_date: date(9),
+                started_date: date(10),
+                producing_date: date(11),
+                capacity_date: date(12),
+                registered_date: date(13),
+                planned_start_date: date(14),
+                planned_production_date: date(15),
+                terminated_date: date(16),
+                investor_name: r.try_get_by_index(17).unwrap(),
+                signing_event: r.try_get_by_index(18).unwrap(),
+                ..Default::default()
+            }
+        })
+        .collect();
+    drop(rows);
+    lap("projects rows into models", &mut t);
+    let sql = "SELECT project_code, month, fai, funds_arrived, out_of_region_funds FROM progress";
+    let rows = txn.query_all_raw(Statement::from_string(backend, sql)).await.unwrap();
+    lap(&format!("progress SQL ({} rows)", rows.len()), &mut t);
+    let progress: Vec<entities::progress::Model> = rows
+        .iter()
+        .map(|r| entities::progress::Model {
+            project_code: r.try_get_by_index(0).unwrap(),
+            month: r.try_get_by_index(1).unwrap(),
+            fai: r.try_get_by_index(2).unwrap(),
+            funds_arrived: r.try_get_by_index(3).unwrap(),
+            out_of_region_funds: r.try_get_by_index(4).unwrap(),
+        })
+        .collect();
+    drop(rows);
+    lap("progress rows into models", &mut t);
+    let units = Unit::find().order_by_asc(entities::unit::Column::Code).all(&txn).await.unwrap();
+    let targets = Target::find().all(&txn).await.unwrap();
+    let issues = ElementIssue::find().all(&txn).await.unwrap();
+    lap("units, targets, issues", &mut t);
+    let work = zhaoshang::analytics::work::WorkInput::load(&txn).await.unwrap();
+    lap("WorkInput::load (five tables)", &mut t);
+    txn.commit().await.unwrap();
+    lap("commit", &mut t);
+    let frames = zhaoshang::analytics::Frames::build(version, &projects, &progress, units, targets, issues).unwrap();
+    lap("Frames::build", &mut t);
+    let rows = zhaoshang::analytics::work::WorkRows::build(work, &projects, &progress);
+    lap("WorkRows::build", &mut t);
+    drop((frames, rows, projects, progress));
+    lap("drop", &mut t);
+}
+
 fn main() {
     let sizes: Vec<usize> =
         std::env::args().skip(1).filter_map(|a| a.replace('_', "").parse().ok()).collect::<Vec<_>>();
@@ -63,7 +151,17 @@ fn main() {
                 let memory = (frames.projects.estimated_size() + frames.progress.estimated_size()) as f64 / 1048576.0;
                 let (projects, months) = (frames.projects.height(), frames.progress.height());
                 drop(frames);
+                let profile = std::env::var("LIVE_PROFILE").ok();
+                if profile.is_some() {
+                    println!("## {kind}, {n} projects: full build by part");
+                    profile_build(&db).await;
+                }
                 db.close().await.ok();
+                if profile.as_deref() == Some("only") {
+                    continue;
+                }
+                let built = zhaoshang::metrics::metrics().frames_build.clone();
+                let (builds_before, build_seconds_before) = (built.get_sample_count(), built.get_sample_sum());
                 let report = load::run(&load::Load {
                     url: url.clone(),
                     seconds,
@@ -72,6 +170,8 @@ fn main() {
                     analysts: 8,
                 })
                 .await;
+                let builds = built.get_sample_count() - builds_before;
+                let build_seconds = built.get_sample_sum() - build_seconds_before;
                 let q = |v: &[f64], p: f64| load::quantile(v, p);
                 println!("## {kind}, {n} projects ({projects} rows, {months} progress months), {seconds} s");
                 println!("import {import:.1} s; full build {build:.2} s; frames {memory:.0} MiB");
@@ -100,6 +200,10 @@ fn main() {
                     report.errors.len(),
                     report.lost,
                     report.reverted
+                );
+                println!(
+                    "frame builds by the two servers (first builds included): {builds}, mean {:.2} s",
+                    build_seconds / builds.max(1) as f64
                 );
                 for e in report.errors.iter().take(5) {
                     println!("  error: {}", e.chars().take(300).collect::<String>());
