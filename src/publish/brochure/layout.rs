@@ -156,11 +156,10 @@ pub fn break_lines(text: &str, size: f32, max_width: f32) -> Vec<Line> {
             let cjk = line.chars().filter(|c| is_cjk(*c)).count();
             let slack = max_width - width(&line, size);
             // Justify full lines of Chinese text; a short last line and Latin text stay ragged.
-            let spacing = if i + 1 < n && chars > 1 && cjk * 2 > chars && slack > 0.0 && slack < 2.5 * size {
-                slack / (chars - 1) as f32
-            } else {
-                0.0
-            };
+            // Only a small slack is spread: a narrow table cell whose line was cut short by
+            // the punctuation rules reads better ragged than letter-spaced.
+            let gap = if chars > 1 { slack / (chars - 1) as f32 } else { 0.0 };
+            let spacing = if i + 1 < n && cjk * 2 > chars && slack > 0.0 && gap <= 0.15 * size { gap } else { 0.0 };
             lines.push(Line { text: line, spacing });
         }
     }

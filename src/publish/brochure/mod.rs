@@ -151,6 +151,7 @@ struct Words {
     gaps: &'static str,
     no_gaps: &'static str,
     carrier: &'static str,
+    location: &'static str,
     kind: &'static str,
     area: &'static str,
     price: &'static str,
@@ -203,6 +204,7 @@ const ZH: Words = Words {
     gaps: "补链招引方向",
     no_gaps: "本链各环节均已有项目，欢迎延链强链企业洽谈。",
     carrier: "载体",
+    location: "所在单位",
     kind: "类型",
     area: "面积",
     price: "价格",
@@ -255,6 +257,7 @@ const EN: Words = Words {
     gaps: "Gaps to fill",
     no_gaps: "Every link of this chain has projects; companies that extend or strengthen it are welcome.",
     carrier: "Site",
+    location: "Location",
     kind: "Kind",
     area: "Area",
     price: "Price",
@@ -577,7 +580,7 @@ fn compose(data: &BrochureData, options: &BrochureOptions) -> Result<(Doc, usize
             .collect();
         blocks.push(Block::Table {
             widths: vec![0.4, 0.13, 0.15, 0.16, 0.16],
-            header: vec![w.carrier.into(), w.kind.into(), w.unit.into(), w.area.into(), w.price.into()],
+            header: vec![w.carrier.into(), w.kind.into(), w.location.into(), w.area.into(), w.price.into()],
             rows,
         });
     }
