@@ -760,6 +760,13 @@ pub fn listed_for_public(p: &entities::project::Model, day: NaiveDate) -> bool {
     p.public && p.terminated_date.is_none_or(|t| t > day)
 }
 
+/// Whether the public may see a carrier at all: it is marked public (公开推介). The API
+/// asks the same of its queries (`api::promotion::visible_carriers`, as a condition);
+/// the site and the brochure list those of them available on the day.
+pub fn carrier_listed_for_public(c: &entities::carrier::Model) -> bool {
+    c.public
+}
+
 /// The GraphQL type whose fields describe the rows of a stored table, for the audit
 /// history (`projects` → `Project`, …).
 pub fn type_of_table(table: &str) -> Option<&'static str> {

@@ -9,6 +9,8 @@ mod common;
 
 use chrono::NaiveDate;
 use common::{TestDb, sample_csv};
+use zhaoshang::analytics::chains::LinkStatus;
+use zhaoshang::charts::chainmap::{ChainMapChart, MapChain, MapLink};
 use zhaoshang::charts::columns::{ColumnChart, Series};
 use zhaoshang::charts::funnel::FunnelChart;
 use zhaoshang::charts::ranking::{RankRow, RankingChart};
@@ -85,7 +87,68 @@ fn every_kind() -> Vec<(&'static str, Chart)> {
                 ],
             }),
         ),
+        ("chainmap", chain_map()),
     ]
+}
+
+/// Two chains: every status, a band with three links, a band with none.
+fn chain_map() -> Chart {
+    let link = |name: &str, position: &str, status| MapLink { name: name.into(), position: position.into(), status };
+    Chart::ChainMap(ChainMapChart {
+        frame: frame("产业链图谱"),
+        chains: vec![
+            MapChain {
+                name: "陶瓷产业链".into(),
+                links: vec![
+                    link("泥料制备", "上游", LinkStatus::Missing),
+                    link("日用陶瓷", "中游", LinkStatus::Present),
+                    link("建筑陶瓷", "中游", LinkStatus::Building),
+                    link("工业陶瓷", "中游", LinkStatus::Negotiating),
+                    link("品牌营销与电商", "下游", LinkStatus::Missing),
+                ],
+            },
+            MapChain {
+                name: "军民融合产业链".into(),
+                links: vec![
+                    link("特种材料", "上游", LinkStatus::Present),
+                    link("精密加工", "中游", LinkStatus::Building),
+                ],
+            },
+        ],
+    })
+}
+
+#[test]
+fn the_chain_map_places_links_by_position_and_marks_every_gap() {
+    let chart = chain_map();
+    let Chart::ChainMap(data) = &chart else { unreachable!() };
+    let texts = chart.text_items(Size::hd(1));
+    let find = |text: &str| texts.iter().find(|t| t.text == text).unwrap_or_else(|| panic!("{text} is not drawn"));
+    // The three band headers, left to right, and each link's name inside its band.
+    let bands: Vec<f32> = ["上游", "中游", "下游"].iter().map(|b| find(b).x).collect();
+    assert!(bands[0] < bands[1] && bands[1] < bands[2]);
+    let half_band = (bands[1] - bands[0]) / 2.0;
+    for chain in &data.chains {
+        for link in &chain.links {
+            let band = ["上游", "中游", "下游"].iter().position(|b| *b == link.position).unwrap();
+            let x = find(&link.name).x;
+            assert!((x - bands[band]).abs() <= half_band, "{} drawn outside {}", link.name, link.position);
+        }
+    }
+    // One 补链 mark per gap, right under the gap's name.
+    let gaps: Vec<&MapLink> =
+        data.chains.iter().flat_map(|c| &c.links).filter(|l| l.status == LinkStatus::Missing).collect();
+    let marks: Vec<_> = texts.iter().filter(|t| t.text == "补链").collect();
+    assert_eq!(marks.len(), gaps.len());
+    for gap in gaps {
+        let name = find(&gap.name);
+        assert!(marks.iter().any(|m| (m.x - name.x).abs() < 1.0 && m.y > name.y), "{} has no 补链 mark", gap.name);
+    }
+    // The legend names the four statuses; rows follow the chains' order.
+    for label in ["已有", "在建", "在谈", "缺失（补链）"] {
+        find(label);
+    }
+    assert!(find("陶瓷产业链").y < find("军民融合产业链").y);
 }
 
 /// Pixels that are not white in a region of an RGB buffer.
@@ -192,6 +255,10 @@ fn empty_data_says_so_and_extreme_data_draws() {
             Chart::Rates(mut c) => {
                 c.rates.iter_mut().for_each(|r| r.value = None);
                 Chart::Rates(c)
+            }
+            Chart::ChainMap(mut c) => {
+                c.chains.iter_mut().for_each(|ch| ch.links.clear());
+                Chart::ChainMap(c)
             }
         };
         let texts = empty.text_items(Size::hd(1));

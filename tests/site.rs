@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use common::{TestDb, edited_sample, sample_csv};
+use common::{TestDb, chains_csv, edited_sample, sample_csv};
 use zhaoshang::publish::site::{SiteOptions, SiteReport};
 
 fn options(out: &Path) -> SiteOptions {
@@ -93,27 +93,8 @@ fn well_formed(html: &str) -> Result<(), String> {
     if stack.is_empty() { Ok(()) } else { Err(format!("left open: {stack:?}")) }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_link_resolves_and_every_page_is_well_formed() {
-    let t = TestDb::sqlite().await;
-    zhaoshang::jobs::import_file(&t.db, &sample_csv(), "test").await.unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let report = build(&t, out.path()).await;
-    assert!(report.pages > 40, "{report:?}");
-    let files = all_files(out.path());
-    for required in [
-        "index.html",
-        "en/index.html",
-        "opportunities/index.html",
-        "results/index.html",
-        "404.html",
-        "sitemap.xml",
-        "robots.txt",
-        "opportunities.json",
-        "results/fai.csv",
-    ] {
-        assert!(files.contains_key(required), "{required} is missing");
-    }
+/// Every HTML page is well-formed and each of its internal links names a file of the site.
+fn assert_pages_well_formed_and_linked(files: &BTreeMap<String, Vec<u8>>) {
     for (name, bytes) in files.iter().filter(|(n, _)| n.ends_with(".html")) {
         let html = std::str::from_utf8(bytes).unwrap();
         well_formed(html).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -144,6 +125,30 @@ async fn every_link_resolves_and_every_page_is_well_formed() {
             assert!(files.contains_key(&key), "{name}: link {link} → {key} does not exist");
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_link_resolves_and_every_page_is_well_formed() {
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_file(&t.db, &sample_csv(), "test").await.unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let report = build(&t, out.path()).await;
+    assert!(report.pages > 40, "{report:?}");
+    let files = all_files(out.path());
+    for required in [
+        "index.html",
+        "en/index.html",
+        "opportunities/index.html",
+        "results/index.html",
+        "404.html",
+        "sitemap.xml",
+        "robots.txt",
+        "opportunities.json",
+        "results/fai.csv",
+    ] {
+        assert!(files.contains_key(required), "{required} is missing");
+    }
+    assert_pages_well_formed_and_linked(&files);
     let not_found = String::from_utf8(files["404.html"].clone()).unwrap();
     assert!(
         not_found.contains("href=\"/zhaoshang/opportunities/index.html\""),
@@ -349,6 +354,74 @@ async fn the_events_page_shows_public_events_and_the_public_projects_signed_ther
     for (name, bytes) in &files {
         let text = String::from_utf8_lossy(bytes);
         for secret in ["13800000001", "考察再生资源园区", "中药材项目天然气接入", "老客商"] {
+            assert!(!text.contains(secret), "{name} contains {secret}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chain_and_carrier_pages_publish_the_public_and_nothing_else() {
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_file(&t.db, &chains_csv(), "test").await.unwrap();
+    let out = tempfile::tempdir().unwrap();
+    build(&t, out.path()).await;
+    let files = all_files(out.path());
+    assert_pages_well_formed_and_linked(&files);
+    let page =
+        |name: &str| String::from_utf8(files.get(name).unwrap_or_else(|| panic!("{name} is missing")).clone()).unwrap();
+    let ceramics = zhaoshang::publish::public::slug("陶瓷产业链");
+    for prefix in ["", "en/"] {
+        let index = page(&format!("{prefix}chains/index.html"));
+        assert!(index.contains(&format!("chains/{ceramics}/index.html")), "the chain index links the chain");
+        assert!(index.contains("<svg"), "the chain index carries the map");
+        page(&format!("{prefix}carriers/index.html"));
+    }
+    // As of 2025-12-31: 日用陶瓷 has Z001 in production → 已有; 泥料制备's only project was
+    // terminated → a gap, with what is sought; 陶瓷文创 has Z003 started → 在建.
+    let chain = page(&format!("chains/{ceramics}/index.html"));
+    let row = |link: &str| {
+        let at = chain.find(&format!("<th scope=\"row\">{link}</th>")).unwrap_or_else(|| panic!("no row {link}"));
+        let end = chain[at..].find("</tr>").unwrap() + at;
+        chain[at..end].to_string()
+    };
+    assert!(row("日用陶瓷").contains("status-present") && row("日用陶瓷").contains("日用瓷生产线项目"));
+    assert!(row("泥料制备").contains("status-missing") && row("泥料制备").contains("高岭土精制企业"));
+    assert!(row("陶瓷文创").contains("status-building") && row("陶瓷文创").contains("projects/Z003/index.html"));
+    assert!(!row("泥料制备").contains("泥料精制厂"), "a terminated project is not listed on its link");
+    // The project page names its chain (linked) and its carrier: C03 is in use, so it is
+    // named but has no entry on the carriers page to link to.
+    let z001 = page("projects/Z001/index.html");
+    assert!(z001.contains(&format!("chains/{ceramics}/index.html")) && z001.contains("日用陶瓷"));
+    assert!(z001.contains("陈炉镇标准化厂房") && !z001.contains("carriers/index.html#"));
+    // The carriers page: the public carriers available on the day (C01; C04 from 2025-07-01),
+    // not the non-public C02, nor C03 (in use) or C05 (reserved).
+    let carriers = page("carriers/index.html");
+    for (name, listed) in [
+        ("陈炉镇陶瓷园地块", true),
+        ("红土镇B工业地块", true),
+        ("陈炉镇老窑场闲置厂区", false),
+        ("园区标准化厂房二期", false),
+    ] {
+        assert_eq!(carriers.contains(name), listed, "{name} listed: expected {listed}");
+    }
+    assert!(carriers.contains("10万元/亩") && carriers.contains("三通一平"));
+    assert!(page("en/carriers/index.html").contains("Industrial land"));
+    // Nothing confidential anywhere: carrier and project contacts, non-public projects
+    // and the non-public carrier.
+    for (name, bytes) in &files {
+        let text = String::from_utf8_lossy(bytes);
+        for secret in [
+            "赵主任",
+            "钱主任",
+            "孙主任",
+            "0919-31000",
+            "张工",
+            "1390000000",
+            "日用瓷生产线二期",
+            "精密铸造项目",
+            "老窑场",
+            "社区便利店",
+        ] {
             assert!(!text.contains(secret), "{name} contains {secret}");
         }
     }

@@ -1,36 +1,36 @@
-// Filters the opportunities list by industry, unit, size and text, using the JSON index
-// embedded in the page at build time. Without JavaScript the full list shows.
+// Filters a list of cards on the page by the form above it: each <select> keeps the
+// cards whose data attribute of the same name equals its value, the search box those
+// whose data-text contains its words. The form names its list, counter and empty note
+// (data-list, data-shown, data-none). Without JavaScript the full list shows.
 (function () {
   "use strict";
-  var form = document.getElementById("filters");
-  var data = document.getElementById("index");
-  if (!form || !data) { return; }
-  var index = JSON.parse(data.textContent);
-  var cards = {};
-  Array.prototype.forEach.call(document.querySelectorAll("#projects > li"), function (li) {
-    var link = li.querySelector("a");
-    if (link) { cards[link.getAttribute("href").split("/").slice(-2)[0]] = li; }
+  Array.prototype.forEach.call(document.querySelectorAll("form.filters[data-list]"), function (form) {
+    var list = document.getElementById(form.getAttribute("data-list"));
+    if (!list) { return; }
+    var cards = Array.prototype.slice.call(list.children);
+    var shown = document.getElementById(form.getAttribute("data-shown"));
+    var none = document.getElementById(form.getAttribute("data-none"));
+    function keeps(li) {
+      return Array.prototype.every.call(form.elements, function (el) {
+        if (!el.name || !el.value) { return true; }
+        if (el.tagName === "SELECT") { return li.getAttribute("data-" + el.name) === el.value; }
+        var q = el.value.trim().toLowerCase();
+        return !q || (li.getAttribute("data-text") || "").indexOf(q) !== -1;
+      });
+    }
+    function apply() {
+      var count = 0;
+      cards.forEach(function (li) {
+        var ok = keeps(li);
+        li.hidden = !ok;
+        if (ok) { count += 1; }
+      });
+      if (shown) { shown.textContent = String(count); }
+      if (none) { none.hidden = count !== 0; }
+    }
+    form.hidden = false;
+    form.addEventListener("input", apply);
+    form.addEventListener("change", apply);
+    form.addEventListener("submit", function (e) { e.preventDefault(); apply(); });
   });
-  var shown = document.getElementById("shown");
-  var none = document.getElementById("none");
-  function apply() {
-    var industry = form.elements.industry.value;
-    var unit = form.elements.unit.value;
-    var size = form.elements.size.value;
-    var q = form.elements.q.value.trim().toLowerCase();
-    var count = 0;
-    index.forEach(function (p) {
-      var ok = (!industry || p.industry === industry) && (!unit || p.unit === unit) &&
-        (!size || p.size === size) && (!q || p.text.indexOf(q) !== -1);
-      var li = cards[p.code];
-      if (li) { li.hidden = !ok; }
-      if (ok) { count += 1; }
-    });
-    shown.textContent = String(count);
-    none.hidden = count !== 0;
-  }
-  form.hidden = false;
-  form.addEventListener("input", apply);
-  form.addEventListener("change", apply);
-  form.addEventListener("submit", function (e) { e.preventDefault(); apply(); });
 }());

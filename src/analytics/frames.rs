@@ -41,6 +41,27 @@ pub struct Frames {
     /// The work around the pipeline: investors, events, engagements, incentives,
     /// supervision, and the facts of the projects they refer to.
     pub work: super::work::WorkRows,
+    /// Promotion: the chain links, the projects on them, the carriers.
+    pub promotion: PromotionRows,
+}
+
+/// What promotion by chain and by carrier is computed from, read with the frames so that
+/// decks, the site and the brochure show the same data version as every other figure.
+#[derive(Clone, Debug, Default)]
+pub struct PromotionRows {
+    /// Every chain link (`chain_links`).
+    pub links: Vec<entities::chain_link::Model>,
+    /// The projects that name a chain link, with the columns the chain figures need.
+    pub members: Vec<project::Model>,
+    /// Every carrier (`carriers`).
+    pub carriers: Vec<entities::carrier::Model>,
+}
+
+impl PromotionRows {
+    /// The chains' figures as of `as_of` (see [`super::chains::chain_figures`]).
+    pub fn chains(&self, as_of: NaiveDate) -> Vec<super::chains::ChainFigures> {
+        super::chains::chain_figures(&self.links, &self.members, as_of)
+    }
 }
 
 fn dates(name: &str, values: Vec<Option<i32>>) -> PolarsResult<Column> {
@@ -57,7 +78,7 @@ async fn read_projects(db: &impl ConnectionTrait) -> Result<Vec<project::Model>,
     let sql = "SELECT code, name, unit_code, industry_name, channel, key_project, total_investment, \
                intent_date, negotiation_date, signed_date, started_date, producing_date, capacity_date, \
                registered_date, planned_start_date, planned_production_date, terminated_date, \
-               investor_name, signing_event \
+               investor_name, signing_event, chain_link, carrier_code \
                FROM projects ORDER BY code";
     let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await?;
     rows.iter()
@@ -84,6 +105,9 @@ async fn read_projects(db: &impl ConnectionTrait) -> Result<Vec<project::Model>,
                 // The work around the pipeline links projects to investors and events.
                 investor_name: r.try_get_by_index(17)?,
                 signing_event: r.try_get_by_index(18)?,
+                // Promotion: the chain link and the carrier.
+                chain_link: r.try_get_by_index(19)?,
+                carrier_code: r.try_get_by_index(20)?,
                 ..Default::default()
             })
         })
@@ -119,10 +143,14 @@ impl Frames {
         let targets = Target::find().all(db).await?;
         let issues = ElementIssue::find().all(db).await?;
         let work = super::work::WorkInput::load(db).await?;
+        let links = entities::prelude::ChainLink::find().all(db).await?;
+        let carriers = entities::prelude::Carrier::find().order_by_asc(entities::carrier::Column::Code).all(db).await?;
         txn.commit().await?;
         let build = move || {
             let mut frames = Frames::build(version, &projects, &progress, units, targets, issues)?;
             frames.work = super::work::WorkRows::build(work, &projects, &progress);
+            let members = projects.iter().filter(|p| p.chain_link.is_some()).cloned().collect();
+            frames.promotion = PromotionRows { links, members, carriers };
             Ok(frames)
         };
         tokio::task::spawn_blocking(build).await?
@@ -223,6 +251,7 @@ impl Frames {
             project_names,
             project_units,
             work: Default::default(),
+            promotion: Default::default(),
         })
     }
 }

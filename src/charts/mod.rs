@@ -3,9 +3,11 @@
 //! Charts draw the data they are handed and never query.
 //!
 //! - [`theme`]: colours, sizes, number formats (万元/亿元, %).
-//! - [`trend`], [`columns`], [`funnel`], [`ranking`], [`rates`]: the chart kinds.
+//! - [`trend`], [`columns`], [`funnel`], [`ranking`], [`rates`], [`chainmap`]: the chart
+//!   kinds.
 //! - [`text`]: glyph layout, rasterising and SVG outlines; [`png`]: the encoder.
 
+pub mod chainmap;
 pub mod columns;
 pub mod funnel;
 pub mod png;
@@ -56,6 +58,8 @@ pub enum Chart {
     Ranking(ranking::RankingChart),
     /// Cohort rates as bars from 0 to 100 %.
     Rates(rates::RateChart),
+    /// Industry chains: links by position, status by colour, gaps marked 补链.
+    ChainMap(chainmap::ChainMapChart),
 }
 
 impl Chart {
@@ -67,6 +71,7 @@ impl Chart {
             Chart::Funnel(c) => &c.frame,
             Chart::Ranking(c) => &c.frame,
             Chart::Rates(c) => &c.frame,
+            Chart::ChainMap(c) => &c.frame,
         }
     }
 
@@ -77,6 +82,7 @@ impl Chart {
             Chart::Funnel(c) => c.stages.iter().all(|(_, n)| *n == 0),
             Chart::Ranking(c) => c.rows.is_empty(),
             Chart::Rates(c) => c.rates.iter().all(|r| r.value.is_none()),
+            Chart::ChainMap(c) => c.chains.iter().all(|ch| ch.links.is_empty()),
         }
     }
 
@@ -256,7 +262,16 @@ impl Chart {
             Chart::Funnel(c) => funnel::draw(c, canvas, plot, &theme, texts),
             Chart::Ranking(c) => ranking::draw(c, canvas, plot, &theme, texts),
             Chart::Rates(c) => rates::draw(c, canvas, plot, &theme, texts),
+            Chart::ChainMap(c) => chainmap::draw(c, canvas, plot, &theme, texts),
         }
+    }
+
+    /// Draws the chart's shapes on any `canvas` (a PDF page, say) and hands back its
+    /// texts with their places, for a target that sets text itself.
+    pub fn draw_with(&self, canvas: &mut dyn Canvas, size: Size) -> Result<Vec<TextItem>, ChartError> {
+        let mut texts = Vec::new();
+        self.draw_on(canvas, size, &mut texts)?;
+        Ok(texts)
     }
 
     /// Draws the chart into an RGB buffer of `size` (3 bytes a pixel, rows top down).

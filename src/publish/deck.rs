@@ -225,9 +225,9 @@ pub struct NativeForm {
 
 impl Built {
     /// The native form of this chart, or `None` for a kind without one (drawn as a
-    /// picture). Every kind of [`Chart`] has one: trends are columns of the cumulative
-    /// value with the growth as a line, column charts their columns, and funnels, rates
-    /// and rankings horizontal bars.
+    /// picture): trends are columns of the cumulative value with the growth as a line,
+    /// column charts their columns, and funnels, rates and rankings horizontal bars. The
+    /// chain map is a diagram, not series of values: it has no native form.
     pub fn native_form(&self) -> Option<NativeForm> {
         let headers = &self.table.headers;
         Some(match &self.chart {
@@ -243,6 +243,7 @@ impl Built {
             Chart::Funnel(_) | Chart::Rates(_) => {
                 NativeForm { kind: NativeKind::Bar, category: 0, bars: vec![1], line: None }
             }
+            Chart::ChainMap(_) => return None,
         })
     }
 

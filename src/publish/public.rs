@@ -10,6 +10,9 @@ use entities::project;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::analytics::chains::{ChainFigures, LinkStatus};
+use crate::charts::chainmap::{ChainMapChart, MapChain, MapLink};
+use crate::charts::{Chart, Frame};
 use crate::policy::{self, Reader};
 use crate::rules::{self, Stage};
 
@@ -39,6 +42,44 @@ impl Lang {
             Lang::Zh => format!("{}万元", trim(wan, 2)),
             Lang::En => format!("{} M yuan", trim(wan / 100.0, 1)),
         }
+    }
+}
+
+impl Lang {
+    /// A chain position (`上游`/`中游`/`下游`) in this language.
+    pub fn position(self, position: &str) -> String {
+        match (self, position) {
+            (Lang::En, "上游") => "Upstream".into(),
+            (Lang::En, "中游") => "Midstream".into(),
+            (Lang::En, "下游") => "Downstream".into(),
+            _ => position.into(),
+        }
+    }
+
+    /// A link status in this language.
+    pub fn link_status(self, status: LinkStatus) -> &'static str {
+        match self {
+            Lang::Zh => status.label_zh(),
+            Lang::En => ["Present", "Under construction", "In talks", "Missing — sought"][status as usize],
+        }
+    }
+
+    /// A carrier kind (载体类型) in this language.
+    pub fn carrier_kind(self, kind: &str) -> String {
+        let english = match kind {
+            "工业用地" => "Industrial land",
+            "标准化厂房" => "Standard factory building",
+            "闲置厂房" => "Idle plant",
+            "商业楼宇" => "Commercial building",
+            "其他" => "Other",
+            _ => return kind.into(),
+        };
+        if self == Lang::En { english.into() } else { kind.into() }
+    }
+
+    /// A share as a percentage, e.g. `57%`.
+    pub fn percent(self, fraction: f64) -> String {
+        format!("{}%", trim(fraction * 100.0, 0))
     }
 }
 
@@ -75,6 +116,8 @@ pub const SITE_FIELDS: &[&str] = &[
     "Project.expectedJobs",
     "Project.keyProject",
     "Project.investorName",
+    "Project.chainLink",
+    "Project.carrier",
 ];
 
 /// The public face of a project.
@@ -120,6 +163,27 @@ pub struct PublicProject {
     pub search_text: String,
     /// Seeking investors: not yet signed.
     pub seeking: bool,
+    /// Its industry chain (产业链), when it names a link.
+    pub chain: Option<String>,
+    /// The chain page's folder name.
+    pub chain_slug: Option<String>,
+    /// Its link (环节) of that chain.
+    pub chain_link: Option<String>,
+    /// The carrier it lands on, when that carrier is published ([`PublicCarrier`]);
+    /// set by [`PublicProject::with_carrier`].
+    pub carrier: Option<PublicCarrierRef>,
+    /// The carrier's code as stored: never published, only to look the carrier up.
+    #[serde(skip)]
+    carrier_code: Option<String>,
+}
+
+/// A published carrier as a project page names it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PublicCarrierRef {
+    /// 载体名称.
+    pub name: String,
+    /// Its anchor on the carriers page, when it is listed there (available).
+    pub anchor: Option<String>,
 }
 
 impl PublicProject {
@@ -137,6 +201,11 @@ impl PublicProject {
         let search_text = [p.name.as_str(), &p.industry_name, unit_name, summary.as_deref().unwrap_or_default()]
             .join(" ")
             .to_lowercase();
+        let reference = p.chain_link.as_deref().filter(|_| public("Project.chainLink"));
+        let (chain, chain_link) = match reference.and_then(|r| r.split_once('/')) {
+            Some((chain, link)) => (Some(chain.to_string()), Some(link.to_string())),
+            None => (None, None),
+        };
         Some(PublicProject {
             code: p.code.clone(),
             page_id: path_segment(&p.code),
@@ -164,8 +233,213 @@ impl PublicProject {
             investor,
             search_text,
             seeking: stage < Stage::Signed,
+            chain_slug: chain.as_deref().map(slug),
+            chain,
+            chain_link,
+            carrier: None,
+            carrier_code: p.carrier_code.clone().filter(|_| public("Project.carrier")),
         })
     }
+
+    /// This project with its carrier named, if that carrier is among the published
+    /// `carriers` (a non-public carrier stays unnamed).
+    pub fn with_carrier(mut self, carriers: &[PublicCarrier]) -> PublicProject {
+        self.carrier = self
+            .carrier_code
+            .as_deref()
+            .and_then(|code| carriers.iter().find(|c| c.code == code))
+            .map(|c| PublicCarrierRef { name: c.name.clone(), anchor: c.available.then(|| c.anchor.clone()) });
+        self
+    }
+}
+
+/// The fields of a carrier the site and the brochure show, as `Carrier.field` entries of
+/// the policy table: each must be readable by the public there. Contacts never are.
+pub const SITE_CARRIER_FIELDS: &[&str] = &[
+    "Carrier.code",
+    "Carrier.name",
+    "Carrier.kind",
+    "Carrier.unit",
+    "Carrier.areaMu",
+    "Carrier.floorArea",
+    "Carrier.price",
+    "Carrier.available",
+    "Carrier.availableFrom",
+    "Carrier.summary",
+];
+
+/// The public face of a carrier (载体).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PublicCarrier {
+    /// 载体编号: the key the site's filter and the project pages use.
+    pub code: String,
+    /// Its anchor on the carriers page (a safe id).
+    pub anchor: String,
+    /// 载体名称.
+    pub name: String,
+    /// 载体类型 as stored (the filter's value).
+    pub kind: String,
+    /// The kind in the page's language.
+    pub kind_label: String,
+    /// The unit's code.
+    pub unit_code: String,
+    /// 所在单位.
+    pub unit_name: String,
+    /// 面积（亩）.
+    pub area_mu: Option<f64>,
+    /// The area as text (`120`, `35.5`).
+    pub area_text: Option<String>,
+    /// 建筑面积（平方米）.
+    pub floor_area: Option<f64>,
+    /// The floor area as text (`12,000`).
+    pub floor_area_text: Option<String>,
+    /// 价格, as the district words it.
+    pub price: Option<String>,
+    /// Available (可供) on the day.
+    pub available: bool,
+    /// 可供日期, when given.
+    pub available_from: Option<String>,
+    /// 载体简介.
+    pub summary: Option<String>,
+    /// Lower-case text the filter searches.
+    pub search_text: String,
+}
+
+impl PublicCarrier {
+    /// The public face of `c` as of `as_of`, or `None` when it is not to be published
+    /// ([`policy::carrier_listed_for_public`]).
+    pub fn of(c: &entities::carrier::Model, unit_name: &str, as_of: NaiveDate, lang: Lang) -> Option<PublicCarrier> {
+        if !policy::carrier_listed_for_public(c) {
+            return None;
+        }
+        let search_text =
+            [c.name.as_str(), &c.kind, unit_name, c.summary.as_deref().unwrap_or_default()].join(" ").to_lowercase();
+        Some(PublicCarrier {
+            code: c.code.clone(),
+            anchor: format!("c-{}", path_segment(&c.code)),
+            name: c.name.clone(),
+            kind: c.kind.clone(),
+            kind_label: lang.carrier_kind(&c.kind),
+            unit_code: c.unit_code.clone(),
+            unit_name: unit_name.to_string(),
+            area_mu: c.area_mu,
+            area_text: c.area_mu.map(|a| trim(a, 2)),
+            floor_area: c.floor_area,
+            floor_area_text: c.floor_area.map(|a| crate::charts::theme::number(a, 0)),
+            price: c.price.clone(),
+            available: crate::analytics::carriers::is_available(c, as_of),
+            available_from: c.available_from.map(|d| d.to_string()),
+            summary: c.summary.clone(),
+            search_text,
+        })
+    }
+}
+
+/// The fields of a chain the site and the brochure show, as policy table entries: each
+/// must be public. A link's project count and investment are not (they would count
+/// unpublished projects): a link lists its published projects only.
+pub const SITE_CHAIN_FIELDS: &[&str] = &[
+    "Chain.name",
+    "Chain.cluster",
+    "Chain.links",
+    "Chain.coverage",
+    "Chain.strength",
+    "ChainLinkStatus.link",
+    "ChainLinkStatus.position",
+    "ChainLinkStatus.status",
+    "ChainLinkStatus.sought",
+    "ChainLinkStatus.projects",
+];
+
+/// The public face of an industry chain (产业链) as of a day.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PublicChain {
+    /// 产业链.
+    pub name: String,
+    /// The chain page's folder name.
+    pub slug: String,
+    /// 产业集群.
+    pub cluster: Option<String>,
+    /// Coverage (links not missing), as a percentage.
+    pub coverage: String,
+    /// Strength (links 已有), as a percentage.
+    pub strength: String,
+    /// How many links are gaps (补链).
+    pub gaps: usize,
+    /// Its links, upstream to downstream.
+    pub links: Vec<PublicLink>,
+}
+
+/// One link of a published chain.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PublicLink {
+    /// 环节.
+    pub name: String,
+    /// Its position in the page's language.
+    pub position: String,
+    /// `present`, `building`, `negotiating` or `missing` (for styling).
+    pub status: &'static str,
+    /// The status in the page's language.
+    pub status_label: &'static str,
+    /// A gap the district wants filled (补链).
+    pub gap: bool,
+    /// What the district seeks for it (招引方向).
+    pub sought: Option<String>,
+    /// The published projects on it (those of `public` that name it).
+    pub projects: Vec<PublicProject>,
+}
+
+impl PublicChain {
+    /// The public face of a chain's figures, its links listing the published projects
+    /// among `public`.
+    pub fn of(chain: &ChainFigures, public: &[PublicProject], lang: Lang) -> PublicChain {
+        let links = chain
+            .links
+            .iter()
+            .map(|l| PublicLink {
+                name: l.link.clone(),
+                position: lang.position(&l.position),
+                status: ["present", "building", "negotiating", "missing"][l.status as usize],
+                status_label: lang.link_status(l.status),
+                gap: l.status == LinkStatus::Missing,
+                sought: l.sought.clone(),
+                projects: public
+                    .iter()
+                    .filter(|p| p.chain.as_deref() == Some(&chain.name) && p.chain_link.as_deref() == Some(&l.link))
+                    .cloned()
+                    .collect(),
+            })
+            .collect::<Vec<_>>();
+        PublicChain {
+            name: chain.name.clone(),
+            slug: slug(&chain.name),
+            cluster: chain.cluster.clone(),
+            coverage: lang.percent(chain.coverage),
+            strength: lang.percent(chain.strength),
+            gaps: links.iter().filter(|l| l.gap).count(),
+            links,
+        }
+    }
+}
+
+/// The chain map chart (产业链图谱) of `chains` as of `as_of` — public by construction:
+/// it shows link names and statuses only. The one builder for the site, the decks, the
+/// bulletin and the brochure.
+pub fn chain_map(chains: &[ChainFigures], title: &str, as_of: NaiveDate, source: &str) -> Chart {
+    Chart::ChainMap(ChainMapChart {
+        frame: Frame::new(title, "按上游、中游、下游排列；红框为缺失环节，即补链方向", as_of, source),
+        chains: chains
+            .iter()
+            .map(|c| MapChain {
+                name: c.name.clone(),
+                links: c
+                    .links
+                    .iter()
+                    .map(|l| MapLink { name: l.link.clone(), position: l.position.clone(), status: l.status })
+                    .collect(),
+            })
+            .collect(),
+    })
 }
 
 /// The fields of an event the site shows, as `Event.field` entries of the policy table:
@@ -234,7 +508,7 @@ mod tests {
 
     #[test]
     fn every_field_the_site_shows_is_public_in_the_policy_table() {
-        for path in SITE_FIELDS {
+        for path in SITE_FIELDS.iter().chain(SITE_CARRIER_FIELDS).chain(SITE_CHAIN_FIELDS) {
             let access = policy::access(path).unwrap_or_else(|| panic!("{path} has no policy entry"));
             assert_eq!(access.least_role(), policy::Role::Public, "{path} is published but not public");
         }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::deck::{By, Cell, ChartSpec, Span, build};
 use super::output;
-use super::public::{Lang, PublicProject, path_segment, slug};
+use super::public::{Lang, PublicCarrier, PublicChain, PublicProject, chain_map, path_segment, slug};
 use crate::analytics::cohort::pipeline;
 use crate::analytics::scorecard::ScoringConfig;
 use crate::analytics::volume::year_to_date;
@@ -202,6 +202,9 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
         "listing.html",
         "results.html",
         "events.html",
+        "chains.html",
+        "chain.html",
+        "carriers.html",
         "page.html",
         "404.html",
     ] {
@@ -218,7 +221,7 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
     let mut charts = Vec::new();
     for spec in chart_specs() {
         let built = build(data.frames, &spec, as_of, &scoring)?;
-        let svg = String::from_utf8_lossy(&built.chart.render(Size::hd(1), Format::Svg)?.bytes).to_string();
+        let svg = inline_svg(&built.chart, Size::hd(1))?;
         files.insert(format!("results/{}.csv", built.id), built.table.to_csv());
         let rows = built
             .table
@@ -234,13 +237,6 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
                     .collect()
             })
             .collect();
-        // The SVG sits inside the page: drop its XML declaration.
-        let svg = svg.trim_start_matches(|c| c != '<').to_string();
-        let svg = if svg.starts_with("<?xml") {
-            svg.split_once("?>").map_or(svg.clone(), |(_, rest)| rest.trim_start().to_string())
-        } else {
-            svg
-        };
         charts.push(PageChart {
             id: built.id,
             title: built.chart.frame().title.clone(),
@@ -251,6 +247,21 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
     }
 
     let unit_names: HashMap<&str, &str> = data.units.iter().map(|u| (u.code.as_str(), u.name.as_str())).collect();
+    // Promotion by chain and by carrier, from the frames' rows (the figures' data version).
+    let promotion = &data.frames.promotion;
+    let chain_figures = promotion.chains(as_of);
+    let chain_names: BTreeSet<&str> = chain_figures.iter().map(|c| c.name.as_str()).collect();
+    let map_of = |chains: &[crate::analytics::chains::ChainFigures], title: &str| -> Result<MapPicture, SiteError> {
+        let chart = chain_map(chains, title, as_of, super::deck::SOURCE);
+        // One band of 110 design pixels per chain under the frame, legend and headers.
+        let height = (300 + 110 * chains.len() as u32).min(720);
+        Ok(MapPicture { title: title.to_string(), svg: inline_svg(&chart, Size { width: 1280, height })? })
+    };
+    let all_chains_map = if chain_figures.is_empty() { None } else { Some(map_of(&chain_figures, "产业链图谱")?) };
+    let mut chain_maps = HashMap::new();
+    for c in &chain_figures {
+        chain_maps.insert(c.name.clone(), map_of(std::slice::from_ref(c), &format!("{}图谱", c.name))?);
+    }
     let base =
         if options.base_url.ends_with('/') { options.base_url.clone() } else { format!("{}/", options.base_url) };
     let base_path = match base.split_once("://") {
@@ -268,11 +279,23 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
         let prefix = if lang == Lang::En { "en/" } else { "" };
         let other_prefix = if lang == Lang::En { "" } else { "en/" };
         let other_lang = if lang == Lang::En { "zh-CN" } else { "en" };
+        let unit_name = |code: &str| unit_names.get(code).copied().unwrap_or(code).to_string();
+        let carriers: Vec<PublicCarrier> = promotion
+            .carriers
+            .iter()
+            .filter_map(|c| PublicCarrier::of(c, &unit_name(&c.unit_code), as_of, lang))
+            .collect();
         let public: Vec<PublicProject> = data
             .projects
             .iter()
-            .filter_map(|p| {
-                PublicProject::of(p, unit_names.get(p.unit_code.as_str()).copied().unwrap_or(&p.unit_code), as_of, lang)
+            .filter_map(|p| PublicProject::of(p, &unit_name(&p.unit_code), as_of, lang))
+            .map(|p| {
+                let mut p = p.with_carrier(&carriers);
+                // A chain named by a project but not mapped has no page to link to.
+                if !p.chain.as_deref().is_some_and(|c| chain_names.contains(c)) {
+                    p.chain_slug = None;
+                }
+                p
             })
             .collect();
         let seeking: Vec<&PublicProject> = public.iter().filter(|p| p.seeking).collect();
@@ -333,9 +356,8 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
             .iter()
             .map(|p| context! { code => p.page_id.clone(), industry => p.industry.clone(), unit => p.unit_code.clone(), size => p.size_class, text => p.search_text.clone() })
             .collect();
-        let index_json = serde_json::to_string(&index).unwrap_or_else(|_| "[]".into()).replace("</", "<\\/");
         if lang == Lang::Zh {
-            opportunities_json = index_json.clone();
+            opportunities_json = serde_json::to_string(&index).unwrap_or_else(|_| "[]".into());
         }
         let title = t.get("opportunities").cloned().unwrap_or_default();
         page(
@@ -344,7 +366,7 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
             title.clone(),
             format!("{} · {}", title, site.get("district").cloned().unwrap_or_default()),
             "opportunities",
-            context! { projects => v(&seeking), industries => industries, units => units, index_json => index_json },
+            context! { projects => v(&seeking), industries => industries, units => units },
         )?;
         for p in &public {
             let description = p
@@ -383,6 +405,48 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
                 context! { projects => v(&list), lead => "" },
             )?;
         }
+        let chains: Vec<PublicChain> = chain_figures.iter().map(|c| PublicChain::of(c, &public, lang)).collect();
+        let title = t.get("chains").cloned().unwrap_or_default();
+        page(
+            "chains/index.html".into(),
+            "chains.html",
+            title.clone(),
+            t.get("chains_lead").cloned().unwrap_or_default(),
+            "chains",
+            context! { chains => v(&chains), map => v(&all_chains_map) },
+        )?;
+        for c in &chains {
+            page(
+                format!("chains/{}/index.html", c.slug),
+                "chain.html",
+                c.name.clone(),
+                format!("{} · {}", c.name, t.get("chains").cloned().unwrap_or_default()),
+                "chains",
+                context! { c => v(c), map => v(&chain_maps.get(&c.name)) },
+            )?;
+        }
+        // The carriers page lists the published carriers available on the day.
+        let available: Vec<&PublicCarrier> = carriers.iter().filter(|c| c.available).collect();
+        let kinds: Vec<Value> = crate::rules::vocab::CARRIER_KINDS
+            .iter()
+            .filter(|k| available.iter().any(|c| c.kind == **k))
+            .map(|k| context! { value => *k, label => lang.carrier_kind(k) })
+            .collect();
+        let carrier_units: Vec<Value> = data
+            .units
+            .iter()
+            .filter(|u| available.iter().any(|c| c.unit_code == u.code))
+            .map(|u| context! { code => u.code.clone(), name => u.name.clone() })
+            .collect();
+        let title = t.get("carriers").cloned().unwrap_or_default();
+        page(
+            "carriers/index.html".into(),
+            "carriers.html",
+            title.clone(),
+            t.get("carriers_lead").cloned().unwrap_or_default(),
+            "carriers",
+            context! { carriers => v(&available), kinds => kinds, units => carrier_units },
+        )?;
         let (upcoming, past) = public_events(data, &public, as_of);
         let title = t.get("events").cloned().unwrap_or_default();
         page(
@@ -429,6 +493,23 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
     files.insert("sitemap.xml".into(), xml.into_bytes());
     files.insert("robots.txt".into(), format!("User-agent: *\nAllow: /\nSitemap: {base}sitemap.xml\n").into_bytes());
     Ok(files)
+}
+
+/// A chain map ready for a page.
+#[derive(Serialize)]
+struct MapPicture {
+    title: String,
+    svg: String,
+}
+
+/// A chart as SVG to place inside a page (without its XML declaration).
+fn inline_svg(chart: &crate::charts::Chart, size: Size) -> Result<String, SiteError> {
+    let svg = String::from_utf8_lossy(&chart.render(size, Format::Svg)?.bytes).to_string();
+    let svg = svg.trim_start_matches(|c| c != '<');
+    Ok(match svg.strip_prefix("<?xml") {
+        Some(rest) => rest.split_once("?>").map_or(rest, |(_, body)| body).trim_start().to_string(),
+        None => svg.to_string(),
+    })
 }
 
 /// The public events as of `as_of`: those not over yet (soonest first), and those over

@@ -42,7 +42,13 @@ async function open(path, viewport) {
   return page;
 }
 
-for (const path of ["index.html", "opportunities/index.html", "results/index.html", "en/index.html", "en/opportunities/index.html", "environment/index.html"]) {
+// A chain page: the first one the chain index links to.
+const chainIndex = await readFile(join(siteDir, "chains/index.html"), "utf8");
+const chainPage = (chainIndex.match(/href="[^"]*(chains\/[0-9a-f]+\/index\.html)"/) || [])[1];
+if (!chainPage) failures.push("chains/index.html links no chain page");
+const audited = ["index.html", "opportunities/index.html", "results/index.html", "en/index.html", "en/opportunities/index.html", "environment/index.html",
+  "chains/index.html", "carriers/index.html", "en/chains/index.html", "en/carriers/index.html"].concat(chainPage ? [chainPage, "en/" + chainPage] : []);
+for (const path of audited) {
   const page = await open(path, { width: 1280, height: 900 });
   await page.addScriptTag({ path: axePath });
   const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));
@@ -66,6 +72,22 @@ await page.selectOption("select[name=industry]", "");
 await page.fill("input[name=q]", "zzzz-no-such-project");
 if ((await visible()) !== 0 || (await page.isHidden("#none"))) failures.push("a search for nothing did not say so");
 await page.close();
+
+// The carriers page filters by kind the same way.
+const carriers = await open("carriers/index.html", { width: 1280, height: 900 });
+const visibleCarriers = () => carriers.$$eval("#carriers > li", (lis) => lis.filter((li) => !li.hidden).length);
+const allCarriers = await visibleCarriers();
+const kinds = await carriers.$$eval("select[name=kind] option", (os) => os.map((o) => o.value).filter((v) => v));
+let narrowed = false;
+for (const kind of kinds) {
+  await carriers.selectOption("select[name=kind]", kind);
+  const n = await visibleCarriers();
+  if (n < 1 || n > allCarriers || Number(await carriers.textContent("#shown")) !== n) failures.push(`carriers filter by ${kind}: ${allCarriers} → ${n}`);
+  if (n < allCarriers) narrowed = true;
+}
+if (kinds.length > 1 && !narrowed) failures.push("the carriers filter never narrowed the list");
+else console.log(`carriers filter: ${kinds.length} kinds over ${allCarriers} carriers`);
+await carriers.close();
 
 for (const [name, viewport] of [["phone", { width: 390, height: 844 }], ["desktop", { width: 1280, height: 900 }]]) {
   for (const path of ["index.html", "opportunities/index.html"]) {
