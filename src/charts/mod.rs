@@ -93,13 +93,6 @@ impl Chart {
         let _ = self.draw_on(&mut none, size, &mut texts);
         texts
     }
-
-    /// Draws the chart's shapes at `size` on a surface of the caller's and hands back its
-    /// texts with their places, for outputs that draw vectors and real text themselves
-    /// (the brochure's PDF pages: selectable text, no picture).
-    pub fn draw_with(&self, canvas: &mut dyn Canvas, size: Size, texts: &mut Vec<TextItem>) -> Result<(), ChartError> {
-        self.draw_on(canvas, size, texts)
-    }
 }
 
 /// Output size in pixels: 1920×1080 or 1280×720, times a scale for crisp PNG.

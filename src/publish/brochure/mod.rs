@@ -20,9 +20,9 @@ use chrono::{Datelike, NaiveDate};
 use entities::{carrier, chain_link, project, unit};
 
 use self::layout::{ALERT, Block, Cell, Cover, Doc, MUTED};
-use super::public::{Lang, PublicProject};
+use super::public::{Lang, PublicCarrier, PublicChain, PublicProject, chain_map};
 use super::theme::Source;
-use crate::analytics::chains::{ChainFigures, LinkStatus, chain_figures};
+use crate::analytics::chains::chain_figures;
 
 /// Why the brochure could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -312,68 +312,36 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), BrochureError> {
     })
 }
 
-/// A public key project with what the brochure shows beside the allow-list's fields.
-struct KeyProject {
-    public: PublicProject,
-    /// `产业链/环节`.
-    chain_link: Option<String>,
-}
-
-/// The public projects as of the day, by code, each with its chain link: the
-/// allow-list's [`PublicProject`] decides who is shown.
-// TODO(merge main): `PublicProject` gains `chain`/`chain_link`; use them then.
-fn public_projects(data: &BrochureData, as_of: NaiveDate, lang: Lang) -> Vec<KeyProject> {
+/// The public projects as of the day, by code: the allow-list's [`PublicProject`]
+/// decides who is shown and what of them (their chain link included).
+fn public_projects(data: &BrochureData, as_of: NaiveDate, lang: Lang) -> Vec<PublicProject> {
     let unit_names: HashMap<&str, &str> = data.units.iter().map(|u| (u.code.as_str(), u.name.as_str())).collect();
-    let mut list: Vec<KeyProject> = data
+    let mut list: Vec<PublicProject> = data
         .projects
         .iter()
         .filter_map(|p| {
             let unit = unit_names.get(p.unit_code.as_str()).copied().unwrap_or(&p.unit_code);
-            let public = PublicProject::of(p, unit, as_of, lang)?;
-            // Project.chainLink is public in the policy table.
-            Some(KeyProject { public, chain_link: p.chain_link.clone() })
+            PublicProject::of(p, unit, as_of, lang)
         })
         .collect();
-    list.sort_by(|a, b| a.public.code.cmp(&b.public.code));
+    list.sort_by(|a, b| a.code.cmp(&b.code));
     list
 }
 
-/// A public available carrier, as the brochure shows it.
-struct CarrierCard {
-    name: String,
-    kind: String,
-    unit: String,
-    area_mu: Option<f64>,
-    floor_area: Option<f64>,
-    price: Option<String>,
-    summary: Option<String>,
-}
-
-/// The public carriers available as of the day, by code.
-// TODO(merge main): replace with the allow-list's `PublicCarrier`.
-fn public_carriers(data: &BrochureData, as_of: NaiveDate) -> Vec<CarrierCard> {
+/// The public carriers available on the day, by code ([`PublicCarrier`] decides).
+fn public_carriers(data: &BrochureData, as_of: NaiveDate, lang: Lang) -> Vec<PublicCarrier> {
     let unit_names: HashMap<&str, &str> = data.units.iter().map(|u| (u.code.as_str(), u.name.as_str())).collect();
-    let mut carriers: Vec<&carrier::Model> =
-        data.carriers.iter().filter(|c| c.public && crate::analytics::carriers::is_available(c, as_of)).collect();
+    let mut carriers: Vec<PublicCarrier> = data
+        .carriers
+        .iter()
+        .filter_map(|c| {
+            let unit = unit_names.get(c.unit_code.as_str()).copied().unwrap_or(&c.unit_code);
+            PublicCarrier::of(c, unit, as_of, lang)
+        })
+        .filter(|c| c.available)
+        .collect();
     carriers.sort_by(|a, b| a.code.cmp(&b.code));
     carriers
-        .into_iter()
-        .map(|c| CarrierCard {
-            name: c.name.clone(),
-            kind: c.kind.clone(),
-            unit: unit_names.get(c.unit_code.as_str()).map_or(c.unit_code.clone(), |n| n.to_string()),
-            area_mu: c.area_mu,
-            floor_area: c.floor_area,
-            price: c.price.clone(),
-            summary: c.summary.clone(),
-        })
-        .collect()
-}
-
-/// The chain map of a chain, when the charts can draw one.
-// TODO(merge main): `charts::Chart::ChainMap`.
-fn chain_map(_chain: &ChainFigures, _as_of: NaiveDate) -> Option<crate::charts::Chart> {
-    None
 }
 
 /// A number without trailing zeros.
@@ -464,18 +432,12 @@ fn compose(data: &BrochureData, options: &BrochureOptions) -> Result<(Doc, usize
     let get = |k: &str| site.get(k).cloned().unwrap_or_default();
     let district = get("district");
     let projects = public_projects(data, as_of, lang);
-    let by_code: HashMap<&str, &KeyProject> = projects.iter().map(|p| (p.public.code.as_str(), p)).collect();
     let chains = chain_figures(data.chain_links, data.projects, as_of);
-    let sought_of: HashMap<String, String> =
-        data.chain_links.iter().filter_map(|l| l.sought.clone().map(|s| (l.reference(), s))).collect();
-    let link_text = |reference: &str| match reference.split_once('/') {
-        Some((chain, link)) => format!("{chain} · {link}"),
-        None => reference.to_string(),
-    };
-    let status_text = |s: LinkStatus| match lang {
-        Lang::Zh => s.label_zh().to_string(),
-        Lang::En => s.label_en().to_string(),
-    };
+    let sought_of: HashMap<(&str, &str), &str> = chains
+        .iter()
+        .flat_map(|c| c.links.iter().filter_map(move |l| Some(((c.name.as_str(), l.link.as_str()), l.sought.as_deref()?))))
+        .collect();
+    let colon = if lang == Lang::En { ": " } else { "：" };
 
     let mut blocks = Vec::new();
     // The district.
@@ -490,38 +452,39 @@ fn compose(data: &BrochureData, options: &BrochureOptions) -> Result<(Doc, usize
         markdown_blocks(&options.source.site_file(&path)?, lang, &mut blocks);
     }
 
-    // The chains.
+    // The chains: the map of each, its links (the published projects on them only) and
+    // its gaps.
     if !chains.is_empty() {
         blocks.push(Block::Heading { text: w.chains.into(), level: 1 });
         blocks.push(Block::Paragraph(w.chains_intro.into()));
-        for chain in &chains {
+        for figures in &chains {
+            let chain = PublicChain::of(figures, &projects, lang);
             blocks.push(Block::Heading { text: chain.name.clone(), level: 2 });
             let mut facts = Vec::new();
             if let Some(cluster) = &chain.cluster {
-                facts.push(format!("{}：{cluster}", w.cluster));
+                facts.push(format!("{}{colon}{cluster}", w.cluster));
             }
-            let filled = chain.links.iter().filter(|l| l.status != LinkStatus::Missing).count();
-            facts.push(format!("{}：{filled}/{}", w.coverage, chain.links.len()));
+            facts.push(format!("{}{colon}{}", w.coverage, chain.coverage));
             blocks.push(Block::Note(facts.join(if lang == Lang::En { " · " } else { "　" })));
-            if let Some(chart) = chain_map(chain, as_of) {
-                blocks.push(Block::Chart(Box::new(chart)));
-            }
+            let map = chain_map(
+                std::slice::from_ref(figures),
+                &format!("{}图谱", chain.name),
+                as_of,
+                super::deck::SOURCE,
+            );
+            blocks.push(Block::Chart(Box::new(map)));
             let rows = chain
                 .links
                 .iter()
                 .map(|l| {
-                    let names: Vec<&str> = l
-                        .projects
-                        .iter()
-                        .filter_map(|code| by_code.get(code.as_str()).map(|p| p.public.name.as_str()))
-                        .collect();
-                    let status = if l.status == LinkStatus::Missing {
-                        Cell::colored(format!("{} · {}", status_text(l.status), w.gap), ALERT)
+                    let names: Vec<&str> = l.projects.iter().map(|p| p.name.as_str()).collect();
+                    let status = if l.gap {
+                        Cell::colored(format!("{} · {}", l.status_label, w.gap), ALERT)
                     } else {
-                        Cell::new(status_text(l.status))
+                        Cell::new(l.status_label)
                     };
                     vec![
-                        Cell::new(format!("{}\n{}", l.link, l.position)),
+                        Cell::new(format!("{}\n{}", l.name, l.position)),
                         status,
                         Cell::new(l.sought.clone().unwrap_or_default()),
                         Cell::colored(names.join(w.list_sep), MUTED),
@@ -533,23 +496,21 @@ fn compose(data: &BrochureData, options: &BrochureOptions) -> Result<(Doc, usize
                 header: vec![w.link.into(), w.status.into(), w.wanted.into(), w.public_projects.into()],
                 rows,
             });
-            let gaps: Vec<_> = chain.links.iter().filter(|l| l.status == LinkStatus::Missing).collect();
             blocks.push(Block::Heading { text: format!("{} · {}", chain.name, w.gaps), level: 3 });
-            if gaps.is_empty() {
+            if chain.gaps == 0 {
                 blocks.push(Block::Paragraph(w.no_gaps.into()));
             }
-            for l in gaps {
-                let sep = if lang == Lang::En { ": " } else { "：" };
+            for l in chain.links.iter().filter(|l| l.gap) {
                 blocks.push(Block::Item {
                     marker: "•".into(),
-                    text: format!("{}{sep}{}", l.link, l.sought.clone().unwrap_or_default()),
+                    text: format!("{}{colon}{}", l.name, l.sought.clone().unwrap_or_default()),
                 });
             }
         }
     }
 
     // The carriers.
-    let carriers = public_carriers(data, as_of);
+    let carriers = public_carriers(data, as_of, lang);
     blocks.push(Block::Heading { text: w.carriers.into(), level: 1 });
     if carriers.is_empty() {
         blocks.push(Block::Paragraph(w.no_carriers.into()));
@@ -559,11 +520,11 @@ fn compose(data: &BrochureData, options: &BrochureOptions) -> Result<(Doc, usize
             .iter()
             .map(|c| {
                 let mut area = Vec::new();
-                if let Some(mu) = c.area_mu {
-                    area.push(format!("{}{}", plain(mu), w.mu));
+                if let Some(mu) = &c.area_text {
+                    area.push(format!("{mu}{}", w.mu));
                 }
-                if let Some(m2) = c.floor_area {
-                    area.push(format!("{}{}", plain(m2), w.sqm));
+                if let Some(m2) = &c.floor_area_text {
+                    area.push(format!("{m2}{}", w.sqm));
                 }
                 let name = match &c.summary {
                     Some(s) if !s.trim().is_empty() => format!("{}\n{s}", c.name),
@@ -571,8 +532,8 @@ fn compose(data: &BrochureData, options: &BrochureOptions) -> Result<(Doc, usize
                 };
                 vec![
                     Cell::new(name),
-                    Cell::new(c.kind.clone()),
-                    Cell::new(c.unit.clone()),
+                    Cell::new(c.kind_label.clone()),
+                    Cell::new(c.unit_name.clone()),
                     Cell::new(area.join("\n")),
                     Cell::new(c.price.clone().unwrap_or_default()),
                 ]
@@ -586,8 +547,8 @@ fn compose(data: &BrochureData, options: &BrochureOptions) -> Result<(Doc, usize
     }
 
     // The key projects, by industry then code.
-    let mut key: Vec<&KeyProject> = projects.iter().filter(|p| p.public.key_project).collect();
-    key.sort_by(|a, b| (&a.public.industry, &a.public.code).cmp(&(&b.public.industry, &b.public.code)));
+    let mut key: Vec<&PublicProject> = projects.iter().filter(|p| p.key_project).collect();
+    key.sort_by(|a, b| (&a.industry, &a.code).cmp(&(&b.industry, &b.code)));
     blocks.push(Block::Heading { text: w.projects.into(), level: 1 });
     blocks.push(Block::Paragraph(if key.is_empty() { w.no_projects.into() } else { w.projects_intro.into() }));
     let contact = vec![
@@ -600,14 +561,13 @@ fn compose(data: &BrochureData, options: &BrochureOptions) -> Result<(Doc, usize
     .into_iter()
     .filter(|(_, v)| !v.trim().is_empty())
     .collect::<Vec<_>>();
-    for k in &key {
-        let p = &k.public;
+    for p in &key {
         blocks.push(Block::PageBreak);
         blocks.push(Block::Kicker(format!("{} · {}", w.key_project, p.industry)));
         blocks.push(Block::Heading { text: p.name.clone(), level: 2 });
         let mut fields = vec![(w.code.to_string(), p.code.clone()), (w.industry.to_string(), p.industry.clone())];
-        if let Some(link) = &k.chain_link {
-            fields.push((w.chain_link.to_string(), link_text(link)));
+        if let (Some(chain), Some(link)) = (&p.chain, &p.chain_link) {
+            fields.push((w.chain_link.to_string(), format!("{chain} · {link}")));
         }
         fields.push((w.unit.to_string(), p.unit_name.clone()));
         fields.push((w.investment.to_string(), p.investment_text.clone()));
@@ -628,7 +588,8 @@ fn compose(data: &BrochureData, options: &BrochureOptions) -> Result<(Doc, usize
         }
         blocks.push(Block::Heading { text: w.sought.into(), level: 3 });
         blocks.push(Block::Paragraph(if p.seeking { w.seeking.into() } else { w.signed.into() }));
-        if let Some(sought) = k.chain_link.as_ref().and_then(|l| sought_of.get(l)) {
+        let sought = p.chain.as_deref().zip(p.chain_link.as_deref()).and_then(|key| sought_of.get(&key));
+        if let Some(sought) = sought {
             blocks.push(Block::Paragraph(format!("{}{sought}", w.link_sought)));
         }
         blocks.push(Block::Contact { title: w.contact.into(), rows: contact.clone() });

@@ -17,7 +17,7 @@ use krilla::text::{Font, GlyphId, KrillaGlyph};
 use plotters::style::RGBColor;
 
 use super::layout::{self, Item, Laid, Rgb};
-use crate::charts::text::{Anchor, TextItem};
+use crate::charts::text::Anchor;
 use crate::charts::{Canvas, ChartError, Size};
 
 /// Why the PDF could not be written.
@@ -166,10 +166,9 @@ fn draw_chart(
 ) -> Result<(), PdfError> {
     let k = w / CHART_SIZE.width as f32;
     surface.push_transform(&Transform::from_row(k, 0.0, 0.0, k, x, y));
-    let mut texts: Vec<TextItem> = Vec::new();
-    let drawn = chart.draw_with(&mut PdfCanvas { surface }, CHART_SIZE, &mut texts);
-    if drawn.is_ok() {
-        for t in &texts {
+    let drawn = chart.draw_with(&mut PdfCanvas { surface }, CHART_SIZE);
+    if let Ok(texts) = &drawn {
+        for t in texts {
             let em = layout::chart_em(t.size);
             let line = layout::width(&t.text, em);
             let left = match t.anchor {
