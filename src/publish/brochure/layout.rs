@@ -8,8 +8,8 @@ use std::ops::Range;
 
 use ab_glyph::{Font, GlyphId, PxScale, ScaleFont};
 
-use crate::charts::Chart;
 use crate::charts::text::font;
+use crate::charts::{Chart, Size};
 
 /// A4 in points.
 pub const PAGE_WIDTH: f32 = 595.276;
@@ -273,11 +273,13 @@ pub enum Item {
     Chart {
         /// The chart.
         chart: Box<Chart>,
+        /// Its design size in pixels (1280 wide).
+        size: Size,
         /// Left.
         x: f32,
         /// Top.
         y: f32,
-        /// Width (the height follows the chart's 16:9).
+        /// Width (the height follows the design size).
         w: f32,
     },
 }
@@ -359,8 +361,9 @@ pub enum Block {
         /// The rows.
         rows: Vec<Vec<Cell>>,
     },
-    /// A chart, full width.
-    Chart(Box<Chart>),
+    /// A chart, full width, drawn at a design size of 1280 × this many pixels (720 is
+    /// 16:9; a chain map of one chain needs less).
+    Chart(Box<Chart>, u32),
     /// A shaded box of label–value rows (the investment office's contact).
     Contact {
         /// Its title.
@@ -543,12 +546,13 @@ fn flow(blocks: &[Block], first: usize, running: &str) -> (Vec<Page>, Vec<Entry>
             }
             Block::Fields(rows) => fields(&mut f, rows, x, TEXT_WIDTH),
             Block::Table { widths, header, rows } => table(&mut f, widths, header, rows),
-            Block::Chart(chart) => {
-                let h = TEXT_WIDTH * 9.0 / 16.0;
+            Block::Chart(chart, height) => {
+                let size = Size { width: 1280, height: *height };
+                let h = TEXT_WIDTH * size.height as f32 / size.width as f32;
                 f.need(h + 8.0);
                 let y = f.y;
                 f.push(Item::Rect { x, y, w: TEXT_WIDTH, h, color: (0xff, 0xff, 0xff) });
-                f.push(Item::Chart { chart: chart.clone(), x, y, w: TEXT_WIDTH });
+                f.push(Item::Chart { chart: chart.clone(), size, x, y, w: TEXT_WIDTH });
                 f.push(Item::Rule {
                     x0: x,
                     y0: y + h,

@@ -435,7 +435,9 @@ fn compose(data: &BrochureData, options: &BrochureOptions) -> Result<(Doc, usize
     let chains = chain_figures(data.chain_links, data.projects, as_of);
     let sought_of: HashMap<(&str, &str), &str> = chains
         .iter()
-        .flat_map(|c| c.links.iter().filter_map(move |l| Some(((c.name.as_str(), l.link.as_str()), l.sought.as_deref()?))))
+        .flat_map(|c| {
+            c.links.iter().filter_map(move |l| Some(((c.name.as_str(), l.link.as_str()), l.sought.as_deref()?)))
+        })
         .collect();
     let colon = if lang == Lang::En { ": " } else { "：" };
 
@@ -466,13 +468,10 @@ fn compose(data: &BrochureData, options: &BrochureOptions) -> Result<(Doc, usize
             }
             facts.push(format!("{}{colon}{}", w.coverage, chain.coverage));
             blocks.push(Block::Note(facts.join(if lang == Lang::En { " · " } else { "　" })));
-            let map = chain_map(
-                std::slice::from_ref(figures),
-                &format!("{}图谱", chain.name),
-                as_of,
-                super::deck::SOURCE,
-            );
-            blocks.push(Block::Chart(Box::new(map)));
+            let map =
+                chain_map(std::slice::from_ref(figures), &format!("{}图谱", chain.name), as_of, super::deck::SOURCE);
+            // One chain is one row of the map: a shorter drawing than 16:9.
+            blocks.push(Block::Chart(Box::new(map), 440));
             let rows = chain
                 .links
                 .iter()

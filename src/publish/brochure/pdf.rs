@@ -152,21 +152,17 @@ impl Canvas for PdfCanvas<'_, '_> {
     }
 }
 
-/// The chart's design size: its shapes and texts are drawn at this many pixels and
-/// scaled onto the page.
-const CHART_SIZE: Size = Size { width: 1280, height: 720 };
-
+/// Draws `chart` at its design `size` (pixels), scaled to `w` points wide at `x`, `y`.
 fn draw_chart(
     surface: &mut Surface,
     font: &Font,
     chart: &crate::charts::Chart,
-    x: f32,
-    y: f32,
-    w: f32,
+    size: Size,
+    (x, y, w): (f32, f32, f32),
 ) -> Result<(), PdfError> {
-    let k = w / CHART_SIZE.width as f32;
+    let k = w / size.width as f32;
     surface.push_transform(&Transform::from_row(k, 0.0, 0.0, k, x, y));
-    let drawn = chart.draw_with(&mut PdfCanvas { surface }, CHART_SIZE);
+    let drawn = chart.draw_with(&mut PdfCanvas { surface }, size);
     if let Ok(texts) = &drawn {
         for t in texts {
             let em = layout::chart_em(t.size);
@@ -222,7 +218,7 @@ pub fn write(laid: &Laid, info: &Info, mut progress: impl FnMut()) -> Result<Vec
                         surface.set_stroke(None);
                     }
                 }
-                Item::Chart { chart, x, y, w } => draw_chart(&mut surface, &font, chart, *x, *y, *w)?,
+                Item::Chart { chart, size, x, y, w } => draw_chart(&mut surface, &font, chart, *size, (*x, *y, *w))?,
             }
         }
         surface.finish();
