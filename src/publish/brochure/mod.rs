@@ -219,7 +219,7 @@ const EN: Words = Words {
     contents: "Contents",
     district: "About ",
     chains: "Industry chains",
-    chains_intro: "We promote investment by industry chain: strengthening, completing and extending each chain. Each chain below shows the state of its links; the links marked “gap” are those we most want to fill.",
+    chains_intro: "We promote investment by industry chain: strengthening, completing and extending each chain. Each chain below shows the state of its links; the missing links are the gaps we most want to fill.",
     carriers: "Land and buildings available",
     carriers_intro: "The land, factories and buildings below are available for investment projects now; prices and terms are open to discussion.",
     no_carriers: "No land or buildings are offered publicly at the moment; please ask us.",
@@ -478,7 +478,13 @@ fn compose(data: &BrochureData, options: &BrochureOptions) -> Result<(Doc, usize
                 .map(|l| {
                     let names: Vec<&str> = l.projects.iter().map(|p| p.name.as_str()).collect();
                     let status = if l.gap {
-                        Cell::colored(format!("{} · {}", l.status_label, w.gap), ALERT)
+                        // 缺失 · 补链; the English label says both already.
+                        let label = if lang == Lang::Zh {
+                            format!("{} · {}", l.status_label, w.gap)
+                        } else {
+                            l.status_label.to_string()
+                        };
+                        Cell::colored(label, ALERT)
                     } else {
                         Cell::new(l.status_label)
                     };
