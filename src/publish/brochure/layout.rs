@@ -419,7 +419,6 @@ struct Flow {
     pages: Vec<Page>,
     y: f32,
     first: usize,
-    running: String,
 }
 
 impl Flow {
@@ -475,8 +474,8 @@ fn heading_size(level: u8) -> f32 {
 }
 
 /// Lays out the body from page index `first` on.
-fn flow(blocks: &[Block], first: usize, running: &str) -> (Vec<Page>, Vec<Entry>) {
-    let mut f = Flow { pages: Vec::new(), y: TOP, first, running: running.to_string() };
+fn flow(blocks: &[Block], first: usize) -> (Vec<Page>, Vec<Entry>) {
+    let mut f = Flow { pages: Vec::new(), y: TOP, first };
     let mut entries = Vec::new();
     let x = MARGIN_X;
     for (i, block) in blocks.iter().enumerate() {
@@ -583,7 +582,6 @@ fn flow(blocks: &[Block], first: usize, running: &str) -> (Vec<Page>, Vec<Entry>
             }
         }
     }
-    let _ = &f.running;
     (f.pages, entries)
 }
 
@@ -686,7 +684,7 @@ const NUMBER_WIDTH: f32 = 36.0;
 
 /// Lays out the table of contents with these page numbers (1-based, as printed).
 fn contents(title: &str, entries: &[Entry], first: usize) -> Vec<Page> {
-    let mut f = Flow { pages: Vec::new(), y: TOP, first, running: String::new() };
+    let mut f = Flow { pages: Vec::new(), y: TOP, first };
     f.new_page();
     f.y += 24.0;
     f.lines(title, MARGIN_X, TEXT_WIDTH, heading_size(1), ACCENT, true);
@@ -721,7 +719,7 @@ fn contents(title: &str, entries: &[Entry], first: usize) -> Vec<Page> {
             f.push(text_item(&line.text, x, top, size, color, line.spacing, e.level == 1));
             if k + 1 == n {
                 let number = (e.page + 1).to_string();
-                let nw = width_of_number(&number, size);
+                let nw = self::width(&number, size);
                 let right = MARGIN_X + TEXT_WIDTH;
                 let baseline = top + ascent_em() * size;
                 let start = x + self::width(&line.text, size) + 6.0;
@@ -744,23 +742,18 @@ fn contents(title: &str, entries: &[Entry], first: usize) -> Vec<Page> {
     f.pages
 }
 
-fn width_of_number(number: &str, size: f32) -> f32 {
-    width(number, size)
-}
-
 /// Typesets the brochure: the cover, the table of contents, the body, and the running
 /// header and page number of every page but the cover.
 pub fn typeset(doc: &Doc) -> Laid {
     // The contents' length depends only on its entries' titles, not on the numbers: lay
     // it out once with placeholder pages to know where the body starts.
-    let (_, probe) = flow(&doc.blocks, 0, &doc.running);
+    let (_, probe) = flow(&doc.blocks, 0);
     let toc_pages = contents(&doc.contents, &probe, 1).len();
     let first = 1 + toc_pages;
-    let (body, entries) = flow(&doc.blocks, first, &doc.running);
+    let (body, entries) = flow(&doc.blocks, first);
     let mut pages = vec![cover(&doc.cover)];
     pages.extend(contents(&doc.contents, &entries, 1));
     pages.extend(body);
-    let total = pages.len();
     for (i, page) in pages.iter_mut().enumerate().skip(1) {
         let number = (i + 1).to_string();
         let nw = width(&number, 9.0);
@@ -776,7 +769,6 @@ pub fn typeset(doc: &Doc) -> Laid {
             dotted: false,
         });
     }
-    debug_assert_eq!(total, pages.len());
     Laid { pages, entries }
 }
 

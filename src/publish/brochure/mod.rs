@@ -409,11 +409,8 @@ fn markdown_blocks(markdown: &str, lang: Lang, blocks: &mut Vec<Block>) {
                 let level = if level == HeadingLevel::H1 { 2 } else { 3 };
                 blocks.push(Block::Heading { text: t, level });
             }
-            Event::End(TagEnd::Paragraph) => {
-                if !in_item {
-                    flush(&mut text, false, &mut lists, blocks);
-                }
-            }
+            // A paragraph inside a list item ends with the item.
+            Event::End(TagEnd::Paragraph) if !in_item => flush(&mut text, false, &mut lists, blocks),
             Event::Text(t) | Event::Code(t) => text.push_str(&t),
             Event::SoftBreak => text.push_str(soft),
             Event::HardBreak => text.push('\n'),
