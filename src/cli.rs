@@ -149,6 +149,22 @@ pub enum Command {
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4))]
         scale: u32,
     },
+    /// Write the printed brochure 《重点项目推介手册》 as an A4 PDF: cover, contents with
+    /// page numbers, the district (the site theme's content pages, from --site or the
+    /// built-in theme), the industry chains and their gaps (补链), the public carriers,
+    /// and one page per public key project with the investment office's contact from
+    /// the theme's `site.toml` — never a project's contact.
+    Brochure {
+        /// The PDF file to write (its folder must exist).
+        #[arg(long, default_value = "推介手册.pdf")]
+        out: PathBuf,
+        /// The as-of day (YYYY-MM-DD); default today (China time).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// The language: zh (中文) or en.
+        #[arg(long, default_value = "zh", value_parser = ["zh", "en"])]
+        lang: String,
+    },
     /// The public investment-promotion site (招商项目推介).
     Site {
         /// What to do with the site.
@@ -370,6 +386,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 base_url: config.base_url.clone(),
             };
             site_build(&Engine::new(db.clone()), options).await
+        }
+        Command::Brochure { out, as_of, lang } => {
+            let lang = if lang == "en" { crate::publish::public::Lang::En } else { crate::publish::public::Lang::Zh };
+            let options = crate::publish::brochure::BrochureOptions {
+                source: site,
+                as_of: as_of.unwrap_or_else(crate::analytics::today),
+                lang,
+            };
+            let made = jobs::build_brochure(&db, &options, &out).await?;
+            println!(
+                "brochure as of {} written to {}: {} pages, {} key projects, {} bytes",
+                options.as_of,
+                out.display(),
+                made.pages,
+                made.projects,
+                made.bytes.len()
+            );
+            Ok(())
         }
         Command::Slides { deck, as_of, out, size, scale } => {
             let size =

@@ -151,3 +151,60 @@ pub async fn build_site(
     .await??;
     Ok(report)
 }
+
+/// Why the brochure could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum BrochureBuildError {
+    /// Reading the graph failed.
+    #[error("database error: {0}")]
+    Database(#[from] DbErr),
+    /// Making or writing the PDF failed.
+    #[error(transparent)]
+    Brochure(#[from] crate::publish::brochure::BrochureError),
+    /// The build thread failed.
+    #[error("the brochure stopped: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// Makes the brochure (see [`crate::publish::brochure`]) from the store and writes it
+/// to `out` (checked before any work; written whole or not at all).
+pub async fn build_brochure(
+    db: &DatabaseConnection,
+    options: &crate::publish::brochure::BrochureOptions,
+    out: &Path,
+) -> Result<crate::publish::brochure::Brochure, BrochureBuildError> {
+    use entities::prelude::{Carrier, ChainLink, Project, Unit};
+    use sea_orm::{EntityTrait, QueryOrder};
+    crate::publish::brochure::check_out(out)?;
+    let projects = Project::find().order_by_asc(entities::project::Column::Code).all(db).await?;
+    let units = Unit::find().order_by_asc(entities::unit::Column::Code).all(db).await?;
+    let chain_links = ChainLink::find().all(db).await?;
+    let carriers = Carrier::find().order_by_asc(entities::carrier::Column::Code).all(db).await?;
+    let options = options.clone();
+    let out = out.to_path_buf();
+    let brochure = tokio::task::spawn_blocking(move || {
+        // Hidden unless stderr is a terminal; the demo district takes well under a
+        // second, a large district several.
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("推介手册 brochure {bar:40} {pos}/{len} pages")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let data = crate::publish::brochure::BrochureData {
+            projects: &projects,
+            units: &units,
+            chain_links: &chain_links,
+            carriers: &carriers,
+        };
+        let made = crate::publish::brochure::render(&data, &options, |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        });
+        bar.finish_and_clear();
+        let made = made?;
+        crate::publish::brochure::write_file(&out, &made.bytes)?;
+        Ok::<_, BrochureBuildError>(made)
+    })
+    .await??;
+    Ok(brochure)
+}

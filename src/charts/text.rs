@@ -23,6 +23,12 @@ pub fn font() -> &'static FontRef<'static> {
     FONT.get_or_init(|| FontRef::try_from_slice(FONT_BYTES).expect("the embedded font parses"))
 }
 
+/// The embedded font's file, for outputs that embed it themselves (the brochure's PDF
+/// embeds a subset of it).
+pub fn font_bytes() -> &'static [u8] {
+    FONT_BYTES
+}
+
 /// Horizontal anchoring of a text item at its x.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Anchor {
