@@ -422,6 +422,13 @@ struct Flow {
 }
 
 impl Flow {
+    /// The accent rule under a top-level title starting at `x`, and the space after it.
+    fn title_rule(&mut self, x: f32) {
+        let y = self.y + 4.0;
+        self.push(Item::Rule { x0: x, y0: y, x1: x + TEXT_WIDTH, y1: y, width: 1.5, color: ACCENT, dotted: false });
+        self.y += 18.0;
+    }
+
     fn new_page(&mut self) {
         self.pages.push(Page::default());
         self.y = TOP;
@@ -504,17 +511,7 @@ fn flow(blocks: &[Block], first: usize) -> (Vec<Page>, Vec<Entry>) {
                 let color = if *level == 1 { ACCENT } else { INK };
                 f.lines(text, x, TEXT_WIDTH, size, color, true);
                 if *level == 1 {
-                    let y = f.y + 4.0;
-                    f.push(Item::Rule {
-                        x0: x,
-                        y0: y,
-                        x1: x + TEXT_WIDTH,
-                        y1: y,
-                        width: 1.5,
-                        color: ACCENT,
-                        dotted: false,
-                    });
-                    f.y += 18.0;
+                    f.title_rule(x);
                 } else {
                     f.y += 4.0;
                 }
@@ -688,17 +685,7 @@ fn contents(title: &str, entries: &[Entry], first: usize) -> Vec<Page> {
     f.new_page();
     f.y += 24.0;
     f.lines(title, MARGIN_X, TEXT_WIDTH, heading_size(1), ACCENT, true);
-    let y = f.y + 4.0;
-    f.push(Item::Rule {
-        x0: MARGIN_X,
-        y0: y,
-        x1: MARGIN_X + TEXT_WIDTH,
-        y1: y,
-        width: 1.5,
-        color: ACCENT,
-        dotted: false,
-    });
-    f.y += 18.0;
+    f.title_rule(MARGIN_X);
     for e in entries {
         let (size, indent, color) = if e.level == 1 { (12.0, 0.0, ACCENT) } else { (BODY, 18.0, INK) };
         let x = MARGIN_X + indent;
