@@ -14,7 +14,8 @@
 //!
 //! `LIVE_PROFILE=1` also times the parts of one full build apart, as `Frames::load` does
 //! them in order (the same statements, then `Frames::build` and `WorkRows::build`), and
-//! `LIVE_PROFILE=only` does that and skips the load.
+//! `LIVE_PROFILE=only` does that and skips the load. Both also time 20 patches of the
+//! frames, each after one progress write, with the engine's debug lines on its parts.
 
 #![allow(clippy::unwrap_used)] // a benchmark: a failure is a failed run
 
@@ -126,6 +127,51 @@ async fn profile_build(db: &sea_orm::DatabaseConnection) {
     lap("drop", &mut t);
 }
 
+/// Times `Frames::patched` after each of 20 one-project progress writes (what units
+/// send all day), each patch starting from the last; the engine's `frames patched` debug
+/// lines give the parts.
+async fn profile_patch(db: &sea_orm::DatabaseConnection) {
+    use sea_orm::{FromQueryResult, Statement};
+    use zhaoshang::store::feed::{self, Change};
+    #[derive(FromQueryResult)]
+    struct Month {
+        project_code: String,
+        month: chrono::NaiveDate,
+    }
+    let backend = db.get_database_backend();
+    let sql = "SELECT project_code, month FROM progress ORDER BY project_code, month LIMIT 400";
+    let months = Month::find_by_statement(Statement::from_string(backend, sql)).all(db).await.unwrap();
+    let mut frames = zhaoshang::analytics::Frames::load(db).await.unwrap();
+    let mut times = Vec::new();
+    for m in months.iter().step_by(20).take(20) {
+        let txn = feed::begin_write(db).await.unwrap();
+        let update = Statement::from_sql_and_values(
+            backend,
+            match backend {
+                sea_orm::DatabaseBackend::Postgres => {
+                    "UPDATE progress SET fai = COALESCE(fai, 0) + 1 WHERE project_code = $1 AND month = $2"
+                }
+                _ => "UPDATE progress SET fai = COALESCE(fai, 0) + 1 WHERE project_code = ? AND month = ?",
+            },
+            [m.project_code.clone().into(), m.month.into()],
+        );
+        txn.execute_raw(update).await.unwrap();
+        feed::record(&txn, Change::new("bench", "recordProgress", "progress", m.project_code.clone())).await.unwrap();
+        txn.commit().await.unwrap();
+        let started = Instant::now();
+        frames = frames.patched(db).await.unwrap().expect("a progress write patches");
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "  patch after one progress write: min {:.1} / median {:.1} / max {:.1} ms ({} patches)",
+        times[0],
+        times[times.len() / 2],
+        times[times.len() - 1],
+        times.len()
+    );
+}
+
 fn main() {
     let sizes: Vec<usize> =
         std::env::args().skip(1).filter_map(|a| a.replace('_', "").parse().ok()).collect::<Vec<_>>();
@@ -135,7 +181,9 @@ fn main() {
     if std::env::var("ZHAOSHANG_BENCH_POSTGRES").is_ok() {
         kinds.push("postgres");
     }
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new("warn")).init();
+    // The profile prints the engine's own account of each patch.
+    let filter = if std::env::var("LIVE_PROFILE").is_ok() { "warn,zhaoshang::analytics=debug" } else { "warn" };
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         for &n in &sizes {
@@ -155,6 +203,8 @@ fn main() {
                 if profile.is_some() {
                     println!("## {kind}, {n} projects: full build by part");
                     profile_build(&db).await;
+                    println!("## {kind}, {n} projects: patches");
+                    profile_patch(&db).await;
                 }
                 db.close().await.ok();
                 if profile.as_deref() == Some("only") {

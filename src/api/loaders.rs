@@ -54,14 +54,36 @@ impl Loaders {
         let here = ctx.look_ahead();
         let selections = [ctx.look_ahead(), here.field("nodes"), here.field("edges").field("node")];
         let asks = |name: &str| selections.iter().any(|s| s.field(name).exists());
+        let asks_below = |name: &str, below: &str| selections.iter().any(|s| s.field(name).field(below).exists());
+        let public_only = !super::auth::viewer(ctx).is_internal();
+        // The relations of the parents too (`unit { targets projects }`, `industry {
+        // projects }`, `investor { projects }`): one statement for all parents.
+        let related = |relation: Relation, keys: Vec<String>| {
+            keys.into_iter().map(move |key| RelatedTo { relation, key, public_only })
+        };
         if asks("unit") {
             self.rows.load_many(projects.iter().map(|p| UnitKey(p.unit_code.clone()))).await?;
+            let units = || projects.iter().map(|p| p.unit_code.clone()).collect::<Vec<_>>();
+            if asks_below("unit", "targets") {
+                self.rows.load_many(units().into_iter().map(TargetsOf)).await?;
+            }
+            if asks_below("unit", "projects") {
+                self.rows.load_many(related(Relation::Unit, units())).await?;
+            }
         }
         if asks("industry") {
             self.rows.load_many(projects.iter().map(|p| IndustryKey(p.industry_name.clone()))).await?;
+            if asks_below("industry", "projects") {
+                let industries = projects.iter().map(|p| p.industry_name.clone()).collect();
+                self.rows.load_many(related(Relation::Industry, industries)).await?;
+            }
         }
         if asks("investor") {
             self.rows.load_many(projects.iter().filter_map(|p| p.investor_name.clone()).map(InvestorKey)).await?;
+            if asks_below("investor", "projects") {
+                let investors = projects.iter().filter_map(|p| p.investor_name.clone()).collect();
+                self.rows.load_many(related(Relation::Investor, investors)).await?;
+            }
         }
         if asks("progress") {
             self.rows.load_many(projects.iter().map(|p| ProgressOf(p.code.clone()))).await?;
