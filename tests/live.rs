@@ -415,3 +415,56 @@ async fn frames_patched_by_the_feed_equal_a_full_build(t: &TestDb) {
     assert!(fresh.patched(&t.db).await.unwrap().is_none(), "a new project needs a full build");
 }
 on_both_databases!(frames_patched_by_the_feed_equal_a_full_build_on, frames_patched_by_the_feed_equal_a_full_build);
+
+/// Every table of two snapshots, row by row.
+fn assert_same_snapshots(a: &zhaoshang::api::snapshot::Snapshot, b: &zhaoshang::api::snapshot::Snapshot) {
+    assert_eq!(a.version, b.version);
+    assert!(a.projects.to_map() == b.projects.to_map(), "projects");
+    assert!(a.progress.to_map() == b.progress.to_map(), "progress");
+    assert!(a.units.to_map() == b.units.to_map(), "units");
+    assert!(a.industries.to_map() == b.industries.to_map(), "industries");
+    assert!(a.investors.to_map() == b.investors.to_map(), "investors");
+    assert_eq!(a.projects.values().count(), b.projects.to_map().len());
+}
+
+async fn the_read_snapshot_patched_by_the_feed_equals_a_full_load(t: &TestDb) {
+    use zhaoshang::api::snapshot::Snapshot;
+    zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
+    let api = Api::new(&t.db);
+    let mut snapshot = Snapshot::load(&t.db).await.unwrap();
+    // Each write patched on its own, then several at once: a project created, progress,
+    // an edit that names a new investor, an engagement with another new investor, a stage,
+    // a termination, and writes to tables the snapshot does not hold.
+    let writes = [
+        r#"mutation { createProject(input: { code: "ZS27001", name: "新材料项目", unitCode: "T02", industryName: "智能制造",
+             totalInvestmentWan: 100, intentDate: "2026-01-05" }) { code } }"#,
+        r#"mutation { recordProgress(code: "ZS27001", month: "2026-01", faiWan: 3, fundsArrivedWan: 2, outOfRegionFundsWan: 0) { period } }"#,
+        r#"mutation { recordProgress(code: "ZS24001", month: "2025-11", faiWan: 12.5, fundsArrivedWan: 30, outOfRegionFundsWan: 30) { period } }"#,
+        r#"mutation { updateProject(code: "ZS24006", input: { name: "陈炉古镇文旅项目二期", investorName: "新来客商有限公司" }) { code } }"#,
+        r#"mutation { recordEngagement(input: { investorName: "又一客商有限公司", unitCode: "D03", date: "2025-12-01", kind: "电话" }) { date } }"#,
+        r#"mutation { advanceStage(code: "ZS24003", stage: AT_CAPACITY, date: "2025-11-20") { code } }"#,
+        r#"mutation { terminateProject(code: "ZS24002", date: "2025-12-01", reason: "投资方撤回") { code } }"#,
+        r#"mutation { setTarget(unitCode: "T02", year: 2027, metric: "签约金额", value: 30000) { value } }"#,
+    ];
+    for (i, write) in writes.iter().enumerate() {
+        let r = api.run_as(&admin(), write).await;
+        assert_eq!(error_codes(&r), Vec::<String>::new(), "{write}: {r}");
+        if i % 2 == 1 {
+            continue; // two writes in one patch
+        }
+        let patched = snapshot.patched(&t.db).await.unwrap().expect("these writes patch the snapshot");
+        assert_same_snapshots(&patched, &Snapshot::load(&t.db).await.unwrap());
+        snapshot = patched;
+    }
+    let created = snapshot.projects.get("ZS27001").expect("the new project is in it");
+    assert_eq!(created.name, "新材料项目");
+    assert_eq!(snapshot.progress.get("ZS27001").map(Vec::len), Some(1));
+    assert!(snapshot.investors.get("又一客商有限公司").is_some());
+    // An import: only a full load will do.
+    zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
+    assert!(snapshot.patched(&t.db).await.unwrap().is_none(), "an import needs a full load");
+}
+on_both_databases!(
+    the_read_snapshot_patched_by_the_feed_equals_a_full_load_on,
+    the_read_snapshot_patched_by_the_feed_equals_a_full_load
+);

@@ -6,37 +6,90 @@
 //!
 //! Freshness follows the change feed ([`crate::store::feed::Follower`]) and nothing
 //! else: a request uses the snapshot only when it is of the latest data version this
-//! server knows; otherwise it reads SQL while a new snapshot is built in the background.
+//! server knows; otherwise it reads SQL while the next snapshot is made in the
+//! background — patched by the rows the feed says changed ([`Snapshot::patched`]), or
+//! loaded in full after an import.
 //! This server's own writes move the known version at their commit (read-your-writes);
 //! another server's writes within [`crate::store::feed::POSTGRES_POLL`] (at once by
 //! NOTIFY) or [`crate::store::feed::SQLITE_POLL`]. A finished build never replaces a
 //! newer snapshot. Mutations never read from it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use entities::prelude::{Industry, Investor, Progress, Project, Unit};
 use entities::{industry, investor, progress, project, unit};
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use tokio::sync::{Mutex, watch};
 
 use crate::store::feed::{self, Follower};
+
+/// Rows of one table by key: those of the last full load, shared by every snapshot since,
+/// and those changed after it (`None`: deleted). A write costs a snapshot its own rows,
+/// not a copy of the table.
+pub struct Keyed<V> {
+    base: Arc<HashMap<String, V>>,
+    changed: HashMap<String, Option<V>>,
+}
+
+impl<V: Clone> Keyed<V> {
+    fn new(base: HashMap<String, V>) -> Keyed<V> {
+        Keyed { base: Arc::new(base), changed: HashMap::new() }
+    }
+
+    /// The row of `key`, if there is one.
+    pub fn get(&self, key: &str) -> Option<&V> {
+        match self.changed.get(key) {
+            Some(row) => row.as_ref(),
+            None => self.base.get(key),
+        }
+    }
+
+    /// Every row, in no particular order.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        let kept = self.base.iter().filter(|(key, _)| !self.changed.contains_key(*key)).map(|(_, row)| row);
+        kept.chain(self.changed.values().flatten())
+    }
+
+    /// Every row by key (for comparing snapshots).
+    pub fn to_map(&self) -> HashMap<String, V> {
+        let mut all: HashMap<String, V> = (*self.base).clone();
+        for (key, row) in &self.changed {
+            match row {
+                Some(row) => all.insert(key.clone(), row.clone()),
+                None => all.remove(key),
+            };
+        }
+        all
+    }
+
+    /// These rows with `rows` replacing theirs (keys absent from `rows` unchanged).
+    fn with(&self, rows: HashMap<String, Option<V>>) -> Keyed<V> {
+        let mut changed = self.changed.clone();
+        changed.extend(rows);
+        Keyed { base: self.base.clone(), changed }
+    }
+}
 
 /// The graph's hot rows for one data version.
 pub struct Snapshot {
     /// The data version it was built from.
     pub version: i64,
     /// Projects by code.
-    pub projects: HashMap<String, project::Model>,
+    pub projects: Keyed<project::Model>,
     /// Units by code.
-    pub units: HashMap<String, unit::Model>,
+    pub units: Keyed<unit::Model>,
     /// Industries by name.
-    pub industries: HashMap<String, industry::Model>,
+    pub industries: Keyed<industry::Model>,
     /// Investors by name.
-    pub investors: HashMap<String, investor::Model>,
+    pub investors: Keyed<investor::Model>,
     /// Progress months by project code, oldest first.
-    pub progress: HashMap<String, Vec<progress::Model>>,
+    pub progress: Keyed<Vec<progress::Model>>,
 }
+
+/// The most rows changed since the last full load that a snapshot carries beside it;
+/// beyond, a full load is made (and each patch would copy more).
+pub const PATCH_LIMIT: usize = 5_000;
 
 impl Snapshot {
     /// Reads the rows of the current data version, in one read transaction.
@@ -51,8 +104,121 @@ impl Snapshot {
             by_project.entry(row.project_code.clone()).or_default().push(row);
         }
         txn.commit().await?;
-        Ok(Snapshot { version, projects, units, industries, investors, progress: by_project })
+        Ok(Snapshot {
+            version,
+            projects: Keyed::new(projects),
+            units: Keyed::new(units),
+            industries: Keyed::new(industries),
+            investors: Keyed::new(investors),
+            progress: Keyed::new(by_project),
+        })
     }
+
+    /// The snapshot of the store's current version made from this one by the rows the
+    /// change feed says changed since ([`feed::changes_since`]), read again in one read
+    /// transaction with the version — or `None` when only a full load will do: an import,
+    /// a change of a kind the feed does not key by row, or more than [`PATCH_LIMIT`] rows
+    /// changed since the last full load. Changes to tables the snapshot does not hold
+    /// (targets, issues, the work sheets) only move its version. A test holds a patched
+    /// snapshot equal to a full load.
+    pub async fn patched(&self, db: &DatabaseConnection) -> Result<Option<Snapshot>, DbErr> {
+        let (txn, version) = feed::begin_read(db).await?;
+        if version <= self.version {
+            return Ok(None);
+        }
+        let mut keys: HashMap<&str, BTreeSet<String>> = HashMap::new();
+        for (_, entity, key) in feed::changes_since(&txn, self.version).await? {
+            let table = match entity.as_str() {
+                // A project's change may be its deletion, with its months.
+                "projects" | "progress" => "projects",
+                "units" => "units",
+                "industries" => "industries",
+                "investors" => "investors",
+                "targets" | "element_issues" | "events" | "engagements" | "incentives" | "supervision_items" => {
+                    continue;
+                }
+                _ => return Ok(None),
+            };
+            keys.entry(table).or_default().insert(key);
+        }
+        let carried = self.projects.changed.len()
+            + self.progress.changed.len()
+            + self.units.changed.len()
+            + self.industries.changed.len()
+            + self.investors.changed.len();
+        if carried + keys.values().map(|k| k.len()).sum::<usize>() > PATCH_LIMIT {
+            return Ok(None);
+        }
+        let listed = |table: &str| keys.get(table).map(|k| k.iter().cloned().collect::<Vec<_>>()).unwrap_or_default();
+        let snapshot = Snapshot {
+            version,
+            projects: self.projects.with(
+                reread::<Project, _>(&txn, listed("projects"), project::Column::Code, |p: &project::Model| {
+                    p.code.clone()
+                })
+                .await?,
+            ),
+            progress: self.progress.with(months_of(&txn, listed("projects")).await?),
+            units: self.units.with(
+                reread::<Unit, _>(&txn, listed("units"), unit::Column::Code, |u: &unit::Model| u.code.clone()).await?,
+            ),
+            industries: self.industries.with(
+                reread::<Industry, _>(&txn, listed("industries"), industry::Column::Name, |i: &industry::Model| {
+                    i.name.clone()
+                })
+                .await?,
+            ),
+            investors: self.investors.with(
+                reread::<Investor, _>(&txn, listed("investors"), investor::Column::Name, |i: &investor::Model| {
+                    i.name.clone()
+                })
+                .await?,
+            ),
+        };
+        txn.commit().await?;
+        Ok(Some(snapshot))
+    }
+}
+
+/// The rows of `keys` as they are now (`None` for a key with no row any more).
+async fn reread<E, C>(
+    txn: &DatabaseTransaction,
+    keys: Vec<String>,
+    column: C,
+    key_of: impl Fn(&E::Model) -> String,
+) -> Result<HashMap<String, Option<E::Model>>, DbErr>
+where
+    E: EntityTrait,
+    C: ColumnTrait,
+{
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut rows: HashMap<String, Option<E::Model>> = keys.iter().map(|k| (k.clone(), None)).collect();
+    for row in E::find().filter(column.is_in(keys)).all(txn).await? {
+        rows.insert(key_of(&row), Some(row));
+    }
+    Ok(rows)
+}
+
+/// The months of the projects `codes` as they are now, oldest first (`None` for none).
+async fn months_of(
+    txn: &DatabaseTransaction,
+    codes: Vec<String>,
+) -> Result<HashMap<String, Option<Vec<progress::Model>>>, DbErr> {
+    if codes.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut months: HashMap<String, Option<Vec<progress::Model>>> = codes.iter().map(|c| (c.clone(), None)).collect();
+    let rows = Progress::find()
+        .filter(progress::Column::ProjectCode.is_in(codes))
+        .order_by_asc(progress::Column::Month)
+        .all(txn)
+        .await?;
+    for row in rows {
+        months.entry(row.project_code.clone()).or_default().get_or_insert_with(Vec::new).push(row);
+    }
+    Ok(months)
 }
 
 /// The snapshot of the API, following the change feed.
@@ -66,7 +232,7 @@ pub struct Snapshots {
 
 impl Snapshots {
     /// No snapshot yet; the first read (or [`Snapshots::build_now`]) builds one, and from
-    /// then on every move of the feed rebuilds it in the background.
+    /// then on every move of the feed patches (or reloads) it in the background.
     pub fn new(db: DatabaseConnection, follower: Arc<Follower>) -> Arc<Snapshots> {
         let mut changes = follower.subscribe();
         let snapshots =
@@ -124,7 +290,16 @@ impl Snapshots {
             if self.current.borrow().as_ref().is_some_and(|s| s.version >= wanted) {
                 return Ok(());
             }
-            let snapshot = Arc::new(Snapshot::load(&self.db).await?);
+            // By the rows that changed when the feed allows it, else from scratch.
+            let current = self.current.borrow().clone();
+            let patched = match current {
+                Some(current) => current.patched(&self.db).await?,
+                None => None,
+            };
+            let snapshot = Arc::new(match patched {
+                Some(snapshot) => snapshot,
+                None => Snapshot::load(&self.db).await?,
+            });
             self.follower.saw(snapshot.version);
             self.current.send_if_modified(|current| {
                 let newer = current.as_ref().is_none_or(|c| c.version < snapshot.version);
