@@ -403,6 +403,25 @@ async fn frames_patched_by_the_feed_equal_a_full_build(t: &TestDb) {
     };
     assert_eq!(trend(&patched), trend(&fresh));
     assert_ne!(trend(&before), trend(&fresh), "the writes moved the figures");
+    // One write at a time: each patch equal to a full build, and the work and promotion
+    // rows shared, not copied, by the patches of projects they do not hold.
+    let mut frames = fresh;
+    let mut shared = 0;
+    for code in ["ZS24001", "ZS24003", "ZS24004", "ZS24005", "ZS24007", "ZS24008"] {
+        let write = format!(
+            r#"mutation {{ recordProgress(code: "{code}", month: "2025-12", faiWan: 1, fundsArrivedWan: 1, outOfRegionFundsWan: 0) {{ period }} }}"#
+        );
+        let r = api.run_as(&admin(), &write).await;
+        assert_eq!(error_codes(&r), Vec::<String>::new(), "{write}: {r}");
+        let patched = frames.patched(&t.db).await.unwrap().expect("a progress write patches the frames");
+        assert_same_frames(&patched, &Frames::load(&t.db).await.unwrap());
+        if std::sync::Arc::ptr_eq(&patched.work, &frames.work) {
+            shared += 1;
+        }
+        frames = patched;
+    }
+    assert!(shared > 0, "some patch shared the work rows");
+    let fresh = frames;
     // A project created, or a unit changed: only a full build will do.
     let r = api
         .run_as(

@@ -108,6 +108,19 @@ pub fn event_of<'a>(signing_event: Option<&str>, events: &'a [event::Model]) -> 
     events.iter().find(|e| e.code == value).or_else(|| events.iter().find(|e| e.name == value))
 }
 
+/// Whether the work rows refer to project `p` — signed at one of `events`, its investor
+/// engaged, or promised an incentive — with the event and the engaged investor.
+fn refers_to<'a>(
+    p: &'a project::Model,
+    events: &'a [event::Model],
+    engaged: impl Fn(&str) -> bool,
+    promised: impl Fn(&str) -> bool,
+) -> Option<(Option<&'a event::Model>, Option<&'a str>)> {
+    let event = event_of(p.signing_event.as_deref(), events);
+    let investor = p.investor_name.as_deref().filter(|i| engaged(i));
+    (event.is_some() || investor.is_some() || promised(&p.code)).then_some((event, investor))
+}
+
 impl WorkRows {
     /// Keeps the rows and the facts of the projects they refer to.
     pub fn build(input: WorkInput, projects: &[project::Model], progress: &[progress::Model]) -> WorkRows {
@@ -135,6 +148,17 @@ impl WorkRows {
         rows
     }
 
+    /// Whether a patch of `projects` would change these rows: they hold facts of one of
+    /// them, or would now ([`refers_to`]). Most writes concern none, and then the frames
+    /// keep these rows as they are.
+    pub fn concerns(&self, projects: &[project::Model]) -> bool {
+        let engaged = |i: &str| self.engagements.iter().any(|e| e.investor_name == i);
+        let promised = |code: &str| self.incentives.iter().any(|x| x.project_code == code);
+        projects
+            .iter()
+            .any(|p| self.projects.contains_key(&p.code) || refers_to(p, &self.events, engaged, promised).is_some())
+    }
+
     /// Adds the facts of those `projects` the rows refer to (by event, engaged investor or
     /// incentive), with their funds from `progress`.
     fn admit(&mut self, projects: &[project::Model], progress: &[progress::Model]) {
@@ -143,11 +167,11 @@ impl WorkRows {
         let mut admitted = HashMap::new();
         let (mut touched_events, mut touched_investors) = (HashSet::new(), HashSet::new());
         for p in projects {
-            let event = event_of(p.signing_event.as_deref(), &self.events);
-            let investor = p.investor_name.as_deref().filter(|i| engaged.contains(i));
-            if event.is_none() && investor.is_none() && !promised.contains(p.code.as_str()) {
+            let Some((event, investor)) =
+                refers_to(p, &self.events, |i| engaged.contains(i), |code| promised.contains(code))
+            else {
                 continue;
-            }
+            };
             if let Some(e) = event {
                 self.projects_of_event.entry(e.code.clone()).or_default().push(p.code.clone());
                 touched_events.insert(e.code.clone());
