@@ -468,10 +468,12 @@ async fn the_read_snapshot_patched_by_the_feed_equals_a_full_load(t: &TestDb) {
     for (i, write) in writes.iter().enumerate() {
         let r = api.run_as(&admin(), write).await;
         assert_eq!(error_codes(&r), Vec::<String>::new(), "{write}: {r}");
-        if i % 2 == 1 {
+        if i % 2 == 1 && i + 1 < writes.len() {
             continue; // two writes in one patch
         }
-        let patched = snapshot.patched(&t.db).await.unwrap().expect("these writes patch the snapshot");
+        // The last patch folds the changed rows into a new base.
+        let limit = if i + 1 == writes.len() { 0 } else { zhaoshang::api::snapshot::PATCH_LIMIT };
+        let patched = snapshot.patched_within(&t.db, limit).await.unwrap().expect("these writes patch the snapshot");
         assert_same_snapshots(&patched, &Snapshot::load(&t.db).await.unwrap());
         snapshot = patched;
     }

@@ -63,11 +63,19 @@ impl<V: Clone> Keyed<V> {
         all
     }
 
-    /// These rows with `rows` replacing theirs (keys absent from `rows` unchanged).
-    fn with(&self, rows: HashMap<String, Option<V>>) -> Keyed<V> {
+    /// These rows with `rows` replacing theirs (keys absent from `rows` unchanged); with
+    /// `fold`, every changed row goes into a new base (a copy of the table, in memory).
+    fn with(&self, rows: HashMap<String, Option<V>>, fold: bool) -> Keyed<V> {
         let mut changed = self.changed.clone();
         changed.extend(rows);
-        Keyed { base: self.base.clone(), changed }
+        let patched = Keyed { base: self.base.clone(), changed };
+        if fold { Keyed::new(patched.to_map()) } else { patched }
+    }
+}
+
+impl<V: Clone> Clone for Keyed<V> {
+    fn clone(&self) -> Keyed<V> {
+        Keyed { base: self.base.clone(), changed: self.changed.clone() }
     }
 }
 
@@ -87,8 +95,8 @@ pub struct Snapshot {
     pub progress: Keyed<Vec<progress::Model>>,
 }
 
-/// The most rows changed since the last full load that a snapshot carries beside it;
-/// beyond, a full load is made (and each patch would copy more).
+/// The most rows changed since the last full load (or fold) that a snapshot carries
+/// beside its base; beyond, they are folded into a new base (each patch copies them).
 pub const PATCH_LIMIT: usize = 5_000;
 
 impl Snapshot {
@@ -117,11 +125,15 @@ impl Snapshot {
     /// The snapshot of the store's current version made from this one by the rows the
     /// change feed says changed since ([`feed::changes_since`]), read again in one read
     /// transaction with the version — or `None` when only a full load will do: an import,
-    /// a change of a kind the feed does not key by row, or more than [`PATCH_LIMIT`] rows
-    /// changed since the last full load. Changes to tables the snapshot does not hold
+    /// or a change of a kind the feed does not key by row. Changes to tables the snapshot does not hold
     /// (targets, issues, the work sheets) only move its version. A test holds a patched
     /// snapshot equal to a full load.
     pub async fn patched(&self, db: &DatabaseConnection) -> Result<Option<Snapshot>, DbErr> {
+        self.patched_within(db, PATCH_LIMIT).await
+    }
+
+    /// [`Snapshot::patched`], folding the changed rows into a new base past `limit` of them.
+    pub async fn patched_within(&self, db: &DatabaseConnection, limit: usize) -> Result<Option<Snapshot>, DbErr> {
         let (txn, version) = feed::begin_read(db).await?;
         if version <= self.version {
             return Ok(None);
@@ -146,36 +158,48 @@ impl Snapshot {
             + self.units.changed.len()
             + self.industries.changed.len()
             + self.investors.changed.len();
-        if carried + keys.values().map(|k| k.len()).sum::<usize>() > PATCH_LIMIT {
-            return Ok(None);
-        }
+        // Past the limit the changed rows are folded into a new base, in memory: a copy of
+        // the tables, still far cheaper than reading them again.
+        let fold = carried + keys.values().map(|k| k.len()).sum::<usize>() > limit;
         let listed = |table: &str| keys.get(table).map(|k| k.iter().cloned().collect::<Vec<_>>()).unwrap_or_default();
-        let snapshot = Snapshot {
-            version,
-            projects: self.projects.with(
-                reread::<Project, _>(&txn, listed("projects"), project::Column::Code, |p: &project::Model| {
-                    p.code.clone()
-                })
-                .await?,
-            ),
-            progress: self.progress.with(months_of(&txn, listed("projects")).await?),
-            units: self.units.with(
-                reread::<Unit, _>(&txn, listed("units"), unit::Column::Code, |u: &unit::Model| u.code.clone()).await?,
-            ),
-            industries: self.industries.with(
-                reread::<Industry, _>(&txn, listed("industries"), industry::Column::Name, |i: &industry::Model| {
-                    i.name.clone()
-                })
-                .await?,
-            ),
-            investors: self.investors.with(
-                reread::<Investor, _>(&txn, listed("investors"), investor::Column::Name, |i: &investor::Model| {
-                    i.name.clone()
-                })
-                .await?,
-            ),
-        };
+        let projects =
+            reread::<Project, _>(&txn, listed("projects"), project::Column::Code, |p: &project::Model| p.code.clone())
+                .await?;
+        let progress = months_of(&txn, listed("projects")).await?;
+        let units =
+            reread::<Unit, _>(&txn, listed("units"), unit::Column::Code, |u: &unit::Model| u.code.clone()).await?;
+        let industries =
+            reread::<Industry, _>(&txn, listed("industries"), industry::Column::Name, |i: &industry::Model| {
+                i.name.clone()
+            })
+            .await?;
+        let investors =
+            reread::<Investor, _>(&txn, listed("investors"), investor::Column::Name, |i: &investor::Model| {
+                i.name.clone()
+            })
+            .await?;
         txn.commit().await?;
+        let base = (
+            self.projects.clone(),
+            self.progress.clone(),
+            self.units.clone(),
+            self.industries.clone(),
+            self.investors.clone(),
+        );
+        let patch = move || Snapshot {
+            version,
+            projects: base.0.with(projects, fold),
+            progress: base.1.with(progress, fold),
+            units: base.2.with(units, fold),
+            industries: base.3.with(industries, fold),
+            investors: base.4.with(investors, fold),
+        };
+        // A fold copies whole tables: off the request threads.
+        let snapshot = if fold {
+            tokio::task::spawn_blocking(patch).await.map_err(|e| DbErr::Custom(e.to_string()))?
+        } else {
+            patch()
+        };
         Ok(Some(snapshot))
     }
 }
