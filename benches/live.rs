@@ -201,6 +201,7 @@ fn main() {
                 drop(frames);
                 let profile = std::env::var("LIVE_PROFILE").ok();
                 if profile.is_some() {
+                    println!("## {kind}, {n} projects: import {import:.1} s; full build {build:.2} s; frames {memory:.0} MiB");
                     println!("## {kind}, {n} projects: full build by part");
                     profile_build(&db).await;
                     println!("## {kind}, {n} projects: patches");

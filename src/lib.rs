@@ -26,6 +26,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod jobs;
+pub mod keyed;
 pub mod ledger;
 pub mod markup;
 pub mod metrics;

@@ -365,7 +365,8 @@ fn assert_same_frames(a: &zhaoshang::analytics::Frames, b: &zhaoshang::analytics
 
 async fn frames_patched_by_the_feed_equal_a_full_build(t: &TestDb) {
     use zhaoshang::analytics::Frames;
-    zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
+    // The CSV folder: it has the work sheets (events, engagements, incentives) too.
+    zhaoshang::jobs::import_file(&t.db, &common::sample_csv(), "test").await.unwrap();
     let api = Api::new(&t.db);
     let before = Frames::load(&t.db).await.unwrap();
     // What units write all day: progress (a new month, one with incentives), a project's
@@ -421,7 +422,24 @@ async fn frames_patched_by_the_feed_equal_a_full_build(t: &TestDb) {
         frames = patched;
     }
     assert!(shared > 0, "some patch shared the work rows");
-    let fresh = frames;
+    // A project leaving its event's and its investor's lists.
+    let listed = frames.work.projects_of_event.values().next().expect("a project signed at an event")[0].clone();
+    let write = format!(
+        r#"mutation {{ updateProject(code: "{listed}", input: {{ signingEvent: "", investorName: "" }}) {{ code }} }}"#
+    );
+    let r = api.run_as(&admin(), &write).await;
+    assert_eq!(error_codes(&r), Vec::<String>::new(), "{write}: {r}");
+    let patched = frames.patched(&t.db).await.unwrap().expect("a project edit patches the frames");
+    let fresh = Frames::load(&t.db).await.unwrap();
+    assert_same_frames(&patched, &fresh);
+    assert!(patched.work != frames.work, "the work rows changed");
+    assert_same_frames(&patched, &fresh);
+    assert!(
+        patched.work != frames.work,
+        "the work rows changed: {:?} {:?}",
+        frames.work.projects.get("ZS24006"),
+        patched.work.projects.get("ZS24006")
+    );
     // A project created, or a unit changed: only a full build will do.
     let r = api
         .run_as(

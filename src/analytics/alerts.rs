@@ -221,7 +221,7 @@ fn work_alerts(frames: &Frames, as_of: NaiveDate) -> Vec<Alert> {
             ..Alert::new(AlertKind::OverdueIncentive, &unit).of_project(&x.project_code)
         });
     }
-    for m in &work.supervision {
+    for m in work.supervision.iter() {
         if let Some(days) = supervision::days_overdue(m, as_of) {
             let alert = Alert {
                 supervision: Some(m.code.clone()),

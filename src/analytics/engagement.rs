@@ -145,7 +145,7 @@ pub struct OverdueFollowUp {
 pub fn overdue_follow_ups(work: &WorkRows, as_of: NaiveDate) -> Vec<OverdueFollowUp> {
     let by_investor = engagements_by_investor(work, as_of);
     let mut out = Vec::new();
-    for investor in &work.investors {
+    for investor in work.investors.iter() {
         if investor.status.as_deref().is_some_and(|s| s != vocab::FOLLOWING) {
             continue;
         }

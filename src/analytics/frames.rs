@@ -481,11 +481,8 @@ impl Patchable {
             self.promotion
         };
         let rest_ms = lap.elapsed().as_secs_f64() * 1e3 - projects_ms - progress_ms;
-        let work = if self.work.concerns(projects) {
-            Arc::new((*self.work).clone().patched(projects, progress))
-        } else {
-            self.work
-        };
+        let work =
+            if self.work.concerns(projects) { Arc::new(self.work.patched(projects, progress)) } else { self.work };
         tracing::debug!(
             projects_ms,
             progress_ms,

@@ -3,12 +3,14 @@
 //! with the frames (one data version) for the metrics of `docs/metrics.md` (engagement
 //! funnel, events, incentives, supervision, and their alerts).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use entities::{engagement, event, incentive, investor, progress, project, supervision_item};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 
+use crate::keyed::Keyed;
 use crate::rules::{Stage, reach_dates, recorded_dates};
 
 /// What the metrics need of a project the work refers to.
@@ -22,6 +24,10 @@ pub struct ProjectFacts {
     pub unit: String,
     /// The investor's name.
     pub investor: Option<String>,
+    /// Whether that investor has engagements (the project is then on its list).
+    pub engaged: bool,
+    /// The code of the event it was signed at, if its signing event names one.
+    pub event: Option<String>,
     /// Total investment, yuan.
     pub total: i64,
     /// reach(p, s) for each stage.
@@ -35,6 +41,11 @@ pub struct ProjectFacts {
 }
 
 impl ProjectFacts {
+    /// Its investor, when engaged: the key of its `projects_of_investor` list.
+    pub fn engaged_investor(&self) -> Option<&str> {
+        self.investor.as_deref().filter(|_| self.engaged)
+    }
+
     /// Whether the project reached `stage` on or before `as_of`.
     pub fn reached(&self, stage: Stage, as_of: NaiveDate) -> bool {
         self.reach[stage.index()].is_some_and(|d| d <= as_of)
@@ -52,25 +63,31 @@ impl ProjectFacts {
 }
 
 /// The rows of the five sheets and the projects they refer to.
+/// The rows of the five sheets, each shared by every frames they are in (a patch of the
+/// frames keeps them), and the facts of the projects they refer to, kept by key
+/// ([`Keyed`]) so that a patch copies the facts of the changed projects only.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkRows {
     /// The investor directory.
-    pub investors: Vec<investor::Model>,
+    pub investors: Arc<Vec<investor::Model>>,
     /// Events, ordered by start day then code.
-    pub events: Vec<event::Model>,
+    pub events: Arc<Vec<event::Model>>,
     /// Engagements.
-    pub engagements: Vec<engagement::Model>,
+    pub engagements: Arc<Vec<engagement::Model>>,
     /// Incentives.
-    pub incentives: Vec<incentive::Model>,
+    pub incentives: Arc<Vec<incentive::Model>>,
     /// Supervision items, ordered by code.
-    pub supervision: Vec<supervision_item::Model>,
+    pub supervision: Arc<Vec<supervision_item::Model>>,
     /// The projects of investors with engagements, of events and of incentives, by code.
-    pub projects: HashMap<String, ProjectFacts>,
-    /// Project codes by investor name (of investors with engagements).
-    pub projects_of_investor: HashMap<String, Vec<String>>,
+    pub projects: Keyed<ProjectFacts>,
+    /// Project codes by investor name (of investors with engagements), ordered by code.
+    pub projects_of_investor: Keyed<Vec<String>>,
     /// Project codes by the code of the event they were signed at, ordered by code.
-    pub projects_of_event: HashMap<String, Vec<String>>,
+    pub projects_of_event: Keyed<Vec<String>>,
 }
+
+/// The most facts a patch carries beside the shared base before folding them into it.
+const FOLD_AT: usize = 5_000;
 
 /// The rows of the five sheets as read from the store.
 #[derive(Clone, Debug, Default)]
@@ -127,24 +144,31 @@ impl WorkRows {
         let WorkInput { investors, mut events, engagements, incentives, mut supervision } = input;
         events.sort_by(|a, b| (a.date, &a.code).cmp(&(b.date, &b.code)));
         supervision.sort_by(|a, b| a.code.cmp(&b.code));
-        let mut rows = WorkRows { investors, events, engagements, incentives, supervision, ..Default::default() };
-        rows.admit(projects, progress);
-        rows
-    }
-
-    /// These rows with the facts of `projects` (and their `progress`, every month of
-    /// each) taken anew: what a write to those projects changed, and nothing else.
-    pub fn patched(self, projects: &[project::Model], progress: &[progress::Model]) -> WorkRows {
-        let changed: HashSet<&str> = projects.iter().map(|p| p.code.as_str()).collect();
-        let mut rows = self;
-        rows.projects.retain(|code, _| !changed.contains(code.as_str()));
-        for lists in [&mut rows.projects_of_event, &mut rows.projects_of_investor] {
-            for codes in lists.values_mut() {
-                codes.retain(|code| !changed.contains(code.as_str()));
+        let mut rows = WorkRows {
+            investors: Arc::new(investors),
+            events: Arc::new(events),
+            engagements: Arc::new(engagements),
+            incentives: Arc::new(incentives),
+            supervision: Arc::new(supervision),
+            ..Default::default()
+        };
+        let admitted = rows.admitted(projects, progress);
+        let (mut of_event, mut of_investor) =
+            (HashMap::<String, Vec<String>>::new(), HashMap::<String, Vec<String>>::new());
+        for facts in &admitted {
+            if let Some(event) = &facts.event {
+                of_event.entry(event.clone()).or_default().push(facts.code.clone());
             }
-            lists.retain(|_, codes| !codes.is_empty());
+            if let Some(investor) = facts.engaged_investor() {
+                of_investor.entry(investor.to_string()).or_default().push(facts.code.clone());
+            }
         }
-        rows.admit(projects, progress);
+        for codes in of_event.values_mut().chain(of_investor.values_mut()) {
+            codes.sort();
+        }
+        rows.projects = Keyed::from(admitted.into_iter().map(|f| (f.code.clone(), f)).collect::<HashMap<_, _>>());
+        rows.projects_of_event = Keyed::from(of_event);
+        rows.projects_of_investor = Keyed::from(of_investor);
         rows
     }
 
@@ -156,62 +180,97 @@ impl WorkRows {
         let promised = |code: &str| self.incentives.iter().any(|x| x.project_code == code);
         projects
             .iter()
-            .any(|p| self.projects.contains_key(&p.code) || refers_to(p, &self.events, engaged, promised).is_some())
+            .any(|p| self.projects.get(&p.code).is_some() || refers_to(p, &self.events, engaged, promised).is_some())
     }
 
-    /// Adds the facts of those `projects` the rows refer to (by event, engaged investor or
+    /// These rows with the facts of `projects` (and their `progress`, every month of
+    /// each) taken anew: what a write to those projects changed, and nothing else. The
+    /// sheets' rows are shared; the facts and the lists copy only what changed.
+    pub fn patched(&self, projects: &[project::Model], progress: &[progress::Model]) -> WorkRows {
+        let changed: HashSet<&str> = projects.iter().map(|p| p.code.as_str()).collect();
+        let admitted = self.admitted(projects, progress);
+        // The lists a changed project leaves or joins.
+        let (mut events, mut investors) = (BTreeSet::new(), BTreeSet::new());
+        let before = projects.iter().filter_map(|p| self.projects.get(&p.code));
+        for facts in before.chain(&admitted) {
+            events.extend(facts.event.clone());
+            investors.extend(facts.engaged_investor().map(str::to_string));
+        }
+        let lists =
+            |lists: &Keyed<Vec<String>>, keys: BTreeSet<String>, key_of: &dyn Fn(&ProjectFacts) -> Option<&str>| {
+                let mut updates = HashMap::new();
+                for key in keys {
+                    let mut codes: Vec<String> = lists.get(&key).cloned().unwrap_or_default();
+                    codes.retain(|code| !changed.contains(code.as_str()));
+                    codes.extend(admitted.iter().filter(|f| key_of(f) == Some(key.as_str())).map(|f| f.code.clone()));
+                    codes.sort();
+                    updates.insert(key, (!codes.is_empty()).then_some(codes));
+                }
+                let fold = lists.changed_len() + updates.len() > FOLD_AT;
+                lists.with(updates, fold)
+            };
+        let projects_of_event = lists(&self.projects_of_event, events, &|f| f.event.as_deref());
+        let projects_of_investor = lists(&self.projects_of_investor, investors, &|f| f.engaged_investor());
+        let mut facts: HashMap<String, Option<ProjectFacts>> = changed.iter().map(|c| (c.to_string(), None)).collect();
+        facts.extend(admitted.into_iter().map(|f| (f.code.clone(), Some(f))));
+        let fold = self.projects.changed_len() + facts.len() > FOLD_AT;
+        WorkRows {
+            projects: self.projects.with(facts, fold),
+            projects_of_event,
+            projects_of_investor,
+            ..self.clone_sheets()
+        }
+    }
+
+    /// The sheets' rows (shared), without the facts.
+    fn clone_sheets(&self) -> WorkRows {
+        WorkRows {
+            investors: self.investors.clone(),
+            events: self.events.clone(),
+            engagements: self.engagements.clone(),
+            incentives: self.incentives.clone(),
+            supervision: self.supervision.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// The facts of those `projects` the rows refer to (by event, engaged investor or
     /// incentive), with their funds from `progress`.
-    fn admit(&mut self, projects: &[project::Model], progress: &[progress::Model]) {
+    fn admitted(&self, projects: &[project::Model], progress: &[progress::Model]) -> Vec<ProjectFacts> {
         let engaged: HashSet<&str> = self.engagements.iter().map(|e| e.investor_name.as_str()).collect();
         let promised: HashSet<&str> = self.incentives.iter().map(|x| x.project_code.as_str()).collect();
-        let mut admitted = HashMap::new();
-        let (mut touched_events, mut touched_investors) = (HashSet::new(), HashSet::new());
+        let mut admitted: HashMap<&str, ProjectFacts> = HashMap::new();
         for p in projects {
             let Some((event, investor)) =
                 refers_to(p, &self.events, |i| engaged.contains(i), |code| promised.contains(code))
             else {
                 continue;
             };
-            if let Some(e) = event {
-                self.projects_of_event.entry(e.code.clone()).or_default().push(p.code.clone());
-                touched_events.insert(e.code.clone());
-            }
-            if let Some(i) = investor {
-                self.projects_of_investor.entry(i.to_string()).or_default().push(p.code.clone());
-                touched_investors.insert(i.to_string());
-            }
             let facts = ProjectFacts {
                 code: p.code.clone(),
                 name: p.name.clone(),
                 unit: p.unit_code.clone(),
                 investor: p.investor_name.clone(),
+                engaged: investor.is_some(),
+                event: event.map(|e| e.code.clone()),
                 total: p.total_investment,
                 reach: reach_dates(&recorded_dates(p)),
                 registered: p.registered_date,
                 terminated: p.terminated_date,
                 funds: Vec::new(),
             };
-            admitted.insert(p.code.clone(), facts);
-        }
-        // Each list in code order, however the projects came.
-        for (lists, touched) in
-            [(&mut self.projects_of_event, touched_events), (&mut self.projects_of_investor, touched_investors)]
-        {
-            for key in touched {
-                if let Some(codes) = lists.get_mut(&key) {
-                    codes.sort();
-                }
-            }
+            admitted.insert(p.code.as_str(), facts);
         }
         for month in progress {
-            if let Some(facts) = admitted.get_mut(&month.project_code) {
+            if let Some(facts) = admitted.get_mut(month.project_code.as_str()) {
                 facts.funds.push((month.month, month.funds_arrived.unwrap_or(0)));
             }
         }
-        for facts in admitted.values_mut() {
+        let mut admitted: Vec<ProjectFacts> = admitted.into_values().collect();
+        for facts in &mut admitted {
             // In month order, whatever order the rows were read in.
             facts.funds.sort();
         }
-        self.projects.extend(admitted);
+        admitted
     }
 }

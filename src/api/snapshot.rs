@@ -22,62 +22,8 @@ use entities::{industry, investor, progress, project, unit};
 use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use tokio::sync::{Mutex, watch};
 
+pub use crate::keyed::Keyed;
 use crate::store::feed::{self, Follower};
-
-/// Rows of one table by key: those of the last full load, shared by every snapshot since,
-/// and those changed after it (`None`: deleted). A write costs a snapshot its own rows,
-/// not a copy of the table.
-pub struct Keyed<V> {
-    base: Arc<HashMap<String, V>>,
-    changed: HashMap<String, Option<V>>,
-}
-
-impl<V: Clone> Keyed<V> {
-    fn new(base: HashMap<String, V>) -> Keyed<V> {
-        Keyed { base: Arc::new(base), changed: HashMap::new() }
-    }
-
-    /// The row of `key`, if there is one.
-    pub fn get(&self, key: &str) -> Option<&V> {
-        match self.changed.get(key) {
-            Some(row) => row.as_ref(),
-            None => self.base.get(key),
-        }
-    }
-
-    /// Every row, in no particular order.
-    pub fn values(&self) -> impl Iterator<Item = &V> {
-        let kept = self.base.iter().filter(|(key, _)| !self.changed.contains_key(*key)).map(|(_, row)| row);
-        kept.chain(self.changed.values().flatten())
-    }
-
-    /// Every row by key (for comparing snapshots).
-    pub fn to_map(&self) -> HashMap<String, V> {
-        let mut all: HashMap<String, V> = (*self.base).clone();
-        for (key, row) in &self.changed {
-            match row {
-                Some(row) => all.insert(key.clone(), row.clone()),
-                None => all.remove(key),
-            };
-        }
-        all
-    }
-
-    /// These rows with `rows` replacing theirs (keys absent from `rows` unchanged); with
-    /// `fold`, every changed row goes into a new base (a copy of the table, in memory).
-    fn with(&self, rows: HashMap<String, Option<V>>, fold: bool) -> Keyed<V> {
-        let mut changed = self.changed.clone();
-        changed.extend(rows);
-        let patched = Keyed { base: self.base.clone(), changed };
-        if fold { Keyed::new(patched.to_map()) } else { patched }
-    }
-}
-
-impl<V: Clone> Clone for Keyed<V> {
-    fn clone(&self) -> Keyed<V> {
-        Keyed { base: self.base.clone(), changed: self.changed.clone() }
-    }
-}
 
 /// The graph's hot rows for one data version.
 pub struct Snapshot {
@@ -103,10 +49,13 @@ impl Snapshot {
     /// Reads the rows of the current data version, in one read transaction.
     pub async fn load(db: &DatabaseConnection) -> Result<Snapshot, DbErr> {
         let (txn, version) = feed::begin_read(db).await?;
-        let projects = Project::find().all(&txn).await?.into_iter().map(|p| (p.code.clone(), p)).collect();
-        let units = Unit::find().all(&txn).await?.into_iter().map(|u| (u.code.clone(), u)).collect();
-        let industries = Industry::find().all(&txn).await?.into_iter().map(|i| (i.name.clone(), i)).collect();
-        let investors = Investor::find().all(&txn).await?.into_iter().map(|i| (i.name.clone(), i)).collect();
+        let projects: HashMap<_, _> =
+            Project::find().all(&txn).await?.into_iter().map(|p| (p.code.clone(), p)).collect();
+        let units: HashMap<_, _> = Unit::find().all(&txn).await?.into_iter().map(|u| (u.code.clone(), u)).collect();
+        let industries: HashMap<_, _> =
+            Industry::find().all(&txn).await?.into_iter().map(|i| (i.name.clone(), i)).collect();
+        let investors: HashMap<_, _> =
+            Investor::find().all(&txn).await?.into_iter().map(|i| (i.name.clone(), i)).collect();
         let mut by_project: HashMap<String, Vec<progress::Model>> = HashMap::new();
         for row in Progress::find().order_by_asc(progress::Column::Month).all(&txn).await? {
             by_project.entry(row.project_code.clone()).or_default().push(row);
@@ -114,11 +63,11 @@ impl Snapshot {
         txn.commit().await?;
         Ok(Snapshot {
             version,
-            projects: Keyed::new(projects),
-            units: Keyed::new(units),
-            industries: Keyed::new(industries),
-            investors: Keyed::new(investors),
-            progress: Keyed::new(by_project),
+            projects: Keyed::from(projects),
+            units: Keyed::from(units),
+            industries: Keyed::from(industries),
+            investors: Keyed::from(investors),
+            progress: Keyed::from(by_project),
         })
     }
 
@@ -153,11 +102,11 @@ impl Snapshot {
             };
             keys.entry(table).or_default().insert(key);
         }
-        let carried = self.projects.changed.len()
-            + self.progress.changed.len()
-            + self.units.changed.len()
-            + self.industries.changed.len()
-            + self.investors.changed.len();
+        let carried = self.projects.changed_len()
+            + self.progress.changed_len()
+            + self.units.changed_len()
+            + self.industries.changed_len()
+            + self.investors.changed_len();
         // Past the limit the changed rows are folded into a new base, in memory: a copy of
         // the tables, still far cheaper than reading them again.
         let fold = carried + keys.values().map(|k| k.len()).sum::<usize>() > limit;

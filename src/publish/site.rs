@@ -509,13 +509,13 @@ fn public_events(
 ) -> (Vec<super::public::PublicEvent>, Vec<super::public::PublicEvent>) {
     let work = &data.frames.work;
     let (mut upcoming, mut past) = (Vec::new(), Vec::new());
-    for e in &work.events {
+    for e in work.events.iter() {
         let signed: Vec<PublicProject> = work
             .projects_of_event
             .get(&e.code)
             .into_iter()
             .flatten()
-            .filter(|code| work.projects.get(*code).is_some_and(|p| p.reached(crate::rules::Stage::Signed, as_of)))
+            .filter(|code| work.projects.get(code).is_some_and(|p| p.reached(crate::rules::Stage::Signed, as_of)))
             .filter_map(|code| public.iter().find(|p| &p.code == code).cloned())
             .collect();
         let over = crate::analytics::events::last_day(e) < as_of;

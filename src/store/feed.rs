@@ -179,8 +179,9 @@ pub async fn begin_read(db: &DatabaseConnection) -> Result<(DatabaseTransaction,
     Ok((txn, version))
 }
 
-/// How often a follower asks SQLite for the data version (another process may write).
-pub const SQLITE_POLL: Duration = Duration::from_millis(200);
+/// How often a follower asks SQLite for the data version (another process may write):
+/// a one-row indexed read, 20 a second, against a lag goal of 1 s.
+pub const SQLITE_POLL: Duration = Duration::from_millis(50);
 
 /// How often a follower asks PostgreSQL for the data version besides listening, in case
 /// a notification is lost (a dropped connection).
