@@ -90,7 +90,11 @@ pub struct ChainFigures {
 /// A project counts for its link when it is not terminated as of the day (the spec)
 /// and has reached INTENT by then (the spec is silent: a project not yet taken in on
 /// the day is not counted, as every other figure as of a day).
-pub fn chain_figures(links: &[chain_link::Model], projects: &[project::Model], as_of: NaiveDate) -> Vec<ChainFigures> {
+pub fn chain_figures<'a>(
+    links: &[chain_link::Model],
+    projects: impl IntoIterator<Item = &'a project::Model>,
+    as_of: NaiveDate,
+) -> Vec<ChainFigures> {
     let mut by_link: BTreeMap<&str, Vec<(&project::Model, Stage)>> = BTreeMap::new();
     for p in projects {
         let Some(reference) = p.chain_link.as_deref() else { continue };

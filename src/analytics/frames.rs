@@ -56,8 +56,9 @@ pub struct Frames {
 pub struct PromotionRows {
     /// Every chain link (`chain_links`).
     pub links: Vec<entities::chain_link::Model>,
-    /// The projects that name a chain link, with the columns the chain figures need.
-    pub members: Vec<project::Model>,
+    /// The projects that name a chain link, with the columns the chain figures need, by
+    /// code (shared, so that a patch copies pointers, not rows).
+    pub members: Vec<Arc<project::Model>>,
     /// Every carrier (`carriers`).
     pub carriers: Vec<entities::carrier::Model>,
     /// The key projects marked public (重点项目, 公开推介), full models, by code: what the
@@ -68,7 +69,7 @@ pub struct PromotionRows {
 impl PromotionRows {
     /// The chains' figures as of `as_of` (see [`super::chains::chain_figures`]).
     pub fn chains(&self, as_of: NaiveDate) -> Vec<super::chains::ChainFigures> {
-        super::chains::chain_figures(&self.links, &self.members, as_of)
+        super::chains::chain_figures(&self.links, self.members.iter().map(|p| &**p), as_of)
     }
 }
 
@@ -197,7 +198,7 @@ impl Frames {
         let build = move || {
             let mut frames = Frames::build(version, &projects, &progress, units, targets, issues)?;
             frames.work = Arc::new(super::work::WorkRows::build(work, &projects, &progress));
-            let members = projects.iter().filter(|p| p.chain_link.is_some()).cloned().collect();
+            let members = projects.iter().filter(|p| p.chain_link.is_some()).map(|p| Arc::new(p.clone())).collect();
             frames.promotion = Arc::new(PromotionRows { links, members, carriers, key_projects });
             Ok(frames)
         };
@@ -461,7 +462,9 @@ impl Patchable {
         }
         // The promotion and work rows: copied and patched only when a changed project is
         // in them or now belongs there (most writes touch neither).
-        let listed = |rows: &[project::Model], code: &str| rows.binary_search_by(|m| m.code.as_str().cmp(code)).is_ok();
+        fn listed<P: std::borrow::Borrow<project::Model>>(rows: &[P], code: &str) -> bool {
+            rows.binary_search_by(|m| m.borrow().code.as_str().cmp(code)).is_ok()
+        }
         let promotion = if projects.iter().any(|p| {
             p.chain_link.is_some()
                 || listed(&self.promotion.members, &p.code)
@@ -471,7 +474,7 @@ impl Patchable {
             let mut promotion = (*self.promotion).clone();
             let codes: std::collections::HashSet<&str> = projects.iter().map(|p| p.code.as_str()).collect();
             promotion.members.retain(|m| !codes.contains(m.code.as_str()));
-            promotion.members.extend(projects.iter().filter(|p| p.chain_link.is_some()).cloned());
+            promotion.members.extend(projects.iter().filter(|p| p.chain_link.is_some()).map(|p| Arc::new(p.clone())));
             promotion.members.sort_by(|a, b| a.code.cmp(&b.code));
             promotion.key_projects.retain(|p| !codes.contains(p.code.as_str()));
             promotion.key_projects.extend(key_projects);
