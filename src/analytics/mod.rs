@@ -259,6 +259,10 @@ pub fn month_index_expr(column: &str) -> Expr {
     col(column).dt().year().cast(DataType::Int32) * lit(12) + col(column).dt().month().cast(DataType::Int32) - lit(1)
 }
 
+/// The least time between the starts of two background updates of a server's frames:
+/// what a write may wait, at most, besides the update itself, to reach the figures.
+pub const COALESCE: std::time::Duration = std::time::Duration::from_millis(200);
+
 tokio::task_local! {
     static PINNED: std::sync::Mutex<Option<Arc<Frames>>>;
 }
@@ -307,7 +311,15 @@ impl Engine {
         });
         let weak = Arc::downgrade(&engine);
         tokio::spawn(async move {
+            let mut last = std::time::Instant::now();
             while changes.changed().await.is_ok() {
+                // Writes that come close together share one update: at most one starts per
+                // COALESCE, so that under a stream of writes the updates leave the cores to
+                // the analysts (each costs about the same for one project or for ten).
+                if let Some(wait) = COALESCE.checked_sub(last.elapsed()) {
+                    tokio::time::sleep(wait).await;
+                }
+                last = std::time::Instant::now();
                 let Some(engine) = weak.upgrade() else { return };
                 // Not in the `if`: a borrow there would live through the build, which
                 // needs to write the channel.
