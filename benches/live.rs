@@ -213,6 +213,9 @@ fn main() {
                 }
                 let built = zhaoshang::metrics::metrics().frames_build.clone();
                 let (builds_before, build_seconds_before) = (built.get_sample_count(), built.get_sample_sum());
+                let answers = zhaoshang::metrics::metrics().analytics_answers.clone();
+                let answered = |result: &str| answers.with_label_values(&[result]).get();
+                let (kept_before, computed_before) = (answered("kept"), answered("computed"));
                 let report = load::run(&load::Load {
                     url: url.clone(),
                     seconds,
@@ -255,6 +258,11 @@ fn main() {
                 println!(
                     "frame builds by the two servers (first builds included): {builds}, mean {:.2} s",
                     build_seconds / builds.max(1) as f64
+                );
+                println!(
+                    "analytics answers kept for their data version {} / computed {}",
+                    answered("kept") - kept_before,
+                    answered("computed") - computed_before
                 );
                 for e in report.errors.iter().take(5) {
                     println!("  error: {}", e.chars().take(300).collect::<String>());

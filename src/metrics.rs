@@ -30,6 +30,9 @@ pub struct Metrics {
     /// `zhaoshang_frames_cache_total{result="hit"|"miss"}`: frames asked for, there
     /// already or waited for.
     pub frames_cache: IntCounterVec,
+    /// `zhaoshang_analytics_answers_total{result="computed"|"kept"}`: analytics answers,
+    /// computed or kept from an earlier request of the same data version.
+    pub analytics_answers: IntCounterVec,
 }
 
 fn build() -> Result<Metrics, prometheus::Error> {
@@ -57,6 +60,14 @@ fn build() -> Result<Metrics, prometheus::Error> {
         Opts::new("zhaoshang_frames_cache_total", "Analytics frames asked for, by whether the cache had them."),
         &["result"],
     )?;
+    let analytics_answers = IntCounterVec::new(
+        Opts::new(
+            "zhaoshang_analytics_answers_total",
+            "Analytics answers, computed or kept from an earlier request of the same data version.",
+        ),
+        &["result"],
+    )?;
+    registry.register(Box::new(analytics_answers.clone()))?;
     registry.register(Box::new(requests.clone()))?;
     registry.register(Box::new(latency.clone()))?;
     registry.register(Box::new(in_flight.clone()))?;
@@ -64,7 +75,17 @@ fn build() -> Result<Metrics, prometheus::Error> {
     registry.register(Box::new(data_version.clone()))?;
     registry.register(Box::new(frames_build.clone()))?;
     registry.register(Box::new(frames_cache.clone()))?;
-    Ok(Metrics { registry, requests, latency, in_flight, graphql_errors, data_version, frames_build, frames_cache })
+    Ok(Metrics {
+        registry,
+        requests,
+        latency,
+        in_flight,
+        graphql_errors,
+        data_version,
+        frames_build,
+        frames_cache,
+        analytics_answers,
+    })
 }
 
 #[allow(clippy::expect_used)] // fixed names and labels: a failure is a bug seen by any test
@@ -86,6 +107,11 @@ impl Metrics {
     /// waited for a build.
     pub fn frames_asked(&self, cached: bool) {
         self.frames_cache.with_label_values(&[if cached { "hit" } else { "miss" }]).inc();
+    }
+
+    /// Records an analytics answer: `kept` from an earlier request, or computed.
+    pub fn analytics_answered(&self, kept: bool) {
+        self.analytics_answers.with_label_values(&[if kept { "kept" } else { "computed" }]).inc();
     }
 
     /// Records a build of the frames (in the background or for a request).

@@ -492,6 +492,38 @@ async fn analytics_of_a_stopped_request_stop_or_never_start() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_is_kept_for_its_data_version_and_no_longer() {
+    use zhaoshang::analytics::Engine;
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
+    let engine = Engine::new(t.db.clone());
+    let computed = Arc::new(AtomicUsize::new(0));
+    let ask = |key: &str| {
+        let computed = computed.clone();
+        engine.run_keyed(key.to_string(), move |f| {
+            computed.fetch_add(1, Ordering::SeqCst);
+            Ok(f.version)
+        })
+    };
+    let first = ask("trend 2025").await.unwrap();
+    assert_eq!(ask("trend 2025").await.unwrap(), first);
+    assert_eq!(computed.load(Ordering::SeqCst), 1, "asked again, kept");
+    ask("cohort 2025").await.unwrap();
+    assert_eq!(computed.load(Ordering::SeqCst), 2, "another key is computed");
+    // A write: the next answer is computed from the new version's frames.
+    let r = Api::new(&t.db)
+        .run_as(
+            &viewer(Role::Admin, None),
+            r#"mutation { recordProgress(code: "ZS24001", month: "2025-11", faiWan: 1, fundsArrivedWan: 1, outOfRegionFundsWan: 0) { period } }"#,
+        )
+        .await;
+    assert_eq!(error_codes(&r), Vec::<String>::new(), "{r}");
+    let after = ask("trend 2025").await.unwrap();
+    assert!(after > first, "the answer of the new version, not the kept one");
+    assert_eq!(computed.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_metric_of_a_stopped_request_stops_at_its_next_step() {
     use std::time::Duration;
     use zhaoshang::analytics::cohort::{cohort, funnel, pipeline};

@@ -291,12 +291,51 @@ pub struct Engine {
     current: tokio::sync::watch::Sender<Option<Arc<Frames>>>,
     /// Held while a build runs: one build at a time, and the first request waits on it.
     building: Mutex<()>,
+    /// Answers of the latest frames' version ([`Engine::run_keyed`]).
+    answers: Answers,
+}
+
+/// Answers computed from one data version's frames, by key: typed values behind `Any`,
+/// at most [`Answers::MOST`] (then emptied: dashboards ask few distinct figures).
+#[derive(Default)]
+struct Answers(std::sync::Mutex<(i64, std::collections::HashMap<String, Answer>)>);
+
+/// One kept answer, of the type its computation returned.
+type Answer = Arc<dyn std::any::Any + Send + Sync>;
+
+impl Answers {
+    const MOST: usize = 512;
+
+    fn get<T: Clone + 'static>(&self, version: i64, key: &str) -> Option<T> {
+        let kept = self.0.lock().ok()?;
+        if kept.0 != version {
+            return None;
+        }
+        kept.1.get(key)?.downcast_ref::<T>().cloned()
+    }
+
+    fn keep<T: Send + Sync + 'static>(&self, version: i64, key: String, answer: T) {
+        let Ok(mut kept) = self.0.lock() else { return };
+        if version < kept.0 {
+            return; // computed from frames already replaced
+        }
+        if version > kept.0 || kept.1.len() >= Self::MOST {
+            *kept = (version, std::collections::HashMap::new());
+        }
+        kept.1.insert(key, Arc::new(answer));
+    }
 }
 
 impl Engine {
     /// An engine reading from `db`, checking the data version on each use.
     pub fn new(db: DatabaseConnection) -> Self {
-        Engine { db, follower: None, current: tokio::sync::watch::Sender::new(None), building: Mutex::new(()) }
+        Engine {
+            db,
+            follower: None,
+            current: tokio::sync::watch::Sender::new(None),
+            building: Mutex::new(()),
+            answers: Answers::default(),
+        }
     }
 
     /// An engine following `follower`'s feed: it rebuilds in the background whenever the
@@ -308,6 +347,7 @@ impl Engine {
             follower: Some(follower),
             current: tokio::sync::watch::Sender::new(None),
             building: Mutex::new(()),
+            answers: Answers::default(),
         });
         let weak = Arc::downgrade(&engine);
         tokio::spawn(async move {
@@ -434,6 +474,36 @@ impl Engine {
         F: FnOnce(&Frames) -> Result<T, AnalyticsError> + Send + 'static,
     {
         let frames = self.frames().await?;
+        Self::run_on(frames, compute).await
+    }
+
+    /// [`Engine::run`], the answer kept for the frames' data version under `key`, which
+    /// must name the computation and every input it takes (the metric's arguments): a
+    /// dashboard asks the same figures again and again between two writes, and each
+    /// asker after the first gets them without computing. Answers of an older version are
+    /// never given: the first answer of a newer one empties the store.
+    pub async fn run_keyed<T, F>(&self, key: String, compute: F) -> Result<T, AnalyticsError>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: FnOnce(&Frames) -> Result<T, AnalyticsError> + Send + 'static,
+    {
+        let frames = self.frames().await?;
+        let version = frames.version;
+        if let Some(kept) = self.answers.get(version, &key) {
+            crate::metrics::metrics().analytics_answered(true);
+            return Ok(kept);
+        }
+        let answer = Self::run_on(frames, compute).await?;
+        self.answers.keep(version, key, answer.clone());
+        crate::metrics::metrics().analytics_answered(false);
+        Ok(answer)
+    }
+
+    async fn run_on<T, F>(frames: Arc<Frames>, compute: F) -> Result<T, AnalyticsError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Frames) -> Result<T, AnalyticsError> + Send + 'static,
+    {
         let turn = turns().acquire_owned().await.map_err(|_| AnalyticsError::Cancelled)?;
         let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let _stop_when_dropped = CancelOnDrop(flag.clone());

@@ -398,7 +398,9 @@ pub async fn scorecards(ctx: &Context<'_>, year: i32, quarter: u32, bottom: Opti
         None => {
             let computed = state(ctx)?
                 .engine
-                .run(move |f| engine_scorecard::scorecards(f, year, quarter, &config))
+                .run_keyed(format!("scorecards {year} {quarter} {config:?}"), move |f| {
+                    engine_scorecard::scorecards(f, year, quarter, &config)
+                })
                 .await
                 .map_err(ApiError::from)?;
             memo.insert(key, computed.clone());
@@ -424,7 +426,7 @@ pub async fn alerts(ctx: &Context<'_>, as_of: Option<Date>, year: Option<i32>) -
         None => {
             let computed = state(ctx)?
                 .engine
-                .run(move |f| engine_alerts::alerts(f, key.0, key.1))
+                .run_keyed(format!("alerts {key:?}"), move |f| engine_alerts::alerts(f, key.0, key.1))
                 .await
                 .map_err(ApiError::from)?;
             memo.insert(key, computed.clone());
@@ -462,7 +464,9 @@ impl AnalyticsQuery {
         let granularity = granularity.into();
         let points = state(ctx)?
             .engine
-            .run(move |f| volume::trend(f, metric, from, to, granularity, &filter, as_of))
+            .run_keyed(format!("trend {metric:?} {from} {to} {granularity:?} {filter:?} {as_of}"), move |f| {
+                volume::trend(f, metric, from, to, granularity, &filter, as_of)
+            })
             .await
             .map_err(ApiError::from)?;
         let scale = |v: i64| if metric.is_money() { wan(v) } else { v as f64 };
@@ -492,7 +496,9 @@ impl AnalyticsQuery {
         let filter: analytics::ProjectFilter = filter.into();
         let c = state(ctx)?
             .engine
-            .run(move |f| engine_cohort::cohort(f, signed_from.0, signed_to.0, as_of, &filter))
+            .run_keyed(format!("cohort {} {} {as_of} {filter:?}", signed_from.0, signed_to.0), move |f| {
+                engine_cohort::cohort(f, signed_from.0, signed_to.0, as_of, &filter)
+            })
             .await
             .map_err(ApiError::from)?;
         Ok(Cohort(c))
@@ -513,7 +519,9 @@ impl AnalyticsQuery {
         let filter: analytics::ProjectFilter = filter.into();
         let f = state(ctx)?
             .engine
-            .run(move |f| engine_cohort::funnel(f, intake_from.0, intake_to.0, as_of, &filter))
+            .run_keyed(format!("funnel {} {} {as_of} {filter:?}", intake_from.0, intake_to.0), move |f| {
+                engine_cohort::funnel(f, intake_from.0, intake_to.0, as_of, &filter)
+            })
             .await
             .map_err(ApiError::from)?;
         Ok(Funnel {
@@ -545,7 +553,7 @@ impl AnalyticsQuery {
         let filter: analytics::ProjectFilter = filter.into();
         let stages = state(ctx)?
             .engine
-            .run(move |f| engine_cohort::pipeline(f, as_of, &filter))
+            .run_keyed(format!("pipeline {as_of} {filter:?}"), move |f| engine_cohort::pipeline(f, as_of, &filter))
             .await
             .map_err(ApiError::from)?;
         Ok(stages
