@@ -355,6 +355,9 @@ fn assert_same_frames(a: &zhaoshang::analytics::Frames, b: &zhaoshang::analytics
     use polars::prelude::SortMultipleOptions;
     assert_eq!(a.version, b.version);
     assert!(a.projects.equals_missing(&b.projects), "projects\n{}\n{}", a.projects, b.projects);
+    // Progress is kept in pid order (a patch finds a project's months as one run).
+    let pids: Vec<Option<u32>> = a.progress.column("pid").unwrap().u32().unwrap().iter().collect();
+    assert!(pids.windows(2).all(|w| w[0] <= w[1]), "progress in pid order");
     let sorted = |f: &polars::prelude::DataFrame| f.sort(["pid", "month_idx"], SortMultipleOptions::default()).unwrap();
     assert!(sorted(&a.progress).equals_missing(&sorted(&b.progress)), "progress");
     assert_eq!(a.project_names, b.project_names);

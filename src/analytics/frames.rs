@@ -288,8 +288,10 @@ fn progress_rows(
     by_code: &HashMap<&str, (u32, &project::Model)>,
     uid: &dyn Fn(&str) -> u32,
 ) -> PolarsResult<DataFrame> {
-    let rows: Vec<_> =
+    let mut rows: Vec<_> =
         progress.iter().filter_map(|r| by_code.get(r.project_code.as_str()).map(|(pid, p)| (r, *p, *pid))).collect();
+    // In pid order, so that a patch finds a project's months as one run.
+    rows.sort_by_key(|(_, _, pid)| *pid);
     DataFrame::new(
         rows.len(),
         vec![
@@ -319,8 +321,8 @@ fn progress_rows(
 /// The most projects a patch takes; beyond, a full build is as quick.
 pub const PATCH_LIMIT: usize = 2_000;
 
-/// The most chunks the progress frame keeps before a patch joins them.
-const MAX_CHUNKS: usize = 8;
+/// The most chunks a patched frame keeps before the patch joins them.
+const MAX_CHUNKS: usize = 16;
 
 impl Frames {
     /// The frames of the store's current version made from these by the rows that
@@ -391,6 +393,42 @@ impl Frames {
     }
 }
 
+/// `frame` with the rows `from..to` of each `(from, to, rows)` (in order, apart)
+/// replaced by `rows`: slices, no copy, then one chunk again once there are more than
+/// [`MAX_CHUNKS`].
+fn spliced(frame: &DataFrame, replaced: Vec<(usize, usize, DataFrame)>) -> PolarsResult<DataFrame> {
+    let mut out = frame.clear();
+    let mut add = |rows: DataFrame| if rows.height() > 0 { out.vstack_mut(&rows).map(|_| ()) } else { Ok(()) };
+    let mut at = 0;
+    for (from, to, rows) in replaced {
+        add(frame.slice(at as i64, from - at))?;
+        add(rows)?;
+        at = to;
+    }
+    add(frame.slice(at as i64, frame.height() - at))?;
+    if out.first_col_n_chunks() > MAX_CHUNKS {
+        out.rechunk_mut_par();
+    }
+    Ok(out)
+}
+
+/// The rows `from..to` whose pid is `pid`, in a pid column sorted ascending.
+fn run_of(pids: &UInt32Chunked, pid: u32) -> (usize, usize) {
+    let first_at_least = |value: u32| {
+        let (mut lo, mut hi) = (0, pids.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if pids.get(mid).is_some_and(|p| p < value) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    };
+    (first_at_least(pid), first_at_least(pid.saturating_add(1)))
+}
+
 /// What a patch starts from: the parts of the current frames (frames are shared
 /// immutably; their polars columns and maps are reference-counted, so this is cheap).
 struct Patchable {
@@ -423,31 +461,33 @@ impl Patchable {
         if changed.iter().any(|p| *p as usize >= n) {
             return Err(AnalyticsError::Polars(PolarsError::ComputeError("a patched project has no row".into())));
         }
-        // The projects frame: row pid is project pid; the changed rows taken from the
-        // new rows appended after the old ones.
+        // Both frames are patched by slices (no copy of the rows): the rows before a
+        // changed project, its new rows, the rows after; the pieces are joined into one
+        // chunk only every few patches.
         let lap = std::time::Instant::now();
+        let mut order: Vec<(u32, usize)> = changed.iter().enumerate().map(|(i, p)| (*p, i)).collect();
+        order.sort_unstable();
+        // The projects frame: row pid is project pid.
         let fresh = project_rows(projects, &changed, &uid)?;
-        let mut order: Vec<IdxSize> = (0..n as IdxSize).collect();
-        for (i, p) in changed.iter().enumerate() {
-            order[*p as usize] = (n + i) as IdxSize;
-        }
-        let projects_frame = self.projects.vstack(&fresh)?.take(&IdxCa::from_vec("order".into(), order))?;
+        let rows: Vec<(usize, usize, DataFrame)> =
+            order.iter().map(|(pid, i)| (*pid as usize, *pid as usize + 1, fresh.slice(*i as i64, 1))).collect();
+        let projects_frame = spliced(&self.projects, rows)?;
         let projects_ms = lap.elapsed().as_secs_f64() * 1e3;
-        // The progress frame: the changed projects' months dropped, their months now added.
-        let mut gone = vec![false; n];
-        for p in &changed {
-            gone[*p as usize] = true;
-        }
-        let pids = self.progress.column("pid")?.as_materialized_series().u32()?.clone();
-        let keep: BooleanChunked = pids.iter().map(|p| Some(!p.is_some_and(|p| gone[p as usize]))).collect();
+        // The progress frame, in pid order: each changed project's months replace its run.
         let by_code: HashMap<&str, (u32, &project::Model)> =
             projects.iter().zip(&changed).map(|(p, pid)| (p.code.as_str(), (*pid, p))).collect();
-        let mut progress_frame = self.progress.filter(&keep)?.vstack(&progress_rows(progress, &by_code, &uid)?)?;
-        // Each patch appends a chunk; a scan over many small chunks is slower than over one,
-        // so they are joined once there are more than a few (a copy every few patches).
-        if progress_frame.first_col_n_chunks() > MAX_CHUNKS {
-            progress_frame.rechunk_mut_par();
-        }
+        let fresh = progress_rows(progress, &by_code, &uid)?;
+        let old_pids = self.progress.column("pid")?.as_materialized_series().u32()?.clone();
+        let new_pids = fresh.column("pid")?.as_materialized_series().u32()?.clone();
+        let rows = order
+            .iter()
+            .map(|(pid, _)| {
+                let (from, to) = run_of(&old_pids, *pid);
+                let (start, end) = run_of(&new_pids, *pid);
+                (from, to, fresh.slice(start as i64, end - start))
+            })
+            .collect();
+        let progress_frame = spliced(&self.progress, rows)?;
         let progress_ms = lap.elapsed().as_secs_f64() * 1e3 - projects_ms;
         // Names and units: copied only when one changed.
         let mut names = self.names;
@@ -471,14 +511,23 @@ impl Patchable {
                 || listed(&self.promotion.key_projects, &p.code)
         }) || !key_projects.is_empty()
         {
+            // Each list stays in code order: a changed project's row is replaced, taken out
+            // or put in at its place.
+            fn put<P: std::borrow::Borrow<project::Model>>(rows: &mut Vec<P>, code: &str, row: Option<P>) {
+                match (rows.binary_search_by(|m| m.borrow().code.as_str().cmp(code)), row) {
+                    (Ok(at), Some(row)) => rows[at] = row,
+                    (Ok(at), None) => drop(rows.remove(at)),
+                    (Err(at), Some(row)) => rows.insert(at, row),
+                    (Err(_), None) => {}
+                }
+            }
             let mut promotion = (*self.promotion).clone();
-            let codes: std::collections::HashSet<&str> = projects.iter().map(|p| p.code.as_str()).collect();
-            promotion.members.retain(|m| !codes.contains(m.code.as_str()));
-            promotion.members.extend(projects.iter().filter(|p| p.chain_link.is_some()).map(|p| Arc::new(p.clone())));
-            promotion.members.sort_by(|a, b| a.code.cmp(&b.code));
-            promotion.key_projects.retain(|p| !codes.contains(p.code.as_str()));
-            promotion.key_projects.extend(key_projects);
-            promotion.key_projects.sort_by(|a, b| a.code.cmp(&b.code));
+            let mut key_projects: HashMap<String, project::Model> =
+                key_projects.into_iter().map(|p| (p.code.clone(), p)).collect();
+            for p in projects {
+                put(&mut promotion.members, &p.code, p.chain_link.is_some().then(|| Arc::new(p.clone())));
+                put(&mut promotion.key_projects, &p.code, key_projects.remove(&p.code));
+            }
             Arc::new(promotion)
         } else {
             self.promotion

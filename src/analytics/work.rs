@@ -84,6 +84,10 @@ pub struct WorkRows {
     pub projects_of_investor: Keyed<Vec<String>>,
     /// Project codes by the code of the event they were signed at, ordered by code.
     pub projects_of_event: Keyed<Vec<String>>,
+    /// The investors with engagements and the projects promised an incentive: what
+    /// admits a project, kept so that a patch need not scan the sheets.
+    engaged: Arc<HashSet<String>>,
+    promised: Arc<HashSet<String>>,
 }
 
 /// The most facts a patch carries beside the shared base before folding them into it.
@@ -152,6 +156,8 @@ impl WorkRows {
             supervision: Arc::new(supervision),
             ..Default::default()
         };
+        rows.engaged = Arc::new(rows.engagements.iter().map(|e| e.investor_name.clone()).collect());
+        rows.promised = Arc::new(rows.incentives.iter().map(|x| x.project_code.clone()).collect());
         let admitted = rows.admitted(projects, progress);
         let (mut of_event, mut of_investor) =
             (HashMap::<String, Vec<String>>::new(), HashMap::<String, Vec<String>>::new());
@@ -176,11 +182,12 @@ impl WorkRows {
     /// them, or would now ([`refers_to`]). Most writes concern none, and then the frames
     /// keep these rows as they are.
     pub fn concerns(&self, projects: &[project::Model]) -> bool {
-        let engaged = |i: &str| self.engagements.iter().any(|e| e.investor_name == i);
-        let promised = |code: &str| self.incentives.iter().any(|x| x.project_code == code);
-        projects
-            .iter()
-            .any(|p| self.projects.get(&p.code).is_some() || refers_to(p, &self.events, engaged, promised).is_some())
+        projects.iter().any(|p| self.projects.get(&p.code).is_some() || self.refers_to(p).is_some())
+    }
+
+    /// [`refers_to`] with these rows' sheets.
+    fn refers_to<'a>(&'a self, p: &'a project::Model) -> Option<(Option<&'a event::Model>, Option<&'a str>)> {
+        refers_to(p, &self.events, |i| self.engaged.contains(i), |code| self.promised.contains(code))
     }
 
     /// These rows with the facts of `projects` (and their `progress`, every month of
@@ -230,6 +237,8 @@ impl WorkRows {
             engagements: self.engagements.clone(),
             incentives: self.incentives.clone(),
             supervision: self.supervision.clone(),
+            engaged: self.engaged.clone(),
+            promised: self.promised.clone(),
             ..Default::default()
         }
     }
@@ -237,15 +246,9 @@ impl WorkRows {
     /// The facts of those `projects` the rows refer to (by event, engaged investor or
     /// incentive), with their funds from `progress`.
     fn admitted(&self, projects: &[project::Model], progress: &[progress::Model]) -> Vec<ProjectFacts> {
-        let engaged: HashSet<&str> = self.engagements.iter().map(|e| e.investor_name.as_str()).collect();
-        let promised: HashSet<&str> = self.incentives.iter().map(|x| x.project_code.as_str()).collect();
         let mut admitted: HashMap<&str, ProjectFacts> = HashMap::new();
         for p in projects {
-            let Some((event, investor)) =
-                refers_to(p, &self.events, |i| engaged.contains(i), |code| promised.contains(code))
-            else {
-                continue;
-            };
+            let Some((event, investor)) = self.refers_to(p) else { continue };
             let facts = ProjectFacts {
                 code: p.code.clone(),
                 name: p.name.clone(),
