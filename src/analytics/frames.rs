@@ -63,7 +63,7 @@ pub struct PromotionRows {
     pub carriers: Vec<entities::carrier::Model>,
     /// The key projects marked public (重点项目, 公开推介), full models, by code: what the
     /// promotion decks list (each still through [`crate::publish::public::PublicProject`]).
-    pub key_projects: Vec<project::Model>,
+    pub key_projects: Vec<Arc<project::Model>>,
 }
 
 impl PromotionRows {
@@ -199,6 +199,7 @@ impl Frames {
             let mut frames = Frames::build(version, &projects, &progress, units, targets, issues)?;
             frames.work = Arc::new(super::work::WorkRows::build(work, &projects, &progress));
             let members = projects.iter().filter(|p| p.chain_link.is_some()).map(|p| Arc::new(p.clone())).collect();
+            let key_projects = key_projects.into_iter().map(Arc::new).collect();
             frames.promotion = Arc::new(PromotionRows { links, members, carriers, key_projects });
             Ok(frames)
         };
@@ -526,7 +527,7 @@ impl Patchable {
                 key_projects.into_iter().map(|p| (p.code.clone(), p)).collect();
             for p in projects {
                 put(&mut promotion.members, &p.code, p.chain_link.is_some().then(|| Arc::new(p.clone())));
-                put(&mut promotion.key_projects, &p.code, key_projects.remove(&p.code));
+                put(&mut promotion.key_projects, &p.code, key_projects.remove(&p.code).map(Arc::new));
             }
             Arc::new(promotion)
         } else {
