@@ -296,7 +296,9 @@ pub struct Engine {
 }
 
 /// Answers computed from one data version's frames, by key: typed values behind `Any`,
-/// at most [`Answers::MOST`] (then emptied: dashboards ask few distinct figures).
+/// at most [`Answers::MOST`] (then emptied: dashboards ask few distinct figures, and an
+/// answer can be large — a funnel lists its members — so many distinct questions must
+/// not add up to a memory problem).
 #[derive(Default)]
 struct Answers(std::sync::Mutex<(i64, std::collections::HashMap<String, Answer>)>);
 
@@ -304,7 +306,7 @@ struct Answers(std::sync::Mutex<(i64, std::collections::HashMap<String, Answer>)
 type Answer = Arc<dyn std::any::Any + Send + Sync>;
 
 impl Answers {
-    const MOST: usize = 512;
+    const MOST: usize = 64;
 
     fn get<T: Clone + 'static>(&self, version: i64, key: &str) -> Option<T> {
         let kept = self.0.lock().ok()?;
