@@ -201,73 +201,91 @@ fn main() {
                 drop(frames);
                 let profile = std::env::var("LIVE_PROFILE").ok();
                 if profile.is_some() {
-                    println!("## {kind}, {n} projects: import {import:.1} s; full build {build:.2} s; frames {memory:.0} MiB");
+                    println!(
+                        "## {kind}, {n} projects: import {import:.1} s; full build {build:.2} s; frames {memory:.0} MiB"
+                    );
                     println!("## {kind}, {n} projects: full build by part");
                     profile_build(&db).await;
                     println!("## {kind}, {n} projects: patches");
                     profile_patch(&db).await;
                 }
                 db.close().await.ok();
-                if profile.as_deref() == Some("only") {
-                    continue;
+                if profile.as_deref() != Some("only") {
+                    run_load(kind, n, &url, seconds, import, build, memory, projects, months).await;
                 }
-                let built = zhaoshang::metrics::metrics().frames_build.clone();
-                let (builds_before, build_seconds_before) = (built.get_sample_count(), built.get_sample_sum());
-                let answers = zhaoshang::metrics::metrics().analytics_answers.clone();
-                let answered = |result: &str| answers.with_label_values(&[result]).get();
-                let (kept_before, computed_before) = (answered("kept"), answered("computed"));
-                let report = load::run(&load::Load {
-                    url: url.clone(),
-                    seconds,
-                    writers: 8,
-                    writes_per_second: 10.0,
-                    analysts: 8,
-                })
-                .await;
-                let builds = built.get_sample_count() - builds_before;
-                let build_seconds = built.get_sample_sum() - build_seconds_before;
-                let q = |v: &[f64], p: f64| load::quantile(v, p);
-                println!("## {kind}, {n} projects ({projects} rows, {months} progress months), {seconds} s");
-                println!("import {import:.1} s; full build {build:.2} s; frames {memory:.0} MiB");
-                println!(
-                    "healthz after start {:.0} / {:.0} ms; first figures {:.0} / {:.0} ms",
-                    report.healthz_ms[0], report.healthz_ms[1], report.first_figures_ms[0], report.first_figures_ms[1]
-                );
-                println!(
-                    "analysts: {} requests, p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
-                    report.analyst_ms.len(),
-                    q(&report.analyst_ms, 0.5),
-                    q(&report.analyst_ms, 0.99),
-                    q(&report.analyst_ms, 1.0)
-                );
-                println!(
-                    "visibility lag (every write × both servers): graph p50 {:.0} / max {:.0} ms; figures p50 {:.0} / max {:.0} ms",
-                    q(&report.graph_lag_ms, 0.5),
-                    q(&report.graph_lag_ms, 1.0),
-                    q(&report.figures_lag_ms, 0.5),
-                    q(&report.figures_lag_ms, 1.0)
-                );
-                println!(
-                    "writes acknowledged {} ({:.1}/s); errors {}; lost {}; reverted {}",
-                    report.writes,
-                    report.writes as f64 / seconds,
-                    report.errors.len(),
-                    report.lost,
-                    report.reverted
-                );
-                println!(
-                    "frame builds by the two servers (first builds included): {builds}, mean {:.2} s",
-                    build_seconds / builds.max(1) as f64
-                );
-                println!(
-                    "analytics answers kept for their data version {} / computed {}",
-                    answered("kept") - kept_before,
-                    answered("computed") - computed_before
-                );
-                for e in report.errors.iter().take(5) {
-                    println!("  error: {}", e.chars().take(300).collect::<String>());
+                if kind == &"postgres" {
+                    // The bench's database goes with the run.
+                    let admin = Database::connect(std::env::var("ZHAOSHANG_BENCH_POSTGRES").unwrap()).await.unwrap();
+                    let name = url.rsplit_once('/').unwrap().1;
+                    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
                 }
             }
         }
     });
+}
+
+/// The load run of one database and size, and its report.
+#[allow(clippy::too_many_arguments)] // the figures of the run so far, printed with its own
+async fn run_load(
+    kind: &str,
+    n: usize,
+    url: &str,
+    seconds: f64,
+    import: f64,
+    build: f64,
+    memory: f64,
+    projects: usize,
+    months: usize,
+) {
+    let built = zhaoshang::metrics::metrics().frames_build.clone();
+    let (builds_before, build_seconds_before) = (built.get_sample_count(), built.get_sample_sum());
+    let answers = zhaoshang::metrics::metrics().analytics_answers.clone();
+    let answered = |result: &str| answers.with_label_values(&[result]).get();
+    let (kept_before, computed_before) = (answered("kept"), answered("computed"));
+    let report =
+        load::run(&load::Load { url: url.to_string(), seconds, writers: 8, writes_per_second: 10.0, analysts: 8 })
+            .await;
+    let builds = built.get_sample_count() - builds_before;
+    let build_seconds = built.get_sample_sum() - build_seconds_before;
+    let q = |v: &[f64], p: f64| load::quantile(v, p);
+    println!("## {kind}, {n} projects ({projects} rows, {months} progress months), {seconds} s");
+    println!("import {import:.1} s; full build {build:.2} s; frames {memory:.0} MiB");
+    println!(
+        "healthz after start {:.0} / {:.0} ms; first figures {:.0} / {:.0} ms",
+        report.healthz_ms[0], report.healthz_ms[1], report.first_figures_ms[0], report.first_figures_ms[1]
+    );
+    println!(
+        "analysts: {} requests, p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        report.analyst_ms.len(),
+        q(&report.analyst_ms, 0.5),
+        q(&report.analyst_ms, 0.99),
+        q(&report.analyst_ms, 1.0)
+    );
+    println!(
+        "visibility lag (every write × both servers): graph p50 {:.0} / max {:.0} ms; figures p50 {:.0} / max {:.0} ms",
+        q(&report.graph_lag_ms, 0.5),
+        q(&report.graph_lag_ms, 1.0),
+        q(&report.figures_lag_ms, 0.5),
+        q(&report.figures_lag_ms, 1.0)
+    );
+    println!(
+        "writes acknowledged {} ({:.1}/s); errors {}; lost {}; reverted {}",
+        report.writes,
+        report.writes as f64 / seconds,
+        report.errors.len(),
+        report.lost,
+        report.reverted
+    );
+    println!(
+        "frame builds by the two servers (first builds included): {builds}, mean {:.2} s",
+        build_seconds / builds.max(1) as f64
+    );
+    println!(
+        "analytics answers kept for their data version {} / computed {}",
+        answered("kept") - kept_before,
+        answered("computed") - computed_before
+    );
+    for e in report.errors.iter().take(5) {
+        println!("  error: {}", e.chars().take(300).collect::<String>());
+    }
 }
