@@ -66,14 +66,8 @@ async fn import_checked(
     source: &str,
 ) -> Result<(ImportCounts, ImportChanges), DbErr> {
     let rows = ledger.row_count();
-    let bar = (rows > PROGRESS_BAR_ROWS).then(|| {
-        let bar = ProgressBar::new(rows as u64);
-        bar.set_style(
-            ProgressStyle::with_template("导入 importing {bar:40} {pos}/{len} rows {per_sec} eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    });
+    let bar = (rows > PROGRESS_BAR_ROWS)
+        .then(|| progress_bar(rows as u64, "导入 importing {bar:40} {pos}/{len} rows {per_sec} eta {eta}"));
     let imported = store::import_ledger(db, &ledger, actor, source, bar.as_ref()).await?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
@@ -131,11 +125,7 @@ pub async fn build_site(
     let industries = Industry::find().order_by_asc(entities::industry::Column::Name).all(db).await?;
     let options = options.clone();
     let report = tokio::task::spawn_blocking(move || {
-        let bar = ProgressBar::new(0);
-        bar.set_style(
-            ProgressStyle::with_template("网站 site {bar:40} {pos}/{len} files")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
+        let bar = progress_bar(0, "网站 site {bar:40} {pos}/{len} files");
         let data = crate::publish::site::SiteData {
             frames: &frames,
             projects: &projects,
@@ -185,11 +175,7 @@ pub async fn build_brochure(
     let brochure = tokio::task::spawn_blocking(move || {
         // Hidden unless stderr is a terminal; the demo district takes well under a
         // second, a large district several.
-        let bar = ProgressBar::new(0);
-        bar.set_style(
-            ProgressStyle::with_template("推介手册 brochure {bar:40} {pos}/{len} pages")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
+        let bar = progress_bar(0, "推介手册 brochure {bar:40} {pos}/{len} pages");
         let data = crate::publish::brochure::BrochureData {
             projects: &projects,
             units: &units,
@@ -207,4 +193,11 @@ pub async fn build_brochure(
     })
     .await??;
     Ok(brochure)
+}
+
+/// A progress bar of `len` steps drawn by `template` (hidden unless stderr is a terminal).
+fn progress_bar(len: u64, template: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar
 }

@@ -312,10 +312,15 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), BrochureError> {
     })
 }
 
+/// Unit names by code.
+fn unit_names<'a>(data: &BrochureData<'a>) -> HashMap<&'a str, &'a str> {
+    data.units.iter().map(|u| (u.code.as_str(), u.name.as_str())).collect()
+}
+
 /// The public projects as of the day, by code: the allow-list's [`PublicProject`]
 /// decides who is shown and what of them (their chain link included).
 fn public_projects(data: &BrochureData, as_of: NaiveDate, lang: Lang) -> Vec<PublicProject> {
-    let unit_names: HashMap<&str, &str> = data.units.iter().map(|u| (u.code.as_str(), u.name.as_str())).collect();
+    let unit_names = unit_names(data);
     let mut list: Vec<PublicProject> = data
         .projects
         .iter()
@@ -330,7 +335,7 @@ fn public_projects(data: &BrochureData, as_of: NaiveDate, lang: Lang) -> Vec<Pub
 
 /// The public carriers available on the day, by code ([`PublicCarrier`] decides).
 fn public_carriers(data: &BrochureData, as_of: NaiveDate, lang: Lang) -> Vec<PublicCarrier> {
-    let unit_names: HashMap<&str, &str> = data.units.iter().map(|u| (u.code.as_str(), u.name.as_str())).collect();
+    let unit_names = unit_names(data);
     let mut carriers: Vec<PublicCarrier> = data
         .carriers
         .iter()
