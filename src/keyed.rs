@@ -66,6 +66,25 @@ impl<V: Clone> Keyed<V> {
         all
     }
 
+    /// How many rows there are: the base's, less those deleted, plus those added since
+    /// (counted over the changed rows only).
+    pub fn len(&self) -> usize {
+        let (mut added, mut deleted) = (0, 0);
+        for (key, row) in &self.changed {
+            match (self.base.contains_key(key), row.is_some()) {
+                (false, true) => added += 1,
+                (true, false) => deleted += 1,
+                _ => {}
+            }
+        }
+        self.base.len() + added - deleted
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// How many rows changed since the base was made.
     pub fn changed_len(&self) -> usize {
         self.changed.len()
@@ -101,6 +120,9 @@ mod tests {
         values.sort();
         assert_eq!(values, [3, 4, 10]);
         assert_eq!(patched.changed_len(), 3);
+        assert_eq!((keyed.len(), patched.len()), (3, 3), "one deleted, one added");
+        let deleted_twice = patched.with(changes(&[("b", None), ("e", None), ("a", None)]), false);
+        assert_eq!(deleted_twice.len(), 2, "a deleted row, or a missing one deleted, counts once");
         let folded = patched.with(changes(&[("c", None)]), true);
         assert_eq!(folded.changed_len(), 0);
         assert_eq!(folded.to_map(), [("a", 10), ("d", 4)].map(|(k, v)| (k.to_string(), v)).into());

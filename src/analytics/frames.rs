@@ -16,12 +16,11 @@ use chrono::NaiveDate;
 use entities::prelude::*;
 use entities::{element_issue, progress, project, target, unit};
 use polars::prelude::*;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, Statement,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{AnalyticsError, epoch_days};
 use crate::rules::{reach_dates, recorded_dates};
+use crate::store::bulk::{read_progress, read_projects};
 
 /// Everything the metrics need, for one data version.
 pub struct Frames {
@@ -81,71 +80,6 @@ fn day(d: Option<NaiveDate>) -> Option<i32> {
     d.map(epoch_days)
 }
 
-/// ` WHERE {column} IN (…)` with its values when only `codes` are wanted, else nothing.
-fn only(backend: DbBackend, column: &str, codes: Option<&[String]>) -> (String, Vec<sea_orm::Value>) {
-    let Some(codes) = codes else { return (String::new(), Vec::new()) };
-    let marks: Vec<String> = (1..=codes.len())
-        .map(|i| if backend == DbBackend::Postgres { format!("${i}") } else { "?".to_string() })
-        .collect();
-    (format!(" WHERE {column} IN ({})", marks.join(", ")), codes.iter().map(|c| c.clone().into()).collect())
-}
-
-/// The projects (all, or only `codes`) with the columns the frames use (the rest left
-/// empty), in code order: one statement, values taken by position rather than built into full
-/// models by name.
-async fn read_projects(db: &impl ConnectionTrait, codes: Option<&[String]>) -> Result<Vec<project::Model>, DbErr> {
-    let backend = db.get_database_backend();
-    let (filter, values) = only(backend, "code", codes);
-    let sql = format!(
-        "SELECT code, name, unit_code, industry_name, channel, key_project, total_investment, \
-         intent_date, negotiation_date, signed_date, started_date, producing_date, capacity_date, \
-         registered_date, planned_start_date, planned_production_date, terminated_date, \
-         investor_name, signing_event, chain_link, carrier_code \
-         FROM projects{filter}"
-    );
-    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-    let projects: Result<Vec<project::Model>, DbErr> = rows
-        .iter()
-        .map(|r| {
-            let date = |i: usize| r.try_get_by_index::<Option<NaiveDate>>(i);
-            Ok(project::Model {
-                code: r.try_get_by_index(0)?,
-                name: r.try_get_by_index(1)?,
-                unit_code: r.try_get_by_index(2)?,
-                industry_name: r.try_get_by_index(3)?,
-                channel: r.try_get_by_index(4)?,
-                key_project: r.try_get_by_index(5)?,
-                total_investment: r.try_get_by_index(6)?,
-                intent_date: date(7)?,
-                negotiation_date: date(8)?,
-                signed_date: date(9)?,
-                started_date: date(10)?,
-                producing_date: date(11)?,
-                capacity_date: date(12)?,
-                registered_date: date(13)?,
-                planned_start_date: date(14)?,
-                planned_production_date: date(15)?,
-                terminated_date: date(16)?,
-                // The work around the pipeline links projects to investors and events.
-                investor_name: r.try_get_by_index(17)?,
-                signing_event: r.try_get_by_index(18)?,
-                // Promotion: the chain link and the carrier.
-                chain_link: r.try_get_by_index(19)?,
-                carrier_code: r.try_get_by_index(20)?,
-                ..Default::default()
-            })
-        })
-        .collect();
-    // By code, sorted here rather than by `ORDER BY`: for that SQLite walks the code
-    // index and fetches each row from the table (1.2 s against 0.8 s for a plain scan of
-    // 200,000 projects in the sqlite3 shell; the statement grew 21× from 100,000 to
-    // 1,000,000 projects, BENCHMARKS.md), and the order is then the same bytewise one on
-    // both databases (PostgreSQL's would follow its collation).
-    let mut projects = projects?;
-    projects.sort_unstable_by(|a, b| a.code.cmp(&b.code));
-    Ok(projects)
-}
-
 /// The key projects marked public (all, or among `codes`), full models by code: few
 /// rows, read whole, as the decks' project tables need columns the frames do not
 /// (summary, land area, …).
@@ -160,44 +94,47 @@ async fn key_projects(db: &impl ConnectionTrait, codes: Option<&[String]>) -> Re
     query.all(db).await
 }
 
-/// Every progress month (or those of the projects `codes`), values taken by position.
-async fn read_progress(db: &impl ConnectionTrait, codes: Option<&[String]>) -> Result<Vec<progress::Model>, DbErr> {
-    let backend = db.get_database_backend();
-    let (filter, values) = only(backend, "project_code", codes);
-    let sql = format!("SELECT project_code, month, fai, funds_arrived, out_of_region_funds FROM progress{filter}");
-    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(progress::Model {
-                project_code: r.try_get_by_index(0)?,
-                month: r.try_get_by_index(1)?,
-                fai: r.try_get_by_index(2)?,
-                funds_arrived: r.try_get_by_index(3)?,
-                out_of_region_funds: r.try_get_by_index(4)?,
-            })
-        })
-        .collect()
-}
-
 impl Frames {
     /// Reads the store in one read transaction with its data version (so a build never
-    /// mixes two states), only the columns the frames need, and builds the frames.
+    /// mixes two states), only the columns the frames need, and builds the frames. On a
+    /// SQLite file the two big tables are read by [`crate::store::bulk`] beside the rest,
+    /// in a transaction of their own proven to see the same version (tried again, at
+    /// most [`BULK_ATTEMPTS`] times, when a write commits between the two).
     pub async fn load(db: &DatabaseConnection) -> Result<Frames, AnalyticsError> {
-        let (txn, version) = crate::store::feed::begin_read(db).await?;
-        let db = &txn;
-        let projects = read_projects(db, None).await?;
-        let progress = read_progress(db, None).await?;
-        let units = Unit::find().order_by_asc(entities::unit::Column::Code).all(db).await?;
-        let targets = Target::find().all(db).await?;
-        let issues = ElementIssue::find().all(db).await?;
-        let work = super::work::WorkInput::load(db).await?;
-        let links = entities::prelude::ChainLink::find().all(db).await?;
-        let carriers = entities::prelude::Carrier::find().order_by_asc(entities::carrier::Column::Code).all(db).await?;
-        let key_projects = key_projects(db, None).await?;
-        txn.commit().await?;
+        let file = crate::store::bulk::sqlite_file(db);
+        let mut attempt = 0;
+        let (version, tables, rest) = loop {
+            let (txn, version) = crate::store::feed::begin_read(db).await?;
+            let bulk = file
+                .clone()
+                .filter(|_| attempt < BULK_ATTEMPTS)
+                .map(|path| tokio::task::spawn_blocking(move || crate::store::bulk::read_sqlite(&path, version)));
+            let rest = Rest::read(&txn).await?;
+            let tables = match bulk {
+                None => Some(crate::store::bulk::Tables {
+                    projects: read_projects(&txn, None).await?,
+                    progress: read_progress(&txn, None).await?,
+                }),
+                Some(reading) => reading.await??,
+            };
+            txn.commit().await?;
+            match tables {
+                Some(tables) => break (version, tables, rest),
+                None => attempt += 1,
+            }
+        };
         let build = move || {
-            let mut frames = Frames::build(version, &projects, &progress, units, targets, issues)?;
-            frames.work = Arc::new(super::work::WorkRows::build(work, &projects, &progress));
+            let crate::store::bulk::Tables { projects, progress } = tables;
+            let Rest { units, targets, issues, work, links, carriers, key_projects } = rest;
+            // The frames and the work rows are independent: one on each core.
+            let (frames, work) = std::thread::scope(|scope| {
+                let work = scope.spawn(|| super::work::WorkRows::build(work, &projects, &progress));
+                let frames = Frames::build(version, &projects, &progress, units, targets, issues);
+                // A panic there is one of this task, as if it had run here.
+                (frames, work.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            });
+            let mut frames = frames?;
+            frames.work = Arc::new(work);
             let members = projects.iter().filter(|p| p.chain_link.is_some()).map(|p| Arc::new(p.clone())).collect();
             let key_projects = key_projects.into_iter().map(Arc::new).collect();
             frames.promotion = Arc::new(PromotionRows { links, members, carriers, key_projects });
@@ -237,6 +174,36 @@ impl Frames {
             pids,
             work: Default::default(),
             promotion: Default::default(),
+        })
+    }
+}
+
+/// How many times [`Frames::load`] tries the bulk read before it reads the big tables
+/// through its own transaction (slower, never in vain): a retry needs a write to commit
+/// in the moment between the two transactions' first reads.
+pub const BULK_ATTEMPTS: u32 = 5;
+
+/// The tables of the frames besides projects and progress: small, read by sea-orm.
+struct Rest {
+    units: Vec<unit::Model>,
+    targets: Vec<target::Model>,
+    issues: Vec<element_issue::Model>,
+    work: super::work::WorkInput,
+    links: Vec<entities::chain_link::Model>,
+    carriers: Vec<entities::carrier::Model>,
+    key_projects: Vec<project::Model>,
+}
+
+impl Rest {
+    async fn read(db: &impl ConnectionTrait) -> Result<Rest, DbErr> {
+        Ok(Rest {
+            units: Unit::find().order_by_asc(entities::unit::Column::Code).all(db).await?,
+            targets: Target::find().all(db).await?,
+            issues: ElementIssue::find().all(db).await?,
+            work: super::work::WorkInput::load(db).await?,
+            links: entities::prelude::ChainLink::find().all(db).await?,
+            carriers: entities::prelude::Carrier::find().order_by_asc(entities::carrier::Column::Code).all(db).await?,
+            key_projects: key_projects(db, None).await?,
         })
     }
 }

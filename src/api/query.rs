@@ -240,7 +240,7 @@ impl GraphQuery {
         let total = match (asked, snapshot) {
             (false, _) => 0,
             // Without a filter the snapshot knows the count: no scan of the table.
-            (true, Some(s)) if unfiltered => s.projects.values().filter(|p| may_see_project(ctx, p)).count() as u64,
+            (true, Some(s)) if unfiltered => s.project_count(viewer.is_internal(), crate::analytics::today()),
             (true, _) => {
                 entities::prelude::Project::find().filter(condition.clone()).count(db).await.map_err(ApiError::from)?
             }

@@ -39,6 +39,10 @@ pub struct Snapshot {
     pub investors: Keyed<investor::Model>,
     /// Progress months by project code, oldest first.
     pub progress: Keyed<Vec<progress::Model>>,
+    /// How many projects the public may see, on the day it was counted: the unfiltered
+    /// `totalCount` of every public page, counted once per snapshot and day rather than
+    /// per request (a scan of every project).
+    public_count: std::sync::Mutex<Option<(chrono::NaiveDate, u64)>>,
 }
 
 /// The most rows changed since the last full load (or fold) that a snapshot carries
@@ -46,6 +50,25 @@ pub struct Snapshot {
 pub const PATCH_LIMIT: usize = 5_000;
 
 impl Snapshot {
+    /// How many projects a reader sees: every one for internal readers; for the public,
+    /// those listed for it on `day` ([`crate::policy::listed_for_public`], the rule of
+    /// [`super::graph::may_see_project`]), counted once per snapshot and day.
+    pub fn project_count(&self, internal: bool, day: chrono::NaiveDate) -> u64 {
+        if internal {
+            return self.projects.len() as u64;
+        }
+        // Held while counting: concurrent first askers wait for one count.
+        let mut counted = self.public_count.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match *counted {
+            Some((counted_on, n)) if counted_on == day => n,
+            _ => {
+                let n = self.projects.values().filter(|p| crate::policy::listed_for_public(p, day)).count() as u64;
+                *counted = Some((day, n));
+                n
+            }
+        }
+    }
+
     /// Reads the rows of the current data version, in one read transaction.
     pub async fn load(db: &DatabaseConnection) -> Result<Snapshot, DbErr> {
         let (txn, version) = feed::begin_read(db).await?;
@@ -68,6 +91,7 @@ impl Snapshot {
             industries: Keyed::from(industries),
             investors: Keyed::from(investors),
             progress: Keyed::from(by_project),
+            public_count: Default::default(),
         })
     }
 
@@ -142,6 +166,7 @@ impl Snapshot {
             units: base.2.with(units, fold),
             industries: base.3.with(industries, fold),
             investors: base.4.with(investors, fold),
+            public_count: Default::default(),
         };
         // A fold copies whole tables: off the request threads.
         let snapshot = if fold {

@@ -1,8 +1,10 @@
 //! The store of the project graph: connecting (SQLite by default, PostgreSQL by URL),
 //! migrating on start, writing through the change feed, importing ledgers and reading
-//! the graph back; [`backup`]: online backup and restore of SQLite.
+//! the graph back; [`backup`]: online backup and restore of SQLite; [`bulk`]: whole-table
+//! reads for the analytics' full build.
 
 pub mod backup;
+pub mod bulk;
 pub mod feed;
 mod import;
 mod read;

@@ -5,9 +5,14 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-/// The binary cargo built for this test run.
+/// The binary under test: the one cargo built for this run, or the one
+/// `ZHAOSHANG_TEST_BIN` names (to replay a black-box test against another build, such as
+/// the first release in `tests/findings.rs`).
 pub fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_zhaoshang"))
+    match std::env::var_os("ZHAOSHANG_TEST_BIN") {
+        Some(other) => PathBuf::from(other),
+        None => PathBuf::from(env!("CARGO_BIN_EXE_zhaoshang")),
+    }
 }
 
 /// `zhaoshang ARGS` in `dir`, with no `ZHAOSHANG_*` variable of the caller's and a

@@ -1,0 +1,256 @@
+//! Reads of projects and progress with the columns the analytics' frames use: some rows
+//! or all through sea-orm by position ([`read_projects`], [`read_progress`]), and whole
+//! tables of a SQLite file through SQLite's own library (rusqlite, [`read_sqlite`]) for
+//! the full build rather than sqlx: sqlx's SQLite driver
+//! hands every row from its worker thread over a channel, and its rows become sea-orm
+//! values, then models, by name and type checks per value — at 1,000,000 projects and
+//! 4.8 million progress months that was 19 s of a 34 s build (BENCHMARKS.md). Here each
+//! value is read by position straight into the model. PostgreSQL reads through sea-orm
+//! as before (its driver streams rows on the connection's own task).
+//!
+//! The reader has a connection and a read transaction of its own, so the caller proves
+//! that it sees the same state as the caller's transaction by the data version, which
+//! every writing transaction moves (`feed::record`): the same version, the same data.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use entities::{progress, project};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags, Row};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
+
+/// The columns of a project the frames use, in the order [`project_of`] reads them.
+pub const PROJECT_COLUMNS: &str = "code, name, unit_code, industry_name, channel, key_project, total_investment, \
+     intent_date, negotiation_date, signed_date, started_date, producing_date, capacity_date, \
+     registered_date, planned_start_date, planned_production_date, terminated_date, \
+     investor_name, signing_event, chain_link, carrier_code";
+
+/// The columns of a progress month, in the order [`progress_of`] reads them.
+pub const PROGRESS_COLUMNS: &str = "project_code, month, fai, funds_arrived, out_of_region_funds";
+
+/// ` WHERE {column} IN (…)` with its values when only `codes` are wanted, else nothing.
+fn only(backend: DbBackend, column: &str, codes: Option<&[String]>) -> (String, Vec<sea_orm::Value>) {
+    let Some(codes) = codes else { return (String::new(), Vec::new()) };
+    let marks: Vec<String> = (1..=codes.len())
+        .map(|i| if backend == DbBackend::Postgres { format!("${i}") } else { "?".to_string() })
+        .collect();
+    (format!(" WHERE {column} IN ({})", marks.join(", ")), codes.iter().map(|c| c.clone().into()).collect())
+}
+
+/// The projects (all, or only `codes`) with the columns the frames use (the rest left
+/// empty), in code order: one statement, values taken by position
+/// ([`project_of`]) rather than built into full models by name.
+pub async fn read_projects(db: &impl ConnectionTrait, codes: Option<&[String]>) -> Result<Vec<project::Model>, DbErr> {
+    let backend = db.get_database_backend();
+    let (filter, values) = only(backend, "code", codes);
+    let sql = format!("SELECT {} FROM projects{filter}", PROJECT_COLUMNS);
+    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    let projects: Result<Vec<project::Model>, DbErr> = rows.iter().map(project_of).collect();
+    // By code, sorted here rather than by `ORDER BY`: for that SQLite walks the code
+    // index and fetches each row from the table (1.2 s against 0.8 s for a plain scan of
+    // 200,000 projects in the sqlite3 shell; the statement grew 21× from 100,000 to
+    // 1,000,000 projects, BENCHMARKS.md), and the order is then the same bytewise one on
+    // both databases (PostgreSQL's would follow its collation).
+    let mut projects = projects?;
+    projects.sort_unstable_by(|a, b| a.code.cmp(&b.code));
+    Ok(projects)
+}
+
+/// Every progress month (or those of the projects `codes`), values taken by position.
+pub async fn read_progress(db: &impl ConnectionTrait, codes: Option<&[String]>) -> Result<Vec<progress::Model>, DbErr> {
+    let backend = db.get_database_backend();
+    let (filter, values) = only(backend, "project_code", codes);
+    let sql = format!("SELECT {} FROM progress{filter}", PROGRESS_COLUMNS);
+    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    rows.iter().map(progress_of).collect()
+}
+
+/// Every project (the frames' columns only, the rest left empty) and every progress
+/// month, as one state of the store.
+pub struct Tables {
+    /// Projects, by code (bytewise, as [`crate::analytics::Frames`] keep them).
+    pub projects: Vec<project::Model>,
+    /// Progress months, in no particular order.
+    pub progress: Vec<progress::Model>,
+}
+
+/// The file of `db` when it is a SQLite database on disk (not in memory).
+pub fn sqlite_file(db: &DatabaseConnection) -> Option<PathBuf> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return None;
+    }
+    let path = db.get_sqlite_connection_pool().connect_options().get_filename().to_path_buf();
+    path.is_file().then_some(path)
+}
+
+/// Reads every project and progress month of the SQLite file `path` in one read
+/// transaction, if that transaction sees data version `version`; `None` when it sees
+/// another (a write committed in between: the caller tries again). Blocking: call it
+/// off the async threads.
+pub fn read_sqlite(path: &Path, version: i64) -> Result<Option<Tables>, DbErr> {
+    read(path, version).map_err(|e| DbErr::Custom(format!("reading {}: {e}", path.display())))
+}
+
+fn read(path: &Path, version: i64) -> rusqlite::Result<Option<Tables>> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let mut connection = Connection::open_with_flags(path, flags)?;
+    connection.busy_timeout(super::feed::BUSY_TIMEOUT)?;
+    connection.pragma_update(None, "mmap_size", 268_435_456)?;
+    // A deferred transaction's snapshot is taken at its first read: the version.
+    let txn = connection.transaction()?;
+    let seen: i64 =
+        txn.query_row("SELECT version FROM data_version WHERE id = 1", [], |row| row.get(0)).or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(0),
+            e => Err(e),
+        })?;
+    if seen != version {
+        return Ok(None);
+    }
+    let mut projects = Vec::new();
+    let mut statement = txn.prepare(&format!("SELECT {PROJECT_COLUMNS} FROM projects"))?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        projects.push(project_of(row)?);
+    }
+    projects.sort_unstable_by(|a, b| a.code.cmp(&b.code));
+    drop(rows);
+    drop(statement);
+    let mut progress = Vec::with_capacity(projects.len() * 5);
+    let mut statement = txn.prepare(&format!("SELECT {PROGRESS_COLUMNS} FROM progress"))?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        progress.push(progress_of(row)?);
+    }
+    Ok(Some(Tables { projects, progress }))
+}
+
+/// A row whose values are read by position: a sea-orm row (the frames' patches, and
+/// PostgreSQL) or a rusqlite row (here), so that both read one column list one way.
+pub trait ByPosition {
+    /// The driver's error.
+    type Error;
+    /// Text, or NULL.
+    fn text(&self, i: usize) -> Result<Option<String>, Self::Error>;
+    /// A day, or NULL.
+    fn day(&self, i: usize) -> Result<Option<NaiveDate>, Self::Error>;
+    /// An integer, or NULL.
+    fn int(&self, i: usize) -> Result<Option<i64>, Self::Error>;
+    /// A boolean.
+    fn flag(&self, i: usize) -> Result<bool, Self::Error>;
+    /// The error for a NULL where a value is required.
+    fn missing(&self, i: usize) -> Self::Error;
+}
+
+/// A project from a row of [`PROJECT_COLUMNS`] (the other columns left empty).
+pub fn project_of<R: ByPosition>(row: &R) -> Result<project::Model, R::Error> {
+    let required = |i: usize| row.text(i)?.ok_or_else(|| row.missing(i));
+    Ok(project::Model {
+        code: required(0)?,
+        name: required(1)?,
+        unit_code: required(2)?,
+        industry_name: required(3)?,
+        channel: row.text(4)?,
+        key_project: row.flag(5)?,
+        total_investment: row.int(6)?.ok_or_else(|| row.missing(6))?,
+        intent_date: row.day(7)?,
+        negotiation_date: row.day(8)?,
+        signed_date: row.day(9)?,
+        started_date: row.day(10)?,
+        producing_date: row.day(11)?,
+        capacity_date: row.day(12)?,
+        registered_date: row.day(13)?,
+        planned_start_date: row.day(14)?,
+        planned_production_date: row.day(15)?,
+        terminated_date: row.day(16)?,
+        // The work around the pipeline links projects to investors and events.
+        investor_name: row.text(17)?,
+        signing_event: row.text(18)?,
+        // Promotion: the chain link and the carrier.
+        chain_link: row.text(19)?,
+        carrier_code: row.text(20)?,
+        ..Default::default()
+    })
+}
+
+/// A progress month from a row of [`PROGRESS_COLUMNS`].
+pub fn progress_of<R: ByPosition>(row: &R) -> Result<progress::Model, R::Error> {
+    Ok(progress::Model {
+        project_code: row.text(0)?.ok_or_else(|| row.missing(0))?,
+        month: row.day(1)?.ok_or_else(|| row.missing(1))?,
+        fai: row.int(2)?,
+        funds_arrived: row.int(3)?,
+        out_of_region_funds: row.int(4)?,
+    })
+}
+
+impl ByPosition for sea_orm::QueryResult {
+    type Error = DbErr;
+    fn text(&self, i: usize) -> Result<Option<String>, DbErr> {
+        self.try_get_by_index(i)
+    }
+    fn day(&self, i: usize) -> Result<Option<NaiveDate>, DbErr> {
+        self.try_get_by_index(i)
+    }
+    fn int(&self, i: usize) -> Result<Option<i64>, DbErr> {
+        self.try_get_by_index(i)
+    }
+    fn flag(&self, i: usize) -> Result<bool, DbErr> {
+        self.try_get_by_index(i)
+    }
+    fn missing(&self, i: usize) -> DbErr {
+        DbErr::Custom(format!("column {i} is NULL"))
+    }
+}
+
+impl ByPosition for Row<'_> {
+    type Error = rusqlite::Error;
+    fn text(&self, i: usize) -> rusqlite::Result<Option<String>> {
+        self.get(i)
+    }
+    /// As sqlx stores a `NaiveDate` in SQLite: text `YYYY-MM-DD`, read without a format
+    /// parser (days are most of the values read).
+    fn day(&self, i: usize) -> rusqlite::Result<Option<NaiveDate>> {
+        let bad = |kind| rusqlite::Error::InvalidColumnType(i, format!("column {i}"), kind);
+        match self.get_ref(i)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Text(text) => parse_day(text).map(Some).ok_or(bad(rusqlite::types::Type::Text)),
+            other => Err(bad(other.data_type())),
+        }
+    }
+    fn int(&self, i: usize) -> rusqlite::Result<Option<i64>> {
+        self.get(i)
+    }
+    fn flag(&self, i: usize) -> rusqlite::Result<bool> {
+        self.get(i)
+    }
+    fn missing(&self, i: usize) -> rusqlite::Error {
+        rusqlite::Error::InvalidColumnType(i, format!("column {i}"), rusqlite::types::Type::Null)
+    }
+}
+
+/// `YYYY-MM-DD` (what sqlx writes), else any form chrono reads as a day.
+fn parse_day(text: &[u8]) -> Option<NaiveDate> {
+    let digits = |range: std::ops::Range<usize>| {
+        text.get(range)?.iter().try_fold(0u32, |n, b| b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0')))
+    };
+    if text.len() == 10 && text[4] == b'-' && text[7] == b'-' {
+        let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+        return NaiveDate::from_ymd_opt(year as i32, month, day);
+    }
+    std::str::from_utf8(text).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_day;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn days_are_read_as_sqlx_writes_them_and_nothing_else_passes() {
+        assert_eq!(parse_day(b"2025-02-28"), NaiveDate::from_ymd_opt(2025, 2, 28));
+        for bad in [&b"2025-02-30"[..], b"20250228", b"2025-02-2x", b"", b"\xff\xfe"] {
+            assert_eq!(parse_day(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+}
