@@ -27,6 +27,9 @@ struct District {
     analyst: String,
     /// The editor of unit A (which holds the test's own projects but one).
     editor: String,
+    /// Unit A's code and the industry of the test's projects.
+    unit: String,
+    industry: String,
     client: reqwest::Client,
 }
 
@@ -99,8 +102,17 @@ async fn district() -> District {
     let admin = token(dir.path(), &url, &["--role", "admin", "--name", "管理员"]);
     let analyst = token(dir.path(), &url, &["--role", "analyst", "--name", "王分析"]);
     let served = Served::start(dir.path(), &url, &[]);
-    let mut district =
-        District { _dir: dir, url, served, admin, analyst, editor: String::new(), client: reqwest::Client::new() };
+    let mut district = District {
+        _dir: dir,
+        url,
+        served,
+        admin,
+        analyst,
+        editor: String::new(),
+        unit: String::new(),
+        industry: String::new(),
+        client: reqwest::Client::new(),
+    };
     let admin = Some(district.admin.clone());
     let admin = admin.as_deref();
     let units = district.data(admin, "{ units { code } }").await;
@@ -109,6 +121,8 @@ async fn district() -> District {
     let industry = district.data(admin, "{ industries { name } }").await["industries"][0]["name"].clone();
     let industry = industry.as_str().unwrap().to_string();
     district.editor = district.token(&["--role", "editor", "--unit", &a, "--name", "甲编辑"]);
+    district.unit = a.clone();
+    district.industry = industry.clone();
     for (code, unit, fields) in [
         (
             SECRET,
@@ -208,6 +222,48 @@ async fn the_standard_introspection_query_is_answered(d: &District) -> Result<()
     let answered =
         answer.as_ref().is_ok_and(|(_, r)| r.get("errors").is_none() && r["data"]["__schema"]["types"].is_array());
     holds(answered, short(&answer))
+}
+
+/// Finding 5: importing a ledger whose `projects` sheet lacks optional columns (公开推介,
+/// the contacts) leaves those fields as they are.
+async fn an_absent_column_wipes_nothing(d: &District) -> Result<(), String> {
+    use common::xlsx;
+    // 意向日期 kept: the first release wanted a stage date on every row.
+    let header = ["项目编号", "项目名称", "责任单位", "产业类别", "总投资（万元）", "意向日期"];
+    let name = format!("测试项目{SECRET}（导入）");
+    let row = [SECRET, name.as_str(), d.unit.as_str(), d.industry.as_str(), "1000", "2026-01-05"];
+    let sheet = xlsx::worksheet(None, &(xlsx::row(1, &header) + &xlsx::row(2, &row)));
+    let path = d._dir.path().join("projects-only.xlsx");
+    std::fs::write(&path, xlsx::workbook("projects", &sheet, false)).unwrap();
+    let output = common::bin::run(d._dir.path(), &["--database-url", &d.url, "import", path.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&output.stderr).chars().take(300).collect::<String>();
+    holds(output.status.success(), format!("the import failed: {said}"))?;
+    // Once the server shows the import (its caches follow another process's writes).
+    let query = format!(r#"{{ project(code: "{SECRET}") {{ name public contactName }} }}"#);
+    let mut kept = Value::Null;
+    for _ in 0..50 {
+        kept = d.data(Some(&d.admin), &query).await;
+        if kept["project"]["name"] == json!(name) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let expected = json!({ "name": name, "public": true, "contactName": "张联系" });
+    holds(kept["project"] == expected, format!("after the import: {kept}"))
+}
+
+/// Finding 8 (ledgers): a 1.6 KB workbook whose `<dimension>` claims cell XFD1048576 is
+/// refused with a clear error, not a process aborted allocating 512 GB.
+async fn a_dimension_bomb_is_a_clear_error(d: &District) -> Result<(), String> {
+    use common::xlsx;
+    let far = r#"<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>"#;
+    let rows = xlsx::row(1, &xlsx::PROJECT_HEADER) + &xlsx::row(2, &xlsx::PROJECT_ROW) + far;
+    let path = d._dir.path().join("dimension.xlsx");
+    std::fs::write(&path, xlsx::workbook("projects", &xlsx::worksheet(Some("A1:XFD1048576"), &rows), false)).unwrap();
+    let output = common::bin::run(d._dir.path(), &["--database-url", &d.url, "import", path.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&output.stderr).chars().take(300).collect::<String>();
+    // Exit code 1 with a message: not a signal, not an abort (134).
+    holds(output.status.code() == Some(1) && said.contains("columns"), format!("{:?}: {said}", output.status))
 }
 
 /// Finding 7: a unit's editor cannot rewrite an investor another unit's project shares,
@@ -320,6 +376,8 @@ async fn every_api_finding_of_the_trust_issue_holds_against_the_binary() {
     check!("8", nested_pages_are_refused);
     check!("8", only_json_and_no_echo);
     check!("9", the_api_and_the_site_agree);
+    check!("5", an_absent_column_wipes_nothing);
+    check!("8", a_dimension_bomb_is_a_clear_error);
     // On the first release this one dropped the connection in a driver panic.
     check!("8", a_huge_cursor_is_bad_input);
     // Last: past this many failed authentications the address is rate limited a while.
