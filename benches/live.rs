@@ -5,15 +5,19 @@
 //! `cargo bench --bench live -- 100000` (sizes as arguments; default 100,000) runs on a
 //! new SQLite file and, when `ZHAOSHANG_BENCH_POSTGRES` names a server (e.g.
 //! `postgres://postgres@127.0.0.1:5432/postgres`), on a new PostgreSQL database too.
-//! `LIVE_SECONDS` shortens the run. Per size and database it prints: the full build
+//! `LIVE_SECONDS` shortens the run. The two servers are tasks of the bench's process, or
+//! `zhaoshang serve` processes of this build with `LIVE_PROCESSES=1` and always from
+//! 1,000,000 projects (two read snapshots and two sets of frames of that size do not fit
+//! in one process beside the bench's own). Per size and database it prints: the full build
 //! (`Frames::load`) time and the frames' own memory (polars' estimate of the two
 //! frames), `/healthz` after start, the first analytics answer, analyst p50/p99/max,
 //! the write-visibility lag (graph and figures, on both servers), errors, writes, lost
 //! and reverted writes, and how many frame builds the two servers ran during the load
 //! and their mean time (the `zhaoshang_frames_build_seconds` histogram).
 //!
-//! `LIVE_PROFILE=1` also times the parts of one full build apart, as `Frames::load` does
-//! them in order (the same statements, then `Frames::build` and `WorkRows::build`), and
+//! `LIVE_PROFILE=1` also times the parts of one full build apart (the reads of
+//! `store::bulk` both ways, the other tables, `Frames::build`, `WorkRows::build`), then
+//! `Frames::load` whole, and
 //! `LIVE_PROFILE=only` does that and skips the load. Both also time 20 patches of the
 //! frames, each after one progress write, with the engine's debug lines on its parts.
 
@@ -24,6 +28,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[path = "../tests/common/load.rs"]
 mod load;
+// The load's servers as `zhaoshang serve` processes (`load::Load::processes`).
+#[path = "../tests/common/bin.rs"]
+#[allow(dead_code)] // the bench uses `Served` only
+mod bin;
 
 use std::time::Instant;
 
@@ -44,13 +52,15 @@ async fn database(kind: &str, n: usize) -> (String, Option<tempfile::TempDir>) {
     }
 }
 
-/// Times the parts of one full build apart, in `Frames::load`'s order: the statements
-/// (same SQL) in one read transaction, the rows taken into models by position, then
-/// `Frames::build` and `WorkRows::build`. Bench-only: it copies the reads, it is not
-/// the engine's code path.
+/// Times the parts of one full build apart, one after the other (`Frames::load` runs the
+/// big tables' read beside the rest, and the two builds on both cores): the big tables
+/// through [`zhaoshang::store::bulk`] (rusqlite on a SQLite file, and sea-orm, as
+/// PostgreSQL reads them), the other tables, then `Frames::build` and `WorkRows::build`;
+/// then `Frames::load` whole.
 async fn profile_build(db: &sea_orm::DatabaseConnection) {
     use entities::prelude::*;
-    use sea_orm::{EntityTrait, QueryOrder, Statement};
+    use sea_orm::{EntityTrait, QueryOrder};
+    use zhaoshang::store::bulk;
     let lap = |label: &str, started: &mut Instant| {
         println!("  {label}: {:.3} s", started.elapsed().as_secs_f64());
         *started = Instant::now();
@@ -58,59 +68,15 @@ async fn profile_build(db: &sea_orm::DatabaseConnection) {
     let mut t = Instant::now();
     let (txn, version) = zhaoshang::store::feed::begin_read(db).await.unwrap();
     lap("begin_read + data version", &mut t);
-    let backend = txn.get_database_backend();
-    let sql = "SELECT code, name, unit_code, industry_name, channel, key_project, total_investment, \
-               intent_date, negotiation_date, signed_date, started_date, producing_date, capacity_date, \
-               registered_date, planned_start_date, planned_production_date, terminated_date, \
-               investor_name, signing_event \
-               FROM projects ORDER BY code";
-    let rows = txn.query_all_raw(Statement::from_string(backend, sql)).await.unwrap();
-    lap(&format!("projects SQL ({} rows)", rows.len()), &mut t);
-    let projects: Vec<entities::project::Model> = rows
-        .iter()
-        .map(|r| {
-            let date = |i: usize| r.try_get_by_index::<Option<chrono::NaiveDate>>(i).unwrap();
-            entities::project::Model {
-                code: r.try_get_by_index(0).unwrap(),
-                name: r.try_get_by_index(1).unwrap(),
-                unit_code: r.try_get_by_index(2).unwrap(),
-                industry_name: r.try_get_by_index(3).unwrap(),
-                channel: r.try_get_by_index(4).unwrap(),
-                key_project: r.try_get_by_index(5).unwrap(),
-                total_investment: r.try_get_by_index(6).unwrap(),
-                intent_date: date(7),
-                negotiation_date: date(8),
-                signed_date: date(9),
-                started_date: date(10),
-                producing_date: date(11),
-                capacity_date: date(12),
-                registered_date: date(13),
-                planned_start_date: date(14),
-                planned_production_date: date(15),
-                terminated_date: date(16),
-                investor_name: r.try_get_by_index(17).unwrap(),
-                signing_event: r.try_get_by_index(18).unwrap(),
-                ..Default::default()
-            }
-        })
-        .collect();
-    drop(rows);
-    lap("projects rows into models", &mut t);
-    let sql = "SELECT project_code, month, fai, funds_arrived, out_of_region_funds FROM progress";
-    let rows = txn.query_all_raw(Statement::from_string(backend, sql)).await.unwrap();
-    lap(&format!("progress SQL ({} rows)", rows.len()), &mut t);
-    let progress: Vec<entities::progress::Model> = rows
-        .iter()
-        .map(|r| entities::progress::Model {
-            project_code: r.try_get_by_index(0).unwrap(),
-            month: r.try_get_by_index(1).unwrap(),
-            fai: r.try_get_by_index(2).unwrap(),
-            funds_arrived: r.try_get_by_index(3).unwrap(),
-            out_of_region_funds: r.try_get_by_index(4).unwrap(),
-        })
-        .collect();
-    drop(rows);
-    lap("progress rows into models", &mut t);
+    if let Some(path) = bulk::sqlite_file(db) {
+        let read = tokio::task::spawn_blocking(move || bulk::read_sqlite(&path, version)).await.unwrap().unwrap();
+        let read = read.expect("no write during the profile");
+        lap(&format!("rusqlite: {} projects, {} progress months", read.projects.len(), read.progress.len()), &mut t);
+    }
+    let projects = bulk::read_projects(&txn, None).await.unwrap();
+    lap(&format!("sea-orm: {} projects", projects.len()), &mut t);
+    let progress = bulk::read_progress(&txn, None).await.unwrap();
+    lap(&format!("sea-orm: {} progress months", progress.len()), &mut t);
     let units = Unit::find().order_by_asc(entities::unit::Column::Code).all(&txn).await.unwrap();
     let targets = Target::find().all(&txn).await.unwrap();
     let issues = ElementIssue::find().all(&txn).await.unwrap();
@@ -125,6 +91,9 @@ async fn profile_build(db: &sea_orm::DatabaseConnection) {
     lap("WorkRows::build", &mut t);
     drop((frames, rows, projects, progress));
     lap("drop", &mut t);
+    let frames = zhaoshang::analytics::Frames::load(db).await.unwrap();
+    lap("Frames::load (the engine's full build, parts side by side)", &mut t);
+    drop(frames);
 }
 
 /// Times `Frames::patched` after each of 20 one-project progress writes (what units
@@ -237,18 +206,38 @@ async fn run_load(
     projects: usize,
     months: usize,
 ) {
+    let processes = std::env::var("LIVE_PROCESSES").is_ok_and(|v| v == "1") || n >= 1_000_000;
     let built = zhaoshang::metrics::metrics().frames_build.clone();
     let (builds_before, build_seconds_before) = (built.get_sample_count(), built.get_sample_sum());
     let answers = zhaoshang::metrics::metrics().analytics_answers.clone();
     let answered = |result: &str| answers.with_label_values(&[result]).get();
     let (kept_before, computed_before) = (answered("kept"), answered("computed"));
-    let report =
-        load::run(&load::Load { url: url.to_string(), seconds, writers: 8, writes_per_second: 10.0, analysts: 8 })
-            .await;
-    let builds = built.get_sample_count() - builds_before;
-    let build_seconds = built.get_sample_sum() - build_seconds_before;
+    let load =
+        load::Load { url: url.to_string(), seconds, writers: 8, writes_per_second: 10.0, analysts: 8, processes };
+    let report = load::run(&load).await;
+    // Tasks of this process count in its own registry; processes in theirs.
+    let (builds, build_seconds, kept, computed) = if processes {
+        let sum = |name: &str| -> f64 {
+            let value = |line: &str| line.strip_prefix(name)?.trim().parse::<f64>().ok();
+            report.metrics.iter().flat_map(|text| text.lines().filter_map(value)).sum()
+        };
+        (
+            sum("zhaoshang_frames_build_seconds_count") as u64,
+            sum("zhaoshang_frames_build_seconds_sum"),
+            sum(r#"zhaoshang_analytics_answers_total{result="kept"}"#) as u64,
+            sum(r#"zhaoshang_analytics_answers_total{result="computed"}"#) as u64,
+        )
+    } else {
+        (
+            built.get_sample_count() - builds_before,
+            built.get_sample_sum() - build_seconds_before,
+            answered("kept") - kept_before,
+            answered("computed") - computed_before,
+        )
+    };
     let q = |v: &[f64], p: f64| load::quantile(v, p);
-    println!("## {kind}, {n} projects ({projects} rows, {months} progress months), {seconds} s");
+    let servers = if processes { "two serve processes" } else { "two servers in the bench's process" };
+    println!("## {kind}, {n} projects ({projects} rows, {months} progress months), {seconds} s, {servers}");
     println!("import {import:.1} s; full build {build:.2} s; frames {memory:.0} MiB");
     println!(
         "healthz after start {:.0} / {:.0} ms; first figures {:.0} / {:.0} ms",
@@ -280,11 +269,7 @@ async fn run_load(
         "frame builds by the two servers (first builds included): {builds}, mean {:.2} s",
         build_seconds / builds.max(1) as f64
     );
-    println!(
-        "analytics answers kept for their data version {} / computed {}",
-        answered("kept") - kept_before,
-        answered("computed") - computed_before
-    );
+    println!("analytics answers kept for their data version {kept} / computed {computed}");
     for e in report.errors.iter().take(5) {
         println!("  error: {}", e.chars().take(300).collect::<String>());
     }

@@ -325,12 +325,19 @@ on_both_databases!(
 
 #[path = "common/load.rs"]
 mod load;
+use common::bin; // the load's servers as processes
 
 async fn the_live_load_in_brief_loses_and_reverts_nothing(t: &TestDb) {
     zhaoshang::jobs::import_ledger(&t.db, zhaoshang::demo::generate(400, 7), "test", "demo").await.unwrap();
-    let report =
-        load::run(&load::Load { url: t.url.clone(), seconds: 3.0, writers: 8, writes_per_second: 10.0, analysts: 4 })
-            .await;
+    let report = load::run(&load::Load {
+        url: t.url.clone(),
+        seconds: 3.0,
+        writers: 8,
+        writes_per_second: 10.0,
+        analysts: 4,
+        processes: false,
+    })
+    .await;
     assert_eq!(report.errors, Vec::<String>::new());
     assert!(report.writes >= 8, "{} writes", report.writes);
     assert_eq!((report.lost, report.reverted), (0, 0));

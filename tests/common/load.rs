@@ -23,6 +23,10 @@ pub struct Load {
     pub writes_per_second: f64,
     /// Analysts reading the dashboard set in a loop, alternating between the servers.
     pub analysts: usize,
+    /// Each server a `zhaoshang serve` process of its own (this build's binary), as a
+    /// deployment runs them, rather than a task of this process: at 1,000,000 projects
+    /// two servers do not fit in one process beside the bench's own data.
+    pub processes: bool,
 }
 
 /// What happened.
@@ -47,6 +51,8 @@ pub struct Report {
     pub lost: usize,
     /// Fields whose final value is not the last acknowledged one.
     pub reverted: usize,
+    /// Each server's `/metrics` at the end of the run.
+    pub metrics: Vec<String>,
 }
 
 /// The dashboard set (FAI and signing trends, the cohort, the funnel): the queries
@@ -61,34 +67,49 @@ pub const DASHBOARD: [&str; 4] = [
 /// The project whose fields the first writers edit concurrently.
 const SHARED_FIELDS: [&str; 4] = ["summary", "signingEvent", "expectedJobs", "landAreaMu"];
 
-struct Server {
-    base: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
+/// A server under load: a task of this process, or a `zhaoshang serve` process.
+enum Server {
+    Task { base: String, _stop: tokio::sync::oneshot::Sender<()> },
+    Process(super::bin::Served),
 }
 
-async fn start_server(url: &str) -> (Server, f64) {
+impl Server {
+    fn base(&self) -> &str {
+        match self {
+            Server::Task { base, .. } => base,
+            Server::Process(served) => &served.base,
+        }
+    }
+}
+
+async fn start_server(url: &str, process: bool) -> (Server, f64) {
     let started = Instant::now();
-    let db = zhaoshang::store::connect(url).await.unwrap();
-    let options = ApiOptions::new(false);
-    let state = ApiState::new(db.clone(), Default::default());
-    state.warm_in_background(options.read_snapshot);
-    let schema = build_schema(state, &options);
-    let bound = server::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", bound.addr);
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(bound.serve(server::ServerState::new(schema, db), async {
-        let _ = rx.await;
-    }));
+    let server = if process {
+        Server::Process(super::bin::Served::start(&std::env::temp_dir(), url, &[]))
+    } else {
+        let db = zhaoshang::store::connect(url).await.unwrap();
+        let options = ApiOptions::new(false);
+        let state = ApiState::new(db.clone(), Default::default());
+        state.warm_in_background(options.read_snapshot);
+        let schema = build_schema(state, &options);
+        let bound = server::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", bound.addr);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(bound.serve(server::ServerState::new(schema, db), async {
+            let _ = rx.await;
+        }));
+        Server::Task { base, _stop: tx }
+    };
     let client = reqwest::Client::new();
     loop {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+        if let Ok(r) = client.get(format!("{}/healthz", server.base())).send().await
             && r.status().is_success()
         {
             break;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    (Server { base, _stop: tx }, started.elapsed().as_secs_f64() * 1000.0)
+    (server, started.elapsed().as_secs_f64() * 1000.0)
 }
 
 async fn post(client: &reqwest::Client, base: &str, token: &str, query: &str) -> Result<Value, String> {
@@ -147,16 +168,16 @@ pub async fn run(load: &Load) -> Report {
     let mut servers = Vec::new();
     let started = Instant::now();
     for _ in 0..2 {
-        let (server, healthz) = start_server(&load.url).await;
+        let (server, healthz) = start_server(&load.url, load.processes).await;
         report.healthz_ms.push(healthz);
         servers.push(server);
     }
     let client = reqwest::Client::new();
     for server in &servers {
-        post(&client, &server.base, &analyst, DASHBOARD[0]).await.unwrap();
+        post(&client, server.base(), &analyst, DASHBOARD[0]).await.unwrap();
         report.first_figures_ms.push(started.elapsed().as_secs_f64() * 1000.0);
     }
-    let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
+    let bases: Vec<String> = servers.iter().map(|s| s.base().to_string()).collect();
     let shared = codes[0].clone();
     let errors = Arc::new(Mutex::new(Vec::new()));
     let acks = Arc::new(Mutex::new(Vec::<Ack>::new()));
@@ -272,6 +293,11 @@ pub async fn run(load: &Load) -> Report {
             }
         }
     }
+    for base in &bases {
+        let text = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+        report.metrics.push(text);
+    }
+    drop(servers);
     report.analyst_ms = analyst_ms.lock().unwrap().clone();
     report.errors = errors.lock().unwrap().clone();
     report.writes = acks.len();
