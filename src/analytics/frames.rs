@@ -16,7 +16,9 @@ use chrono::NaiveDate;
 use entities::prelude::*;
 use entities::{element_issue, progress, project, target, unit};
 use polars::prelude::*;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
 
 use super::{AnalyticsError, epoch_days};
 use crate::rules::{reach_dates, recorded_dates};
@@ -99,7 +101,9 @@ impl Frames {
     /// mixes two states), only the columns the frames need, and builds the frames. On a
     /// SQLite file the two big tables are read by [`crate::store::bulk`] beside the rest,
     /// in a transaction of their own proven to see the same version (tried again, at
-    /// most [`BULK_ATTEMPTS`] times, when a write commits between the two).
+    /// most [`BULK_ATTEMPTS`] times, when a write commits between the two); on
+    /// PostgreSQL progress is read beside the rest in a second transaction that imports
+    /// the first's snapshot ([`crate::store::bulk::twin`]).
     pub async fn load(db: &DatabaseConnection) -> Result<Frames, AnalyticsError> {
         let file = crate::store::bulk::sqlite_file(db);
         let mut attempt = 0;
@@ -109,13 +113,23 @@ impl Frames {
                 .clone()
                 .filter(|_| attempt < BULK_ATTEMPTS)
                 .map(|path| tokio::task::spawn_blocking(move || crate::store::bulk::read_sqlite(&path, version)));
-            let rest = Rest::read(&txn).await?;
-            let tables = match bulk {
-                None => Some(crate::store::bulk::Tables {
-                    projects: read_projects(&txn, None).await?,
-                    progress: read_progress(&txn, None).await?,
-                }),
-                Some(reading) => reading.await??,
+            let (rest, tables) = match bulk {
+                Some(reading) => (Rest::read(&txn).await?, reading.await??),
+                // PostgreSQL: progress, the biggest table, on a second connection in the
+                // same snapshot, beside the rest (decoding rows is most of the time).
+                None if db.get_database_backend() == DbBackend::Postgres => {
+                    let twin = crate::store::bulk::twin(db, &txn).await?;
+                    let rest_and_projects =
+                        async { Ok::<_, DbErr>((Rest::read(&txn).await?, read_projects(&txn, None).await?)) };
+                    let ((rest, projects), progress) = tokio::try_join!(rest_and_projects, read_progress(&twin, None))?;
+                    twin.commit().await?;
+                    (rest, Some(crate::store::bulk::Tables { projects, progress }))
+                }
+                None => {
+                    let rest = Rest::read(&txn).await?;
+                    let projects = read_projects(&txn, None).await?;
+                    (rest, Some(crate::store::bulk::Tables { projects, progress: read_progress(&txn, None).await? }))
+                }
             };
             txn.commit().await?;
             match tables {
