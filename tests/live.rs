@@ -536,6 +536,13 @@ async fn the_read_snapshot_patched_by_the_feed_equals_a_full_load(t: &TestDb) {
     assert_eq!(created.name, "新材料项目");
     assert_eq!(snapshot.progress.get("ZS27001").map(Vec::len), Some(1));
     assert!(snapshot.investors.get("又一客商有限公司").is_some());
+    // Loaded by pages of a few projects (each statement after the last code of the one
+    // before, with those projects' months) or in one: the same rows, months in order.
+    let whole = Snapshot::load_by_pages(&t.db, u64::MAX >> 1).await.unwrap();
+    for page in [1, 3, 7] {
+        assert_same_snapshots(&Snapshot::load_by_pages(&t.db, page).await.unwrap(), &whole);
+    }
+    assert_same_snapshots(&snapshot, &whole);
     // An import: only a full load will do.
     zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
     assert!(snapshot.patched(&t.db).await.unwrap().is_none(), "an import needs a full load");

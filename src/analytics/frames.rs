@@ -105,6 +105,7 @@ impl Frames {
     /// PostgreSQL progress is read beside the rest in a second transaction that imports
     /// the first's snapshot ([`crate::store::bulk::twin`]).
     pub async fn load(db: &DatabaseConnection) -> Result<Frames, AnalyticsError> {
+        let started = std::time::Instant::now();
         let file = crate::store::bulk::sqlite_file(db);
         let mut attempt = 0;
         let (version, tables, rest) = loop {
@@ -137,6 +138,7 @@ impl Frames {
                 None => attempt += 1,
             }
         };
+        let read_ms = started.elapsed().as_secs_f64() * 1e3;
         let build = move || {
             let crate::store::bulk::Tables { projects, progress } = tables;
             let Rest { units, targets, issues, work, links, carriers, key_projects } = rest;
@@ -154,7 +156,10 @@ impl Frames {
             frames.promotion = Arc::new(PromotionRows { links, members, carriers, key_projects });
             Ok(frames)
         };
-        tokio::task::spawn_blocking(build).await?
+        let frames = tokio::task::spawn_blocking(build).await?;
+        let build_ms = started.elapsed().as_secs_f64() * 1e3 - read_ms;
+        tracing::debug!(read_ms, build_ms, attempts = attempt + 1, "frames loaded");
+        frames
     }
 
     /// Builds the frames from rows already read.

@@ -19,7 +19,9 @@ use std::sync::Arc;
 
 use entities::prelude::{Industry, Investor, Progress, Project, Unit};
 use entities::{industry, investor, progress, project, unit};
-use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use tokio::sync::{Mutex, watch};
 
 pub use crate::keyed::Keyed;
@@ -44,6 +46,9 @@ pub struct Snapshot {
     /// per request (a scan of every project).
     public_count: std::sync::Mutex<Option<(chrono::NaiveDate, u64)>>,
 }
+
+/// Projects read per statement by [`Snapshot::load`].
+pub const LOAD_PAGE: u64 = 20_000;
 
 /// The most rows changed since the last full load (or fold) that a snapshot carries
 /// beside its base; beyond, they are folded into a new base (each patch copies them).
@@ -71,18 +76,53 @@ impl Snapshot {
 
     /// Reads the rows of the current data version, in one read transaction.
     pub async fn load(db: &DatabaseConnection) -> Result<Snapshot, DbErr> {
+        Snapshot::load_by_pages(db, LOAD_PAGE).await
+    }
+
+    /// [`Snapshot::load`], projects and their progress read `page` projects at a time (by
+    /// code, each statement after the last code of the one before), so that the driver
+    /// never holds more than a page of rows: read in one statement, 1,000,000 projects
+    /// and their 4.8 million months held every value of every row at once, gigabytes
+    /// beside the models (BENCHMARKS.md).
+    pub async fn load_by_pages(db: &DatabaseConnection, page: u64) -> Result<Snapshot, DbErr> {
         let (txn, version) = feed::begin_read(db).await?;
-        let projects: HashMap<_, _> =
-            Project::find().all(&txn).await?.into_iter().map(|p| (p.code.clone(), p)).collect();
+        let mut projects = HashMap::new();
+        let mut by_project: HashMap<String, Vec<progress::Model>> = HashMap::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut rows = Project::find().order_by_asc(project::Column::Code).limit(page);
+            let mut months = Progress::find();
+            if let Some(code) = &after {
+                rows = rows.filter(project::Column::Code.gt(code.as_str()));
+                months = months.filter(progress::Column::ProjectCode.gt(code.as_str()));
+            }
+            let rows = rows.all(&txn).await?;
+            let Some(last) = rows.last().map(|p| p.code.clone()) else { break };
+            let full = rows.len() as u64 == page;
+            // The progress of this page's codes (and of none between two pages: every
+            // month's project exists), in the primary key's order, oldest month first.
+            if full {
+                months = months.filter(progress::Column::ProjectCode.lte(last.as_str()));
+            }
+            let months = months
+                .order_by_asc(progress::Column::ProjectCode)
+                .order_by_asc(progress::Column::Month)
+                .all(&txn)
+                .await?;
+            for row in months {
+                by_project.entry(row.project_code.clone()).or_default().push(row);
+            }
+            projects.extend(rows.into_iter().map(|p| (p.code.clone(), p)));
+            if !full {
+                break;
+            }
+            after = Some(last);
+        }
         let units: HashMap<_, _> = Unit::find().all(&txn).await?.into_iter().map(|u| (u.code.clone(), u)).collect();
         let industries: HashMap<_, _> =
             Industry::find().all(&txn).await?.into_iter().map(|i| (i.name.clone(), i)).collect();
         let investors: HashMap<_, _> =
             Investor::find().all(&txn).await?.into_iter().map(|i| (i.name.clone(), i)).collect();
-        let mut by_project: HashMap<String, Vec<progress::Model>> = HashMap::new();
-        for row in Progress::find().order_by_asc(progress::Column::Month).all(&txn).await? {
-            by_project.entry(row.project_code.clone()).or_default().push(row);
-        }
         txn.commit().await?;
         Ok(Snapshot {
             version,
