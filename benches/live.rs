@@ -69,9 +69,14 @@ async fn profile_build(db: &sea_orm::DatabaseConnection) {
     let (txn, version) = zhaoshang::store::feed::begin_read(db).await.unwrap();
     lap("begin_read + data version", &mut t);
     if let Some(path) = bulk::sqlite_file(db) {
+        let file = path.clone();
         let read = tokio::task::spawn_blocking(move || bulk::read_sqlite(&path, version)).await.unwrap().unwrap();
         let read = read.expect("no write during the profile");
         lap(&format!("rusqlite: {} projects, {} progress months", read.projects.len(), read.progress.len()), &mut t);
+        let work = tokio::task::spawn_blocking(move || bulk::read_sqlite_work(&file, version)).await.unwrap().unwrap();
+        let work = work.expect("no write during the profile");
+        let rows = work.investors.len() + work.engagements.len() + work.incentives.len();
+        lap(&format!("rusqlite: investors, engagements, incentives ({rows} rows)"), &mut t);
     }
     let projects = bulk::read_projects(&txn, None).await.unwrap();
     lap(&format!("sea-orm: {} projects", projects.len()), &mut t);
@@ -82,7 +87,7 @@ async fn profile_build(db: &sea_orm::DatabaseConnection) {
     let issues = ElementIssue::find().all(&txn).await.unwrap();
     lap("units, targets, issues", &mut t);
     let work = zhaoshang::analytics::work::WorkInput::load(&txn).await.unwrap();
-    lap("WorkInput::load (five tables)", &mut t);
+    lap("sea-orm: WorkInput::load (five tables)", &mut t);
     txn.commit().await.unwrap();
     lap("commit", &mut t);
     let frames = zhaoshang::analytics::Frames::build(version, &projects, &progress, units, targets, issues).unwrap();

@@ -485,9 +485,21 @@ async fn the_bulk_read_of_a_sqlite_file_equals_the_sea_orm_read_at_its_version_o
         rows.sort_by(|a, b| (&a.project_code, a.month).cmp(&(&b.project_code, b.month)));
     }
     assert_eq!(bulk_progress, progress);
+    // The work's big tables, whole, in the table's order either way.
+    let file = path.clone();
+    let read = tokio::task::spawn_blocking(move || bulk::read_sqlite_work(&file, version)).await.unwrap().unwrap();
+    let read = read.expect("the version it was asked for");
+    let work = bulk::read_work(&t.db).await.unwrap();
+    assert!(!work.investors.is_empty() && !work.engagements.is_empty() && !work.incentives.is_empty());
+    assert!(work.investors.iter().any(|i| i.contact_phone.is_some()), "whole investors");
+    assert_eq!(
+        (read.investors, read.engagements, read.incentives),
+        (work.investors, work.engagements, work.incentives)
+    );
     // Another version: nothing (the caller tries again).
     assert!(bulk::read_sqlite(&path, version - 1).unwrap().is_none());
     assert!(bulk::read_sqlite(&path, version + 1).unwrap().is_none());
+    assert!(bulk::read_sqlite_work(&path, version + 1).unwrap().is_none());
 }
 
 /// Every table of two snapshots, row by row.

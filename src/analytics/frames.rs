@@ -22,7 +22,7 @@ use sea_orm::{
 
 use super::{AnalyticsError, epoch_days};
 use crate::rules::{reach_dates, recorded_dates};
-use crate::store::bulk::{read_progress, read_projects};
+use crate::store::bulk::{self, read_progress, read_projects};
 
 /// Everything the metrics need, for one data version.
 pub struct Frames {
@@ -99,8 +99,8 @@ async fn key_projects(db: &impl ConnectionTrait, codes: Option<&[String]>) -> Re
 impl Frames {
     /// Reads the store in one read transaction with its data version (so a build never
     /// mixes two states), only the columns the frames need, and builds the frames. On a
-    /// SQLite file the two big tables are read by [`crate::store::bulk`] beside the rest,
-    /// in a transaction of their own proven to see the same version (tried again, at
+    /// SQLite file the big tables are read by [`crate::store::bulk`] beside the rest, in
+    /// transactions of their own proven to see the same version (tried again, at
     /// most [`BULK_ATTEMPTS`] times, when a write commits between the two); on
     /// PostgreSQL progress is read beside the rest in a second transaction that imports
     /// the first's snapshot ([`crate::store::bulk::twin`]).
@@ -108,40 +108,48 @@ impl Frames {
         let started = std::time::Instant::now();
         let file = crate::store::bulk::sqlite_file(db);
         let mut attempt = 0;
-        let (version, tables, rest) = loop {
+        let (version, tables, work, rest) = loop {
             let (txn, version) = crate::store::feed::begin_read(db).await?;
-            let bulk = file
-                .clone()
-                .filter(|_| attempt < BULK_ATTEMPTS)
-                .map(|path| tokio::task::spawn_blocking(move || crate::store::bulk::read_sqlite(&path, version)));
-            let (rest, tables) = match bulk {
-                Some(reading) => (Rest::read(&txn).await?, reading.await??),
+            let read = match file.clone().filter(|_| attempt < BULK_ATTEMPTS) {
+                // A SQLite file: the big tables on two connections of their own (one
+                // thread each) beside the rest, each at this version or not at all.
+                Some(path) => {
+                    let other = path.clone();
+                    let big = tokio::task::spawn_blocking(move || bulk::read_sqlite(&path, version));
+                    let work = tokio::task::spawn_blocking(move || bulk::read_sqlite_work(&other, version));
+                    let rest = Rest::read(&txn).await?;
+                    (big.await??, work.await??, rest)
+                }
                 // PostgreSQL: progress, the biggest table, on a second connection in the
                 // same snapshot, beside the rest (decoding rows is most of the time).
                 None if db.get_database_backend() == DbBackend::Postgres => {
-                    let twin = crate::store::bulk::twin(db, &txn).await?;
-                    let rest_and_projects =
-                        async { Ok::<_, DbErr>((Rest::read(&txn).await?, read_projects(&txn, None).await?)) };
-                    let ((rest, projects), progress) = tokio::try_join!(rest_and_projects, read_progress(&twin, None))?;
+                    let twin = bulk::twin(db, &txn).await?;
+                    let others = async {
+                        let rest = Rest::read(&txn).await?;
+                        Ok::<_, DbErr>((read_projects(&txn, None).await?, bulk::read_work(&txn).await?, rest))
+                    };
+                    let ((projects, work, rest), progress) = tokio::try_join!(others, read_progress(&twin, None))?;
                     twin.commit().await?;
-                    (rest, Some(crate::store::bulk::Tables { projects, progress }))
+                    (Some(bulk::Tables { projects, progress }), Some(work), rest)
                 }
                 None => {
                     let rest = Rest::read(&txn).await?;
                     let projects = read_projects(&txn, None).await?;
-                    (rest, Some(crate::store::bulk::Tables { projects, progress: read_progress(&txn, None).await? }))
+                    let progress = read_progress(&txn, None).await?;
+                    (Some(bulk::Tables { projects, progress }), Some(bulk::read_work(&txn).await?), rest)
                 }
             };
             txn.commit().await?;
-            match tables {
-                Some(tables) => break (version, tables, rest),
-                None => attempt += 1,
+            match read {
+                (Some(tables), Some(work), rest) => break (version, tables, work, rest),
+                _ => attempt += 1,
             }
         };
         let read_ms = started.elapsed().as_secs_f64() * 1e3;
         let build = move || {
-            let crate::store::bulk::Tables { projects, progress } = tables;
-            let Rest { units, targets, issues, work, links, carriers, key_projects } = rest;
+            let bulk::Tables { projects, progress } = tables;
+            let Rest { units, targets, issues, small, links, carriers, key_projects } = rest;
+            let work = super::work::WorkInput::of(work, small);
             // The frames and the work rows are independent: one on each core.
             let (frames, work) = std::thread::scope(|scope| {
                 let work = scope.spawn(|| super::work::WorkRows::build(work, &projects, &progress));
@@ -202,12 +210,13 @@ impl Frames {
 /// in the moment between the two transactions' first reads.
 pub const BULK_ATTEMPTS: u32 = 5;
 
-/// The tables of the frames besides projects and progress: small, read by sea-orm.
+/// The tables of the frames besides projects, progress, investors, engagements and
+/// incentives ([`bulk`]): small, read by sea-orm.
 struct Rest {
     units: Vec<unit::Model>,
     targets: Vec<target::Model>,
     issues: Vec<element_issue::Model>,
-    work: super::work::WorkInput,
+    small: super::work::SmallSheets,
     links: Vec<entities::chain_link::Model>,
     carriers: Vec<entities::carrier::Model>,
     key_projects: Vec<project::Model>,
@@ -219,7 +228,7 @@ impl Rest {
             units: Unit::find().order_by_asc(entities::unit::Column::Code).all(db).await?,
             targets: Target::find().all(db).await?,
             issues: ElementIssue::find().all(db).await?,
-            work: super::work::WorkInput::load(db).await?,
+            small: super::work::SmallSheets::load(db).await?,
             links: entities::prelude::ChainLink::find().all(db).await?,
             carriers: entities::prelude::Carrier::find().order_by_asc(entities::carrier::Column::Code).all(db).await?,
             key_projects: key_projects(db, None).await?,

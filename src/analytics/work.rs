@@ -111,14 +111,32 @@ pub struct WorkInput {
 impl WorkInput {
     /// Reads the five tables (in the frames' read transaction).
     pub async fn load(db: &impl ConnectionTrait) -> Result<WorkInput, DbErr> {
+        let small = SmallSheets::load(db).await?;
+        Ok(WorkInput::of(crate::store::bulk::read_work(db).await?, small))
+    }
+
+    /// The five sheets from the big three ([`crate::store::bulk::WorkTables`]) and the
+    /// small two, read apart.
+    pub fn of(big: crate::store::bulk::WorkTables, small: SmallSheets) -> WorkInput {
+        let crate::store::bulk::WorkTables { investors, engagements, incentives } = big;
+        WorkInput { investors, events: small.events, engagements, incentives, supervision: small.supervision }
+    }
+}
+
+/// The two small sheets of the work: events and supervision items (tens of rows).
+#[derive(Clone, Debug, Default)]
+pub struct SmallSheets {
+    /// `events`
+    pub events: Vec<event::Model>,
+    /// `supervision_items`
+    pub supervision: Vec<supervision_item::Model>,
+}
+
+impl SmallSheets {
+    /// Reads them through sea-orm.
+    pub async fn load(db: &impl ConnectionTrait) -> Result<SmallSheets, DbErr> {
         use entities::prelude::*;
-        Ok(WorkInput {
-            investors: Investor::find().all(db).await?,
-            events: Event::find().all(db).await?,
-            engagements: Engagement::find().all(db).await?,
-            incentives: Incentive::find().all(db).await?,
-            supervision: SupervisionItem::find().all(db).await?,
-        })
+        Ok(SmallSheets { events: Event::find().all(db).await?, supervision: SupervisionItem::find().all(db).await? })
     }
 }
 

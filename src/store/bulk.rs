@@ -1,7 +1,8 @@
-//! Reads of projects and progress with the columns the analytics' frames use: some rows
-//! or all through sea-orm by position ([`read_projects`], [`read_progress`]), and whole
-//! tables of a SQLite file through SQLite's own library (rusqlite, [`read_sqlite`]) for
-//! the full build rather than sqlx: sqlx's SQLite driver
+//! Reads of the big tables of the analytics' frames — projects and progress with the
+//! columns the frames use, investors, engagements and incentives whole: some rows or all
+//! through sea-orm by position ([`read_projects`], [`read_progress`], [`read_work`]), and
+//! whole tables of a SQLite file through SQLite's own library (rusqlite, [`read_sqlite`],
+//! [`read_sqlite_work`]) for the full build rather than sqlx: sqlx's SQLite driver
 //! hands every row from its worker thread over a channel, and its rows become sea-orm
 //! values, then models, by name and type checks per value — at 1,000,000 projects and
 //! 4.8 million progress months that was 19 s of a 34 s build (BENCHMARKS.md). Here each
@@ -16,7 +17,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use entities::{progress, project};
+use entities::{engagement, incentive, investor, progress, project};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Row};
 use sea_orm::{
@@ -105,45 +106,103 @@ pub fn sqlite_file(db: &DatabaseConnection) -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
+/// The big tables of the work around the pipeline, as one state of the store.
+pub struct WorkTables {
+    /// The investor directory, in the table's order.
+    pub investors: Vec<investor::Model>,
+    /// Engagements, in the table's order.
+    pub engagements: Vec<engagement::Model>,
+    /// Incentives, in the table's order.
+    pub incentives: Vec<incentive::Model>,
+}
+
+/// Every row of `table` (its `columns`), each taken by position by `of`.
+async fn read_all<T>(
+    db: &impl ConnectionTrait,
+    columns: &str,
+    table: &str,
+    of: fn(&sea_orm::QueryResult) -> Result<T, DbErr>,
+) -> Result<Vec<T>, DbErr> {
+    let sql = format!("SELECT {columns} FROM {table}");
+    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await?;
+    rows.iter().map(of).collect()
+}
+
+/// [`WorkTables`] through sea-orm, by position.
+pub async fn read_work(db: &impl ConnectionTrait) -> Result<WorkTables, DbErr> {
+    Ok(WorkTables {
+        investors: read_all(db, INVESTOR_COLUMNS, "investors", investor_of).await?,
+        engagements: read_all(db, ENGAGEMENT_COLUMNS, "engagements", engagement_of).await?,
+        incentives: read_all(db, INCENTIVE_COLUMNS, "incentives", incentive_of).await?,
+    })
+}
+
 /// Reads every project and progress month of the SQLite file `path` in one read
 /// transaction, if that transaction sees data version `version`; `None` when it sees
 /// another (a write committed in between: the caller tries again). Blocking: call it
 /// off the async threads.
 pub fn read_sqlite(path: &Path, version: i64) -> Result<Option<Tables>, DbErr> {
-    read(path, version).map_err(|e| DbErr::Custom(format!("reading {}: {e}", path.display())))
+    at_version(path, version, |txn| {
+        let mut projects = every(txn, PROJECT_COLUMNS, "projects", |row| project_of(row))?;
+        projects.sort_unstable_by(|a, b| a.code.cmp(&b.code));
+        let progress = every(txn, PROGRESS_COLUMNS, "progress", |row| progress_of(row))?;
+        Ok(Tables { projects, progress })
+    })
 }
 
-fn read(path: &Path, version: i64) -> rusqlite::Result<Option<Tables>> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
-    let mut connection = Connection::open_with_flags(path, flags)?;
-    connection.busy_timeout(super::feed::BUSY_TIMEOUT)?;
-    connection.pragma_update(None, "mmap_size", 268_435_456)?;
-    // A deferred transaction's snapshot is taken at its first read: the version.
-    let txn = connection.transaction()?;
-    let seen: i64 =
-        txn.query_row("SELECT version FROM data_version WHERE id = 1", [], |row| row.get(0)).or_else(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Ok(0),
-            e => Err(e),
-        })?;
-    if seen != version {
-        return Ok(None);
-    }
-    let mut projects = Vec::new();
-    let mut statement = txn.prepare(&format!("SELECT {PROJECT_COLUMNS} FROM projects"))?;
+/// [`WorkTables`] of the SQLite file `path`, as [`read_sqlite`] reads projects and
+/// progress (on a connection of its own, so that both run at once).
+pub fn read_sqlite_work(path: &Path, version: i64) -> Result<Option<WorkTables>, DbErr> {
+    at_version(path, version, |txn| {
+        Ok(WorkTables {
+            investors: every(txn, INVESTOR_COLUMNS, "investors", |row| investor_of(row))?,
+            engagements: every(txn, ENGAGEMENT_COLUMNS, "engagements", |row| engagement_of(row))?,
+            incentives: every(txn, INCENTIVE_COLUMNS, "incentives", |row| incentive_of(row))?,
+        })
+    })
+}
+
+/// `read` in a read transaction of a new read-only connection to `path`, if that
+/// transaction sees data version `version`.
+fn at_version<T>(
+    path: &Path,
+    version: i64,
+    read: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
+) -> Result<Option<T>, DbErr> {
+    let run = || -> rusqlite::Result<Option<T>> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let mut connection = Connection::open_with_flags(path, flags)?;
+        connection.busy_timeout(super::feed::BUSY_TIMEOUT)?;
+        connection.pragma_update(None, "mmap_size", 268_435_456)?;
+        // A deferred transaction's snapshot is taken at its first read: the version.
+        let txn = connection.transaction()?;
+        let seen = txn.query_row("SELECT version FROM data_version WHERE id = 1", [], |row| row.get(0));
+        let seen: i64 = match seen {
+            Err(rusqlite::Error::QueryReturnedNoRows) => 0,
+            other => other?,
+        };
+        if seen != version {
+            return Ok(None);
+        }
+        read(&txn).map(Some)
+    };
+    run().map_err(|e| DbErr::Custom(format!("reading {}: {e}", path.display())))
+}
+
+/// Every row of `table` (its `columns`), each taken by position by `of`.
+fn every<T>(
+    txn: &rusqlite::Transaction<'_>,
+    columns: &str,
+    table: &str,
+    of: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut statement = txn.prepare(&format!("SELECT {columns} FROM {table}"))?;
     let mut rows = statement.query([])?;
+    let mut all = Vec::new();
     while let Some(row) = rows.next()? {
-        projects.push(project_of(row)?);
+        all.push(of(row)?);
     }
-    projects.sort_unstable_by(|a, b| a.code.cmp(&b.code));
-    drop(rows);
-    drop(statement);
-    let mut progress = Vec::with_capacity(projects.len() * 5);
-    let mut statement = txn.prepare(&format!("SELECT {PROGRESS_COLUMNS} FROM progress"))?;
-    let mut rows = statement.query([])?;
-    while let Some(row) = rows.next()? {
-        progress.push(progress_of(row)?);
-    }
-    Ok(Some(Tables { projects, progress }))
+    Ok(all)
 }
 
 /// A row whose values are read by position: a sea-orm row (the frames' patches, and
@@ -202,6 +261,64 @@ pub fn progress_of<R: ByPosition>(row: &R) -> Result<progress::Model, R::Error> 
         fai: row.int(2)?,
         funds_arrived: row.int(3)?,
         out_of_region_funds: row.int(4)?,
+    })
+}
+
+/// The columns of an investor, in the order [`investor_of`] reads them (all of them: the
+/// work rows keep whole investors).
+pub const INVESTOR_COLUMNS: &str =
+    "name, origin, kind, industry_name, introduced_by, owner_unit_code, status, contact_name, contact_phone, notes";
+
+/// An investor from a row of [`INVESTOR_COLUMNS`].
+pub fn investor_of<R: ByPosition>(row: &R) -> Result<investor::Model, R::Error> {
+    Ok(investor::Model {
+        name: row.text(0)?.ok_or_else(|| row.missing(0))?,
+        origin: row.text(1)?,
+        kind: row.text(2)?,
+        industry_name: row.text(3)?,
+        introduced_by: row.text(4)?,
+        owner_unit_code: row.text(5)?,
+        status: row.text(6)?,
+        contact_name: row.text(7)?,
+        contact_phone: row.text(8)?,
+        notes: row.text(9)?,
+    })
+}
+
+/// The columns of an engagement, in the order [`engagement_of`] reads them.
+pub const ENGAGEMENT_COLUMNS: &str =
+    "investor_name, unit_code, date, kind, event_code, outpost, project_code, summary, next_date";
+
+/// An engagement from a row of [`ENGAGEMENT_COLUMNS`].
+pub fn engagement_of<R: ByPosition>(row: &R) -> Result<engagement::Model, R::Error> {
+    let required = |i: usize| row.text(i)?.ok_or_else(|| row.missing(i));
+    Ok(engagement::Model {
+        investor_name: required(0)?,
+        unit_code: required(1)?,
+        date: row.day(2)?.ok_or_else(|| row.missing(2))?,
+        kind: required(3)?,
+        event_code: required(4)?,
+        outpost: row.text(5)?,
+        project_code: row.text(6)?,
+        summary: row.text(7)?,
+        next_date: row.day(8)?,
+    })
+}
+
+/// The columns of an incentive, in the order [`incentive_of`] reads them.
+pub const INCENTIVE_COLUMNS: &str = "project_code, policy, kind, promised, promised_date, due_date, paid, paid_date";
+
+/// An incentive from a row of [`INCENTIVE_COLUMNS`].
+pub fn incentive_of<R: ByPosition>(row: &R) -> Result<incentive::Model, R::Error> {
+    Ok(incentive::Model {
+        project_code: row.text(0)?.ok_or_else(|| row.missing(0))?,
+        policy: row.text(1)?.ok_or_else(|| row.missing(1))?,
+        kind: row.text(2)?,
+        promised: row.int(3)?.ok_or_else(|| row.missing(3))?,
+        promised_date: row.day(4)?.ok_or_else(|| row.missing(4))?,
+        due_date: row.day(5)?.ok_or_else(|| row.missing(5))?,
+        paid: row.int(6)?,
+        paid_date: row.day(7)?,
     })
 }
 
