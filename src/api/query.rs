@@ -237,7 +237,7 @@ impl GraphQuery {
         // Counting scans every matching row: only when the query asks for it.
         let asked = ctx.look_ahead().field("totalCount").exists();
         let snapshot = super::loaders(ctx)?.snapshot.clone();
-        let total = match (asked, snapshot) {
+        let total = match (asked, &snapshot) {
             (false, _) => 0,
             // Without a filter the snapshot knows the count: no scan of the table.
             (true, Some(s)) if unfiltered => s.project_count(viewer.is_internal(), crate::analytics::today()),
@@ -245,26 +245,15 @@ impl GraphQuery {
                 entities::prelude::Project::find().filter(condition.clone()).count(db).await.map_err(ApiError::from)?
             }
         };
-        let mut query = entities::prelude::Project::find().filter(condition);
-        query = match order_by.unwrap_or_default() {
-            ProjectOrder::Code => query,
-            ProjectOrder::SignedDateDesc => {
-                query.order_by_desc(nulls_last(project::Column::SignedDate)).order_by_desc(project::Column::SignedDate)
-            }
-            ProjectOrder::SignedDateAsc => {
-                query.order_by_desc(nulls_last(project::Column::SignedDate)).order_by_asc(project::Column::SignedDate)
-            }
-            ProjectOrder::TotalInvestmentDesc => query.order_by_desc(project::Column::TotalInvestment),
-            ProjectOrder::TotalInvestmentAsc => query.order_by_asc(project::Column::TotalInvestment),
-            ProjectOrder::Name => query.order_by_asc(project::Column::Name),
+        // The default page (no filter, by code) from the snapshot, when it has it.
+        let from_snapshot = match (&snapshot, unfiltered && order_by.unwrap_or_default() == ProjectOrder::Code) {
+            (Some(s), true) => s.page_by_code(viewer.is_internal(), crate::analytics::today(), offset, first),
+            _ => None,
         };
-        let rows = query
-            .order_by_asc(project::Column::Code)
-            .offset(offset as u64)
-            .limit(first as u64)
-            .all(db)
-            .await
-            .map_err(ApiError::from)?;
+        let rows = match from_snapshot {
+            Some(rows) => rows,
+            None => page_from_sql(db, condition, order_by.unwrap_or_default(), offset, first).await?,
+        };
         super::loaders(ctx)?.prefetch(ctx, &rows).await.map_err(|e| ApiError::Internal(format!("prefetch: {e}")))?;
         // Without the count, a full page means there may be more.
         let has_next = if asked { (offset + rows.len()) < total as usize } else { rows.len() == first && first > 0 };
@@ -275,6 +264,31 @@ impl GraphQuery {
             .extend(rows.into_iter().enumerate().map(|(i, p)| Edge::new(format!("p{}", offset + i), Project(p))));
         Ok(connection)
     }
+}
+
+/// A page of the projects matching `condition` in `order` (then by code), from SQL.
+async fn page_from_sql(
+    db: &sea_orm::DatabaseConnection,
+    condition: sea_orm::Condition,
+    order: ProjectOrder,
+    offset: usize,
+    first: usize,
+) -> Result<Vec<project::Model>> {
+    let query = entities::prelude::Project::find().filter(condition);
+    let query = match order {
+        ProjectOrder::Code => query,
+        ProjectOrder::SignedDateDesc => {
+            query.order_by_desc(nulls_last(project::Column::SignedDate)).order_by_desc(project::Column::SignedDate)
+        }
+        ProjectOrder::SignedDateAsc => {
+            query.order_by_desc(nulls_last(project::Column::SignedDate)).order_by_asc(project::Column::SignedDate)
+        }
+        ProjectOrder::TotalInvestmentDesc => query.order_by_desc(project::Column::TotalInvestment),
+        ProjectOrder::TotalInvestmentAsc => query.order_by_asc(project::Column::TotalInvestment),
+        ProjectOrder::Name => query.order_by_asc(project::Column::Name),
+    };
+    let rows = query.order_by_asc(project::Column::Code).offset(offset as u64).limit(first as u64).all(db).await;
+    Ok(rows.map_err(ApiError::from)?)
 }
 
 /// 1 for rows with a value, 0 for NULL: ordering by it descending puts NULLs last on

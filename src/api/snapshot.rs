@@ -20,7 +20,8 @@ use std::sync::Arc;
 use entities::prelude::{Industry, Investor, Progress, Project, Unit};
 use entities::{industry, investor, progress, project, unit};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use tokio::sync::{Mutex, watch};
 
@@ -45,6 +46,15 @@ pub struct Snapshot {
     /// `totalCount` of every public page, counted once per snapshot and day rather than
     /// per request (a scan of every project).
     public_count: std::sync::Mutex<Option<(chrono::NaiveDate, u64)>>,
+    /// Every project's code in code order (bytewise, as [`crate::store::bulk`] sorts), made
+    /// on the first page asked of this snapshot and carried to the next one while no
+    /// project is added or removed: the default page (`projects` without a filter, by
+    /// code) is then a slice, without SQL.
+    by_code: std::sync::OnceLock<Arc<Vec<String>>>,
+    /// Whether the database orders codes bytewise as the snapshot does (SQLite; a
+    /// PostgreSQL database with a C collation): only then may a page come from either,
+    /// so that no page depends on which one served it.
+    bytewise: bool,
 }
 
 /// Projects read per statement by [`Snapshot::load`].
@@ -72,6 +82,32 @@ impl Snapshot {
                 n
             }
         }
+    }
+
+    /// The page of `first` projects after the first `offset` ones, by code, that a reader
+    /// sees (every project for internal readers; for the public those listed on `day`,
+    /// as [`Snapshot::project_count`] counts them).
+    /// `None` when the database orders codes otherwise (the page is then SQL's).
+    pub fn page_by_code(
+        &self,
+        internal: bool,
+        day: chrono::NaiveDate,
+        offset: usize,
+        first: usize,
+    ) -> Option<Vec<project::Model>> {
+        if !self.bytewise {
+            return None;
+        }
+        let codes = self.by_code.get_or_init(|| {
+            let mut codes: Vec<String> = self.projects.values().map(|p| p.code.clone()).collect();
+            codes.sort_unstable();
+            Arc::new(codes)
+        });
+        let seen = codes
+            .iter()
+            .filter_map(|code| self.projects.get(code))
+            .filter(|p| internal || crate::policy::listed_for_public(p, day));
+        Some(seen.skip(offset).take(first).cloned().collect())
     }
 
     /// Reads the rows of the current data version, in one read transaction.
@@ -123,6 +159,7 @@ impl Snapshot {
             Industry::find().all(&txn).await?.into_iter().map(|i| (i.name.clone(), i)).collect();
         let investors: HashMap<_, _> =
             Investor::find().all(&txn).await?.into_iter().map(|i| (i.name.clone(), i)).collect();
+        let bytewise = orders_bytewise(&txn).await?;
         txn.commit().await?;
         Ok(Snapshot {
             version,
@@ -132,6 +169,8 @@ impl Snapshot {
             investors: Keyed::from(investors),
             progress: Keyed::from(by_project),
             public_count: Default::default(),
+            by_code: Default::default(),
+            bytewise,
         })
     }
 
@@ -192,6 +231,13 @@ impl Snapshot {
             })
             .await?;
         txn.commit().await?;
+        // The same projects (none added or removed): the same order.
+        let same_codes = projects.iter().all(|(code, row)| row.is_some() == self.projects.get(code).is_some());
+        let by_code = std::sync::OnceLock::new();
+        if same_codes && let Some(codes) = self.by_code.get() {
+            let _ = by_code.set(codes.clone());
+        }
+        let bytewise = self.bytewise;
         let base = (
             self.projects.clone(),
             self.progress.clone(),
@@ -207,6 +253,8 @@ impl Snapshot {
             industries: base.3.with(industries, fold),
             investors: base.4.with(investors, fold),
             public_count: Default::default(),
+            by_code,
+            bytewise,
         };
         // A fold copies whole tables: off the request threads.
         let snapshot = if fold {
@@ -216,6 +264,23 @@ impl Snapshot {
         };
         Ok(Some(snapshot))
     }
+}
+
+/// Whether the database orders text bytewise: SQLite's BINARY collation does; a
+/// PostgreSQL database does when its collation is C or POSIX (C.UTF-8 orders by code
+/// point, which is UTF-8's byte order).
+async fn orders_bytewise(txn: &DatabaseTransaction) -> Result<bool, DbErr> {
+    if txn.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(true);
+    }
+    let sql = "SELECT datcollate FROM pg_database WHERE datname = current_database()";
+    let row = txn.query_one_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, sql)).await?;
+    let collation: String = match row {
+        Some(row) => row.try_get_by_index(0)?,
+        None => return Ok(false),
+    };
+    let collation = collation.to_ascii_uppercase();
+    Ok(collation == "C" || collation == "POSIX" || collation.starts_with("C."))
 }
 
 /// The rows of `keys` as they are now (`None` for a key with no row any more).
