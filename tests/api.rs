@@ -328,21 +328,27 @@ async fn each_role_sees_what_it_should(t: &TestDb) {
 }
 on_both_databases!(each_role_sees_what_it_should_on, each_role_sees_what_it_should);
 
-/// How many statements the request `query(n)` takes for pages of 10 and 100 projects of
-/// a demo district, on the SQL path (no snapshot), every page checked to be full.
-async fn statements_for_pages_of_10_and_100(query: impl Fn(usize) -> String) -> Vec<usize> {
-    let t = TestDb::sqlite().await;
-    zhaoshang::jobs::import_ledger(&t.db, zhaoshang::demo::generate(300, 3), "test", "demo").await.unwrap();
-    let mut db = zhaoshang::store::connect(&t.url).await.unwrap();
+/// A connection to `url` whose statements are counted — but for the change feed's
+/// follower, which polls the data version in the background: not a statement of a
+/// request.
+async fn counted(url: &str) -> (sea_orm::DatabaseConnection, Arc<AtomicUsize>) {
+    let mut db = zhaoshang::store::connect(url).await.unwrap();
     let statements = Arc::new(AtomicUsize::new(0));
     let counter = statements.clone();
-    // The change feed's follower polls the data version in the background: not a
-    // statement of the request.
     db.set_metric_callback(move |info| {
         if !info.statement.sql.contains("data_version") {
             counter.fetch_add(1, Ordering::SeqCst);
         }
     });
+    (db, statements)
+}
+
+/// How many statements the request `query(n)` takes for pages of 10 and 100 projects of
+/// a demo district, on the SQL path (no snapshot), every page checked to be full.
+async fn statements_for_pages_of_10_and_100(query: impl Fn(usize) -> String) -> Vec<usize> {
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_ledger(&t.db, zhaoshang::demo::generate(300, 3), "test", "demo").await.unwrap();
+    let (db, statements) = counted(&t.url).await;
     // The SQL path: no snapshot (its background builds would be counted too).
     let api = Api::with_options(
         &db,
@@ -373,16 +379,7 @@ async fn listing_projects_with_relations_takes_a_constant_number_of_statements()
 
 async fn reads_from_the_snapshot_need_no_sql_and_see_this_apis_writes_at_once(t: &TestDb) {
     zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
-    let mut db = zhaoshang::store::connect(&t.url).await.unwrap();
-    let statements = Arc::new(AtomicUsize::new(0));
-    let counter = statements.clone();
-    // The change feed's follower polls the data version in the background: not a
-    // statement of the request.
-    db.set_metric_callback(move |info| {
-        if !info.statement.sql.contains("data_version") {
-            counter.fetch_add(1, Ordering::SeqCst);
-        }
-    });
+    let (db, statements) = counted(&t.url).await;
     let api = Api::new(&db);
     let state = api.schema.data::<zhaoshang::api::ApiState>().unwrap();
     state.snapshots.build_now().await.unwrap();
@@ -420,14 +417,7 @@ on_both_databases!(
 
 async fn the_default_page_from_the_snapshot_equals_sqls_for_every_reader(t: &TestDb) {
     zhaoshang::jobs::import_ledger(&t.db, zhaoshang::demo::generate(300, 5), "test", "demo").await.unwrap();
-    let mut db = zhaoshang::store::connect(&t.url).await.unwrap();
-    let statements = Arc::new(AtomicUsize::new(0));
-    let counter = statements.clone();
-    db.set_metric_callback(move |info| {
-        if !info.statement.sql.contains("data_version") {
-            counter.fetch_add(1, Ordering::SeqCst);
-        }
-    });
+    let (db, statements) = counted(&t.url).await;
     let sql = Api::with_options(
         &t.db,
         zhaoshang::api::ApiOptions { read_snapshot: false, ..zhaoshang::api::ApiOptions::new(false) },
