@@ -16,9 +16,7 @@ use chrono::NaiveDate;
 use entities::prelude::*;
 use entities::{element_issue, progress, project, target, unit};
 use polars::prelude::*;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{AnalyticsError, epoch_days};
 use crate::rules::{reach_dates, recorded_dates};
@@ -101,9 +99,10 @@ impl Frames {
     /// mixes two states), only the columns the frames need, and builds the frames. On a
     /// SQLite file the big tables are read by [`crate::store::bulk`] beside the rest, in
     /// transactions of their own proven to see the same version (tried again, at
-    /// most [`BULK_ATTEMPTS`] times, when a write commits between the two); on
-    /// PostgreSQL progress is read beside the rest in a second transaction that imports
-    /// the first's snapshot ([`crate::store::bulk::twin`]).
+    /// most [`BULK_ATTEMPTS`] times, when a write commits between the two). PostgreSQL
+    /// reads them in its one transaction: on a second connection in the same snapshot
+    /// (`pg_export_snapshot`) the read took longer, not less (10.7–10.9 s against 10.0 s
+    /// at 1,000,000 projects, BENCHMARKS.md), with the server on the same two cores.
     pub async fn load(db: &DatabaseConnection) -> Result<Frames, AnalyticsError> {
         let started = std::time::Instant::now();
         let file = crate::store::bulk::sqlite_file(db);
@@ -119,18 +118,6 @@ impl Frames {
                     let work = tokio::task::spawn_blocking(move || bulk::read_sqlite_work(&other, version));
                     let rest = Rest::read(&txn).await?;
                     (big.await??, work.await??, rest)
-                }
-                // PostgreSQL: progress, the biggest table, on a second connection in the
-                // same snapshot, beside the rest (decoding rows is most of the time).
-                None if db.get_database_backend() == DbBackend::Postgres => {
-                    let twin = bulk::twin(db, &txn).await?;
-                    let others = async {
-                        let rest = Rest::read(&txn).await?;
-                        Ok::<_, DbErr>((read_projects(&txn, None).await?, bulk::read_work(&txn).await?, rest))
-                    };
-                    let ((projects, work, rest), progress) = tokio::try_join!(others, read_progress(&twin, None))?;
-                    twin.commit().await?;
-                    (Some(bulk::Tables { projects, progress }), Some(work), rest)
                 }
                 None => {
                     let rest = Rest::read(&txn).await?;

@@ -12,7 +12,6 @@
 //! The reader has a connection and a read transaction of its own, so the caller proves
 //! that it sees the same state as the caller's transaction by the data version, which
 //! every writing transaction moves (`feed::record`): the same version, the same data.
-//! On PostgreSQL a second transaction imports the first's snapshot instead ([`twin`]).
 
 use std::path::{Path, PathBuf};
 
@@ -20,10 +19,7 @@ use chrono::NaiveDate;
 use entities::{engagement, incentive, investor, progress, project};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Row};
-use sea_orm::{
-    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, IsolationLevel, Statement,
-    TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 
 /// The columns of a project the frames use, in the order [`project_of`] reads them.
 pub const PROJECT_COLUMNS: &str = "code, name, unit_code, industry_name, channel, key_project, total_investment, \
@@ -69,23 +65,6 @@ pub async fn read_progress(db: &impl ConnectionTrait, codes: Option<&[String]>) 
     let sql = format!("SELECT {} FROM progress{filter}", PROGRESS_COLUMNS);
     let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     rows.iter().map(progress_of).collect()
-}
-
-/// PostgreSQL: a second read transaction on another connection that sees exactly what
-/// `txn` (a REPEATABLE READ transaction of [`super::feed::begin_read`]) sees, by
-/// importing its snapshot (`pg_export_snapshot`, `SET TRANSACTION SNAPSHOT`), so that
-/// two tables can be read at once as one state. Commit it before `txn` ends.
-pub async fn twin(db: &DatabaseConnection, txn: &DatabaseTransaction) -> Result<DatabaseTransaction, DbErr> {
-    let row = txn
-        .query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT pg_export_snapshot()"))
-        .await?
-        .ok_or_else(|| DbErr::Custom("pg_export_snapshot returned no row".into()))?;
-    let snapshot: String = row.try_get_by_index(0)?;
-    let twin = db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?;
-    // The id is the server's (hex digits and dashes), not user input; bound values are
-    // not accepted by SET.
-    twin.execute_unprepared(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'")).await?;
-    Ok(twin)
 }
 
 /// Every project (the frames' columns only, the rest left empty) and every progress
