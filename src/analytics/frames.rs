@@ -110,7 +110,7 @@ impl Frames {
         let (version, tables, work, rest) = loop {
             let (txn, version) = crate::store::feed::begin_read(db).await?;
             let read = match file.clone().filter(|_| attempt < BULK_ATTEMPTS) {
-                // A SQLite file: the big tables on two connections of their own (one
+                // A SQLite file: the big tables on three connections of their own (one
                 // thread each) beside the rest, each at this version or not at all.
                 Some(path) => {
                     let other = path.clone();

@@ -116,17 +116,28 @@ pub async fn read_work(db: &impl ConnectionTrait) -> Result<WorkTables, DbErr> {
     })
 }
 
-/// Reads every project and progress month of the SQLite file `path` in one read
-/// transaction, if that transaction sees data version `version`; `None` when it sees
-/// another (a write committed in between: the caller tries again). Blocking: call it
-/// off the async threads.
+/// Reads every project and progress month of the SQLite file `path` — at once, each
+/// table in a read transaction of a connection and thread of its own — if both
+/// transactions see data version `version`; `None` when one sees another (a write
+/// committed in between: the caller tries again). Blocking: call it off the async
+/// threads.
 pub fn read_sqlite(path: &Path, version: i64) -> Result<Option<Tables>, DbErr> {
-    at_version(path, version, |txn| {
-        let mut projects = every(txn, PROJECT_COLUMNS, "projects", |row| project_of(row))?;
-        projects.sort_unstable_by(|a, b| a.code.cmp(&b.code));
-        let progress = every(txn, PROGRESS_COLUMNS, "progress", |row| progress_of(row))?;
-        Ok(Tables { projects, progress })
-    })
+    let (projects, progress) = std::thread::scope(|scope| {
+        let progress = scope.spawn(|| {
+            at_version(path, version, |txn| every(txn, PROGRESS_COLUMNS, "progress", |row| progress_of(row)))
+        });
+        let projects = at_version(path, version, |txn| {
+            let mut projects = every(txn, PROJECT_COLUMNS, "projects", |row| project_of(row))?;
+            projects.sort_unstable_by(|a, b| a.code.cmp(&b.code));
+            Ok(projects)
+        });
+        // A panic there is one of this call, as if it had run here.
+        (projects, progress.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    match (projects?, progress?) {
+        (Some(projects), Some(progress)) => Ok(Some(Tables { projects, progress })),
+        _ => Ok(None),
+    }
 }
 
 /// [`WorkTables`] of the SQLite file `path`, as [`read_sqlite`] reads projects and
