@@ -30,41 +30,52 @@ pub const PROJECT_COLUMNS: &str = "code, name, unit_code, industry_name, channel
 /// The columns of a progress month, in the order [`progress_of`] reads them.
 pub const PROGRESS_COLUMNS: &str = "project_code, month, fai, funds_arrived, out_of_region_funds";
 
-/// ` WHERE {column} IN (…)` with its values when only `codes` are wanted, else nothing.
-fn only(backend: DbBackend, column: &str, codes: Option<&[String]>) -> (String, Vec<sea_orm::Value>) {
-    let Some(codes) = codes else { return (String::new(), Vec::new()) };
-    let marks: Vec<String> = (1..=codes.len())
-        .map(|i| if backend == DbBackend::Postgres { format!("${i}") } else { "?".to_string() })
-        .collect();
-    (format!(" WHERE {column} IN ({})", marks.join(", ")), codes.iter().map(|c| c.clone().into()).collect())
+/// The rows of `table` (its `columns`; all of them, or those whose `key` column is one
+/// of `keys`), each taken by position by `of`.
+async fn read_rows<T>(
+    db: &impl ConnectionTrait,
+    columns: &str,
+    table: &str,
+    keys: Option<(&str, &[String])>,
+    of: fn(&sea_orm::QueryResult) -> Result<T, DbErr>,
+) -> Result<Vec<T>, DbErr> {
+    let backend = db.get_database_backend();
+    let (filter, values) = match keys {
+        None => (String::new(), Vec::new()),
+        Some((column, keys)) => {
+            let marks: Vec<String> = (1..=keys.len())
+                .map(|i| if backend == DbBackend::Postgres { format!("${i}") } else { "?".to_string() })
+                .collect();
+            let values = keys.iter().map(|k| sea_orm::Value::from(k.clone())).collect();
+            (format!(" WHERE {column} IN ({})", marks.join(", ")), values)
+        }
+    };
+    let sql = format!("SELECT {columns} FROM {table}{filter}");
+    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    rows.iter().map(of).collect()
+}
+
+/// `projects` by code, sorted here rather than by `ORDER BY`: for that SQLite walks the
+/// code index and fetches each row from the table (1.2 s against 0.8 s for a plain scan
+/// of 200,000 projects in the sqlite3 shell; the statement grew 21× from 100,000 to
+/// 1,000,000 projects, BENCHMARKS.md), and the order is then the same bytewise one on
+/// both databases (PostgreSQL's would follow its collation).
+fn by_code(mut projects: Vec<project::Model>) -> Vec<project::Model> {
+    projects.sort_unstable_by(|a, b| a.code.cmp(&b.code));
+    projects
 }
 
 /// The projects (all, or only `codes`) with the columns the frames use (the rest left
 /// empty), in code order: one statement, values taken by position
 /// ([`project_of`]) rather than built into full models by name.
 pub async fn read_projects(db: &impl ConnectionTrait, codes: Option<&[String]>) -> Result<Vec<project::Model>, DbErr> {
-    let backend = db.get_database_backend();
-    let (filter, values) = only(backend, "code", codes);
-    let sql = format!("SELECT {} FROM projects{filter}", PROJECT_COLUMNS);
-    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-    let projects: Result<Vec<project::Model>, DbErr> = rows.iter().map(project_of).collect();
-    // By code, sorted here rather than by `ORDER BY`: for that SQLite walks the code
-    // index and fetches each row from the table (1.2 s against 0.8 s for a plain scan of
-    // 200,000 projects in the sqlite3 shell; the statement grew 21× from 100,000 to
-    // 1,000,000 projects, BENCHMARKS.md), and the order is then the same bytewise one on
-    // both databases (PostgreSQL's would follow its collation).
-    let mut projects = projects?;
-    projects.sort_unstable_by(|a, b| a.code.cmp(&b.code));
-    Ok(projects)
+    let keys = codes.map(|codes| ("code", codes));
+    Ok(by_code(read_rows(db, PROJECT_COLUMNS, "projects", keys, project_of).await?))
 }
 
 /// Every progress month (or those of the projects `codes`), values taken by position.
 pub async fn read_progress(db: &impl ConnectionTrait, codes: Option<&[String]>) -> Result<Vec<progress::Model>, DbErr> {
-    let backend = db.get_database_backend();
-    let (filter, values) = only(backend, "project_code", codes);
-    let sql = format!("SELECT {} FROM progress{filter}", PROGRESS_COLUMNS);
-    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-    rows.iter().map(progress_of).collect()
+    read_rows(db, PROGRESS_COLUMNS, "progress", codes.map(|codes| ("project_code", codes)), progress_of).await
 }
 
 /// Every project (the frames' columns only, the rest left empty) and every progress
@@ -95,24 +106,12 @@ pub struct WorkTables {
     pub incentives: Vec<incentive::Model>,
 }
 
-/// Every row of `table` (its `columns`), each taken by position by `of`.
-async fn read_all<T>(
-    db: &impl ConnectionTrait,
-    columns: &str,
-    table: &str,
-    of: fn(&sea_orm::QueryResult) -> Result<T, DbErr>,
-) -> Result<Vec<T>, DbErr> {
-    let sql = format!("SELECT {columns} FROM {table}");
-    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await?;
-    rows.iter().map(of).collect()
-}
-
 /// [`WorkTables`] through sea-orm, by position.
 pub async fn read_work(db: &impl ConnectionTrait) -> Result<WorkTables, DbErr> {
     Ok(WorkTables {
-        investors: read_all(db, INVESTOR_COLUMNS, "investors", investor_of).await?,
-        engagements: read_all(db, ENGAGEMENT_COLUMNS, "engagements", engagement_of).await?,
-        incentives: read_all(db, INCENTIVE_COLUMNS, "incentives", incentive_of).await?,
+        investors: read_rows(db, INVESTOR_COLUMNS, "investors", None, investor_of).await?,
+        engagements: read_rows(db, ENGAGEMENT_COLUMNS, "engagements", None, engagement_of).await?,
+        incentives: read_rows(db, INCENTIVE_COLUMNS, "incentives", None, incentive_of).await?,
     })
 }
 
@@ -127,9 +126,7 @@ pub fn read_sqlite(path: &Path, version: i64) -> Result<Option<Tables>, DbErr> {
             at_version(path, version, |txn| every(txn, PROGRESS_COLUMNS, "progress", |row| progress_of(row)))
         });
         let projects = at_version(path, version, |txn| {
-            let mut projects = every(txn, PROJECT_COLUMNS, "projects", |row| project_of(row))?;
-            projects.sort_unstable_by(|a, b| a.code.cmp(&b.code));
-            Ok(projects)
+            Ok(by_code(every(txn, PROJECT_COLUMNS, "projects", |row| project_of(row))?))
         });
         // A panic there is one of this call, as if it had run here.
         (projects, progress.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
