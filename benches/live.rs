@@ -170,8 +170,9 @@ fn main() {
                 let started = Instant::now();
                 let frames = zhaoshang::analytics::Frames::load(&db).await.unwrap();
                 let build = started.elapsed().as_secs_f64();
-                let memory = (frames.projects.estimated_size() + frames.progress.estimated_size()) as f64 / 1048576.0;
-                let (projects, months) = (frames.projects.height(), frames.progress.height());
+                let memory =
+                    (frames.projects().estimated_size() + frames.progress().estimated_size()) as f64 / 1048576.0;
+                let (projects, months) = (frames.projects().height(), frames.progress().height());
                 drop(frames);
                 let profile = std::env::var("LIVE_PROFILE").ok();
                 if profile.is_some() {
@@ -216,12 +217,12 @@ async fn run_load(
     let (builds_before, build_seconds_before) = (built.get_sample_count(), built.get_sample_sum());
     let answers = zhaoshang::metrics::metrics().analytics_answers.clone();
     let answered = |result: &str| answers.with_label_values(&[result]).get();
-    let (kept_before, computed_before) = (answered("kept"), answered("computed"));
+    let before = ["kept", "carried", "computed"].map(answered);
     let load =
         load::Load { url: url.to_string(), seconds, writers: 8, writes_per_second: 10.0, analysts: 8, processes };
     let report = load::run(&load).await;
     // Tasks of this process count in its own registry; processes in theirs.
-    let (builds, build_seconds, kept, computed) = if processes {
+    let (builds, build_seconds, [kept, carried, computed]) = if processes {
         let sum = |name: &str| -> f64 {
             let value = |line: &str| line.strip_prefix(name)?.trim().parse::<f64>().ok();
             report.metrics.iter().flat_map(|text| text.lines().filter_map(value)).sum()
@@ -229,15 +230,14 @@ async fn run_load(
         (
             sum("zhaoshang_frames_build_seconds_count") as u64,
             sum("zhaoshang_frames_build_seconds_sum"),
-            sum(r#"zhaoshang_analytics_answers_total{result="kept"}"#) as u64,
-            sum(r#"zhaoshang_analytics_answers_total{result="computed"}"#) as u64,
+            ["kept", "carried", "computed"]
+                .map(|result| sum(&format!(r#"zhaoshang_analytics_answers_total{{result="{result}"}}"#)) as u64),
         )
     } else {
         (
             built.get_sample_count() - builds_before,
             built.get_sample_sum() - build_seconds_before,
-            answered("kept") - kept_before,
-            answered("computed") - computed_before,
+            [0, 1, 2].map(|i| answered(["kept", "carried", "computed"][i]) - before[i]),
         )
     };
     let q = |v: &[f64], p: f64| load::quantile(v, p);
@@ -274,7 +274,9 @@ async fn run_load(
         "frame builds by the two servers (first builds included): {builds}, mean {:.2} s",
         build_seconds / builds.max(1) as f64
     );
-    println!("analytics answers kept for their data version {kept} / computed {computed}");
+    println!(
+        "analytics answers kept from the same frames {kept} / carried from older frames {carried} / computed {computed}"
+    );
     for e in report.errors.iter().take(5) {
         println!("  error: {}", e.chars().take(300).collect::<String>());
     }

@@ -130,14 +130,14 @@ impl Bulletin {
             ranking,
             alerts: alerts(frames, as_of, january)?,
             unit_names: frames.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),
-            project_names: (*frames.project_names).clone(),
+            project_names: (**frames.project_names()).clone(),
             work_sections: Vec::new(),
             chains: Vec::new(),
             chain_map: None,
         };
         // The chains through the public allow-list: link names, statuses and what is
         // sought, no project counts or investment.
-        let figures = frames.promotion.chains(as_of);
+        let figures = frames.promotion().chains(as_of);
         bulletin.chains = figures.iter().map(|c| PublicChain::of(c, &[], Lang::Zh)).collect();
         if !figures.is_empty() {
             bulletin.chain_map = Some(chain_map(&figures, "产业链图谱", as_of, crate::publish::deck::SOURCE));

@@ -30,8 +30,8 @@ pub struct Metrics {
     /// `zhaoshang_frames_cache_total{result="hit"|"miss"}`: frames asked for, there
     /// already or waited for.
     pub frames_cache: IntCounterVec,
-    /// `zhaoshang_analytics_answers_total{result="computed"|"kept"}`: analytics answers,
-    /// computed or kept from an earlier request of the same data version.
+    /// `zhaoshang_analytics_answers_total{result="computed"|"kept"|"carried"}`: analytics
+    /// answers, by [`Answered`].
     pub analytics_answers: IntCounterVec,
 }
 
@@ -63,7 +63,7 @@ fn build() -> Result<Metrics, prometheus::Error> {
     let analytics_answers = IntCounterVec::new(
         Opts::new(
             "zhaoshang_analytics_answers_total",
-            "Analytics answers, computed or kept from an earlier request of the same data version.",
+            "Analytics answers: computed, kept from the same frames, or carried from older frames whose parts it read are unchanged.",
         ),
         &["result"],
     )?;
@@ -110,8 +110,13 @@ impl Metrics {
     }
 
     /// Records an analytics answer: `kept` from an earlier request, or computed.
-    pub fn analytics_answered(&self, kept: bool) {
-        self.analytics_answers.with_label_values(&[if kept { "kept" } else { "computed" }]).inc();
+    pub fn analytics_answered(&self, how: Answered) {
+        let label = match how {
+            Answered::Computed => "computed",
+            Answered::Kept => "kept",
+            Answered::Carried => "carried",
+        };
+        self.analytics_answers.with_label_values(&[label]).inc();
     }
 
     /// Records a build of the frames (in the background or for a request).
@@ -139,4 +144,15 @@ pub fn route_of(path: &str) -> &'static str {
         p if p.starts_with("/graphiql/assets/") => "/graphiql/assets",
         _ => "site",
     }
+}
+
+/// How an analytics answer was come by.
+#[derive(Clone, Copy, Debug)]
+pub enum Answered {
+    /// Computed for the request (or by the request it waited for).
+    Computed,
+    /// Kept from an earlier request on the same frames.
+    Kept,
+    /// Kept from older frames whose parts it read are unchanged.
+    Carried,
 }

@@ -276,7 +276,7 @@ async fn the_engine_rebuilds_its_frames_when_the_data_changes() {
         .await;
     assert_eq!(error_codes(&r), Vec::<String>::new());
     let second = engine.frames().await.unwrap();
-    assert!(second.version > first.version);
+    assert!(second.version() > first.version());
     let started = engine
         .run(|f| {
             zhaoshang::analytics::volume::total(

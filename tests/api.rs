@@ -567,7 +567,7 @@ async fn an_answer_is_kept_for_its_data_version_and_no_longer() {
         let computed = computed.clone();
         engine.run_keyed(key.to_string(), move |f| {
             computed.fetch_add(1, Ordering::SeqCst);
-            Ok(f.version)
+            Ok(f.version())
         })
     };
     let first = ask("trend 2025").await.unwrap();
@@ -586,6 +586,132 @@ async fn an_answer_is_kept_for_its_data_version_and_no_longer() {
     let after = ask("trend 2025").await.unwrap();
     assert!(after > first, "the answer of the new version, not the kept one");
     assert_eq!(computed.load(Ordering::SeqCst), 3);
+}
+
+/// The dashboard's four figures, each computed by the engine under its key, with a count
+/// of the computations that ran.
+async fn dashboard_by(engine: &zhaoshang::analytics::Engine, computed: &Arc<AtomicUsize>) -> Dashboard {
+    use zhaoshang::analytics::cohort::{cohort, funnel};
+    use zhaoshang::analytics::volume::{Granularity, trend};
+    use zhaoshang::analytics::{Metric, ProjectFilter};
+    let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let counted = |c: &Arc<AtomicUsize>| {
+        c.fetch_add(1, Ordering::SeqCst);
+    };
+    let trend_of = |metric: Metric| {
+        let c = computed.clone();
+        engine.run_keyed(format!("trend {metric:?}"), move |f| {
+            counted(&c);
+            trend(
+                f,
+                metric,
+                day("2025-01-01"),
+                day("2025-12-01"),
+                Granularity::Month,
+                &ProjectFilter::default(),
+                day("2025-12-31"),
+            )
+        })
+    };
+    let fai = trend_of(Metric::Fai).await.unwrap();
+    let signed = trend_of(Metric::SignedInvestment).await.unwrap();
+    let c = computed.clone();
+    let cohort = engine
+        .run_keyed("cohort".into(), move |f| {
+            counted(&c);
+            cohort(f, day("2024-01-01"), day("2025-12-31"), day("2025-12-31"), &ProjectFilter::default())
+        })
+        .await
+        .unwrap();
+    let c = computed.clone();
+    let funnel = engine
+        .run_keyed("funnel".into(), move |f| {
+            counted(&c);
+            funnel(f, day("2024-01-01"), day("2025-12-31"), day("2025-12-31"), &ProjectFilter::default())
+        })
+        .await
+        .unwrap();
+    Dashboard { fai, signed, cohort, funnel }
+}
+
+#[derive(Debug, PartialEq)]
+struct Dashboard {
+    fai: Vec<zhaoshang::analytics::volume::TrendPoint>,
+    signed: Vec<zhaoshang::analytics::volume::TrendPoint>,
+    cohort: zhaoshang::analytics::cohort::Cohort,
+    funnel: zhaoshang::analytics::cohort::Funnel,
+}
+
+/// A kept answer is given for newer frames exactly when the parts it read did not
+/// change: after each write, every figure equals a new engine's on the same database, and
+/// only the figures that read what the write changed are computed again.
+async fn answers_are_carried_over_writes_that_change_nothing_they_read(t: &TestDb) {
+    use zhaoshang::analytics::Engine;
+    zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
+    let engine = Engine::new(t.db.clone());
+    let computed = Arc::new(AtomicUsize::new(0));
+    let first = dashboard_by(&engine, &computed).await;
+    assert_eq!(computed.load(Ordering::SeqCst), 4);
+    let api = Api::new(&t.db);
+    // Each write, and how many of the four figures read what it changed.
+    let writes = [
+        // The summary is in no frame: all four carried.
+        (r#"mutation { updateProject(code: "ZS24001", input: { summary: "新的简介" }) { code } }"#, 0),
+        // Progress: the FAI trend reads it, and the cohort (funds arrived); the signing
+        // trend and the funnel read projects only.
+        (
+            r#"mutation { recordProgress(code: "ZS24001", month: "2025-11", faiWan: 7, fundsArrivedWan: 3, outOfRegionFundsWan: 0) { period } }"#,
+            2,
+        ),
+        // The total investment is in the projects frame: all four read it.
+        (r#"mutation { updateProject(code: "ZS24001", input: { totalInvestmentWan: 33000 }) { code } }"#, 4),
+    ];
+    let mut before = first;
+    for (write, recomputed) in writes {
+        let r = api.run_as(&viewer(Role::Admin, None), write).await;
+        assert_eq!(error_codes(&r), Vec::<String>::new(), "{write}: {r}");
+        let start = computed.load(Ordering::SeqCst);
+        let now = dashboard_by(&engine, &computed).await;
+        assert_eq!(computed.load(Ordering::SeqCst) - start, recomputed, "computed again after {write}");
+        let fresh = dashboard_by(&Engine::new(t.db.clone()), &Arc::new(AtomicUsize::new(0))).await;
+        assert_eq!(now, fresh, "after {write}");
+        if recomputed > 0 {
+            assert_ne!(now, before, "{write} changes a figure");
+        }
+        before = now;
+    }
+}
+on_both_databases!(
+    answers_are_carried_over_writes_that_change_nothing_they_read_on,
+    answers_are_carried_over_writes_that_change_nothing_they_read
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn askers_of_one_figure_at_once_share_one_computation() {
+    use zhaoshang::analytics::Engine;
+    let t = TestDb::sqlite().await;
+    zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
+    let engine = Arc::new(Engine::new(t.db.clone()));
+    engine.warm().await.unwrap();
+    let computed = Arc::new(AtomicUsize::new(0));
+    let askers: Vec<_> = (0..8)
+        .map(|_| {
+            let (engine, computed) = (engine.clone(), computed.clone());
+            tokio::spawn(async move {
+                engine
+                    .run_keyed("slow".into(), move |f| {
+                        computed.fetch_add(1, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(200));
+                        Ok(f.projects().height())
+                    })
+                    .await
+            })
+        })
+        .collect();
+    for asker in askers {
+        assert_eq!(asker.await.unwrap().unwrap(), 16);
+    }
+    assert_eq!(computed.load(Ordering::SeqCst), 1, "one computation for eight askers");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -48,12 +48,12 @@ async fn the_engagement_funnel_of_2025(t: &TestDb) {
     //   某模具 2025-11-05 T03 — a visit that day
     // (安泰 2023, 华瓷 2024, 顺达 2024 were first contacted before 2025.)
     // contacted 7, visited 3 (机器人, 铝业, 模具), intent 2 (机器人, 铝业), signed 1 (机器人).
-    let all = funnel(&f.work, from, to, d, EngagementGroup::None);
+    let all = funnel(f.work(), from, to, d, EngagementGroup::None);
     assert_eq!(all, vec![row(None, 7, 3, 2, 1)]);
     close(all[0].visit_rate(), 3.0 / 7.0, "visit rate");
     close(all[0].intent_rate(), 2.0 / 7.0, "intent rate");
     close(all[0].signing_rate(), 1.0 / 7.0, "signing rate");
-    let by_unit = funnel(&f.work, from, to, d, EngagementGroup::Unit);
+    let by_unit = funnel(f.work(), from, to, d, EngagementGroup::Unit);
     assert_eq!(
         by_unit,
         vec![
@@ -64,17 +64,17 @@ async fn the_engagement_funnel_of_2025(t: &TestDb) {
             row(Some("T03"), 1, 1, 0, 0), // 某模具
         ]
     );
-    let by_outpost = funnel(&f.work, from, to, d, EngagementGroup::Outpost);
+    let by_outpost = funnel(f.work(), from, to, d, EngagementGroup::Outpost);
     // 深圳驻点: 机器人, 智联, 光电; no outpost (last): 佛山, 秦岭, 铝业, 模具.
     assert_eq!(by_outpost, vec![row(Some("深圳驻点"), 3, 1, 1, 1), row(None, 4, 2, 1, 0)]);
     // As of 2025-06-30 only what happened by then counts: 机器人, 智联, 佛山, 秦岭, 铝业
     // were contacted; only 机器人 had visited (铝业 came 08-20), reached intent and signed.
-    assert_eq!(funnel(&f.work, from, to, day("2025-06-30"), EngagementGroup::None), vec![row(None, 5, 1, 1, 1)]);
+    assert_eq!(funnel(f.work(), from, to, day("2025-06-30"), EngagementGroup::None), vec![row(None, 5, 1, 1, 1)]);
     // An empty cohort: one row of zeros, rates null.
-    let empty = funnel(&f.work, day("2022-01-01"), day("2022-12-31"), d, EngagementGroup::None);
+    let empty = funnel(f.work(), day("2022-01-01"), day("2022-12-31"), d, EngagementGroup::None);
     assert_eq!(empty, vec![row(None, 0, 0, 0, 0)]);
     assert_eq!(empty[0].visit_rate(), None);
-    assert!(funnel(&f.work, day("2022-01-01"), day("2022-12-31"), d, EngagementGroup::Unit).is_empty());
+    assert!(funnel(f.work(), day("2022-01-01"), day("2022-12-31"), d, EngagementGroup::Unit).is_empty());
 }
 on_both_databases!(the_engagement_funnel_of_2025_is_worked_by_hand, the_engagement_funnel_of_2025);
 
@@ -83,13 +83,13 @@ async fn event_reports(t: &TestDb) {
     let d = day("2025-12-31");
     // Events overlapping 2025: 第九届丝博会 (05-20..24) and 深圳招商推介会 (09-12).
     let in_2025: Vec<&str> =
-        events_in(&f.work, Some(day("2025-01-01")), Some(day("2025-12-31"))).iter().map(|e| e.code.as_str()).collect();
+        events_in(f.work(), Some(day("2025-01-01")), Some(day("2025-12-31"))).iter().map(|e| e.code.as_str()).collect();
     assert_eq!(in_2025, ["E2025-01", "E2025-02"]);
     // A period touching only the last day of 第八届丝博会 (05-11..15) still holds it.
     let last_day: Vec<&str> =
-        events_in(&f.work, Some(day("2024-05-15")), Some(day("2024-05-15"))).iter().map(|e| e.code.as_str()).collect();
+        events_in(f.work(), Some(day("2024-05-15")), Some(day("2024-05-15"))).iter().map(|e| e.code.as_str()).collect();
     assert_eq!(last_day, ["E2024-01"]);
-    assert_eq!(events_in(&f.work, None, None).len(), 4);
+    assert_eq!(events_in(f.work(), None, None).len(), 4);
 
     // 第八届丝博会: attendees 安泰 and 华瓷 (05-12). Projects signed there: ZS24001 32000,
     // ZS24002 18500.5, ZS24005 86000, ZS24008 6500 → 4 projects, 143000.5 万元.
@@ -97,7 +97,7 @@ async fn event_reports(t: &TestDb) {
     // Producing: ZS24001 (2025-07-18) → 1/4. Funds up to 2025-12: ZS24001 1500+2000+3000+2500
     // = 9000, ZS24002 1000+1200+0+2000 = 4200, ZS24008 500 → 13700 / 143000.5.
     // Not landed: ZS24005, ZS24008 (neither terminated).
-    let eighth = report(&f.work, "E2024-01", d);
+    let eighth = report(f.work(), "E2024-01", d);
     assert_eq!((eighth.attendees, eighth.signed_count()), (2, 4));
     assert_eq!(eighth.signed.total_investment, 1_430_005_000);
     close(eighth.signed.landing_rate(), 0.5, "landing");
@@ -109,7 +109,7 @@ async fn event_reports(t: &TestDb) {
     // 999.9999 (not started), ZS25003 1000 (started 2025-07-01) → 3, 29999.9999 万元,
     // landing 2/3, production 0/3; funds by 2025-12: ZS25001 2000+2400 (2026-01 later),
     // ZS25003 200+300 → 4900 / 29999.9999.
-    let ninth = report(&f.work, "E2025-01", d);
+    let ninth = report(f.work(), "E2025-01", d);
     assert_eq!((ninth.attendees, ninth.signed_count(), ninth.signed.total_investment), (2, 3, 299_999_999));
     close(ninth.signed.landing_rate(), 2.0 / 3.0, "landing");
     close(ninth.signed.production_rate(), 0.0, "production");
@@ -117,11 +117,11 @@ async fn event_reports(t: &TestDb) {
     assert_eq!(ninth.not_landed, ["ZS25002"]);
 
     // 第十届丝博会 (2026): ZS26001 signs 2026-03-20, after D → E is empty, rates null.
-    let tenth = report(&f.work, "E2026-01", d);
+    let tenth = report(f.work(), "E2026-01", d);
     assert_eq!((tenth.attendees, tenth.signed_count()), (0, 0));
     assert_eq!((tenth.signed.landing_rate(), tenth.signed.fund_arrival_rate()), (None, None));
     // A year later it has one.
-    assert_eq!(report(&f.work, "E2026-01", day("2026-12-31")).signed_count(), 1);
+    assert_eq!(report(f.work(), "E2026-01", day("2026-12-31")).signed_count(), 1);
 }
 on_both_databases!(event_reports_are_worked_by_hand, event_reports);
 
@@ -134,11 +134,11 @@ async fn incentives(t: &TestDb) {
     // due 2026-06-30. promised 2120, paid 750, rate 750/2120.
     // Overdue (due_date < D, paid < promised): ZS24002, ZS25001, ZS24006 → 3 (税收返还 is
     // due on D itself, not before).
-    let all = incentive_summary(&f.work.incentives, &f.project_units, d, IncentiveGroup::None);
+    let all = incentive_summary(&f.work().incentives, f.project_units(), d, IncentiveGroup::None);
     assert_eq!(all.len(), 1);
     assert_eq!((all[0].promised, all[0].paid, all[0].overdue_count), (21_200_000, 7_500_000, 3));
     close(all[0].payment_rate(), 750.0 / 2120.0, "payment rate");
-    let by_unit: Vec<_> = incentive_summary(&f.work.incentives, &f.project_units, d, IncentiveGroup::Unit)
+    let by_unit: Vec<_> = incentive_summary(&f.work().incentives, f.project_units(), d, IncentiveGroup::Unit)
         .into_iter()
         .map(|r| (r.group.unwrap(), r.promised / 10_000, r.paid / 10_000, r.overdue_count))
         .collect();
@@ -152,7 +152,7 @@ async fn incentives(t: &TestDb) {
             ("T02".into(), 1000, 0, 1)
         ]
     );
-    let by_kind: Vec<_> = incentive_summary(&f.work.incentives, &f.project_units, d, IncentiveGroup::Kind)
+    let by_kind: Vec<_> = incentive_summary(&f.work().incentives, f.project_units(), d, IncentiveGroup::Kind)
         .into_iter()
         .map(|r| (r.group.unwrap(), r.promised / 10_000, r.paid / 10_000, r.overdue_count))
         .collect();
@@ -167,7 +167,7 @@ async fn incentives(t: &TestDb) {
         ]
     );
     // Before anything is due: promised 0, rate null.
-    let early = incentive_summary(&f.work.incentives, &f.project_units, day("2024-12-31"), IncentiveGroup::None);
+    let early = incentive_summary(&f.work().incentives, f.project_units(), day("2024-12-31"), IncentiveGroup::None);
     assert_eq!((early[0].promised, early[0].payment_rate()), (0, None));
 }
 on_both_databases!(incentive_payment_is_worked_by_hand, incentives);
@@ -179,10 +179,10 @@ async fn supervision(t: &TestDb) {
     // Open on D: S2025-03 (deadline 12-20), -04 (11-30), -05 (12-10), -06 (2026-02-28) → 4;
     // overdue: -03, -04, -05 → 3. Due in 2025: S2025-01..05 → 5; on time: S2025-01 (closed
     // 03-20 ≤ 03-31) only (S2025-02 closed 08-10 after 06-30) → 1/5.
-    let all = supervision_summary(&f.work.supervision, from, to, d, SupervisionGroup::None);
+    let all = supervision_summary(&f.work().supervision, from, to, d, SupervisionGroup::None);
     assert_eq!((all[0].open, all[0].overdue, all[0].due, all[0].on_time), (4, 3, 5, 1));
     close(all[0].on_time_rate(), 0.2, "on-time rate");
-    let by_unit: Vec<_> = supervision_summary(&f.work.supervision, from, to, d, SupervisionGroup::Unit)
+    let by_unit: Vec<_> = supervision_summary(&f.work().supervision, from, to, d, SupervisionGroup::Unit)
         .into_iter()
         .map(|r| (r.group.clone().unwrap(), r.open, r.overdue, r.due, r.on_time_rate()))
         .collect();

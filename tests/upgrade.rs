@@ -161,7 +161,7 @@ async fn upgrade_keeps_the_data(t: &TestDb) {
         "{r}"
     );
     let frames = zhaoshang::analytics::Engine::new(db.clone()).frames().await.unwrap();
-    assert_eq!(frames.version, audit[0].id);
+    assert_eq!(frames.version(), audit[0].id);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -145,7 +145,7 @@ pub fn alerts(frames: &Frames, as_of: NaiveDate, period_start: NaiveDate) -> Res
 
     let reached = |s: usize| col(format!("reach_{s}")).lt_eq(date_lit(as_of)).fill_null(lit(false));
     let live = col("terminated").gt(date_lit(as_of)).fill_null(lit(true));
-    let projects = frames.projects.clone().lazy().filter(live);
+    let projects = frames.projects().clone().lazy().filter(live);
     let overdue_start =
         projects.clone().filter(col("planned_start").lt(date_lit(as_of)).fill_null(lit(false)).and(reached(3).not()));
     let overdue_production = projects
@@ -159,7 +159,7 @@ pub fn alerts(frames: &Frames, as_of: NaiveDate, period_start: NaiveDate) -> Res
     let window_start = month_of_as_of.checked_sub_months(Months::new(2)).unwrap_or(month_of_as_of);
     // Projects with investment in the last three months, by pid (no strings).
     let busy_frame = frames
-        .progress
+        .progress()
         .clone()
         .lazy()
         .filter(
@@ -188,7 +188,7 @@ pub fn alerts(frames: &Frames, as_of: NaiveDate, period_start: NaiveDate) -> Res
     for issue in &frames.issues {
         let open = issue.opened_date <= as_of && issue.resolved_date.is_none_or(|r| r > as_of);
         if open {
-            let unit = frames.project_units.get(&issue.project_code).cloned().unwrap_or_default();
+            let unit = frames.project_units().get(&issue.project_code).cloned().unwrap_or_default();
             out.push(Alert {
                 age_days: Some((as_of - issue.opened_date).num_days()),
                 issue_id: Some(issue.id),
@@ -204,7 +204,7 @@ pub fn alerts(frames: &Frames, as_of: NaiveDate, period_start: NaiveDate) -> Res
 /// The alerts of the work around the pipeline as of `as_of` (`docs/metrics.md`, More
 /// alerts): follow-ups, incentives and supervision items overdue, with their days.
 fn work_alerts(frames: &Frames, as_of: NaiveDate) -> Vec<Alert> {
-    let work = &frames.work;
+    let work = &frames.work();
     let mut out = Vec::new();
     for f in super::engagement::overdue_follow_ups(work, as_of) {
         out.push(Alert {
@@ -214,7 +214,7 @@ fn work_alerts(frames: &Frames, as_of: NaiveDate) -> Vec<Alert> {
         });
     }
     for x in work.incentives.iter().filter(|x| incentives::is_overdue(x, as_of)) {
-        let unit = frames.project_units.get(&x.project_code).cloned().unwrap_or_default();
+        let unit = frames.project_units().get(&x.project_code).cloned().unwrap_or_default();
         out.push(Alert {
             age_days: Some((as_of - x.due_date).num_days()),
             amount: Some(x.promised - incentives::paid_as_of(x, as_of)),
@@ -245,7 +245,7 @@ fn landed_signed_by_unit(
     as_of: NaiveDate,
 ) -> Result<HashSet<String>, AnalyticsError> {
     let df = frames
-        .projects
+        .projects()
         .clone()
         .lazy()
         .filter(col("reach_2").gt_eq(date_lit(from)).and(col("reach_2").lt_eq(date_lit(as_of))))

@@ -75,7 +75,7 @@ fn strings(df: &DataFrame, column: &str) -> Result<Vec<String>, AnalyticsError> 
 /// and including the month of `as_of`. Joining first keeps the grouping to the members.
 fn funds_up_to(frames: &Frames, members: LazyFrame, as_of: NaiveDate) -> Result<HashMap<u32, i64>, AnalyticsError> {
     let df = frames
-        .progress
+        .progress()
         .clone()
         .lazy()
         .filter(col("month").lt_eq(date_lit(as_of)))
@@ -99,7 +99,7 @@ pub fn cohort(
 ) -> Result<Cohort, AnalyticsError> {
     let reached = |column: &str| col(column).lt_eq(date_lit(as_of)).fill_null(lit(false));
     let members = frames
-        .projects
+        .projects()
         .clone()
         .lazy()
         .filter(filter.predicate())
@@ -203,7 +203,7 @@ pub fn funnel(
     filter: &ProjectFilter,
 ) -> Result<Funnel, AnalyticsError> {
     let intake = frames
-        .projects
+        .projects()
         .clone()
         .lazy()
         .filter(filter.predicate())
@@ -285,7 +285,7 @@ pub fn pipeline(
         .unwrap_or(lit(0));
     let live = col("terminated").gt(date_lit(as_of)).fill_null(lit(true));
     let df = frames
-        .projects
+        .projects()
         .clone()
         .lazy()
         .filter(filter.predicate().and(live))

@@ -23,30 +23,158 @@ use crate::rules::{reach_dates, recorded_dates};
 use crate::store::bulk::{self, read_progress, read_projects};
 
 /// Everything the metrics need, for one data version.
+///
+/// The parts a patch may change apart ([`Part`]) are read through accessors that note
+/// the read ([`tracking`]), so that an answer computed from them knows what it read and
+/// can be given again for newer frames whose parts it read have not changed
+/// ([`Frames::stamps`]).
 pub struct Frames {
-    /// The data version these frames were built from.
-    pub version: i64,
-    /// One row per project.
-    pub projects: DataFrame,
-    /// One row per project-month.
-    pub progress: DataFrame,
+    version: i64,
+    /// The data version at which each part's content last changed.
+    pub stamps: Stamps,
+    projects: DataFrame,
+    progress: DataFrame,
     /// All units, ordered by code.
     pub units: Vec<unit::Model>,
     /// All targets.
     pub targets: Vec<target::Model>,
     /// All element issues.
     pub issues: Vec<element_issue::Model>,
-    /// Project names by code, for reports.
-    pub project_names: Arc<HashMap<String, String>>,
-    /// Project units by code, for issue alerts.
-    pub project_units: Arc<HashMap<String, String>>,
+    project_names: Arc<HashMap<String, String>>,
+    project_units: Arc<HashMap<String, String>>,
     /// Each project's `pid` (its row in `projects`) by code.
     pub pids: Arc<HashMap<String, u32>>,
+    work: Arc<super::work::WorkRows>,
+    promotion: Arc<PromotionRows>,
+}
+
+/// The parts of the frames whose content a patch changes apart. What only a full build
+/// changes (units, targets, issues, the pids) is [`Part::Base`], which every answer reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// Units, targets, element issues, the pids: changed by full builds only.
+    Base,
+    /// The data version itself, new in every frames: what reads it is never carried.
+    Version,
+    /// The projects frame.
+    Projects,
+    /// The progress frame.
+    Progress,
+    /// Project names and units by code.
+    Labels,
+    /// The work around the pipeline.
+    Work,
+    /// Promotion by chain and carrier.
+    Promotion,
+}
+
+/// How many [`Part`]s there are.
+const PARTS: usize = 7;
+
+/// A set of [`Part`]s: what a computation read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reads(u8);
+
+impl Reads {
+    /// Whether `part` is in the set.
+    pub fn has(self, part: Part) -> bool {
+        self.0 & (1 << part as u8) != 0
+    }
+}
+
+/// For each [`Part`], the data version at which its content last changed: a full build
+/// stamps every part with its version; a patch stamps only the parts whose content it
+/// changed and keeps the others' stamps (a write to a field the frames do not hold, such
+/// as a project's summary, changes none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamps([i64; PARTS]);
+
+impl Stamps {
+    /// Every part changed at `version`.
+    pub fn all(version: i64) -> Stamps {
+        Stamps([version; PARTS])
+    }
+
+    /// Whether every part in `reads` has the same content here as in `other`: then a
+    /// computation that read only those parts gives the same answer on both.
+    pub fn agree(&self, other: &Stamps, reads: Reads) -> bool {
+        (0..PARTS).all(|i| reads.0 & (1 << i) == 0 || self.0[i] == other.0[i])
+    }
+
+    fn changed(mut self, part: Part, version: i64, changed: bool) -> Stamps {
+        if changed {
+            self.0[part as usize] = version;
+        }
+        self
+    }
+}
+
+thread_local! {
+    /// The parts read by the computation running on this thread, when tracked.
+    static READ: std::cell::Cell<Option<u8>> = const { std::cell::Cell::new(None) };
+}
+
+fn note(part: Part) {
+    READ.with(|r| {
+        if let Some(read) = r.get() {
+            r.set(Some(read | 1 << part as u8));
+        }
+    });
+}
+
+/// Runs `compute` on this thread and returns what it read of any frames (always
+/// [`Part::Base`]). Only the computation's own thread is tracked: the metrics take the
+/// parts on it and hand polars the columns, never the frames.
+pub fn tracking<T>(compute: impl FnOnce() -> T) -> (T, Reads) {
+    let outer = READ.with(|r| r.replace(Some(1 << Part::Base as u8)));
+    let out = compute();
+    let read = READ.with(|r| r.replace(outer)).unwrap_or(0);
+    (out, Reads(read))
+}
+
+impl Frames {
+    /// The data version these frames were built from.
+    pub fn version(&self) -> i64 {
+        note(Part::Version);
+        self.version
+    }
+
+    /// One row per project.
+    pub fn projects(&self) -> &DataFrame {
+        note(Part::Projects);
+        &self.projects
+    }
+
+    /// One row per project-month.
+    pub fn progress(&self) -> &DataFrame {
+        note(Part::Progress);
+        &self.progress
+    }
+
+    /// Project names by code, for reports.
+    pub fn project_names(&self) -> &Arc<HashMap<String, String>> {
+        note(Part::Labels);
+        &self.project_names
+    }
+
+    /// Project units by code, for issue alerts.
+    pub fn project_units(&self) -> &Arc<HashMap<String, String>> {
+        note(Part::Labels);
+        &self.project_units
+    }
+
     /// The work around the pipeline: investors, events, engagements, incentives,
     /// supervision, and the facts of the projects they refer to.
-    pub work: Arc<super::work::WorkRows>,
+    pub fn work(&self) -> &Arc<super::work::WorkRows> {
+        note(Part::Work);
+        &self.work
+    }
+
     /// Promotion: the chain links, the projects on them, the carriers.
-    pub promotion: Arc<PromotionRows>,
+    pub fn promotion(&self) -> &Arc<PromotionRows> {
+        note(Part::Promotion);
+        &self.promotion
+    }
 }
 
 /// What promotion by chain and by carrier is computed from, read with the frames so that
@@ -178,6 +306,7 @@ impl Frames {
         let pids = Arc::new(projects.iter().enumerate().map(|(i, p)| (p.code.clone(), i as u32)).collect());
         Ok(Frames {
             version,
+            stamps: Stamps::all(version),
             projects: projects_frame,
             progress: progress_frame,
             units,
@@ -355,6 +484,7 @@ impl Frames {
             names: self.project_names.clone(),
             project_units: self.project_units.clone(),
             pids: self.pids.clone(),
+            stamps: self.stamps,
             work: self.work.clone(),
             promotion: self.promotion.clone(),
         };
@@ -423,6 +553,7 @@ struct Patchable {
     names: Arc<HashMap<String, String>>,
     project_units: Arc<HashMap<String, String>>,
     pids: Arc<HashMap<String, u32>>,
+    stamps: Stamps,
     work: Arc<super::work::WorkRows>,
     promotion: Arc<PromotionRows>,
 }
@@ -451,10 +582,14 @@ impl Patchable {
         let mut order: Vec<(u32, usize)> = changed.iter().enumerate().map(|(i, p)| (*p, i)).collect();
         order.sort_unstable();
         // The projects frame: row pid is project pid.
+        // A part whose rows come out the same (a write to a field the frames do not
+        // hold) is kept as it is: no splice, and its stamp stays, so the answers computed
+        // from it still hold.
         let fresh = project_rows(projects, &changed, &uid)?;
         let rows: Vec<(usize, usize, DataFrame)> =
             order.iter().map(|(pid, i)| (*pid as usize, *pid as usize + 1, fresh.slice(*i as i64, 1))).collect();
-        let projects_frame = spliced(&self.projects, rows)?;
+        let projects_changed = rows.iter().any(|(at, _, row)| !self.projects.slice(*at as i64, 1).equals_missing(row));
+        let projects_frame = if projects_changed { spliced(&self.projects, rows)? } else { self.projects };
         let projects_ms = lap.elapsed().as_secs_f64() * 1e3;
         // The progress frame, in pid order: each changed project's months replace its run.
         let by_code: HashMap<&str, (u32, &project::Model)> =
@@ -462,7 +597,7 @@ impl Patchable {
         let fresh = progress_rows(progress, &by_code, &uid)?;
         let old_pids = self.progress.column("pid")?.as_materialized_series().u32()?.clone();
         let new_pids = fresh.column("pid")?.as_materialized_series().u32()?.clone();
-        let rows = order
+        let rows: Vec<(usize, usize, DataFrame)> = order
             .iter()
             .map(|(pid, _)| {
                 let (from, to) = run_of(&old_pids, *pid);
@@ -470,17 +605,22 @@ impl Patchable {
                 (from, to, fresh.slice(start as i64, end - start))
             })
             .collect();
-        let progress_frame = spliced(&self.progress, rows)?;
+        let progress_changed =
+            rows.iter().any(|(from, to, run)| !self.progress.slice(*from as i64, to - from).equals_missing(run));
+        let progress_frame = if progress_changed { spliced(&self.progress, rows)? } else { self.progress };
         let progress_ms = lap.elapsed().as_secs_f64() * 1e3 - projects_ms;
         // Names and units: copied only when one changed.
         let mut names = self.names;
         let mut project_units = self.project_units;
+        let mut labels_changed = false;
         for p in projects {
             if names.get(&p.code) != Some(&p.name) {
                 Arc::make_mut(&mut names).insert(p.code.clone(), p.name.clone());
+                labels_changed = true;
             }
             if project_units.get(&p.code) != Some(&p.unit_code) {
                 Arc::make_mut(&mut project_units).insert(p.code.clone(), p.unit_code.clone());
+                labels_changed = true;
             }
         }
         // The promotion and work rows: copied and patched only when a changed project is
@@ -488,7 +628,7 @@ impl Patchable {
         fn listed<P: std::borrow::Borrow<project::Model>>(rows: &[P], code: &str) -> bool {
             rows.binary_search_by(|m| m.borrow().code.as_str().cmp(code)).is_ok()
         }
-        let promotion = if projects.iter().any(|p| {
+        let (promotion, promotion_changed) = if projects.iter().any(|p| {
             p.chain_link.is_some()
                 || listed(&self.promotion.members, &p.code)
                 || listed(&self.promotion.key_projects, &p.code)
@@ -496,28 +636,42 @@ impl Patchable {
         {
             // Each list stays in code order: a changed project's row is replaced, taken out
             // or put in at its place.
-            fn put<P: std::borrow::Borrow<project::Model>>(rows: &mut Vec<P>, code: &str, row: Option<P>) {
+            // Whether it changed the list.
+            fn put<P: std::borrow::Borrow<project::Model>>(rows: &mut Vec<P>, code: &str, row: Option<P>) -> bool {
                 match (rows.binary_search_by(|m| m.borrow().code.as_str().cmp(code)), row) {
-                    (Ok(at), Some(row)) => rows[at] = row,
-                    (Ok(at), None) => drop(rows.remove(at)),
-                    (Err(at), Some(row)) => rows.insert(at, row),
-                    (Err(_), None) => {}
+                    (Ok(at), Some(row)) => {
+                        let changed = rows[at].borrow() != row.borrow();
+                        rows[at] = row;
+                        changed
+                    }
+                    (Ok(at), None) => {
+                        rows.remove(at);
+                        true
+                    }
+                    (Err(at), Some(row)) => {
+                        rows.insert(at, row);
+                        true
+                    }
+                    (Err(_), None) => false,
                 }
             }
             let mut promotion = (*self.promotion).clone();
             let mut key_projects: HashMap<String, project::Model> =
                 key_projects.into_iter().map(|p| (p.code.clone(), p)).collect();
+            let mut changed = false;
             for p in projects {
-                put(&mut promotion.members, &p.code, p.chain_link.is_some().then(|| Arc::new(p.clone())));
-                put(&mut promotion.key_projects, &p.code, key_projects.remove(&p.code).map(Arc::new));
+                changed |= put(&mut promotion.members, &p.code, p.chain_link.is_some().then(|| Arc::new(p.clone())));
+                changed |= put(&mut promotion.key_projects, &p.code, key_projects.remove(&p.code).map(Arc::new));
             }
-            Arc::new(promotion)
+            if changed { (Arc::new(promotion), true) } else { (self.promotion, false) }
         } else {
-            self.promotion
+            (self.promotion, false)
         };
         let rest_ms = lap.elapsed().as_secs_f64() * 1e3 - projects_ms - progress_ms;
-        let work =
-            if self.work.concerns(projects) { Arc::new(self.work.patched(projects, progress)) } else { self.work };
+        let (work, work_changed) = match self.work.concerns(projects).then(|| self.work.patched(projects, progress)) {
+            Some(Some(patched)) => (Arc::new(patched), true),
+            _ => (self.work, false),
+        };
         tracing::debug!(
             projects_ms,
             progress_ms,
@@ -526,8 +680,17 @@ impl Patchable {
             progress_chunks = progress_frame.first_col_n_chunks(),
             "frames patch parts"
         );
+        let stamps = self
+            .stamps
+            .changed(Part::Version, version, true)
+            .changed(Part::Projects, version, projects_changed)
+            .changed(Part::Progress, version, progress_changed)
+            .changed(Part::Labels, version, labels_changed)
+            .changed(Part::Work, version, work_changed)
+            .changed(Part::Promotion, version, promotion_changed);
         Ok(Frames {
             version,
+            stamps,
             projects: projects_frame,
             progress: progress_frame,
             units: self.units,

@@ -34,7 +34,9 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::Mutex;
 
 pub use frames::Frames;
+use frames::{Reads, Stamps};
 
+use crate::metrics::Answered;
 use crate::store::feed::Follower;
 
 /// Errors of the analytics engine.
@@ -295,36 +297,74 @@ pub struct Engine {
     answers: Answers,
 }
 
-/// Answers computed from one data version's frames, by key: typed values behind `Any`,
-/// at most [`Answers::MOST`] (then emptied: dashboards ask few distinct figures, and an
-/// answer can be large — a funnel lists its members — so many distinct questions must
-/// not add up to a memory problem).
+/// Answers kept by key (the computation and every input it takes), each with the
+/// frames it was computed from and the parts of them it read.
+///
+/// An answer is given again for the frames it was computed from, and for newer frames
+/// whose parts it read have the same content ([`Stamps::agree`]): a write to a field the
+/// frames do not hold, or to progress when the figure reads only projects, leaves it
+/// true. One computation per key and frames runs at a time; who asks meanwhile waits for
+/// it instead of computing it again. At most [`Answers::MOST`] keys are kept (then those
+/// of older frames go, or all: dashboards ask few distinct figures, and an answer can be
+/// large — a funnel lists its members).
 #[derive(Default)]
-struct Answers(std::sync::Mutex<(i64, std::collections::HashMap<String, Answer>)>);
+struct Answers(std::sync::Mutex<std::collections::HashMap<String, Kept>>);
+
+/// One kept answer (or the computation of it, while it runs).
+struct Kept {
+    /// The frames it is computed from.
+    version: i64,
+    stamps: Stamps,
+    answer: Arc<tokio::sync::OnceCell<(Answer, Reads)>>,
+}
 
 /// One kept answer, of the type its computation returned.
 type Answer = Arc<dyn std::any::Any + Send + Sync>;
 
+/// A kept answer as the type it was computed as (its key names the type).
+fn typed<T: Clone + 'static>(answer: &Answer) -> Result<T, AnalyticsError> {
+    answer.downcast_ref::<T>().cloned().ok_or_else(|| {
+        AnalyticsError::Polars(PolarsError::ComputeError("a kept answer of another type than its key names".into()))
+    })
+}
+
+/// What [`Answers::find`] found for a key and frames.
+enum Found {
+    /// An answer computed from older frames that holds for these.
+    Carried(Answer),
+    /// The computation for the frames, done or running, to wait for or to run.
+    Compute(Arc<tokio::sync::OnceCell<(Answer, Reads)>>),
+    /// The frames are older than the kept answer's (a request pinned to them): compute
+    /// without keeping.
+    Apart,
+}
+
 impl Answers {
     const MOST: usize = 64;
 
-    fn get<T: Clone + 'static>(&self, version: i64, key: &str) -> Option<T> {
-        let kept = self.0.lock().ok()?;
-        if kept.0 != version {
-            return None;
+    fn find(&self, key: &str, frames: &Frames) -> Found {
+        let Ok(mut kept) = self.0.lock() else { return Found::Apart };
+        if let Some(k) = kept.get(key) {
+            if k.version == frames.version() {
+                return Found::Compute(k.answer.clone());
+            }
+            if k.version > frames.version() {
+                return Found::Apart;
+            }
+            if let Some((answer, reads)) = k.answer.get()
+                && k.stamps.agree(&frames.stamps, *reads)
+            {
+                return Found::Carried(answer.clone());
+            }
+        } else if kept.len() >= Self::MOST {
+            kept.retain(|_, k| k.version >= frames.version());
+            if kept.len() >= Self::MOST {
+                kept.clear();
+            }
         }
-        kept.1.get(key)?.downcast_ref::<T>().cloned()
-    }
-
-    fn keep<T: Send + Sync + 'static>(&self, version: i64, key: String, answer: T) {
-        let Ok(mut kept) = self.0.lock() else { return };
-        if version < kept.0 {
-            return; // computed from frames already replaced
-        }
-        if version > kept.0 || kept.1.len() >= Self::MOST {
-            *kept = (version, std::collections::HashMap::new());
-        }
-        kept.1.insert(key, Arc::new(answer));
+        let answer = Arc::new(tokio::sync::OnceCell::new());
+        kept.insert(key.to_string(), Kept { version: frames.version(), stamps: frames.stamps, answer: answer.clone() });
+        Found::Compute(answer)
     }
 }
 
@@ -393,7 +433,7 @@ impl Engine {
         let _building = self.building.lock().await;
         loop {
             let wanted = self.wanted().await?;
-            let ready = self.current.borrow().clone().filter(|f| f.version >= wanted);
+            let ready = self.current.borrow().clone().filter(|f| f.version() >= wanted);
             if let Some(frames) = ready {
                 return Ok(frames);
             }
@@ -410,10 +450,10 @@ impl Engine {
             });
             crate::metrics::metrics().frames_built(started.elapsed());
             if let Some(f) = &self.follower {
-                f.saw(frames.version);
+                f.saw(frames.version());
             }
             self.current.send_if_modified(|current| {
-                let newer = current.as_ref().is_none_or(|c| c.version < frames.version);
+                let newer = current.as_ref().is_none_or(|c| c.version() < frames.version());
                 if newer {
                     *current = Some(frames.clone());
                 }
@@ -442,7 +482,7 @@ impl Engine {
         let current = self.current.borrow().clone();
         let (frames, cached) = match current {
             Some(frames) if self.follower.is_some() => (frames, true),
-            Some(frames) if frames.version >= self.wanted().await? => (frames, true),
+            Some(frames) if frames.version() >= self.wanted().await? => (frames, true),
             _ => (self.catch_up().await?, false),
         };
         crate::metrics::metrics().frames_asked(cached);
@@ -451,7 +491,7 @@ impl Engine {
                 p.get_or_insert_with(|| frames.clone());
             }
         });
-        crate::store::feed::read_at(frames.version);
+        crate::store::feed::read_at(frames.version());
         Ok(frames)
     }
 
@@ -463,7 +503,7 @@ impl Engine {
             return;
         }
         let _ =
-            tokio::time::timeout(limit, current.wait_for(|f| f.as_ref().is_some_and(|f| f.version >= version))).await;
+            tokio::time::timeout(limit, current.wait_for(|f| f.as_ref().is_some_and(|f| f.version() >= version))).await;
     }
 
     /// Runs a computation on the current frames on a blocking thread, at most
@@ -476,32 +516,48 @@ impl Engine {
         F: FnOnce(&Frames) -> Result<T, AnalyticsError> + Send + 'static,
     {
         let frames = self.frames().await?;
-        Self::run_on(frames, compute).await
+        Self::run_on(frames, compute).await.map(|(answer, _)| answer)
     }
 
-    /// [`Engine::run`], the answer kept for the frames' data version under `key`, which
-    /// must name the computation and every input it takes (the metric's arguments): a
-    /// dashboard asks the same figures again and again between two writes, and each
-    /// asker after the first gets them without computing. Answers of an older version are
-    /// never given: the first answer of a newer one empties the store.
+    /// [`Engine::run`], the answer kept under `key`, which must name the computation and
+    /// every input it takes (the metric's arguments): a dashboard asks the same figures
+    /// again and again, and each asker after the first gets them without computing, for
+    /// these frames and for newer ones that changed nothing the computation read (see
+    /// [`Answers`]). An answer is never given for frames it may differ on.
     pub async fn run_keyed<T, F>(&self, key: String, compute: F) -> Result<T, AnalyticsError>
     where
         T: Clone + Send + Sync + 'static,
         F: FnOnce(&Frames) -> Result<T, AnalyticsError> + Send + 'static,
     {
         let frames = self.frames().await?;
-        let version = frames.version;
-        if let Some(kept) = self.answers.get(version, &key) {
-            crate::metrics::metrics().analytics_answered(true);
-            return Ok(kept);
-        }
-        let answer = Self::run_on(frames, compute).await?;
-        self.answers.keep(version, key, answer.clone());
-        crate::metrics::metrics().analytics_answered(false);
-        Ok(answer)
+        // The type is part of the key, so that a kept answer is always of the type asked.
+        let key = format!("{} {key}", std::any::type_name::<T>());
+        let cell = match self.answers.find(&key, &frames) {
+            Found::Carried(answer) => {
+                crate::metrics::metrics().analytics_answered(Answered::Carried);
+                return typed(&answer);
+            }
+            Found::Compute(cell) => cell,
+            Found::Apart => {
+                crate::metrics::metrics().analytics_answered(Answered::Computed);
+                return Self::run_on(frames, compute).await.map(|(answer, _)| answer);
+            }
+        };
+        let mut computed = false;
+        let (answer, _) = cell
+            .get_or_try_init(|| async {
+                computed = true;
+                let (answer, reads) = Self::run_on(frames, compute).await?;
+                Ok::<_, AnalyticsError>((Arc::new(answer) as Answer, reads))
+            })
+            .await?;
+        crate::metrics::metrics().analytics_answered(if computed { Answered::Computed } else { Answered::Kept });
+        typed(answer)
     }
 
-    async fn run_on<T, F>(frames: Arc<Frames>, compute: F) -> Result<T, AnalyticsError>
+    /// Runs `compute` on `frames` on a blocking thread in its turn; the answer and the
+    /// parts of the frames it read.
+    async fn run_on<T, F>(frames: Arc<Frames>, compute: F) -> Result<(T, Reads), AnalyticsError>
     where
         T: Send + 'static,
         F: FnOnce(&Frames) -> Result<T, AnalyticsError> + Send + 'static,
@@ -512,9 +568,9 @@ impl Engine {
         tokio::task::spawn_blocking(move || {
             let _turn = turn;
             CANCELLED.with(|c| *c.borrow_mut() = Some(flag));
-            let result = check_cancelled().and_then(|()| compute(&frames));
+            let (result, reads) = frames::tracking(|| check_cancelled().and_then(|()| compute(&frames)));
             CANCELLED.with(|c| *c.borrow_mut() = None);
-            result
+            result.map(|answer| (answer, reads))
         })
         .await?
     }

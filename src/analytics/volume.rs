@@ -51,7 +51,7 @@ pub fn contributions(
             let reach = format!("reach_{stage}");
             let value = if amount { col("total") } else { lit(1i64).cast(DataType::Int64) };
             frames
-                .projects
+                .projects()
                 .clone()
                 .lazy()
                 .filter(filter.predicate().and(col("total").gt_eq(lit(min_total))))
@@ -70,7 +70,7 @@ pub fn contributions(
             // Progress rows count up to and including the month of the as-of day.
             let last_month = to.min(as_of).with_day(1).unwrap_or(to);
             frames
-                .progress
+                .progress()
                 .clone()
                 .lazy()
                 .filter(filter.predicate())
@@ -143,7 +143,7 @@ pub fn by_group(
             .filter_map(|(u, v)| Some((frames.units.get(u? as usize)?.code.clone(), v.unwrap_or(0))))
             .collect());
     }
-    let groups = frames.projects.clone().lazy().select([col("pid"), col(column).alias("group_key")]);
+    let groups = frames.projects().clone().lazy().select([col("pid"), col(column).alias("group_key")]);
     let df = contributions
         .join(groups, [col("pid")], [col("pid")], JoinArgs::new(JoinType::Inner))
         .group_by([col("group_key")])

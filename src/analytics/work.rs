@@ -210,10 +210,15 @@ impl WorkRows {
 
     /// These rows with the facts of `projects` (and their `progress`, every month of
     /// each) taken anew: what a write to those projects changed, and nothing else. The
-    /// sheets' rows are shared; the facts and the lists copy only what changed.
-    pub fn patched(&self, projects: &[project::Model], progress: &[progress::Model]) -> WorkRows {
+    /// sheets' rows are shared; the facts and the lists copy only what changed. `None`
+    /// when the facts come out the same (the lists follow from them): these rows hold.
+    pub fn patched(&self, projects: &[project::Model], progress: &[progress::Model]) -> Option<WorkRows> {
         let changed: HashSet<&str> = projects.iter().map(|p| p.code.as_str()).collect();
         let admitted = self.admitted(projects, progress);
+        let now: HashMap<&str, &ProjectFacts> = admitted.iter().map(|f| (f.code.as_str(), f)).collect();
+        if changed.iter().all(|code| self.projects.get(code) == now.get(code).copied()) {
+            return None;
+        }
         // The lists a changed project leaves or joins.
         let (mut events, mut investors) = (BTreeSet::new(), BTreeSet::new());
         let before = projects.iter().filter_map(|p| self.projects.get(&p.code));
@@ -239,12 +244,12 @@ impl WorkRows {
         let mut facts: HashMap<String, Option<ProjectFacts>> = changed.iter().map(|c| (c.to_string(), None)).collect();
         facts.extend(admitted.into_iter().map(|f| (f.code.clone(), Some(f))));
         let fold = self.projects.changed_len() + facts.len() > FOLD_AT;
-        WorkRows {
+        Some(WorkRows {
             projects: self.projects.with(facts, fold),
             projects_of_event,
             projects_of_investor,
             ..self.clone_sheets()
-        }
+        })
     }
 
     /// The sheets' rows (shared), without the facts.

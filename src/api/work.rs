@@ -125,7 +125,7 @@ impl Event {
         Ok(rows
             .into_iter()
             .filter(|p| {
-                crate::analytics::work::event_of(p.signing_event.as_deref(), &events.work.events)
+                crate::analytics::work::event_of(p.signing_event.as_deref(), &events.work().events)
                     .is_some_and(|e| e.code == self.0.code)
             })
             .map(Project)
@@ -138,7 +138,7 @@ impl Event {
         let code = self.0.code.clone();
         let engine = state(ctx)?.engine.clone();
         let report = engine
-            .run(move |f| Ok(event_reports::report(&f.work, &code, as_of)))
+            .run(move |f| Ok(event_reports::report(f.work(), &code, as_of)))
             .await
             .map_err(|e| ApiError::Internal(format!("event report: {e}")))?;
         Ok(EventReport(report))
@@ -578,7 +578,7 @@ impl WorkQuery {
     ) -> Result<Vec<EngagementFunnelRow>> {
         let as_of = as_of.map_or_else(|| default_as_of(contact_to.0, today()), |d| d.0);
         let rows =
-            run(ctx, move |f| funnel::funnel(&f.work, contact_from.0, contact_to.0, as_of, group_by.into())).await?;
+            run(ctx, move |f| funnel::funnel(f.work(), contact_from.0, contact_to.0, as_of, group_by.into())).await?;
         Ok(rows.into_iter().map(EngagementFunnelRow::from).collect())
     }
 
@@ -588,7 +588,7 @@ impl WorkQuery {
         let internal = viewer(ctx).is_internal();
         let (from, to) = (from.map(|d| d.0), to.map(|d| d.0));
         let found = run(ctx, move |f| {
-            event_reports::events_in(&f.work, from, to)
+            event_reports::events_in(f.work(), from, to)
                 .into_iter()
                 .filter(|e| internal || e.public)
                 .cloned()
@@ -614,8 +614,9 @@ impl WorkQuery {
         #[graphql(default)] group_by: IncentiveGroup,
     ) -> Result<Vec<IncentiveSummaryRow>> {
         let as_of = as_of.map_or_else(today, |d| d.0);
-        let rows = run(ctx, move |f| incentives::summary(&f.work.incentives, &f.project_units, as_of, group_by.into()))
-            .await?;
+        let rows =
+            run(ctx, move |f| incentives::summary(&f.work().incentives, f.project_units(), as_of, group_by.into()))
+                .await?;
         Ok(rows
             .into_iter()
             .map(|r| IncentiveSummaryRow {
@@ -639,8 +640,8 @@ impl WorkQuery {
         #[graphql(default)] group_by: SupervisionGroup,
     ) -> Result<Vec<SupervisionSummaryRow>> {
         let as_of = as_of.map_or_else(|| default_as_of(to.0, today()), |d| d.0);
-        let rows =
-            run(ctx, move |f| supervision::summary(&f.work.supervision, from.0, to.0, as_of, group_by.into())).await?;
+        let rows = run(ctx, move |f| supervision::summary(&f.work().supervision, from.0, to.0, as_of, group_by.into()))
+            .await?;
         Ok(rows
             .into_iter()
             .map(|r| SupervisionSummaryRow {

@@ -28,7 +28,7 @@ fn rate(x: Option<f64>) -> String {
 
 /// The five sections, numbered from 六 on, as of `as_of` (contacts for the year to date).
 pub(super) fn sections(frames: &Frames, as_of: NaiveDate, alerts: &[Alert], names: &Names) -> Vec<Section> {
-    let work = &frames.work;
+    let work = &frames.work();
     let january = NaiveDate::from_ymd_opt(as_of.year(), 1, 1).unwrap_or(as_of);
     let mut out = Vec::new();
 

@@ -434,7 +434,7 @@ fn selected_chains(
     names: &[String],
     as_of: NaiveDate,
 ) -> Result<Vec<ChainFigures>, BuildError> {
-    let all = frames.promotion.chains(as_of);
+    let all = frames.promotion().chains(as_of);
     if names.is_empty() {
         return Ok(all);
     }
@@ -477,7 +477,7 @@ pub fn build_entry(
     let footnote = Frame::new("", "", as_of, SOURCE).footnote;
     let public_carriers = || -> Vec<PublicCarrier> {
         frames
-            .promotion
+            .promotion()
             .carriers
             .iter()
             .filter_map(|c| PublicCarrier::of(c, &unit_name(&c.unit_code), as_of, Lang::Zh))
@@ -531,7 +531,7 @@ pub fn build_entry(
                 p.chain.as_ref().and_then(|c| chains.iter().position(|x| x == c)).unwrap_or(chains.len())
             };
             let mut projects: Vec<PublicProject> = frames
-                .promotion
+                .promotion()
                 .key_projects
                 .iter()
                 .filter_map(|p| PublicProject::of(p, &unit_name(&p.unit_code), as_of, Lang::Zh))
@@ -818,7 +818,7 @@ pub fn build(
         ChartSpec::EngagementFunnel { title, contacts, .. } => {
             let (from, to, at) = span(*contacts, as_of);
             let rows = crate::analytics::engagement::funnel(
-                &frames.work,
+                frames.work(),
                 from,
                 to,
                 at,
@@ -858,8 +858,8 @@ pub fn build(
         }
         ChartSpec::Incentives { title, .. } => {
             use crate::analytics::incentives::{IncentiveGroup, summary};
-            let rows = summary(&frames.work.incentives, &frames.project_units, as_of, IncentiveGroup::Unit);
-            let total = summary(&frames.work.incentives, &frames.project_units, as_of, IncentiveGroup::None)
+            let rows = summary(&frames.work().incentives, frames.project_units(), as_of, IncentiveGroup::Unit);
+            let total = summary(&frames.work().incentives, frames.project_units(), as_of, IncentiveGroup::None)
                 .into_iter()
                 .next()
                 .unwrap_or_default();

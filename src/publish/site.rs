@@ -248,7 +248,7 @@ pub fn render_site(data: &SiteData, options: &SiteOptions) -> Result<Files, Site
 
     let unit_names: HashMap<&str, &str> = data.units.iter().map(|u| (u.code.as_str(), u.name.as_str())).collect();
     // Promotion by chain and by carrier, from the frames' rows (the figures' data version).
-    let promotion = &data.frames.promotion;
+    let promotion = &data.frames.promotion();
     let chain_figures = promotion.chains(as_of);
     let chain_names: BTreeSet<&str> = chain_figures.iter().map(|c| c.name.as_str()).collect();
     let map_of = |chains: &[crate::analytics::chains::ChainFigures], title: &str| -> Result<MapPicture, SiteError> {
@@ -507,7 +507,7 @@ fn public_events(
     public: &[PublicProject],
     as_of: NaiveDate,
 ) -> (Vec<super::public::PublicEvent>, Vec<super::public::PublicEvent>) {
-    let work = &data.frames.work;
+    let work = &data.frames.work();
     let (mut upcoming, mut past) = (Vec::new(), Vec::new());
     for e in work.events.iter() {
         let signed: Vec<PublicProject> = work
