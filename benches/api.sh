@@ -7,7 +7,8 @@
 # (default 200,000; `zhaoshang demo --projects N`) in production mode on 127.0.0.1, from
 # the SQLite file BENCH_DB (default /tmp/zhaoshang-bench-N.db) or from the database
 # BENCH_URL names (e.g. postgres://postgres@127.0.0.1:5432/zhaoshang_api_200000; created
-# by the caller, the district imported when it has no projects). Once /readyz says the
+# by the caller, the district imported when it has no projects; then vacuumed, analyzed
+# and checkpointed). Once /readyz says the
 # server is ready (read snapshot and analytics frames built), wrk (Debian's package) sends
 # one query over 64 connections with 2 threads for 20 s after a 5 s warm-up;
 # benches/graphql.lua counts responses that are not 200 or hold "errors". Server and load
@@ -30,6 +31,9 @@ esac
 if [ "$(count 'select count(*) from projects')" = 0 ]; then
   "$BIN" --database-url "$URL" demo --projects "$N"
 fi
+# PostgreSQL settled after the import, so that autovacuum and the checkpoint it starts
+# do not run on the same two cores during the measurement.
+case "$URL" in postgres*) psql -qtA "${URL%%\?*}" -c 'VACUUM ANALYZE' -c 'CHECKPOINT' >/dev/null ;; esac
 TOKEN=$("$BIN" --database-url "$URL" token create --role analyst --name "bench-$$" 2>/dev/null)
 "$BIN" --database-url "$URL" serve --addr "127.0.0.1:$PORT" --production >/dev/null 2>&1 &
 SERVER=$!

@@ -217,12 +217,13 @@ async fn run_load(
     let (builds_before, build_seconds_before) = (built.get_sample_count(), built.get_sample_sum());
     let answers = zhaoshang::metrics::metrics().analytics_answers.clone();
     let answered = |result: &str| answers.with_label_values(&[result]).get();
-    let before = ["kept", "carried", "computed"].map(answered);
+    const HOW: [&str; 4] = ["kept", "carried", "computed", "prepared"];
+    let before = HOW.map(answered);
     let load =
         load::Load { url: url.to_string(), seconds, writers: 8, writes_per_second: 10.0, analysts: 8, processes };
     let report = load::run(&load).await;
     // Tasks of this process count in its own registry; processes in theirs.
-    let (builds, build_seconds, [kept, carried, computed]) = if processes {
+    let (builds, build_seconds, [kept, carried, computed, prepared]) = if processes {
         let sum = |name: &str| -> f64 {
             let value = |line: &str| line.strip_prefix(name)?.trim().parse::<f64>().ok();
             report.metrics.iter().flat_map(|text| text.lines().filter_map(value)).sum()
@@ -230,14 +231,13 @@ async fn run_load(
         (
             sum("zhaoshang_frames_build_seconds_count") as u64,
             sum("zhaoshang_frames_build_seconds_sum"),
-            ["kept", "carried", "computed"]
-                .map(|result| sum(&format!(r#"zhaoshang_analytics_answers_total{{result="{result}"}}"#)) as u64),
+            HOW.map(|result| sum(&format!(r#"zhaoshang_analytics_answers_total{{result="{result}"}}"#)) as u64),
         )
     } else {
         (
             built.get_sample_count() - builds_before,
             built.get_sample_sum() - build_seconds_before,
-            [0, 1, 2].map(|i| answered(["kept", "carried", "computed"][i]) - before[i]),
+            [0, 1, 2, 3].map(|i| answered(HOW[i]) - before[i]),
         )
     };
     let q = |v: &[f64], p: f64| load::quantile(v, p);
@@ -275,7 +275,7 @@ async fn run_load(
         build_seconds / builds.max(1) as f64
     );
     println!(
-        "analytics answers kept from the same frames {kept} / carried from older frames {carried} / computed {computed}"
+        "analytics answers kept from the same frames {kept} / carried from older frames {carried} / computed {computed}; prepared for new frames {prepared}"
     );
     for e in report.errors.iter().take(5) {
         println!("  error: {}", e.chars().take(300).collect::<String>());

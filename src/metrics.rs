@@ -30,8 +30,8 @@ pub struct Metrics {
     /// `zhaoshang_frames_cache_total{result="hit"|"miss"}`: frames asked for, there
     /// already or waited for.
     pub frames_cache: IntCounterVec,
-    /// `zhaoshang_analytics_answers_total{result="computed"|"kept"|"carried"}`: analytics
-    /// answers, by [`Answered`].
+    /// `zhaoshang_analytics_answers_total{result="computed"|"kept"|"carried"|"prepared"}`:
+    /// analytics answers, by [`Answered`].
     pub analytics_answers: IntCounterVec,
 }
 
@@ -63,7 +63,7 @@ fn build() -> Result<Metrics, prometheus::Error> {
     let analytics_answers = IntCounterVec::new(
         Opts::new(
             "zhaoshang_analytics_answers_total",
-            "Analytics answers: computed, kept from the same frames, or carried from older frames whose parts it read are unchanged.",
+            "Analytics answers: computed, kept from the same frames, carried from older frames whose parts it read are unchanged, or prepared for new frames.",
         ),
         &["result"],
     )?;
@@ -115,6 +115,7 @@ impl Metrics {
             Answered::Computed => "computed",
             Answered::Kept => "kept",
             Answered::Carried => "carried",
+            Answered::Prepared => "prepared",
         };
         self.analytics_answers.with_label_values(&[label]).inc();
     }
@@ -155,4 +156,7 @@ pub enum Answered {
     Kept,
     /// Kept from older frames whose parts it read are unchanged.
     Carried,
+    /// Computed in the background for new frames before they were swapped in, for the
+    /// requests to come (not a request's answer).
+    Prepared,
 }

@@ -686,6 +686,39 @@ on_both_databases!(
     answers_are_carried_over_writes_that_change_nothing_they_read
 );
 
+/// A server's engine computes the figures asked recently on new frames before it swaps
+/// them in: when the frames reach a write, its figures are there, each computed once and
+/// equal to a new engine's; a figure the write does not change is carried, not computed.
+async fn the_asked_figures_are_ready_when_new_frames_are_swapped_in(t: &TestDb) {
+    use zhaoshang::analytics::Engine;
+    use zhaoshang::store::feed::Follower;
+    zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
+    let engine = Engine::following(t.db.clone(), Follower::start(t.db.clone()).await.unwrap());
+    engine.warm().await.unwrap();
+    let computed = Arc::new(AtomicUsize::new(0));
+    let first = dashboard_by(&engine, &computed).await;
+    assert_eq!(computed.load(Ordering::SeqCst), 4);
+    let r = Api::new(&t.db)
+        .run_as(
+            &viewer(Role::Admin, None),
+            r#"mutation { recordProgress(code: "ZS24001", month: "2025-11", faiWan: 7, fundsArrivedWan: 3, outOfRegionFundsWan: 0) { period } }"#,
+        )
+        .await;
+    assert_eq!(error_codes(&r), Vec::<String>::new(), "{r}");
+    let version = r["extensions"]["dataVersion"].as_i64().expect("the write's version");
+    engine.reached(version, std::time::Duration::from_secs(10)).await;
+    // The two figures that read progress were computed before the swap, by the engine.
+    assert_eq!(computed.load(Ordering::SeqCst), 6, "prepared before the swap");
+    let now = dashboard_by(&engine, &computed).await;
+    assert_eq!(computed.load(Ordering::SeqCst), 6, "asked after the swap: all four ready");
+    assert_eq!(now, dashboard_by(&Engine::new(t.db.clone()), &Arc::new(AtomicUsize::new(0))).await);
+    assert_ne!(now, first);
+}
+on_both_databases!(
+    the_asked_figures_are_ready_when_new_frames_are_swapped_in_on,
+    the_asked_figures_are_ready_when_new_frames_are_swapped_in
+);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn askers_of_one_figure_at_once_share_one_computation() {
     use zhaoshang::analytics::Engine;

@@ -265,6 +265,10 @@ pub fn month_index_expr(column: &str) -> Expr {
 /// what a write may wait, at most, besides the update itself, to reach the figures.
 pub const COALESCE: std::time::Duration = std::time::Duration::from_millis(200);
 
+/// The most time a following engine spends computing recently asked figures on new
+/// frames before it swaps them in ([`Engine::prepare`]); the rest are computed when asked.
+pub const PREPARE_BUDGET: std::time::Duration = std::time::Duration::from_millis(500);
+
 tokio::task_local! {
     static PINNED: std::sync::Mutex<Option<Arc<Frames>>>;
 }
@@ -283,7 +287,8 @@ pub async fn one_version<F: std::future::Future>(work: F) -> F::Output {
 /// request wait for a rebuild once it has frames: when the feed moves it makes new
 /// frames in the background and swaps them in atomically (never an older build over a
 /// newer one), and requests meanwhile get the current frames, whose version the answer
-/// states (`extensions.dataVersion`). Only the first build is waited for. New frames are
+/// states (`extensions.dataVersion`); the figures asked recently are computed on the new
+/// frames before the swap ([`Engine::prepare`]). Only the first build is waited for. New frames are
 /// patched from the current ones by the projects that changed when the feed says only
 /// projects and their progress changed ([`Frames::patched`]: the writes of every day),
 /// and built from scratch otherwise (imports, new projects, units, targets, …).
@@ -304,19 +309,37 @@ pub struct Engine {
 /// whose parts it read have the same content ([`Stamps::agree`]): a write to a field the
 /// frames do not hold, or to progress when the figure reads only projects, leaves it
 /// true. One computation per key and frames runs at a time; who asks meanwhile waits for
-/// it instead of computing it again. At most [`Answers::MOST`] keys are kept (then those
-/// of older frames go, or all: dashboards ask few distinct figures, and an answer can be
-/// large — a funnel lists its members).
+/// it instead of computing it again. A following engine computes the figures asked in
+/// the last [`Answers::RECENT`] for new frames before it swaps them in
+/// ([`Engine::prepare`]), so that a dashboard's next answers are ready when its figures
+/// move. Each key keeps the answers of at most two frames (those served and the newer
+/// ones prepared); at most [`Answers::MOST`] keys are kept (then those not asked
+/// recently go, or all: dashboards ask few distinct figures, and an answer can be large
+/// — a funnel lists its members).
 #[derive(Default)]
-struct Answers(std::sync::Mutex<std::collections::HashMap<String, Kept>>);
+struct Answers(std::sync::Mutex<std::collections::HashMap<String, Asked>>);
+
+/// A figure asked for: how to compute it, when it was last asked, and its answers.
+struct Asked {
+    recipe: Recipe,
+    asked: std::time::Instant,
+    /// By frames version, oldest first; at most two.
+    kept: Vec<Kept>,
+}
+
+/// How to compute a figure from any frames.
+type Recipe = Arc<dyn Fn(&Frames) -> Result<Answer, AnalyticsError> + Send + Sync>;
 
 /// One kept answer (or the computation of it, while it runs).
 struct Kept {
     /// The frames it is computed from.
     version: i64,
     stamps: Stamps,
-    answer: Arc<tokio::sync::OnceCell<(Answer, Reads)>>,
+    answer: Computation,
 }
+
+/// The computation of one answer, with the parts of the frames it read, once done.
+type Computation = Arc<tokio::sync::OnceCell<(Answer, Reads)>>;
 
 /// One kept answer, of the type its computation returned.
 type Answer = Arc<dyn std::any::Any + Send + Sync>;
@@ -333,38 +356,81 @@ enum Found {
     /// An answer computed from older frames that holds for these.
     Carried(Answer),
     /// The computation for the frames, done or running, to wait for or to run.
-    Compute(Arc<tokio::sync::OnceCell<(Answer, Reads)>>),
-    /// The frames are older than the kept answer's (a request pinned to them): compute
-    /// without keeping.
-    Apart,
+    Compute(Computation, Recipe),
+    /// Frames older than the two kept (a request pinned to them): compute apart.
+    Apart(Recipe),
 }
 
 impl Answers {
     const MOST: usize = 64;
+    /// How recently a figure must have been asked to be prepared for new frames.
+    const RECENT: std::time::Duration = std::time::Duration::from_secs(60);
+    /// The most figures prepared for new frames (the most recently asked).
+    const PREPARE_MOST: usize = 16;
 
-    fn find(&self, key: &str, frames: &Frames) -> Found {
-        let Ok(mut kept) = self.0.lock() else { return Found::Apart };
-        if let Some(k) = kept.get(key) {
-            if k.version == frames.version() {
-                return Found::Compute(k.answer.clone());
-            }
-            if k.version > frames.version() {
-                return Found::Apart;
-            }
-            if let Some((answer, reads)) = k.answer.get()
-                && k.stamps.agree(&frames.stamps, *reads)
-            {
-                return Found::Carried(answer.clone());
-            }
-        } else if kept.len() >= Self::MOST {
-            kept.retain(|_, k| k.version >= frames.version());
-            if kept.len() >= Self::MOST {
-                kept.clear();
+    /// What there is for `key` on `frames`; `asking` when a request asks (which makes the
+    /// figure one to prepare), with the recipe to keep if the key is new.
+    fn find(&self, key: &str, frames: &Frames, asking: Option<Recipe>) -> Option<Found> {
+        let Ok(mut all) = self.0.lock() else { return asking.map(Found::Apart) };
+        if !all.contains_key(key) && all.len() >= Self::MOST {
+            all.retain(|_, a| a.asked.elapsed() < Self::RECENT);
+            if all.len() >= Self::MOST {
+                all.clear();
             }
         }
-        let answer = Arc::new(tokio::sync::OnceCell::new());
-        kept.insert(key.to_string(), Kept { version: frames.version(), stamps: frames.stamps, answer: answer.clone() });
-        Found::Compute(answer)
+        let asked = match (all.get_mut(key), asking) {
+            (Some(asked), asking) => {
+                if asking.is_some() {
+                    asked.asked = std::time::Instant::now();
+                }
+                asked
+            }
+            (None, Some(recipe)) => all.entry(key.to_string()).or_insert(Asked {
+                recipe,
+                asked: std::time::Instant::now(),
+                kept: Vec::new(),
+            }),
+            (None, None) => return None,
+        };
+        let recipe = asked.recipe.clone();
+        if let Some(k) = asked.kept.iter().find(|k| k.version == frames.version()) {
+            return Some(Found::Compute(k.answer.clone(), recipe));
+        }
+        let holds = asked.kept.iter().rev().filter(|k| k.version < frames.version()).find_map(|k| {
+            k.answer.get().filter(|(_, reads)| k.stamps.agree(&frames.stamps, *reads)).map(|(a, _)| a.clone())
+        });
+        if let Some(answer) = holds {
+            return Some(Found::Carried(answer));
+        }
+        let answer = Computation::default();
+        let at = asked.kept.partition_point(|k| k.version < frames.version());
+        asked.kept.insert(at, Kept { version: frames.version(), stamps: frames.stamps, answer: answer.clone() });
+        if asked.kept.len() > 2 {
+            let oldest = asked.kept.remove(0);
+            if oldest.version == frames.version() {
+                return Some(Found::Apart(recipe));
+            }
+        }
+        Some(Found::Compute(answer, recipe))
+    }
+
+    /// The keys asked recently (the most recent first) with no answer that holds for
+    /// `frames`.
+    fn to_prepare(&self, frames: &Frames) -> Vec<String> {
+        let Ok(all) = self.0.lock() else { return Vec::new() };
+        let mut keys: Vec<(std::time::Instant, &String)> = all
+            .iter()
+            .filter(|(_, a)| a.asked.elapsed() < Self::RECENT)
+            .filter(|(_, a)| {
+                !a.kept.iter().any(|k| {
+                    k.version == frames.version()
+                        || k.answer.get().is_some_and(|(_, reads)| k.stamps.agree(&frames.stamps, *reads))
+                })
+            })
+            .map(|(key, a)| (a.asked, key))
+            .collect();
+        keys.sort_by_key(|(asked, _)| std::cmp::Reverse(*asked));
+        keys.into_iter().take(Self::PREPARE_MOST).map(|(_, key)| key.clone()).collect()
     }
 }
 
@@ -449,6 +515,9 @@ impl Engine {
                 None => Frames::load(&self.db).await?,
             });
             crate::metrics::metrics().frames_built(started.elapsed());
+            if self.follower.is_some() {
+                self.prepare(&frames).await;
+            }
             if let Some(f) = &self.follower {
                 f.saw(frames.version());
             }
@@ -527,32 +596,62 @@ impl Engine {
     pub async fn run_keyed<T, F>(&self, key: String, compute: F) -> Result<T, AnalyticsError>
     where
         T: Clone + Send + Sync + 'static,
-        F: FnOnce(&Frames) -> Result<T, AnalyticsError> + Send + 'static,
+        F: Fn(&Frames) -> Result<T, AnalyticsError> + Send + Sync + 'static,
     {
         let frames = self.frames().await?;
         // The type is part of the key, so that a kept answer is always of the type asked.
         let key = format!("{} {key}", std::any::type_name::<T>());
-        let cell = match self.answers.find(&key, &frames) {
-            Found::Carried(answer) => {
-                crate::metrics::metrics().analytics_answered(Answered::Carried);
-                return typed(&answer);
+        let recipe: Recipe = Arc::new(move |f: &Frames| compute(f).map(|answer| Arc::new(answer) as Answer));
+        let (answer, how) = self.answer(&key, frames, Some(recipe)).await?;
+        crate::metrics::metrics().analytics_answered(how);
+        typed(&answer)
+    }
+
+    /// The answer of `key` on `frames`, kept or computed (see [`Answers::find`]), and how it
+    /// was come by; `None` for a key not kept (when preparing).
+    async fn answer(
+        &self,
+        key: &str,
+        frames: Arc<Frames>,
+        asking: Option<Recipe>,
+    ) -> Result<(Answer, Answered), AnalyticsError> {
+        let preparing = asking.is_none();
+        let computed = if preparing { Answered::Prepared } else { Answered::Computed };
+        let found = self.answers.find(key, &frames, asking);
+        let (cell, recipe) = match found {
+            Some(Found::Carried(answer)) => return Ok((answer, Answered::Carried)),
+            Some(Found::Compute(cell, recipe)) => (cell, recipe),
+            Some(Found::Apart(recipe)) => {
+                return Self::run_on(frames, move |f| recipe(f)).await.map(|(answer, _)| (answer, computed));
             }
-            Found::Compute(cell) => cell,
-            Found::Apart => {
-                crate::metrics::metrics().analytics_answered(Answered::Computed);
-                return Self::run_on(frames, compute).await.map(|(answer, _)| answer);
-            }
+            None => return Err(AnalyticsError::Cancelled),
         };
-        let mut computed = false;
+        let mut ran = false;
         let (answer, _) = cell
-            .get_or_try_init(|| async {
-                computed = true;
-                let (answer, reads) = Self::run_on(frames, compute).await?;
-                Ok::<_, AnalyticsError>((Arc::new(answer) as Answer, reads))
+            .get_or_try_init(|| {
+                ran = true;
+                Self::run_on(frames, move |f| recipe(f))
             })
             .await?;
-        crate::metrics::metrics().analytics_answered(if computed { Answered::Computed } else { Answered::Kept });
-        typed(answer)
+        Ok((answer.clone(), if ran { computed } else { Answered::Kept }))
+    }
+
+    /// Computes, on new `frames` not yet swapped in, the figures asked recently that they
+    /// change, the most recently asked first, for at most [`PREPARE_BUDGET`]: the
+    /// dashboards' next answers are then ready when the frames are swapped in, and their
+    /// askers get the previous frames' answers meanwhile, at once.
+    async fn prepare(&self, frames: &Arc<Frames>) {
+        let started = std::time::Instant::now();
+        for key in self.answers.to_prepare(frames) {
+            if started.elapsed() > PREPARE_BUDGET {
+                break;
+            }
+            match self.answer(&key, frames.clone(), None).await {
+                Ok((_, Answered::Prepared)) => crate::metrics::metrics().analytics_answered(Answered::Prepared),
+                Ok(_) => {}
+                Err(e) => tracing::debug!(error = %e, key, "a figure could not be prepared"),
+            }
+        }
     }
 
     /// Runs `compute` on `frames` on a blocking thread in its turn; the answer and the
