@@ -269,14 +269,23 @@ pub const COALESCE: std::time::Duration = std::time::Duration::from_millis(200);
 /// frames before it swaps them in ([`Engine::prepare`]); the rest are computed when asked.
 pub const PREPARE_BUDGET: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// How long a request's figures wait, at most, for the frames to include its caller's
+/// last write on this server (read-your-writes); past it they come from the frames there
+/// are, whose version the answer states.
+pub const READ_YOUR_WRITES_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 tokio::task_local! {
     static PINNED: std::sync::Mutex<Option<Arc<Frames>>>;
+    /// The data version the request's figures must include.
+    static AT_LEAST: i64;
 }
 
 /// Runs `work` (one API request) so that all its figures come from the same frames,
-/// even if newer ones are swapped in meanwhile.
-pub async fn one_version<F: std::future::Future>(work: F) -> F::Output {
-    PINNED.scope(std::sync::Mutex::new(None), work).await
+/// even if newer ones are swapped in meanwhile, and from frames that include data
+/// version `at_least` (its caller's last write on this server; waited for at most
+/// [`READ_YOUR_WRITES_WAIT`]).
+pub async fn one_version<F: std::future::Future>(at_least: i64, work: F) -> F::Output {
+    AT_LEAST.scope(at_least, PINNED.scope(std::sync::Mutex::new(None), work)).await
 }
 
 /// Frames cached per data version, shared by the API, the bulletin and the exports.
@@ -547,6 +556,11 @@ impl Engine {
     pub async fn frames(&self) -> Result<Arc<Frames>, AnalyticsError> {
         if let Ok(Some(frames)) = PINNED.try_with(|p| p.lock().ok().and_then(|p| p.clone())) {
             return Ok(frames);
+        }
+        // Read-your-writes: the caller's own last write, if the frames do not hold it yet.
+        let at_least = AT_LEAST.try_with(|v| *v).unwrap_or(0);
+        if self.follower.is_some() && at_least > 0 {
+            self.reached(at_least, READ_YOUR_WRITES_WAIT).await;
         }
         let current = self.current.borrow().clone();
         let (frames, cached) = match current {

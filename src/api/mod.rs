@@ -70,6 +70,8 @@ pub struct ApiState {
     pub snapshots: Arc<snapshot::Snapshots>,
     /// What this server knows of the data version; every cache above follows it.
     pub follower: Arc<Follower>,
+    /// The last data version each caller (token name) wrote on this server.
+    written: std::sync::Mutex<std::collections::HashMap<String, i64>>,
 }
 
 impl ApiState {
@@ -79,22 +81,28 @@ impl ApiState {
         let follower = Follower::spawn(db.clone());
         let engine = Engine::following(db.clone(), follower.clone());
         let snapshots = snapshot::Snapshots::new(db.clone(), follower.clone());
-        ApiState { db, engine, scoring, snapshots, follower }
+        ApiState { db, engine, scoring, snapshots, follower, written: Default::default() }
     }
 
-    /// After a commit of this server that produced `version`: the caches learn of it at
-    /// once, and the analytics frames are given up to [`READ_YOUR_WRITES_WAIT`] to include
-    /// it, so that the writer's answer and its next read see its write.
-    pub async fn written(&self, version: i64) {
+    /// After a commit of `writer` on this server that produced `version`: the caches learn
+    /// of it at once (the read snapshot is patched before the next read), and the
+    /// writer's next requests here take their figures from frames that include it
+    /// ([`crate::analytics::one_version`]). The write's answer does not wait for the
+    /// frames: a stream of writes from one client is not slowed by the analytics.
+    pub fn written(&self, version: i64, writer: &str) {
         self.follower.saw(version);
         crate::store::feed::wrote(version);
-        self.engine.reached(version, READ_YOUR_WRITES_WAIT).await;
+        if let Ok(mut written) = self.written.lock() {
+            let last = written.entry(writer.to_string()).or_default();
+            *last = (*last).max(version);
+        }
+    }
+
+    /// The last data version `caller` wrote on this server (0 when none).
+    pub fn written_by(&self, caller: &str) -> i64 {
+        self.written.lock().ok().and_then(|w| w.get(caller).copied()).unwrap_or(0)
     }
 }
-
-/// How long a write's answer waits for the analytics frames to include it (when frames
-/// are in use); past it the answer goes out and the frames follow in the background.
-pub const READ_YOUR_WRITES_WAIT: Duration = Duration::from_secs(5);
 
 impl ApiState {
     /// Builds the read snapshot (when `read_snapshot`) and the analytics frames in the
@@ -179,7 +187,8 @@ pub fn build_schema(state: ApiState, options: &ApiOptions) -> ZhaoshangSchema {
 pub async fn execute(schema: &ZhaoshangSchema, request: Request, viewer: Viewer) -> Response {
     let observed = Arc::new(Observed::default());
     let known = schema.data::<ApiState>().map_or(0, ApiState::data_version);
-    let work = crate::analytics::one_version(execute_observed(schema, request, viewer));
+    let at_least = schema.data::<ApiState>().map_or(0, |s| s.written_by(&viewer.name));
+    let work = crate::analytics::one_version(at_least, execute_observed(schema, request, viewer));
     let mut response = observed.clone().scope(work).await;
     response.extensions.insert("dataVersion".into(), async_graphql::Value::from(observed.version(known)));
     response

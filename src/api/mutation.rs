@@ -234,7 +234,7 @@ pub(super) async fn begin(ctx: &Context<'_>) -> ApiResult<DatabaseTransaction> {
 /// Commits a mutation's transaction and tells this server's caches (read-your-writes).
 pub(super) async fn commit(ctx: &Context<'_>, txn: DatabaseTransaction, version: i64) -> ApiResult<()> {
     txn.commit().await?;
-    state(ctx)?.written(version).await;
+    state(ctx)?.written(version, &super::auth::viewer(ctx).name);
     Ok(())
 }
 
