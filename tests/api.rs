@@ -636,10 +636,10 @@ async fn dashboard_by(engine: &zhaoshang::analytics::Engine, computed: &Arc<Atom
 
 #[derive(Debug, PartialEq)]
 struct Dashboard {
-    fai: Vec<zhaoshang::analytics::volume::TrendPoint>,
-    signed: Vec<zhaoshang::analytics::volume::TrendPoint>,
-    cohort: zhaoshang::analytics::cohort::Cohort,
-    funnel: zhaoshang::analytics::cohort::Funnel,
+    fai: Arc<Vec<zhaoshang::analytics::volume::TrendPoint>>,
+    signed: Arc<Vec<zhaoshang::analytics::volume::TrendPoint>>,
+    cohort: Arc<zhaoshang::analytics::cohort::Cohort>,
+    funnel: Arc<zhaoshang::analytics::cohort::Funnel>,
 }
 
 /// A kept answer is given for newer frames exactly when the parts it read did not
@@ -741,10 +741,13 @@ async fn askers_of_one_figure_at_once_share_one_computation() {
             })
         })
         .collect();
+    let mut answers = Vec::new();
     for asker in askers {
-        assert_eq!(asker.await.unwrap().unwrap(), 16);
+        answers.push(asker.await.unwrap().unwrap());
     }
     assert_eq!(computed.load(Ordering::SeqCst), 1, "one computation for eight askers");
+    assert_eq!(*answers[0], 16);
+    assert!(answers.iter().all(|a| Arc::ptr_eq(a, &answers[0])), "one answer shared, not copied");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -353,9 +353,10 @@ type Computation = Arc<tokio::sync::OnceCell<(Answer, Reads)>>;
 /// One kept answer, of the type its computation returned.
 type Answer = Arc<dyn std::any::Any + Send + Sync>;
 
-/// A kept answer as the type it was computed as (its key names the type).
-fn typed<T: Clone + 'static>(answer: &Answer) -> Result<T, AnalyticsError> {
-    answer.downcast_ref::<T>().cloned().ok_or_else(|| {
+/// A kept answer as the type it was computed as (its key names the type), shared: a
+/// cohort or a funnel lists its members, which no request copies.
+fn typed<T: Send + Sync + 'static>(answer: Answer) -> Result<Arc<T>, AnalyticsError> {
+    answer.downcast::<T>().map_err(|_| {
         AnalyticsError::Polars(PolarsError::ComputeError("a kept answer of another type than its key names".into()))
     })
 }
@@ -579,7 +580,7 @@ impl Engine {
     }
 
     /// Waits (at most `limit`) until the frames include `version`, if there are frames
-    /// at all: a writer's answer and its next read then see its write.
+    /// at all: a writer's next figures then see its write ([`one_version`]).
     pub async fn reached(&self, version: i64, limit: std::time::Duration) {
         let mut current = self.current.subscribe();
         if current.borrow().is_none() {
@@ -607,9 +608,9 @@ impl Engine {
     /// again and again, and each asker after the first gets them without computing, for
     /// these frames and for newer ones that changed nothing the computation read (see
     /// [`Answers`]). An answer is never given for frames it may differ on.
-    pub async fn run_keyed<T, F>(&self, key: String, compute: F) -> Result<T, AnalyticsError>
+    pub async fn run_keyed<T, F>(&self, key: String, compute: F) -> Result<Arc<T>, AnalyticsError>
     where
-        T: Clone + Send + Sync + 'static,
+        T: Send + Sync + 'static,
         F: Fn(&Frames) -> Result<T, AnalyticsError> + Send + Sync + 'static,
     {
         let frames = self.frames().await?;
@@ -618,7 +619,7 @@ impl Engine {
         let recipe: Recipe = Arc::new(move |f: &Frames| compute(f).map(|answer| Arc::new(answer) as Answer));
         let (answer, how) = self.answer(&key, frames, Some(recipe)).await?;
         crate::metrics::metrics().analytics_answered(how);
-        typed(&answer)
+        typed(answer)
     }
 
     /// The answer of `key` on `frames`, kept or computed (see [`Answers::find`]), and how it

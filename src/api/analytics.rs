@@ -3,6 +3,8 @@
 //! blocking thread) and converts yuan to 万元. Rates are fractions; null where the spec
 //! says null.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use entities::project;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -96,7 +98,7 @@ pub struct TrendPoint {
 }
 
 /// The projects signed in a period and what became of them by the as-of day.
-pub struct Cohort(engine_cohort::Cohort);
+pub struct Cohort(Arc<engine_cohort::Cohort>);
 
 async fn projects_by_code(ctx: &Context<'_>, codes: &[String]) -> Result<Vec<Project>> {
     let rows = entities::prelude::Project::find()
@@ -196,15 +198,34 @@ pub struct FunnelStage {
 }
 
 /// The funnel from intent to production of the projects taken in during a period.
-#[derive(SimpleObject)]
-#[graphql(guard = "Policy::of(\"Funnel\")")]
-pub struct Funnel {
+pub struct Funnel(Arc<engine_cohort::Funnel>);
+
+/// The funnel from intent to production of the projects taken in during a period.
+#[Object(guard = "Policy::of(\"Funnel\")")]
+impl Funnel {
     /// The six stages in order.
-    pub stages: Vec<FunnelStage>,
+    async fn stages(&self) -> Vec<FunnelStage> {
+        self.0
+            .stages
+            .iter()
+            .map(|s| FunnelStage {
+                stage: s.stage.into(),
+                reached: s.reached,
+                conversion_to_next: s.conversion_to_next,
+                days_to_next_median: s.days_to_next_median,
+                days_to_next_p90: s.days_to_next_p90,
+                days_to_next_count: s.days_to_next_count,
+            })
+            .collect()
+    }
     /// reached(PRODUCING) / reached(INTENT).
-    pub intent_to_production: Option<f64>,
+    async fn intent_to_production(&self) -> Option<f64> {
+        self.0.intent_to_production
+    }
     /// Codes of the intake cohort.
-    pub member_codes: Vec<String>,
+    async fn member_codes(&self) -> &[String] {
+        &self.0.members
+    }
 }
 
 /// Projects at one stage on the as-of day, not terminated.
@@ -407,7 +428,7 @@ pub async fn scorecards(ctx: &Context<'_>, year: i32, quarter: u32, bottom: Opti
             computed
         }
     };
-    Ok(cards.into_iter().map(|card| Scorecard { unit_code: card.unit.clone(), card }).collect())
+    Ok(cards.iter().map(|card| Scorecard { unit_code: card.unit.clone(), card: card.clone() }).collect())
 }
 
 /// Alerts as of a day, shared with `Unit.alerts`.
@@ -433,7 +454,7 @@ pub async fn alerts(ctx: &Context<'_>, as_of: Option<Date>, year: Option<i32>) -
             computed
         }
     };
-    Ok(found.into_iter().map(Alert).collect())
+    Ok(found.iter().cloned().map(Alert).collect())
 }
 
 /// The analytics queries.
@@ -471,9 +492,9 @@ impl AnalyticsQuery {
             .map_err(ApiError::from)?;
         let scale = |v: i64| if metric.is_money() { wan(v) } else { v as f64 };
         Ok(points
-            .into_iter()
+            .iter()
             .map(|p| TrendPoint {
-                period: p.period,
+                period: p.period.clone(),
                 value: p.value.map(scale),
                 cumulative: p.cumulative.map(scale),
                 yoy: p.yoy,
@@ -524,22 +545,7 @@ impl AnalyticsQuery {
             })
             .await
             .map_err(ApiError::from)?;
-        Ok(Funnel {
-            stages: f
-                .stages
-                .into_iter()
-                .map(|s| FunnelStage {
-                    stage: s.stage.into(),
-                    reached: s.reached,
-                    conversion_to_next: s.conversion_to_next,
-                    days_to_next_median: s.days_to_next_median,
-                    days_to_next_p90: s.days_to_next_p90,
-                    days_to_next_count: s.days_to_next_count,
-                })
-                .collect(),
-            intent_to_production: f.intent_to_production,
-            member_codes: f.members,
-        })
+        Ok(Funnel(f))
     }
 
     /// Projects by their stage on `asOf` (default today), terminated ones left out.
@@ -557,7 +563,7 @@ impl AnalyticsQuery {
             .await
             .map_err(ApiError::from)?;
         Ok(stages
-            .into_iter()
+            .iter()
             .map(|s| PipelineStage { stage: s.stage.into(), count: s.count, investment_wan: wan(s.investment) })
             .collect())
     }

@@ -25,10 +25,10 @@ pub struct Loaders {
     pub snapshot: Option<Arc<super::snapshot::Snapshot>>,
     /// Scorecards of this request, by (year, quarter, bottom): `units { scorecard }`
     /// asks the same ranking once per unit.
-    pub scorecards: tokio::sync::Mutex<HashMap<(i32, u32, usize), Vec<crate::analytics::scorecard::Scorecard>>>,
+    pub scorecards: tokio::sync::Mutex<HashMap<(i32, u32, usize), Arc<Vec<crate::analytics::scorecard::Scorecard>>>>,
     /// Alerts of this request, by (as-of day, period start).
     pub alerts:
-        tokio::sync::Mutex<HashMap<(chrono::NaiveDate, chrono::NaiveDate), Vec<crate::analytics::alerts::Alert>>>,
+        tokio::sync::Mutex<HashMap<(chrono::NaiveDate, chrono::NaiveDate), Arc<Vec<crate::analytics::alerts::Alert>>>>,
 }
 
 impl Loaders {
