@@ -25,11 +25,13 @@ pub struct Loaders {
     pub snapshot: Option<Arc<super::snapshot::Snapshot>>,
     /// Scorecards of this request, by (year, quarter, bottom): `units { scorecard }`
     /// asks the same ranking once per unit.
-    pub scorecards: tokio::sync::Mutex<HashMap<(i32, u32, usize), Arc<Vec<crate::analytics::scorecard::Scorecard>>>>,
+    pub scorecards: Memo<(i32, u32, usize), crate::analytics::scorecard::Scorecard>,
     /// Alerts of this request, by (as-of day, period start).
-    pub alerts:
-        tokio::sync::Mutex<HashMap<(chrono::NaiveDate, chrono::NaiveDate), Arc<Vec<crate::analytics::alerts::Alert>>>>,
+    pub alerts: Memo<(chrono::NaiveDate, chrono::NaiveDate), crate::analytics::alerts::Alert>,
 }
+
+/// Figures of one request by their arguments, shared with the engine's kept answers.
+pub type Memo<K, V> = tokio::sync::Mutex<HashMap<K, Arc<Vec<V>>>>;
 
 impl Loaders {
     /// Fresh loaders on `db`, reading from `snapshot` where it has the rows.
