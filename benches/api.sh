@@ -13,8 +13,9 @@
 # one query over 64 connections with 2 threads for 20 s after a 5 s warm-up;
 # benches/graphql.lua counts responses that are not 200 or hold "errors". Server and load
 # generator share the machine's 2 cores. CARGO_TARGET_DIR is honoured; BENCH_BIN names an
-# already built release binary instead (e.g. the one `cargo bench` leaves in
-# release/deps, whose dependency features differ from `cargo build --release`'s).
+# already built release binary instead. Measure `cargo build --release`'s: the binary a
+# `cargo bench` build leaves in release/ has the dev-dependencies' features and served
+# 37 % fewer `project(code)` requests on one machine (BENCHMARKS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${BENCH_PROJECTS:-200000}"
