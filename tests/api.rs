@@ -615,23 +615,37 @@ async fn dashboard_by(engine: &zhaoshang::analytics::Engine, computed: &Arc<Atom
     };
     let fai = trend_of(Metric::Fai).await.unwrap();
     let signed = trend_of(Metric::SignedInvestment).await.unwrap();
-    let c = computed.clone();
-    let cohort = engine
-        .run_keyed("cohort".into(), move |f| {
-            counted(&c);
-            cohort(f, day("2024-01-01"), day("2025-12-31"), day("2025-12-31"), &ProjectFilter::default())
-        })
-        .await
-        .unwrap();
-    let c = computed.clone();
-    let funnel = engine
-        .run_keyed("funnel".into(), move |f| {
-            counted(&c);
-            funnel(f, day("2024-01-01"), day("2025-12-31"), day("2025-12-31"), &ProjectFilter::default())
-        })
-        .await
-        .unwrap();
+    let cohort = of_period(engine, computed, "cohort", cohort).await;
+    let funnel = of_period(engine, computed, "funnel", funnel).await;
     Dashboard { fai, signed, cohort, funnel }
+}
+
+/// A figure of the projects of 2024–2025 as of the end of 2025 (the cohort, the funnel).
+type OfPeriod<T> = fn(
+    &zhaoshang::analytics::Frames,
+    chrono::NaiveDate,
+    chrono::NaiveDate,
+    chrono::NaiveDate,
+    &zhaoshang::analytics::ProjectFilter,
+) -> Result<T, zhaoshang::analytics::AnalyticsError>;
+
+/// `figure` computed by the engine under `key`, counted in `computed` when it runs.
+async fn of_period<T: Send + Sync + 'static>(
+    engine: &zhaoshang::analytics::Engine,
+    computed: &Arc<AtomicUsize>,
+    key: &str,
+    figure: OfPeriod<T>,
+) -> Arc<T> {
+    let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let c = computed.clone();
+    let (from, to) = (day("2024-01-01"), day("2025-12-31"));
+    engine
+        .run_keyed(key.to_string(), move |f| {
+            c.fetch_add(1, Ordering::SeqCst);
+            figure(f, from, to, to, &Default::default())
+        })
+        .await
+        .unwrap()
 }
 
 #[derive(Debug, PartialEq)]

@@ -138,7 +138,11 @@ async fn abusive_requests_are_refused_and_the_server_stays_healthy() {
         .send()
         .await;
     match sent {
-        Ok(response) => assert_eq!(response.status().as_u16(), 413),
+        Ok(response) => {
+            assert_eq!(response.status().as_u16(), 413);
+            // Its body unread, the connection is not kept for another request.
+            assert_eq!(response.headers().get("connection").and_then(|v| v.to_str().ok()), Some("close"));
+        }
         Err(e) => assert!(e.is_request(), "{e}"),
     }
     // Batched requests.

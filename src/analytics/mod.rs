@@ -297,10 +297,10 @@ pub async fn one_version<F: std::future::Future>(at_least: i64, work: F) -> F::O
 /// frames in the background and swaps them in atomically (never an older build over a
 /// newer one), and requests meanwhile get the current frames, whose version the answer
 /// states (`extensions.dataVersion`); the figures asked recently are computed on the new
-/// frames before the swap ([`Engine::prepare`]). Only the first build is waited for. New frames are
-/// patched from the current ones by the projects that changed when the feed says only
-/// projects and their progress changed ([`Frames::patched`]: the writes of every day),
-/// and built from scratch otherwise (imports, new projects, units, targets, …).
+/// frames before the swap ([`Engine::prepare`]). Only the first build is waited for.
+/// New frames are patched from the current ones by the projects that changed when the
+/// feed says only projects and their progress changed ([`Frames::patched`]: the writes
+/// of every day), and built from scratch otherwise (imports, new projects, units, …).
 pub struct Engine {
     db: DatabaseConnection,
     follower: Option<Arc<Follower>>,

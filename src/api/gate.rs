@@ -158,6 +158,11 @@ impl IntoResponse for Refusal {
         if self.status == StatusCode::TOO_MANY_REQUESTS {
             response.headers_mut().insert("retry-after", poem::http::HeaderValue::from_static("1"));
         }
+        // Refused before its body was read in full: the connection cannot carry another
+        // request, and a client that kept it for the next one would find it closed.
+        if matches!(self.status, StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE) {
+            response.headers_mut().insert("connection", poem::http::HeaderValue::from_static("close"));
+        }
         response
     }
 }
