@@ -556,6 +556,13 @@ async fn analytics_of_a_stopped_request_stop_or_never_start() {
     assert!(matches!(engine.run(|_| Ok(1)).await, Ok(1)));
 }
 
+/// Runs `mutation` as an admin on its own API over `t`'s database; its answer, without errors.
+async fn admin_writes(t: &TestDb, mutation: &str) -> Value {
+    let r = Api::new(&t.db).run_as(&viewer(Role::Admin, None), mutation).await;
+    assert_eq!(error_codes(&r), Vec::<String>::new(), "{mutation}: {r}");
+    r
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_is_kept_for_its_data_version_and_no_longer() {
     use zhaoshang::analytics::Engine;
@@ -576,13 +583,11 @@ async fn an_answer_is_kept_for_its_data_version_and_no_longer() {
     ask("cohort 2025").await.unwrap();
     assert_eq!(computed.load(Ordering::SeqCst), 2, "another key is computed");
     // A write: the next answer is computed from the new version's frames.
-    let r = Api::new(&t.db)
-        .run_as(
-            &viewer(Role::Admin, None),
-            r#"mutation { recordProgress(code: "ZS24001", month: "2025-11", faiWan: 1, fundsArrivedWan: 1, outOfRegionFundsWan: 0) { period } }"#,
-        )
-        .await;
-    assert_eq!(error_codes(&r), Vec::<String>::new(), "{r}");
+    admin_writes(
+        &t,
+        r#"mutation { recordProgress(code: "ZS24001", month: "2025-11", faiWan: 1, fundsArrivedWan: 1, outOfRegionFundsWan: 0) { period } }"#,
+    )
+    .await;
     let after = ask("trend 2025").await.unwrap();
     assert!(after > first, "the answer of the new version, not the kept one");
     assert_eq!(computed.load(Ordering::SeqCst), 3);
@@ -666,7 +671,6 @@ async fn answers_are_carried_over_writes_that_change_nothing_they_read(t: &TestD
     let computed = Arc::new(AtomicUsize::new(0));
     let first = dashboard_by(&engine, &computed).await;
     assert_eq!(computed.load(Ordering::SeqCst), 4);
-    let api = Api::new(&t.db);
     // Each write, and how many of the four figures read what it changed.
     let writes = [
         // The summary is in no frame: all four carried.
@@ -682,8 +686,7 @@ async fn answers_are_carried_over_writes_that_change_nothing_they_read(t: &TestD
     ];
     let mut before = first;
     for (write, recomputed) in writes {
-        let r = api.run_as(&viewer(Role::Admin, None), write).await;
-        assert_eq!(error_codes(&r), Vec::<String>::new(), "{write}: {r}");
+        admin_writes(t, write).await;
         let start = computed.load(Ordering::SeqCst);
         let now = dashboard_by(&engine, &computed).await;
         assert_eq!(computed.load(Ordering::SeqCst) - start, recomputed, "computed again after {write}");
@@ -712,13 +715,11 @@ async fn the_asked_figures_are_ready_when_new_frames_are_swapped_in(t: &TestDb) 
     let computed = Arc::new(AtomicUsize::new(0));
     let first = dashboard_by(&engine, &computed).await;
     assert_eq!(computed.load(Ordering::SeqCst), 4);
-    let r = Api::new(&t.db)
-        .run_as(
-            &viewer(Role::Admin, None),
-            r#"mutation { recordProgress(code: "ZS24001", month: "2025-11", faiWan: 7, fundsArrivedWan: 3, outOfRegionFundsWan: 0) { period } }"#,
-        )
-        .await;
-    assert_eq!(error_codes(&r), Vec::<String>::new(), "{r}");
+    let r = admin_writes(
+        t,
+        r#"mutation { recordProgress(code: "ZS24001", month: "2025-11", faiWan: 7, fundsArrivedWan: 3, outOfRegionFundsWan: 0) { period } }"#,
+    )
+    .await;
     let version = r["extensions"]["dataVersion"].as_i64().expect("the write's version");
     engine.reached(version, std::time::Duration::from_secs(10)).await;
     // The two figures that read progress were computed before the swap, by the engine.

@@ -525,10 +525,8 @@ impl Engine {
                 None => Frames::load(&self.db).await?,
             });
             crate::metrics::metrics().frames_built(started.elapsed());
-            if self.follower.is_some() {
-                self.prepare(&frames).await;
-            }
             if let Some(f) = &self.follower {
+                self.prepare(&frames).await;
                 f.saw(frames.version());
             }
             self.current.send_if_modified(|current| {
