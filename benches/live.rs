@@ -219,27 +219,41 @@ async fn run_load(
     let answered = |result: &str| answers.with_label_values(&[result]).get();
     const HOW: [&str; 4] = ["kept", "carried", "computed", "prepared"];
     let before = HOW.map(answered);
+    let behind = zhaoshang::metrics::metrics().frames_behind.clone();
+    // The histogram's count, sum and count within 1 s.
+    let behind_now = || {
+        use prometheus::core::Metric as _;
+        let m = behind.metric();
+        let h = m.get_histogram();
+        let within = h.get_bucket().iter().find(|b| b.upper_bound() == 1.0).map_or(0, |b| b.cumulative_count());
+        [h.get_sample_count() as f64, h.get_sample_sum(), within as f64]
+    };
+    let behind_before = behind_now();
     let load =
         load::Load { url: url.to_string(), seconds, writers: 8, writes_per_second: 10.0, analysts: 8, processes };
     let report = load::run(&load).await;
     // Tasks of this process count in its own registry; processes in theirs.
-    let (builds, build_seconds, [kept, carried, computed, prepared]) = if processes {
-        let sum = |name: &str| -> f64 {
-            let value = |line: &str| line.strip_prefix(name)?.trim().parse::<f64>().ok();
-            report.metrics.iter().flat_map(|text| text.lines().filter_map(value)).sum()
+    let (builds, build_seconds, [kept, carried, computed, prepared], [behind_count, behind_sum, behind_within]) =
+        if processes {
+            let sum = |name: &str| -> f64 {
+                let value = |line: &str| line.strip_prefix(name)?.trim().parse::<f64>().ok();
+                report.metrics.iter().flat_map(|text| text.lines().filter_map(value)).sum()
+            };
+            (
+                sum("zhaoshang_frames_build_seconds_count") as u64,
+                sum("zhaoshang_frames_build_seconds_sum"),
+                HOW.map(|result| sum(&format!(r#"zhaoshang_analytics_answers_total{{result="{result}"}}"#)) as u64),
+                ["_count", "_sum", r#"_bucket{le="1"}"#].map(|s| sum(&format!("zhaoshang_frames_behind_seconds{s}"))),
+            )
+        } else {
+            let now = behind_now();
+            (
+                built.get_sample_count() - builds_before,
+                built.get_sample_sum() - build_seconds_before,
+                [0, 1, 2, 3].map(|i| answered(HOW[i]) - before[i]),
+                [0, 1, 2].map(|i| now[i] - behind_before[i]),
+            )
         };
-        (
-            sum("zhaoshang_frames_build_seconds_count") as u64,
-            sum("zhaoshang_frames_build_seconds_sum"),
-            HOW.map(|result| sum(&format!(r#"zhaoshang_analytics_answers_total{{result="{result}"}}"#)) as u64),
-        )
-    } else {
-        (
-            built.get_sample_count() - builds_before,
-            built.get_sample_sum() - build_seconds_before,
-            [0, 1, 2, 3].map(|i| answered(HOW[i]) - before[i]),
-        )
-    };
     let q = |v: &[f64], p: f64| load::quantile(v, p);
     let servers = if processes { "two serve processes" } else { "two servers in the bench's process" };
     println!("## {kind}, {n} projects ({projects} rows, {months} progress months), {seconds} s, {servers}");
@@ -273,6 +287,11 @@ async fn run_load(
     println!(
         "frame builds by the two servers (first builds included): {builds}, mean {:.2} s",
         build_seconds / builds.max(1) as f64
+    );
+    println!(
+        "frames behind the feed (per version, from the server learning it to frames with it answering): {behind_count:.0} versions, mean {:.2} s, {:.1} % within 1 s",
+        behind_sum / behind_count.max(1.0),
+        100.0 * behind_within / behind_count.max(1.0)
     );
     println!(
         "analytics answers kept from the same frames {kept} / carried from older frames {carried} / computed {computed}; prepared for new frames {prepared}"

@@ -231,6 +231,31 @@ pub struct ServerArgs {
     /// have an index.html. Default: no preview (quickstart previews the site it built).
     #[arg(long)]
     pub preview: Option<PathBuf>,
+    /// How far below the server's background work the threads answering requests run,
+    /// as a nice increment (0–19, Linux; 0 runs them alike). The background work — the
+    /// analytics frames' builds and updates after writes, the figures prepared for them
+    /// and those computed for a request, the read snapshot's folds — comes first, so a
+    /// write reaches the figures soon even while analysts keep every core busy with
+    /// cheap requests (BENCHMARKS.md, issue 14).
+    #[arg(long, env = "ZHAOSHANG_SERVING_NICE", default_value_t = 10, value_parser = clap::value_parser!(i32).range(0..=19))]
+    pub serving_nice: i32,
+}
+
+/// The command line's tokio runtime. When the command serves with a
+/// [`ServerArgs::serving_nice`], the background work gets threads of its own first
+/// ([`crate::background::start`]) and every tokio thread lowers its priority by it.
+pub fn runtime(cli: &Cli) -> std::io::Result<tokio::runtime::Runtime> {
+    let nice = match &cli.command {
+        Command::Serve { server } | Command::Quickstart { server, no_serve: false, .. } => server.serving_nice,
+        _ => 0,
+    };
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    if nice > 0 {
+        crate::background::start()?;
+        builder.on_thread_start(crate::background::lowering(nice));
+    }
+    builder.build()
 }
 
 /// Site commands.

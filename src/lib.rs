@@ -16,10 +16,12 @@
 //! - [`jobs`]: the main jobs (import, export, demo) shared by the CLI and the tests.
 //! - [`config`]: the one typed configuration (`zhaoshang.toml`, environment, flags).
 //! - [`metrics`]: the Prometheus metrics of the process (`/metrics`).
+//! - [`background`]: threads for the server's background work, above its request threads.
 //! - [`cli`]: the command line.
 
 pub mod analytics;
 pub mod api;
+pub mod background;
 pub mod bulletin;
 pub mod charts;
 pub mod cli;

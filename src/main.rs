@@ -7,10 +7,17 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     zhaoshang::cli::init_logging();
-    match zhaoshang::cli::run(zhaoshang::cli::Cli::parse()).await {
+    let cli = zhaoshang::cli::Cli::parse();
+    let runtime = match zhaoshang::cli::runtime(&cli) {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(zhaoshang::cli::run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -27,6 +27,9 @@ pub struct Metrics {
     pub data_version: IntGauge,
     /// `zhaoshang_frames_build_seconds`: building the analytics frames.
     pub frames_build: Histogram,
+    /// `zhaoshang_frames_behind_seconds`: from this process learning of a data version
+    /// to analytics frames that include it answering, per version.
+    pub frames_behind: Histogram,
     /// `zhaoshang_frames_cache_total{result="hit"|"miss"}`: frames asked for, there
     /// already or waited for.
     pub frames_cache: IntCounterVec,
@@ -56,6 +59,13 @@ fn build() -> Result<Metrics, prometheus::Error> {
         HistogramOpts::new("zhaoshang_frames_build_seconds", "Time to build the analytics frames from the store.")
             .buckets(vec![0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0]),
     )?;
+    let frames_behind = Histogram::with_opts(
+        HistogramOpts::new(
+            "zhaoshang_frames_behind_seconds",
+            "From this process learning of a data version (its own commit, a notification or a poll) to analytics frames that include it answering, per version.",
+        )
+        .buckets(vec![0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0]),
+    )?;
     let frames_cache = IntCounterVec::new(
         Opts::new("zhaoshang_frames_cache_total", "Analytics frames asked for, by whether the cache had them."),
         &["result"],
@@ -74,6 +84,7 @@ fn build() -> Result<Metrics, prometheus::Error> {
     registry.register(Box::new(graphql_errors.clone()))?;
     registry.register(Box::new(data_version.clone()))?;
     registry.register(Box::new(frames_build.clone()))?;
+    registry.register(Box::new(frames_behind.clone()))?;
     registry.register(Box::new(frames_cache.clone()))?;
     Ok(Metrics {
         registry,
@@ -83,6 +94,7 @@ fn build() -> Result<Metrics, prometheus::Error> {
         graphql_errors,
         data_version,
         frames_build,
+        frames_behind,
         frames_cache,
         analytics_answers,
     })

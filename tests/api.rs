@@ -681,6 +681,22 @@ async fn answers_are_carried_over_writes_that_change_nothing_they_read(t: &TestD
             r#"mutation { recordProgress(code: "ZS24001", month: "2025-11", faiWan: 7, fundsArrivedWan: 3, outOfRegionFundsWan: 0) { period } }"#,
             2,
         ),
+        // The month again with another FAI (a month is recorded whole): the FAI trend,
+        // not the cohort, which reads funds only.
+        (
+            r#"mutation { recordProgress(code: "ZS24001", month: "2025-11", faiWan: 8, fundsArrivedWan: 3, outOfRegionFundsWan: 0) { period } }"#,
+            1,
+        ),
+        // Other funds: the cohort, not the FAI trend.
+        (
+            r#"mutation { recordProgress(code: "ZS24001", month: "2025-11", faiWan: 8, fundsArrivedWan: 4, outOfRegionFundsWan: 0) { period } }"#,
+            1,
+        ),
+        // Out-of-region funds: none of the four reads them.
+        (
+            r#"mutation { recordProgress(code: "ZS24001", month: "2025-11", faiWan: 8, fundsArrivedWan: 4, outOfRegionFundsWan: 2) { period } }"#,
+            0,
+        ),
         // The total investment is in the projects frame: all four read it.
         (r#"mutation { updateProject(code: "ZS24001", input: { totalInvestmentWan: 33000 }) { code } }"#, 4),
     ];

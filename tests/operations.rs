@@ -1,7 +1,8 @@
 //! Running zhaoshang as a service, through the binary: an online backup while `serve`
 //! keeps writing holds every write acknowledged before it began, and restores; restore
 //! refuses a database with data; PostgreSQL backups are refused with the way to do them;
-//! SIGTERM lets requests in flight finish; `/healthz`, `/readyz` and `/metrics` answer.
+//! SIGTERM lets requests in flight finish; `/healthz`, `/readyz` and `/metrics` answer;
+//! the threads answering requests run below the background work.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -276,9 +277,32 @@ async fn healthz_readyz_and_metrics_answer_in_their_formats() {
         .try_get::<i64>("", "id")
         .unwrap();
     assert_eq!(value("zhaoshang_data_version"), latest as f64);
-    for name in ["zhaoshang_http_request_duration_seconds", "zhaoshang_frames_build_seconds"] {
+    for name in
+        ["zhaoshang_http_request_duration_seconds", "zhaoshang_frames_build_seconds", "zhaoshang_frames_behind_seconds"]
+    {
         assert!(text.contains(&format!("# TYPE {name} histogram")), "{name}");
     }
+    assert_eq!(value("zhaoshang_frames_behind_seconds_count"), 0.0, "no write yet");
+
+    // A write: the frames follow it, and say how long they were behind.
+    let write = r#"mutation { openIssue(code: "ZS24004", category: "用地", description: "m", openedDate: "2026-01-05") { id } }"#;
+    let wrote = client.post(&graphql).bearer_auth(&token).json(&json!({ "query": write })).send();
+    let wrote: serde_json::Value = wrote.await.unwrap().json().await.unwrap();
+    assert!(wrote["data"]["openIssue"]["id"].is_i64(), "{wrote}");
+    let started = Instant::now();
+    let behind = loop {
+        let text = get("/metrics").await.unwrap().text().await.unwrap();
+        let count = text.lines().find_map(|l| l.strip_prefix("zhaoshang_frames_behind_seconds_count "));
+        let sum = text.lines().find_map(|l| l.strip_prefix("zhaoshang_frames_behind_seconds_sum "));
+        if let (Some(count), Some(sum)) = (count, sum)
+            && count.trim() == "1"
+        {
+            break sum.trim().parse::<f64>().unwrap();
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the frames never followed the write:\n{text}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(behind > 0.0 && behind < started.elapsed().as_secs_f64() + 1.0, "{behind} s behind");
     served.terminate();
     let (status, log) = served.wait();
     assert!(status.success());
@@ -313,4 +337,66 @@ async fn the_configuration_file_sets_the_api_limits_and_the_listen_address() {
     assert_eq!(ask(&padded).await.unwrap().status().as_u16(), 413, "a body over 300 bytes");
     served.terminate();
     assert!(served.wait().0.success());
+}
+
+/// The nice value of each thread of process `pid` by thread name (`/proc`, Linux).
+#[cfg(target_os = "linux")]
+fn thread_priorities(pid: u32) -> Vec<(u32, String, i64)> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap().flatten() {
+        let tid: u32 = task.file_name().to_string_lossy().parse().unwrap();
+        let (Ok(name), Ok(stat)) =
+            (std::fs::read_to_string(task.path().join("comm")), std::fs::read_to_string(task.path().join("stat")))
+        else {
+            continue; // the thread ended meanwhile
+        };
+        // Fields after the name in parentheses; the nice value is the 19th field of all.
+        let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+        out.push((tid, name.trim().to_string(), fields[16].parse().unwrap()));
+    }
+    out
+}
+
+/// `serve` answers requests on threads below its background work (`--serving-nice`,
+/// default 10): tokio's threads are lowered; the main thread, polars' threads and the
+/// spawner of the background work's threads are not; `--serving-nice 0` lowers none.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_threads_answering_requests_run_below_the_background_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, token) = prepared(dir.path());
+    for (extra, lowered) in [(&[][..], 10), (&["--serving-nice", "0"][..], 0)] {
+        let served = Served::start(dir.path(), &url, extra);
+        let client = reqwest::Client::new();
+        // A figure: the frames are built (polars' threads exist) and workers have run.
+        let query = json!({ "query": r#"{ trend(metric: FAI, from: "2025-01", to: "2025-12") { value } }"# });
+        let started = Instant::now();
+        loop {
+            let response = client.post(format!("{}/graphql", served.base)).bearer_auth(&token).json(&query).send();
+            let body: serde_json::Value = response.await.unwrap().json().await.unwrap();
+            if body["data"]["trend"].is_array() {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "no figures: {body}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let threads = thread_priorities(served.pid());
+        let nice = |wanted: &dyn Fn(&str) -> bool| -> Vec<i64> {
+            threads.iter().filter(|(_, name, _)| wanted(name)).map(|(_, _, nice)| *nice).collect()
+        };
+        // Relative to the main thread's: the tests may themselves run niced.
+        let base = threads.iter().find(|(tid, _, _)| *tid == served.pid()).unwrap().2;
+        let workers = nice(&|name| name.starts_with("tokio"));
+        let expected = (base + lowered).min(19);
+        assert!(workers.contains(&expected), "no tokio thread at nice {expected}: {threads:?}");
+        if lowered == 0 {
+            assert!(workers.iter().all(|n| *n == base), "{threads:?}");
+        }
+        let polars = nice(&|name| name.starts_with("polars"));
+        assert!(!polars.is_empty() && polars.iter().all(|n| *n == base), "polars' threads: {threads:?}");
+        // The spawner of the background work's threads, when there is one, is not lowered.
+        let spawner = nice(&|name| name.starts_with("zhaoshang-spawn"));
+        assert_eq!(spawner.len(), usize::from(lowered > 0), "{threads:?}");
+        assert!(spawner.iter().all(|n| *n == base), "{threads:?}");
+    }
 }

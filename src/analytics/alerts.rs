@@ -130,7 +130,7 @@ pub fn alerts(frames: &Frames, as_of: NaiveDate, period_start: NaiveDate) -> Res
     super::check_cancelled()?;
     let landed = landed_signed_by_unit(frames, period_start, as_of)?;
     super::check_cancelled()?;
-    for unit in &frames.units {
+    for unit in frames.units.iter() {
         let code = unit.code.as_str();
         if intake.get(code).copied().unwrap_or(0) == 0 {
             out.push(unit_alert(AlertKind::ZeroIntake, code));
@@ -159,8 +159,7 @@ pub fn alerts(frames: &Frames, as_of: NaiveDate, period_start: NaiveDate) -> Res
     let window_start = month_of_as_of.checked_sub_months(Months::new(2)).unwrap_or(month_of_as_of);
     // Projects with investment in the last three months, by pid (no strings).
     let busy_frame = frames
-        .progress()
-        .clone()
+        .progress_of("fai")
         .lazy()
         .filter(
             col("month")
@@ -185,7 +184,7 @@ pub fn alerts(frames: &Frames, as_of: NaiveDate, period_start: NaiveDate) -> Res
             out.push(Alert::new(AlertKind::Stalled, &unit).of_project(&code));
         }
     }
-    for issue in &frames.issues {
+    for issue in frames.issues.iter() {
         let open = issue.opened_date <= as_of && issue.resolved_date.is_none_or(|r| r > as_of);
         if open {
             let unit = frames.project_units().get(&issue.project_code).cloned().unwrap_or_default();

@@ -75,8 +75,7 @@ fn strings(df: &DataFrame, column: &str) -> Result<Vec<String>, AnalyticsError> 
 /// and including the month of `as_of`. Joining first keeps the grouping to the members.
 fn funds_up_to(frames: &Frames, members: LazyFrame, as_of: NaiveDate) -> Result<HashMap<u32, i64>, AnalyticsError> {
     let df = frames
-        .progress()
-        .clone()
+        .progress_of("funds")
         .lazy()
         .filter(col("month").lt_eq(date_lit(as_of)))
         .select([col("pid"), col("funds")])
@@ -114,7 +113,7 @@ pub fn cohort(
             reached("reach_4").alias("producing"),
             reached("registered").alias("registered"),
         ])
-        .sort(["code"], SortMultipleOptions::default())
+        // In code order without a sort: the projects frame's rows are (pid order).
         .step()?;
     let codes = strings(&df, "code")?;
     let flag = |name: &str| -> Result<Vec<bool>, AnalyticsError> {
@@ -235,7 +234,8 @@ pub fn funnel(
         day_columns.push(when(both).then(days).otherwise(lit(NULL).cast(DataType::Int64)).alias(format!("days_{s}")));
     }
     day_columns.push(col("code"));
-    let days = intake.select(day_columns).sort(["code"], SortMultipleOptions::default()).step()?;
+    // In code order without a sort: the projects frame's rows are (pid order).
+    let days = intake.select(day_columns).step()?;
     let members = strings(&days, "code")?;
     let mut stages = Vec::new();
     for stage in Stage::ALL {

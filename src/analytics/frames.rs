@@ -1,6 +1,7 @@
 //! The frames the metrics are computed on, built from the store in one pass.
 //!
-//! `projects`: one row per project with `pid` (its row number), `uid` (its unit's
+//! `projects`: one row per project, in code order (bytewise), with `pid` (its row
+//! number, so pid order is code order: a patch replaces rows in place), `uid` (its unit's
 //! position in `units`), `code`, `unit`, `industry`, `channel`,
 //! `key_project`, `total` (yuan), `reach_0`…`reach_5` (reach(p, s) per the spec),
 //! `rec_0`…`rec_5` (the recorded stage dates), `registered`, `planned_start`,
@@ -16,11 +17,11 @@ use chrono::NaiveDate;
 use entities::prelude::*;
 use entities::{element_issue, progress, project, target, unit};
 use polars::prelude::*;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryOrder};
 
 use super::{AnalyticsError, epoch_days};
 use crate::rules::{reach_dates, recorded_dates};
-use crate::store::bulk::{self, read_progress, read_projects};
+use crate::store::bulk::{self, read_key_projects, read_progress, read_projects};
 
 /// Everything the metrics need, for one data version.
 ///
@@ -34,12 +35,12 @@ pub struct Frames {
     pub stamps: Stamps,
     projects: DataFrame,
     progress: DataFrame,
-    /// All units, ordered by code.
-    pub units: Vec<unit::Model>,
+    /// All units, ordered by code (shared: a patch copies a pointer).
+    pub units: Arc<Vec<unit::Model>>,
     /// All targets.
-    pub targets: Vec<target::Model>,
+    pub targets: Arc<Vec<target::Model>>,
     /// All element issues.
-    pub issues: Vec<element_issue::Model>,
+    pub issues: Arc<Vec<element_issue::Model>>,
     project_names: Arc<HashMap<String, String>>,
     project_units: Arc<HashMap<String, String>>,
     /// Each project's `pid` (its row in `projects`) by code.
@@ -58,8 +59,14 @@ pub enum Part {
     Version,
     /// The projects frame.
     Projects,
-    /// The progress frame.
+    /// The progress frame's rows and every column but the three values below.
     Progress,
+    /// The progress frame's `fai` column.
+    Fai,
+    /// The progress frame's `funds` column.
+    Funds,
+    /// The progress frame's `outside` column.
+    Outside,
     /// Project names and units by code.
     Labels,
     /// The work around the pipeline.
@@ -68,17 +75,20 @@ pub enum Part {
     Promotion,
 }
 
+/// The progress frame's value columns and the parts they are.
+const PROGRESS_VALUES: [(&str, Part); 3] = [("fai", Part::Fai), ("funds", Part::Funds), ("outside", Part::Outside)];
+
 /// How many [`Part`]s there are.
-const PARTS: usize = 7;
+const PARTS: usize = 10;
 
 /// A set of [`Part`]s: what a computation read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Reads(u8);
+pub struct Reads(u16);
 
 impl Reads {
     /// Whether `part` is in the set.
     pub fn has(self, part: Part) -> bool {
-        self.0 & (1 << part as u8) != 0
+        self.0 & (1 << part as u16) != 0
     }
 }
 
@@ -111,13 +121,13 @@ impl Stamps {
 
 thread_local! {
     /// The parts read by the computation running on this thread, when tracked.
-    static READ: std::cell::Cell<Option<u8>> = const { std::cell::Cell::new(None) };
+    static READ: std::cell::Cell<Option<u16>> = const { std::cell::Cell::new(None) };
 }
 
 fn note(part: Part) {
     READ.with(|r| {
         if let Some(read) = r.get() {
-            r.set(Some(read | 1 << part as u8));
+            r.set(Some(read | 1 << part as u16));
         }
     });
 }
@@ -126,7 +136,7 @@ fn note(part: Part) {
 /// [`Part::Base`]). Only the computation's own thread is tracked: the metrics take the
 /// parts on it and hand polars the columns, never the frames.
 pub fn tracking<T>(compute: impl FnOnce() -> T) -> (T, Reads) {
-    let outer = READ.with(|r| r.replace(Some(1 << Part::Base as u8)));
+    let outer = READ.with(|r| r.replace(Some(1 << Part::Base as u16)));
     let out = compute();
     let read = READ.with(|r| r.replace(outer)).unwrap_or(0);
     (out, Reads(read))
@@ -145,10 +155,33 @@ impl Frames {
         &self.projects
     }
 
-    /// One row per project-month.
+    /// One row per project-month, every column.
     pub fn progress(&self) -> &DataFrame {
-        note(Part::Progress);
+        for part in [Part::Progress, Part::Fai, Part::Funds, Part::Outside] {
+            note(part);
+        }
         &self.progress
+    }
+
+    /// One row per project-month with one of the three values (`fai`, `funds` or
+    /// `outside`) and the other columns: what a figure of that value reads, so that its
+    /// answer is carried over writes of the other two (a month's FAI recorded leaves the
+    /// funds-arrived figures as they are).
+    /// Another name than the three is a bug; it gets every column, and notes them.
+    pub fn progress_of(&self, value: &str) -> DataFrame {
+        if !PROGRESS_VALUES.iter().any(|(column, _)| *column == value) {
+            return self.progress().clone();
+        }
+        note(Part::Progress);
+        let mut others = Vec::new();
+        for (column, part) in PROGRESS_VALUES {
+            if column == value {
+                note(part);
+            } else {
+                others.push(column);
+            }
+        }
+        self.progress.drop_many(others)
     }
 
     /// Project names by code, for reports.
@@ -208,20 +241,6 @@ fn day(d: Option<NaiveDate>) -> Option<i32> {
     d.map(epoch_days)
 }
 
-/// The key projects marked public (all, or among `codes`), full models by code: few
-/// rows, read whole, as the decks' project tables need columns the frames do not
-/// (summary, land area, …).
-async fn key_projects(db: &impl ConnectionTrait, codes: Option<&[String]>) -> Result<Vec<project::Model>, DbErr> {
-    let mut query = Project::find()
-        .filter(project::Column::KeyProject.eq(true))
-        .filter(project::Column::Public.eq(true))
-        .order_by_asc(project::Column::Code);
-    if let Some(codes) = codes {
-        query = query.filter(project::Column::Code.is_in(codes.iter().cloned()));
-    }
-    query.all(db).await
-}
-
 impl Frames {
     /// Reads the store in one read transaction with its data version (so a build never
     /// mixes two states), only the columns the frames need, and builds the frames. On a
@@ -238,17 +257,22 @@ impl Frames {
         let (version, tables, work, rest) = loop {
             let (txn, version) = crate::store::feed::begin_read(db).await?;
             let read = match file.clone().filter(|_| attempt < BULK_ATTEMPTS) {
-                // A SQLite file: the big tables on three connections of their own (one
-                // thread each) beside the rest, each at this version or not at all.
+                // A SQLite file: the big tables and the key projects (whole rows) on
+                // connections of their own (one thread each) beside the rest, each at
+                // this version or not at all.
                 Some(path) => {
-                    let other = path.clone();
-                    let big = tokio::task::spawn_blocking(move || bulk::read_sqlite(&path, version));
-                    let work = tokio::task::spawn_blocking(move || bulk::read_sqlite_work(&other, version));
-                    let rest = Rest::read(&txn).await?;
-                    (big.await??, work.await??, rest)
+                    let (other, key) = (path.clone(), path.clone());
+                    let big = crate::background::run(move || bulk::read_sqlite(&path, version));
+                    let work = crate::background::run(move || bulk::read_sqlite_work(&other, version));
+                    let key = crate::background::run(move || bulk::read_sqlite_key_projects(&key, version));
+                    let rest = Rest::read(&txn, false).await?;
+                    match key.await?? {
+                        Some(key_projects) => (big.await??, work.await??, Rest { key_projects, ..rest }),
+                        None => (None, None, rest),
+                    }
                 }
                 None => {
-                    let rest = Rest::read(&txn).await?;
+                    let rest = Rest::read(&txn, true).await?;
                     let projects = read_projects(&txn, None).await?;
                     let progress = read_progress(&txn, None).await?;
                     (Some(bulk::Tables { projects, progress }), Some(bulk::read_work(&txn).await?), rest)
@@ -279,7 +303,7 @@ impl Frames {
             frames.promotion = Arc::new(PromotionRows { links, members, carriers, key_projects });
             Ok(frames)
         };
-        let frames = tokio::task::spawn_blocking(build).await?;
+        let frames = crate::background::run(build).await?;
         let build_ms = started.elapsed().as_secs_f64() * 1e3 - read_ms;
         tracing::debug!(read_ms, build_ms, attempts = attempt + 1, "frames loaded");
         frames
@@ -309,9 +333,9 @@ impl Frames {
             stamps: Stamps::all(version),
             projects: projects_frame,
             progress: progress_frame,
-            units,
-            targets,
-            issues,
+            units: Arc::new(units),
+            targets: Arc::new(targets),
+            issues: Arc::new(issues),
             project_names,
             project_units,
             pids,
@@ -339,7 +363,8 @@ struct Rest {
 }
 
 impl Rest {
-    async fn read(db: &impl ConnectionTrait) -> Result<Rest, DbErr> {
+    /// The small tables, and the key projects when `with_key_projects` (else read apart).
+    async fn read(db: &impl ConnectionTrait, with_key_projects: bool) -> Result<Rest, DbErr> {
         Ok(Rest {
             units: Unit::find().order_by_asc(entities::unit::Column::Code).all(db).await?,
             targets: Target::find().all(db).await?,
@@ -347,7 +372,10 @@ impl Rest {
             small: super::work::SmallSheets::load(db).await?,
             links: entities::prelude::ChainLink::find().all(db).await?,
             carriers: entities::prelude::Carrier::find().order_by_asc(entities::carrier::Column::Code).all(db).await?,
-            key_projects: key_projects(db, None).await?,
+            key_projects: match with_key_projects {
+                true => read_key_projects(db, None).await?,
+                false => Vec::new(),
+            },
         })
     }
 }
@@ -468,7 +496,7 @@ impl Frames {
         let codes: Vec<String> = codes.into_iter().collect();
         let projects = read_projects(&txn, Some(&codes)).await?;
         let progress = read_progress(&txn, Some(&codes)).await?;
-        let key_projects = key_projects(&txn, Some(&codes)).await?;
+        let key_projects = read_key_projects(&txn, Some(&codes)).await?;
         txn.commit().await?;
         if projects.len() != codes.len() {
             return Ok(None); // one was deleted
@@ -502,7 +530,7 @@ impl Frames {
             );
             Ok::<_, AnalyticsError>(frames)
         };
-        Ok(Some(tokio::task::spawn_blocking(patch).await??))
+        Ok(Some(crate::background::run(patch).await??))
     }
 }
 
@@ -547,9 +575,9 @@ fn run_of(pids: &UInt32Chunked, pid: u32) -> (usize, usize) {
 struct Patchable {
     projects: DataFrame,
     progress: DataFrame,
-    units: Vec<unit::Model>,
-    targets: Vec<target::Model>,
-    issues: Vec<element_issue::Model>,
+    units: Arc<Vec<unit::Model>>,
+    targets: Arc<Vec<target::Model>>,
+    issues: Arc<Vec<element_issue::Model>>,
     names: Arc<HashMap<String, String>>,
     project_units: Arc<HashMap<String, String>>,
     pids: Arc<HashMap<String, u32>>,
@@ -605,9 +633,24 @@ impl Patchable {
                 (from, to, fresh.slice(start as i64, end - start))
             })
             .collect();
-        let progress_changed =
-            rows.iter().any(|(from, to, run)| !self.progress.slice(*from as i64, to - from).equals_missing(run));
-        let progress_frame = if progress_changed { spliced(&self.progress, rows)? } else { self.progress };
+        // What changed: the rows themselves (a month added or removed, a project column
+        // copied into them), else which of the three values.
+        let mut progress_changed = [false; 1 + PROGRESS_VALUES.len()];
+        for (from, to, run) in &rows {
+            let old = self.progress.slice(*from as i64, to - from);
+            let values: Vec<&str> = PROGRESS_VALUES.iter().map(|(column, _)| *column).collect();
+            if old.height() != run.height() || !old.drop_many(values.clone()).equals_missing(&run.drop_many(values)) {
+                progress_changed = [true; 1 + PROGRESS_VALUES.len()];
+                break;
+            }
+            for (i, (column, _)) in PROGRESS_VALUES.iter().enumerate() {
+                let (before, after) = (old.column(column)?, run.column(column)?);
+                progress_changed[1 + i] |=
+                    !before.as_materialized_series().equals_missing(after.as_materialized_series());
+            }
+        }
+        let progress_frame =
+            if progress_changed.contains(&true) { spliced(&self.progress, rows)? } else { self.progress };
         let progress_ms = lap.elapsed().as_secs_f64() * 1e3 - projects_ms;
         // Names and units: copied only when one changed.
         let mut names = self.names;
@@ -623,49 +666,53 @@ impl Patchable {
                 labels_changed = true;
             }
         }
-        // The promotion and work rows: copied and patched only when a changed project is
-        // in them or now belongs there (most writes touch neither).
-        fn listed<P: std::borrow::Borrow<project::Model>>(rows: &[P], code: &str) -> bool {
-            rows.binary_search_by(|m| m.borrow().code.as_str().cmp(code)).is_ok()
+        // The promotion rows: copied (every member's pointer, 35 ms at 1,000,000
+        // projects) and patched only when a changed project's row in them differs, or it
+        // joins or leaves them; most writes change neither list.
+        fn position<P: std::borrow::Borrow<project::Model>>(rows: &[P], code: &str) -> Result<usize, usize> {
+            rows.binary_search_by(|m| m.borrow().code.as_str().cmp(code))
         }
-        let (promotion, promotion_changed) = if projects.iter().any(|p| {
-            p.chain_link.is_some()
-                || listed(&self.promotion.members, &p.code)
-                || listed(&self.promotion.key_projects, &p.code)
-        }) || !key_projects.is_empty()
-        {
-            // Each list stays in code order: a changed project's row is replaced, taken out
-            // or put in at its place.
-            // Whether it changed the list.
-            fn put<P: std::borrow::Borrow<project::Model>>(rows: &mut Vec<P>, code: &str, row: Option<P>) -> bool {
-                match (rows.binary_search_by(|m| m.borrow().code.as_str().cmp(code)), row) {
-                    (Ok(at), Some(row)) => {
-                        let changed = rows[at].borrow() != row.borrow();
-                        rows[at] = row;
-                        changed
-                    }
+        fn differs<P: std::borrow::Borrow<project::Model>>(
+            rows: &[P],
+            code: &str,
+            row: Option<&project::Model>,
+        ) -> bool {
+            match (position(rows, code), row) {
+                (Ok(at), Some(row)) => rows[at].borrow() != row,
+                (Ok(_), None) | (Err(_), Some(_)) => true,
+                (Err(_), None) => false,
+            }
+        }
+        let mut key_projects: HashMap<String, project::Model> =
+            key_projects.into_iter().map(|p| (p.code.clone(), p)).collect();
+        let promotion_changed = projects.iter().any(|p| {
+            differs(&self.promotion.members, &p.code, p.chain_link.is_some().then_some(p))
+                || differs(&self.promotion.key_projects, &p.code, key_projects.get(&p.code))
+        });
+        let promotion = if promotion_changed {
+            // Each list stays in code order: a changed project's row is replaced, taken
+            // out or put in at its place.
+            fn put<P>(rows: &mut Vec<P>, code: &str, row: Option<P>)
+            where
+                P: std::borrow::Borrow<project::Model>,
+            {
+                match (position(rows, code), row) {
+                    (Ok(at), Some(row)) => rows[at] = row,
                     (Ok(at), None) => {
                         rows.remove(at);
-                        true
                     }
-                    (Err(at), Some(row)) => {
-                        rows.insert(at, row);
-                        true
-                    }
-                    (Err(_), None) => false,
+                    (Err(at), Some(row)) => rows.insert(at, row),
+                    (Err(_), None) => {}
                 }
             }
             let mut promotion = (*self.promotion).clone();
-            let mut key_projects: HashMap<String, project::Model> =
-                key_projects.into_iter().map(|p| (p.code.clone(), p)).collect();
-            let mut changed = false;
             for p in projects {
-                changed |= put(&mut promotion.members, &p.code, p.chain_link.is_some().then(|| Arc::new(p.clone())));
-                changed |= put(&mut promotion.key_projects, &p.code, key_projects.remove(&p.code).map(Arc::new));
+                put(&mut promotion.members, &p.code, p.chain_link.is_some().then(|| Arc::new(p.clone())));
+                put(&mut promotion.key_projects, &p.code, key_projects.remove(&p.code).map(Arc::new));
             }
-            if changed { (Arc::new(promotion), true) } else { (self.promotion, false) }
+            Arc::new(promotion)
         } else {
-            (self.promotion, false)
+            self.promotion
         };
         let rest_ms = lap.elapsed().as_secs_f64() * 1e3 - projects_ms - progress_ms;
         let (work, work_changed) = match self.work.concerns(projects).then(|| self.work.patched(projects, progress)) {
@@ -684,7 +731,10 @@ impl Patchable {
             .stamps
             .changed(Part::Version, version, true)
             .changed(Part::Projects, version, projects_changed)
-            .changed(Part::Progress, version, progress_changed)
+            .changed(Part::Progress, version, progress_changed[0])
+            .changed(Part::Fai, version, progress_changed[1])
+            .changed(Part::Funds, version, progress_changed[2])
+            .changed(Part::Outside, version, progress_changed[3])
             .changed(Part::Labels, version, labels_changed)
             .changed(Part::Work, version, work_changed)
             .changed(Part::Promotion, version, promotion_changed);

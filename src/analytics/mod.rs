@@ -10,8 +10,8 @@
 //! - [`carriers`]: available carriers, supply per unit and kind, matched land issues.
 //!
 //! Everything takes an as-of day: only dates on or before it count. The functions are
-//! pure and CPU-bound; async callers run them in `spawn_blocking` (polars' `collect`
-//! must not run on tokio's current-thread runtime).
+//! pure and CPU-bound; async callers run them in the background
+//! ([`crate::background::run`]; polars' `collect` must not run on tokio's threads).
 
 pub mod alerts;
 pub mod carriers;
@@ -52,8 +52,8 @@ pub enum AnalyticsError {
     #[error("{0}")]
     BadInput(String),
     /// A background computation did not finish.
-    #[error("background task failed: {0}")]
-    Task(#[from] tokio::task::JoinError),
+    #[error("{0}")]
+    Task(#[from] crate::background::Failed),
     /// The request that asked for it was stopped (its time limit passed) before it ran.
     #[error("the computation was cancelled")]
     Cancelled,
@@ -529,13 +529,19 @@ impl Engine {
                 self.prepare(&frames).await;
                 f.saw(frames.version());
             }
+            let mut replaced = None;
             self.current.send_if_modified(|current| {
                 let newer = current.as_ref().is_none_or(|c| c.version() < frames.version());
                 if newer {
-                    *current = Some(frames.clone());
+                    replaced = current.replace(frames.clone()).map(|c| c.version());
                 }
                 newer
             });
+            if let (Some(f), Some(before)) = (&self.follower, replaced) {
+                for learnt in f.learnt_between(before, frames.version()) {
+                    crate::metrics::metrics().frames_behind.observe(learnt.elapsed().as_secs_f64());
+                }
+            }
         }
     }
 
@@ -677,7 +683,7 @@ impl Engine {
         let turn = turns().acquire_owned().await.map_err(|_| AnalyticsError::Cancelled)?;
         let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let _stop_when_dropped = CancelOnDrop(flag.clone());
-        tokio::task::spawn_blocking(move || {
+        crate::background::run(move || {
             let _turn = turn;
             CANCELLED.with(|c| *c.borrow_mut() = Some(flag));
             let (result, reads) = frames::tracking(|| check_cancelled().and_then(|()| compute(&frames)));

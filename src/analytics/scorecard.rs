@@ -165,7 +165,7 @@ fn ranked(frames: &Frames, year: i32, quarter: u32, config: &ScoringConfig) -> R
         actuals.insert(metric, by_unit(frames, metric, &all, start, end, end)?);
     }
     let mut cards = Vec::new();
-    for unit in &frames.units {
+    for unit in frames.units.iter() {
         let mut metrics = Vec::new();
         for metric in SCORED {
             let target = frames

@@ -70,8 +70,7 @@ pub fn contributions(
             // Progress rows count up to and including the month of the as-of day.
             let last_month = to.min(as_of).with_day(1).unwrap_or(to);
             frames
-                .progress()
-                .clone()
+                .progress_of(column)
                 .lazy()
                 .filter(filter.predicate())
                 .filter(

@@ -86,6 +86,21 @@ pub fn json_bytes(value: &Value, leaf: bool) -> usize {
     }
 }
 
+/// At least as many bytes as `value` takes as JSON, counted without serializing it: a
+/// number takes at most 24, a character at most 6 (`\u001f`), a key as much as a string.
+pub fn json_bytes_at_most(value: &Value) -> usize {
+    let text = |s: &str| 2 + 6 * s.len();
+    match value {
+        Value::Null | Value::Boolean(_) => 5,
+        Value::Number(_) => 24,
+        Value::String(s) => text(s),
+        Value::Enum(e) => text(e),
+        Value::Binary(b) => b.len() * 4 / 3 + 4,
+        Value::List(items) => 2 + items.iter().map(|v| json_bytes_at_most(v) + 1).sum::<usize>(),
+        Value::Object(fields) => 2 + fields.iter().map(|(k, v)| text(k) + 1 + json_bytes_at_most(v) + 1).sum::<usize>(),
+    }
+}
+
 /// How many items a list without a page size is counted as in a query's complexity.
 pub mod estimate {
     /// Units, industries, scorecards: a district has a few dozen.
@@ -186,5 +201,23 @@ mod budget_tests {
         // As the value of a field with a selection, its fields were counted as they resolved.
         assert_eq!(json_bytes(&list, false), 2 + 2 * 3);
         assert_eq!(json_bytes(&Value::String("x".repeat(1000)), true), 1002);
+    }
+
+    #[test]
+    fn the_bound_without_serializing_is_never_below_the_serialized_size() {
+        let values = [
+            serde_json::json!(null),
+            serde_json::json!(-9_223_372_036_854_775_807i64),
+            serde_json::json!(-1.234_567_890_123_456_7e-300),
+            serde_json::json!("\u{1}\u{1f}\"\\\n陶瓷🙂"),
+            serde_json::json!({ "\u{1}\"": [true, false, null, 18_446_744_073_709_551_615u64, "", {}] }),
+            serde_json::json!([[[[]]], { "a": { "b": { "c": -0.0 } } }]),
+        ];
+        for json in values {
+            let value = Value::from_json(json.clone()).unwrap_or_default();
+            let exact = serde_json::to_vec(&value).unwrap_or_default().len();
+            assert!(exact > 0, "{json}");
+            assert!(json_bytes_at_most(&value) >= exact, "{json}: {} < {exact}", json_bytes_at_most(&value));
+        }
     }
 }

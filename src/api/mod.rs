@@ -199,8 +199,10 @@ async fn execute_observed(schema: &ZhaoshangSchema, request: Request, viewer: Vi
     let options = schema.data::<ApiOptions>();
     let timeout = options.map_or(Duration::from_secs(30), |o| o.timeout);
     let use_snapshot = options.is_some_and(|o| o.read_snapshot);
-    if let Ok(document) = async_graphql::parser::parse_query(&request.query)
-        && limits::data_depth(&document) > options.map_or(12, |o| o.max_depth)
+    let mut request = request;
+    // Parsed once: the request keeps the document for the execution.
+    if let Ok(document) = request.parsed_query()
+        && limits::data_depth(document) > options.map_or(12, |o| o.max_depth)
     {
         // The same words as async-graphql's own limit.
         return Response::from_errors(vec![ServerError::new("Query is nested too deep.", None)]);
@@ -224,8 +226,11 @@ async fn execute_observed(schema: &ZhaoshangSchema, request: Request, viewer: Vi
             // the exact size of what was built is checked here).
             let max = options.map_or(limits::MAX_RESPONSE_BYTES, |o| o.max_response_bytes);
             let message = limits::over_budget_message(max);
+            // Serialized to measure only when it may be too large: the response's own
+            // serialization is the server's, once.
             if response.errors.iter().any(|e| e.message == message)
-                || serde_json::to_vec(&response.data).map_or(0, |b| b.len()) > max
+                || limits::json_bytes_at_most(&response.data) > max
+                    && serde_json::to_vec(&response.data).map_or(0, |b| b.len()) > max
             {
                 return Response::from_errors(vec![ServerError::new(message, None)]);
             }

@@ -257,11 +257,8 @@ impl Snapshot {
             bytewise,
         };
         // A fold copies whole tables: off the request threads.
-        let snapshot = if fold {
-            tokio::task::spawn_blocking(patch).await.map_err(|e| DbErr::Custom(e.to_string()))?
-        } else {
-            patch()
-        };
+        let snapshot =
+            if fold { crate::background::run(patch).await.map_err(|e| DbErr::Custom(e.to_string()))? } else { patch() };
         Ok(Some(snapshot))
     }
 }

@@ -39,6 +39,18 @@ async fn read_rows<T>(
     keys: Option<(&str, &[String])>,
     of: fn(&sea_orm::QueryResult) -> Result<T, DbErr>,
 ) -> Result<Vec<T>, DbErr> {
+    read_rows_where(db, columns, table, "TRUE", keys, of).await
+}
+
+/// [`read_rows`] of the rows that also meet `condition` (SQL of both databases).
+async fn read_rows_where<T>(
+    db: &impl ConnectionTrait,
+    columns: &str,
+    table: &str,
+    condition: &str,
+    keys: Option<(&str, &[String])>,
+    of: fn(&sea_orm::QueryResult) -> Result<T, DbErr>,
+) -> Result<Vec<T>, DbErr> {
     let backend = db.get_database_backend();
     let (filter, values) = match keys {
         None => (String::new(), Vec::new()),
@@ -47,10 +59,10 @@ async fn read_rows<T>(
                 .map(|i| if backend == DbBackend::Postgres { format!("${i}") } else { "?".to_string() })
                 .collect();
             let values = keys.iter().map(|k| sea_orm::Value::from(k.clone())).collect();
-            (format!(" WHERE {column} IN ({})", marks.join(", ")), values)
+            (format!(" AND {column} IN ({})", marks.join(", ")), values)
         }
     };
-    let sql = format!("SELECT {columns} FROM {table}{filter}");
+    let sql = format!("SELECT {columns} FROM {table} WHERE {condition}{filter}");
     let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     rows.iter().map(of).collect()
 }
@@ -76,6 +88,27 @@ pub async fn read_projects(db: &impl ConnectionTrait, codes: Option<&[String]>) 
 /// Every progress month (or those of the projects `codes`), values taken by position.
 pub async fn read_progress(db: &impl ConnectionTrait, codes: Option<&[String]>) -> Result<Vec<progress::Model>, DbErr> {
     read_rows(db, PROGRESS_COLUMNS, "progress", codes.map(|codes| ("project_code", codes)), progress_of).await
+}
+
+/// Which projects are the promotion's key projects: key projects marked public.
+const KEY_PROJECTS: &str = "key_project AND public";
+
+/// The key projects marked public (all, or those of `codes`), whole, in code order:
+/// what the promotion lists ([`crate::analytics::frames::PromotionRows`]).
+pub async fn read_key_projects(
+    db: &impl ConnectionTrait,
+    codes: Option<&[String]>,
+) -> Result<Vec<project::Model>, DbErr> {
+    let keys = codes.map(|codes| ("code", codes));
+    Ok(by_code(read_rows_where(db, FULL_PROJECT_COLUMNS, "projects", KEY_PROJECTS, keys, full_project_of).await?))
+}
+
+/// [`read_key_projects`], all of them, from the SQLite file `path` if it is at data
+/// version `version` (as [`read_sqlite`]).
+pub fn read_sqlite_key_projects(path: &Path, version: i64) -> Result<Option<Vec<project::Model>>, DbErr> {
+    at_version(path, version, |txn| {
+        Ok(by_code(every_where(txn, FULL_PROJECT_COLUMNS, "projects", Some(KEY_PROJECTS), |row| full_project_of(row))?))
+    })
 }
 
 /// Every project (the frames' columns only, the rest left empty) and every progress
@@ -183,9 +216,30 @@ fn every<T>(
     table: &str,
     of: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Vec<T>> {
-    let mut statement = txn.prepare(&format!("SELECT {columns} FROM {table}"))?;
+    every_where(txn, columns, table, None, of)
+}
+
+/// [`every`] row that meets `condition`, if one is given.
+fn every_where<T>(
+    txn: &rusqlite::Transaction<'_>,
+    columns: &str,
+    table: &str,
+    condition: Option<&str>,
+    of: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    // Every row: sized once, since growing a vector of millions of rows copies it and
+    // touches new memory at each doubling. The largest rowid bounds the count (the
+    // b-tree's last key: no scan); untouched capacity costs no memory.
+    let (filter, bound) = match condition {
+        Some(condition) => (format!(" WHERE {condition}"), 0),
+        None => (
+            String::new(),
+            txn.query_row(&format!("SELECT COALESCE(MAX(rowid), 0) FROM {table}"), [], |row| row.get::<_, i64>(0))?,
+        ),
+    };
+    let mut statement = txn.prepare(&format!("SELECT {columns} FROM {table}{filter}"))?;
     let mut rows = statement.query([])?;
-    let mut all = Vec::new();
+    let mut all = Vec::with_capacity(usize::try_from(bound).unwrap_or(0));
     while let Some(row) = rows.next()? {
         all.push(of(row)?);
     }
@@ -203,6 +257,8 @@ pub trait ByPosition {
     fn day(&self, i: usize) -> Result<Option<NaiveDate>, Self::Error>;
     /// An integer, or NULL.
     fn int(&self, i: usize) -> Result<Option<i64>, Self::Error>;
+    /// A floating-point number, or NULL.
+    fn real(&self, i: usize) -> Result<Option<f64>, Self::Error>;
     /// A boolean.
     fn flag(&self, i: usize) -> Result<bool, Self::Error>;
     /// The error for a NULL where a value is required.
@@ -237,6 +293,54 @@ pub fn project_of<R: ByPosition>(row: &R) -> Result<project::Model, R::Error> {
         chain_link: row.text(19)?,
         carrier_code: row.text(20)?,
         ..Default::default()
+    })
+}
+
+/// Every column of a project, in the order [`full_project_of`] reads them.
+pub const FULL_PROJECT_COLUMNS: &str = "code, version, national_code, name, unit_code, industry_name, investor_name, \
+     channel, contract_type, signing_event, total_investment, intent_date, negotiation_date, signed_date, \
+     registered_date, planned_start_date, started_date, planned_production_date, producing_date, capacity_date, \
+     stats_date, terminated_date, terminated_reason, land_area_mu, expected_output, expected_tax, expected_jobs, \
+     key_project, public, summary, chain_link, carrier_code, contact_name, contact_phone";
+
+/// A whole project from a row of [`FULL_PROJECT_COLUMNS`].
+pub fn full_project_of<R: ByPosition>(row: &R) -> Result<project::Model, R::Error> {
+    let required = |i: usize| row.text(i)?.ok_or_else(|| row.missing(i));
+    Ok(project::Model {
+        code: required(0)?,
+        version: row.int(1)?.ok_or_else(|| row.missing(1))?,
+        national_code: row.text(2)?,
+        name: required(3)?,
+        unit_code: required(4)?,
+        industry_name: required(5)?,
+        investor_name: row.text(6)?,
+        channel: row.text(7)?,
+        contract_type: row.text(8)?,
+        signing_event: row.text(9)?,
+        total_investment: row.int(10)?.ok_or_else(|| row.missing(10))?,
+        intent_date: row.day(11)?,
+        negotiation_date: row.day(12)?,
+        signed_date: row.day(13)?,
+        registered_date: row.day(14)?,
+        planned_start_date: row.day(15)?,
+        started_date: row.day(16)?,
+        planned_production_date: row.day(17)?,
+        producing_date: row.day(18)?,
+        capacity_date: row.day(19)?,
+        stats_date: row.day(20)?,
+        terminated_date: row.day(21)?,
+        terminated_reason: row.text(22)?,
+        land_area_mu: row.real(23)?,
+        expected_output: row.int(24)?,
+        expected_tax: row.int(25)?,
+        expected_jobs: row.int(26)?,
+        key_project: row.flag(27)?,
+        public: row.flag(28)?,
+        summary: row.text(29)?,
+        chain_link: row.text(30)?,
+        carrier_code: row.text(31)?,
+        contact_name: row.text(32)?,
+        contact_phone: row.text(33)?,
     })
 }
 
@@ -320,6 +424,9 @@ impl ByPosition for sea_orm::QueryResult {
     fn int(&self, i: usize) -> Result<Option<i64>, DbErr> {
         self.try_get_by_index(i)
     }
+    fn real(&self, i: usize) -> Result<Option<f64>, DbErr> {
+        self.try_get_by_index(i)
+    }
     fn flag(&self, i: usize) -> Result<bool, DbErr> {
         self.try_get_by_index(i)
     }
@@ -344,6 +451,9 @@ impl ByPosition for Row<'_> {
         }
     }
     fn int(&self, i: usize) -> rusqlite::Result<Option<i64>> {
+        self.get(i)
+    }
+    fn real(&self, i: usize) -> rusqlite::Result<Option<f64>> {
         self.get(i)
     }
     fn flag(&self, i: usize) -> rusqlite::Result<bool> {

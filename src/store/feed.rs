@@ -195,6 +195,9 @@ pub const POSTGRES_POLL: Duration = Duration::from_secs(1);
 pub struct Follower {
     db: DatabaseConnection,
     latest: tokio::sync::watch::Sender<i64>,
+    /// When each recent version was learnt, oldest first (at most [`Follower::LEARNT`]):
+    /// how far behind a cache is, in time, when it reaches them.
+    learnt: std::sync::Mutex<std::collections::VecDeque<(i64, std::time::Instant)>>,
 }
 
 impl Follower {
@@ -209,7 +212,11 @@ impl Follower {
     /// A follower of `db`'s feed that learns the current version in the background
     /// (it knows 0 until then); for constructors that cannot wait. Needs a tokio runtime.
     pub fn spawn(db: DatabaseConnection) -> std::sync::Arc<Follower> {
-        let follower = std::sync::Arc::new(Follower { db, latest: tokio::sync::watch::Sender::new(0) });
+        let follower = std::sync::Arc::new(Follower {
+            db,
+            latest: tokio::sync::watch::Sender::new(0),
+            learnt: Default::default(),
+        });
         tokio::spawn(follow(std::sync::Arc::downgrade(&follower)));
         follower
     }
@@ -225,9 +232,25 @@ impl Follower {
             let newer = version > *latest;
             if newer {
                 *latest = version;
+                if let Ok(mut learnt) = self.learnt.lock() {
+                    if learnt.len() == Self::LEARNT {
+                        learnt.pop_front();
+                    }
+                    learnt.push_back((version, std::time::Instant::now()));
+                }
             }
             newer
         });
+    }
+
+    /// How many learnt versions [`Follower::learnt_between`] remembers.
+    const LEARNT: usize = 1024;
+
+    /// When the versions after `after` up to `upto` were learnt (those still
+    /// remembered): a cache that moves from `after` to `upto` was that long behind each.
+    pub fn learnt_between(&self, after: i64, upto: i64) -> Vec<std::time::Instant> {
+        let Ok(learnt) = self.learnt.lock() else { return Vec::new() };
+        learnt.iter().filter(|(v, _)| *v > after && *v <= upto).map(|(_, at)| *at).collect()
     }
 
     /// Notified whenever the known version moves.

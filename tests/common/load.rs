@@ -85,7 +85,10 @@ impl Server {
 async fn start_server(url: &str, process: bool) -> (Server, f64) {
     let started = Instant::now();
     let server = if process {
-        Server::Process(super::bin::Served::start(&std::env::temp_dir(), url, &[]))
+        // `LIVE_SERVING_NICE` measures another `--serving-nice` than the default.
+        let nice = std::env::var("LIVE_SERVING_NICE").ok();
+        let extra: Vec<&str> = nice.iter().flat_map(|n| ["--serving-nice", n.as_str()]).collect();
+        Server::Process(super::bin::Served::start(&std::env::temp_dir(), url, &extra))
     } else {
         let db = zhaoshang::store::connect(url).await.unwrap();
         let options = ApiOptions::new(false);
