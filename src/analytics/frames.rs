@@ -17,6 +17,9 @@ use chrono::NaiveDate;
 use entities::prelude::*;
 use entities::{element_issue, progress, project, target, unit};
 use polars::prelude::*;
+// The maps of codes a build fills and looks up millions of times (4.8 million progress
+// months at 1,000,000 projects): a fast hash of our own stored codes, not SipHash.
+use rustc_hash::FxHashMap;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryOrder};
 
 use super::{AnalyticsError, epoch_days};
@@ -322,7 +325,7 @@ impl Frames {
         let uid = |code: &str| unit_index.get(code).copied().unwrap_or(u32::MAX);
         let pids: Vec<u32> = (0..projects.len() as u32).collect();
         let projects_frame = project_rows(projects, &pids, &uid)?;
-        let by_code: HashMap<&str, (u32, &entities::project::Model)> =
+        let by_code: FxHashMap<&str, (u32, &entities::project::Model)> =
             projects.iter().enumerate().map(|(i, p)| (p.code.as_str(), (i as u32, p))).collect();
         let progress_frame = progress_rows(progress, &by_code, &uid)?;
         let project_names = Arc::new(projects.iter().map(|p| (p.code.clone(), p.name.clone())).collect());
@@ -425,7 +428,7 @@ fn project_rows(projects: &[project::Model], pids: &[u32], uid: &dyn Fn(&str) ->
 /// The `progress` frame's rows of `progress` whose project is in `by_code` (pid, model).
 fn progress_rows(
     progress: &[progress::Model],
-    by_code: &HashMap<&str, (u32, &project::Model)>,
+    by_code: &FxHashMap<&str, (u32, &project::Model)>,
     uid: &dyn Fn(&str) -> u32,
 ) -> PolarsResult<DataFrame> {
     let mut rows: Vec<_> =
@@ -620,7 +623,7 @@ impl Patchable {
         let projects_frame = if projects_changed { spliced(&self.projects, rows)? } else { self.projects };
         let projects_ms = lap.elapsed().as_secs_f64() * 1e3;
         // The progress frame, in pid order: each changed project's months replace its run.
-        let by_code: HashMap<&str, (u32, &project::Model)> =
+        let by_code: FxHashMap<&str, (u32, &project::Model)> =
             projects.iter().zip(&changed).map(|(p, pid)| (p.code.as_str(), (*pid, p))).collect();
         let fresh = progress_rows(progress, &by_code, &uid)?;
         let old_pids = self.progress.column("pid")?.as_materialized_series().u32()?.clone();

@@ -661,14 +661,19 @@ impl Engine {
     /// askers get the previous frames' answers meanwhile, at once.
     async fn prepare(&self, frames: &Arc<Frames>) {
         let started = std::time::Instant::now();
-        for key in self.answers.to_prepare(frames) {
+        // As many side by side as may compute at once: a figure's own serial parts (the
+        // cohort's lists) then overlap another's.
+        for keys in self.answers.to_prepare(frames).chunks(CONCURRENT_COMPUTATIONS) {
             if started.elapsed() > PREPARE_BUDGET {
                 break;
             }
-            match self.answer(&key, frames.clone(), None).await {
-                Ok((_, Answered::Prepared)) => crate::metrics::metrics().analytics_answered(Answered::Prepared),
-                Ok(_) => {}
-                Err(e) => tracing::debug!(error = %e, key, "a figure could not be prepared"),
+            let prepared = keys.iter().map(|key| async move { (key, self.answer(key, frames.clone(), None).await) });
+            for (key, answered) in futures_util::future::join_all(prepared).await {
+                match answered {
+                    Ok((_, Answered::Prepared)) => crate::metrics::metrics().analytics_answered(Answered::Prepared),
+                    Ok(_) => {}
+                    Err(e) => tracing::debug!(error = %e, key, "a figure could not be prepared"),
+                }
             }
         }
     }

@@ -269,7 +269,8 @@ impl WorkRows {
     /// The facts of those `projects` the rows refer to (by event, engaged investor or
     /// incentive), with their funds from `progress`.
     fn admitted(&self, projects: &[project::Model], progress: &[progress::Model]) -> Vec<ProjectFacts> {
-        let mut admitted: HashMap<&str, ProjectFacts> = HashMap::new();
+        // Looked up for every progress month: a fast hash (see `frames`).
+        let mut admitted: rustc_hash::FxHashMap<&str, ProjectFacts> = Default::default();
         for p in projects {
             let Some((event, investor)) = self.refers_to(p) else { continue };
             let facts = ProjectFacts {
