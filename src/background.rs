@@ -19,7 +19,7 @@ use std::sync::mpsc::Sender;
 /// One piece of background work, as the spawner receives it.
 type Job = Box<dyn FnOnce() + Send>;
 
-static SPAWNER: OnceLock<std::sync::Mutex<Sender<Job>>> = OnceLock::new();
+static SPAWNER: OnceLock<Sender<Job>> = OnceLock::new();
 
 /// Background work that did not finish: it panicked, or its thread could not start.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +42,7 @@ pub fn start() -> std::io::Result<()> {
             }
         }
     })?;
-    let _ = SPAWNER.set(std::sync::Mutex::new(send));
+    let _ = SPAWNER.set(send);
     warm_polars();
     Ok(())
 }
@@ -72,7 +72,7 @@ where
         let _ = done.send(outcome);
     };
     let submitted = match SPAWNER.get() {
-        Some(spawner) => spawner.lock().is_ok_and(|spawner| spawner.send(Box::new(job)).is_ok()),
+        Some(spawner) => spawner.send(Box::new(job)).is_ok(),
         None => {
             drop(tokio::task::spawn_blocking(job));
             true

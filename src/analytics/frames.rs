@@ -160,7 +160,8 @@ impl Frames {
 
     /// One row per project-month, every column.
     pub fn progress(&self) -> &DataFrame {
-        for part in [Part::Progress, Part::Fai, Part::Funds, Part::Outside] {
+        note(Part::Progress);
+        for (_, part) in PROGRESS_VALUES {
             note(part);
         }
         &self.progress
@@ -257,7 +258,7 @@ impl Frames {
         let started = std::time::Instant::now();
         let file = crate::store::bulk::sqlite_file(db);
         let mut attempt = 0;
-        let (version, tables, work, rest) = loop {
+        let (version, tables, work, key_projects, rest) = loop {
             let (txn, version) = crate::store::feed::begin_read(db).await?;
             let read = match file.clone().filter(|_| attempt < BULK_ATTEMPTS) {
                 // A SQLite file: the big tables and the key projects (whole rows) on
@@ -268,29 +269,34 @@ impl Frames {
                     let big = crate::background::run(move || bulk::read_sqlite(&path, version));
                     let work = crate::background::run(move || bulk::read_sqlite_work(&other, version));
                     let key = crate::background::run(move || bulk::read_sqlite_key_projects(&key, version));
-                    let rest = Rest::read(&txn, false).await?;
-                    match key.await?? {
-                        Some(key_projects) => (big.await??, work.await??, Rest { key_projects, ..rest }),
-                        None => (None, None, rest),
-                    }
+                    let rest = Rest::read(&txn).await?;
+                    (big.await??, work.await??, key.await??, rest)
                 }
                 None => {
-                    let rest = Rest::read(&txn, true).await?;
+                    let rest = Rest::read(&txn).await?;
                     let projects = read_projects(&txn, None).await?;
                     let progress = read_progress(&txn, None).await?;
-                    (Some(bulk::Tables { projects, progress }), Some(bulk::read_work(&txn).await?), rest)
+                    let work = bulk::read_work(&txn).await?;
+                    (
+                        Some(bulk::Tables { projects, progress }),
+                        Some(work),
+                        Some(read_key_projects(&txn, None).await?),
+                        rest,
+                    )
                 }
             };
             txn.commit().await?;
             match read {
-                (Some(tables), Some(work), rest) => break (version, tables, work, rest),
+                (Some(tables), Some(work), Some(key_projects), rest) => {
+                    break (version, tables, work, key_projects, rest);
+                }
                 _ => attempt += 1,
             }
         };
         let read_ms = started.elapsed().as_secs_f64() * 1e3;
         let build = move || {
             let bulk::Tables { projects, progress } = tables;
-            let Rest { units, targets, issues, small, links, carriers, key_projects } = rest;
+            let Rest { units, targets, issues, small, links, carriers } = rest;
             let work = super::work::WorkInput::of(work, small);
             // The frames and the work rows are independent: one on each core.
             let (frames, work) = std::thread::scope(|scope| {
@@ -362,12 +368,10 @@ struct Rest {
     small: super::work::SmallSheets,
     links: Vec<entities::chain_link::Model>,
     carriers: Vec<entities::carrier::Model>,
-    key_projects: Vec<project::Model>,
 }
 
 impl Rest {
-    /// The small tables, and the key projects when `with_key_projects` (else read apart).
-    async fn read(db: &impl ConnectionTrait, with_key_projects: bool) -> Result<Rest, DbErr> {
+    async fn read(db: &impl ConnectionTrait) -> Result<Rest, DbErr> {
         Ok(Rest {
             units: Unit::find().order_by_asc(entities::unit::Column::Code).all(db).await?,
             targets: Target::find().all(db).await?,
@@ -375,10 +379,6 @@ impl Rest {
             small: super::work::SmallSheets::load(db).await?,
             links: entities::prelude::ChainLink::find().all(db).await?,
             carriers: entities::prelude::Carrier::find().order_by_asc(entities::carrier::Column::Code).all(db).await?,
-            key_projects: match with_key_projects {
-                true => read_key_projects(db, None).await?,
-                false => Vec::new(),
-            },
         })
     }
 }
@@ -639,10 +639,10 @@ impl Patchable {
         // What changed: the rows themselves (a month added or removed, a project column
         // copied into them), else which of the three values.
         let mut progress_changed = [false; 1 + PROGRESS_VALUES.len()];
+        let values = PROGRESS_VALUES.map(|(column, _)| column);
         for (from, to, run) in &rows {
             let old = self.progress.slice(*from as i64, to - from);
-            let values: Vec<&str> = PROGRESS_VALUES.iter().map(|(column, _)| *column).collect();
-            if old.height() != run.height() || !old.drop_many(values.clone()).equals_missing(&run.drop_many(values)) {
+            if old.height() != run.height() || !old.drop_many(values).equals_missing(&run.drop_many(values)) {
                 progress_changed = [true; 1 + PROGRESS_VALUES.len()];
                 break;
             }

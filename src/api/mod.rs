@@ -194,12 +194,11 @@ pub async fn execute(schema: &ZhaoshangSchema, request: Request, viewer: Viewer)
     response
 }
 
-async fn execute_observed(schema: &ZhaoshangSchema, request: Request, viewer: Viewer) -> Response {
+async fn execute_observed(schema: &ZhaoshangSchema, mut request: Request, viewer: Viewer) -> Response {
     let state = schema.data::<ApiState>();
     let options = schema.data::<ApiOptions>();
     let timeout = options.map_or(Duration::from_secs(30), |o| o.timeout);
     let use_snapshot = options.is_some_and(|o| o.read_snapshot);
-    let mut request = request;
     // Parsed once: the request keeps the document for the execution.
     if let Ok(document) = request.parsed_query()
         && limits::data_depth(document) > options.map_or(12, |o| o.max_depth)
