@@ -128,6 +128,7 @@ impl Metrics {
             Answered::Kept => "kept",
             Answered::Carried => "carried",
             Answered::Prepared => "prepared",
+            Answered::Patched => "patched",
         };
         self.analytics_answers.with_label_values(&[label]).inc();
     }
@@ -171,4 +172,7 @@ pub enum Answered {
     /// Computed in the background for new frames before they were swapped in, for the
     /// requests to come (not a request's answer).
     Prepared,
+    /// Patched from the answer of the frames before by the changed projects' rows (a
+    /// figure that is a sum over projects), for a request or before a swap.
+    Patched,
 }

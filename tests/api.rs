@@ -719,6 +719,104 @@ on_both_databases!(
     answers_are_carried_over_writes_that_change_nothing_they_read
 );
 
+/// The figures that are sums over projects (the trends' month sums, the cohort, the
+/// pipeline), asked with `run_additive`, counting the computations that ran: a patched
+/// answer computes twice (on the changed rows before and after), a full one once.
+async fn additive_dashboard(engine: &zhaoshang::analytics::Engine, computed: &Arc<AtomicUsize>) -> AdditiveDashboard {
+    use zhaoshang::analytics::cohort::{cohort, pipeline};
+    use zhaoshang::analytics::volume::{Granularity, TrendWindow};
+    use zhaoshang::analytics::{Metric, ProjectFilter};
+    let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let (from, to) = (day("2024-01-01"), day("2025-12-31"));
+    let window = TrendWindow::of(day("2025-01-01"), day("2025-12-01"), Granularity::Month, to).unwrap();
+    let trend_of = |metric: Metric| {
+        let c = computed.clone();
+        engine.run_additive(format!("trend {metric:?}"), move |f| {
+            c.fetch_add(1, Ordering::SeqCst);
+            window.sums(f, metric, &ProjectFilter::default())
+        })
+    };
+    let fai = window.points(&*trend_of(Metric::Fai).await.unwrap());
+    let signed = window.points(&*trend_of(Metric::SignedInvestment).await.unwrap());
+    let c = computed.clone();
+    let cohort = engine
+        .run_additive("cohort".into(), move |f| {
+            c.fetch_add(1, Ordering::SeqCst);
+            cohort(f, from, to, to, &ProjectFilter::default())
+        })
+        .await
+        .unwrap();
+    let c = computed.clone();
+    let pipeline = engine
+        .run_additive("pipeline".into(), move |f| {
+            c.fetch_add(1, Ordering::SeqCst);
+            pipeline(f, to, &ProjectFilter::default())
+        })
+        .await
+        .unwrap();
+    AdditiveDashboard { fai, signed, cohort, pipeline }
+}
+
+#[derive(Debug, PartialEq)]
+struct AdditiveDashboard {
+    fai: Vec<zhaoshang::analytics::volume::TrendPoint>,
+    signed: Vec<zhaoshang::analytics::volume::TrendPoint>,
+    cohort: Arc<zhaoshang::analytics::cohort::Cohort>,
+    pipeline: Arc<Vec<zhaoshang::analytics::cohort::PipelineStage>>,
+}
+
+/// A figure that is a sum over projects is patched by the rows a write changed, never
+/// computed over every row again after a patch, and equals a new engine's after each
+/// write: progress, a stage reached, a project moved to another unit, its investment,
+/// a project leaving and joining the cohort.
+async fn sums_over_projects_are_patched_by_the_changed_rows(t: &TestDb) {
+    use zhaoshang::analytics::Engine;
+    zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
+    let engine = Engine::new(t.db.clone());
+    let computed = Arc::new(AtomicUsize::new(0));
+    let mut before = additive_dashboard(&engine, &computed).await;
+    assert_eq!(computed.load(Ordering::SeqCst), 4, "each computed once over every row");
+    // Each write, and how many of the four figures read what it changed (each of those
+    // patched: two computations on the changed rows). A new month is a new progress row,
+    // which both figures of progress read.
+    let writes = [
+        (
+            r#"mutation { recordProgress(code: "ZS24001", month: "2025-11", faiWan: 7, fundsArrivedWan: 3, outOfRegionFundsWan: 0) { period } }"#,
+            2,
+        ),
+        (
+            r#"mutation { recordProgress(code: "ZS24002", month: "2025-03", faiWan: 70, fundsArrivedWan: 0, outOfRegionFundsWan: 0) { period } }"#,
+            2,
+        ),
+        (r#"mutation { advanceStage(code: "ZS24003", stage: PRODUCING, date: "2025-11-20") { code } }"#, 3),
+        (
+            r#"mutation { updateProject(code: "ZS24001", input: { unitCode: "T02", totalInvestmentWan: 33000 }) { code } }"#,
+            4,
+        ),
+        (r#"mutation { updateProject(code: "ZS24004", input: { signedDate: "2023-06-01" }) { code } }"#, 3),
+        (r#"mutation { updateProject(code: "ZS24004", input: { signedDate: "2024-02-01" }) { code } }"#, 3),
+    ];
+    for (write, changed) in writes {
+        admin_writes(t, write).await;
+        let start = computed.load(Ordering::SeqCst);
+        let now = additive_dashboard(&engine, &computed).await;
+        assert_eq!(computed.load(Ordering::SeqCst) - start, 2 * changed, "patched after {write}");
+        let fresh = additive_dashboard(&Engine::new(t.db.clone()), &Arc::new(AtomicUsize::new(0))).await;
+        assert_eq!(now, fresh, "after {write}");
+        assert_ne!(now, before, "{write} changes a figure");
+        before = now;
+    }
+    // An import builds the frames from scratch: each figure computed over every row.
+    zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
+    let start = computed.load(Ordering::SeqCst);
+    additive_dashboard(&engine, &computed).await;
+    assert_eq!(computed.load(Ordering::SeqCst) - start, 4, "computed again after an import");
+}
+on_both_databases!(
+    sums_over_projects_are_patched_by_the_changed_rows_on,
+    sums_over_projects_are_patched_by_the_changed_rows
+);
+
 /// A server's engine computes the figures asked recently on new frames before it swaps
 /// them in: when the frames reach a write, its figures are there, each computed once and
 /// equal to a new engine's; a figure the write does not change is carried, not computed.

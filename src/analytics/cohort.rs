@@ -61,6 +61,37 @@ impl Cohort {
     }
 }
 
+/// A cohort is a sum over projects: whether a project is a member, and what it adds to
+/// each list and sum, depends on its own rows alone. Every list is in code order.
+impl super::Additive for Cohort {
+    fn patched(&self, before: &Self, after: &Self) -> Self {
+        // The changed projects that were members: out of every list (each is within the
+        // members), then in again where they are now.
+        let gone: std::collections::HashSet<&str> = before.members.iter().map(String::as_str).collect();
+        let list = |now: &[String], added: &[String]| -> Vec<String> {
+            let mut merged = Vec::with_capacity(now.len() + added.len());
+            let mut added = added.iter().peekable();
+            for code in now.iter().filter(|c| !gone.contains(c.as_str())) {
+                while let Some(a) = added.next_if(|a| *a < code) {
+                    merged.push(a.clone());
+                }
+                merged.push(code.clone());
+            }
+            merged.extend(added.cloned());
+            merged
+        };
+        Cohort {
+            members: list(&self.members, &after.members),
+            landed: list(&self.landed, &after.landed),
+            producing: list(&self.producing, &after.producing),
+            fulfilled: list(&self.fulfilled, &after.fulfilled),
+            registered: list(&self.registered, &after.registered),
+            total_investment: self.total_investment - before.total_investment + after.total_investment,
+            funds_arrived: self.funds_arrived - before.funds_arrived + after.funds_arrived,
+        }
+    }
+}
+
 /// The as-of day a cohort of `to` is measured on by default: the later of today and
 /// the end of the period.
 pub fn default_as_of(to: NaiveDate, today: NaiveDate) -> NaiveDate {
@@ -269,6 +300,20 @@ pub struct PipelineStage {
     pub count: usize,
     /// Their total investment, yuan.
     pub investment: i64,
+}
+
+/// The pipeline is a sum over projects: each live project adds itself to its stage.
+impl super::Additive for Vec<PipelineStage> {
+    fn patched(&self, before: &Self, after: &Self) -> Self {
+        self.iter()
+            .zip(before.iter().zip(after))
+            .map(|(now, (was, is))| PipelineStage {
+                stage: now.stage,
+                count: now.count + is.count - was.count,
+                investment: now.investment - was.investment + is.investment,
+            })
+            .collect()
+    }
 }
 
 /// pipeline(D, s) for every stage.

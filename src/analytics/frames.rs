@@ -50,6 +50,22 @@ pub struct Frames {
     pub pids: Arc<HashMap<String, u32>>,
     work: Arc<super::work::WorkRows>,
     promotion: Arc<PromotionRows>,
+    /// What the patch that made these frames changed (none after a full build).
+    delta: Option<Arc<Delta>>,
+}
+
+/// What a patch changed: the changed projects' rows, and all their progress months, as
+/// they were and as they are, each as small frames of their own (the rest shared). A
+/// figure that is a sum over projects ([`super::Additive`]) is then patched — its answer
+/// on the frames patched, less its answer on the rows before, plus its answer on the rows
+/// after — rather than computed again over every row.
+pub struct Delta {
+    /// The stamps of the frames patched: an answer that holds for them can be patched.
+    pub from: Stamps,
+    /// The changed projects' rows in the frames patched, in pid order.
+    pub before: Frames,
+    /// Their rows now, in pid order.
+    pub after: Frames,
 }
 
 /// The parts of the frames whose content a patch changes apart. What only a full build
@@ -212,6 +228,39 @@ impl Frames {
         note(Part::Promotion);
         &self.promotion
     }
+
+    /// What the patch that made these frames changed; none after a full build.
+    pub fn delta(&self) -> Option<&Delta> {
+        self.delta.as_deref()
+    }
+
+    /// These frames with only the rows of the projects at `pids` (ascending) and their
+    /// progress months, the rest shared: one side of a [`Delta`].
+    fn only(&self, pids: &[u32]) -> PolarsResult<Frames> {
+        let progress_pids = self.progress.column("pid")?.as_materialized_series().u32()?.clone();
+        let mut months = Vec::new();
+        for pid in pids {
+            let (from, to) = run_of(&progress_pids, *pid);
+            months.extend(from as u32..to as u32);
+        }
+        // Taken, not sliced: a slice would hold the whole frame's buffers.
+        let rows = IdxCa::from_vec("".into(), pids.to_vec());
+        Ok(Frames {
+            version: self.version,
+            stamps: self.stamps,
+            projects: self.projects.take(&rows)?,
+            progress: self.progress.take(&IdxCa::from_vec("".into(), months))?,
+            units: self.units.clone(),
+            targets: self.targets.clone(),
+            issues: self.issues.clone(),
+            project_names: self.project_names.clone(),
+            project_units: self.project_units.clone(),
+            pids: self.pids.clone(),
+            work: self.work.clone(),
+            promotion: self.promotion.clone(),
+            delta: None,
+        })
+    }
 }
 
 /// What promotion by chain and by carrier is computed from, read with the frames so that
@@ -350,6 +399,7 @@ impl Frames {
             pids,
             work: Default::default(),
             promotion: Default::default(),
+            delta: None,
         })
     }
 }
@@ -520,8 +570,15 @@ impl Frames {
             promotion: self.promotion.clone(),
         };
         let cloned = cloning.elapsed();
+        // The changed projects' rows as they were, for the figures patched by them.
+        let mut pids: Vec<u32> = codes.iter().filter_map(|code| self.pids.get(code).copied()).collect();
+        pids.sort_unstable();
+        let before = self.only(&pids)?;
+        let from = self.stamps;
         let patch = move || {
-            let frames = base.patch(version, &projects, &progress, key_projects)?;
+            let mut frames = base.patch(version, &projects, &progress, key_projects)?;
+            let after = frames.only(&pids)?;
+            frames.delta = Some(Arc::new(Delta { from, before, after }));
             // What an operator (and the live bench's profile) reads to see where a
             // patch's time goes.
             tracing::debug!(
@@ -754,6 +811,7 @@ impl Patchable {
             pids: self.pids,
             work,
             promotion,
+            delta: None,
         })
     }
 }

@@ -336,8 +336,43 @@ struct Asked {
     kept: Vec<Kept>,
 }
 
-/// How to compute a figure from any frames.
-type Recipe = Arc<dyn Fn(&Frames) -> Result<Answer, AnalyticsError> + Send + Sync>;
+/// How to compute a figure from any frames, and, for a sum over projects, how to patch it.
+#[derive(Clone)]
+struct Recipe {
+    compute: Arc<dyn Fn(&Frames) -> Result<Answer, AnalyticsError> + Send + Sync>,
+    /// For an [`Additive`] figure: its answer on patched frames from its answer on the
+    /// frames patched and its answers on the changed rows before and after.
+    patch: Option<Patch>,
+}
+
+/// [`Additive::patched`] on kept answers: (base, before, after) → answer.
+type Patch = Arc<dyn Fn(&Answer, &Answer, &Answer) -> Result<Answer, AnalyticsError> + Send + Sync>;
+
+impl Recipe {
+    /// The answer on `frames`: patched from `base` (an answer that holds for the frames
+    /// they were patched from) when there is one, else computed over every row.
+    fn answer(&self, frames: &Frames, base: Option<&Answer>) -> Result<Answer, AnalyticsError> {
+        match (base, &self.patch, frames.delta()) {
+            (Some(base), Some(patch), Some(delta)) => {
+                let before = (self.compute)(&delta.before)?;
+                let after = (self.compute)(&delta.after)?;
+                patch(base, &before, &after)
+            }
+            _ => (self.compute)(frames),
+        }
+    }
+}
+
+/// A figure that is a sum over projects — each project's rows and progress months add
+/// their own share, whatever the other projects hold (the volume trends' month sums, the
+/// cohort, the pipeline). On frames made by a patch ([`frames::Delta`]) its answer is its
+/// answer on the frames patched, less its answer on the changed projects' rows as they
+/// were, plus its answer on them as they are: a write to one project costs a computation
+/// over that project's rows, not over a million ([`Engine::run_additive`]).
+pub trait Additive: Sized {
+    /// `self` (the answer on the frames patched) less `before`, plus `after`.
+    fn patched(&self, before: &Self, after: &Self) -> Self;
+}
 
 /// One kept answer (or the computation of it, while it runs).
 struct Kept {
@@ -365,8 +400,9 @@ fn typed<T: Send + Sync + 'static>(answer: Answer) -> Result<Arc<T>, AnalyticsEr
 enum Found {
     /// An answer computed from older frames that holds for these.
     Carried(Answer),
-    /// The computation for the frames, done or running, to wait for or to run.
-    Compute(Computation, Recipe),
+    /// The computation for the frames, done or running, to wait for or to run; with the
+    /// answer on the frames they were patched from, when the figure can be patched.
+    Compute(Computation, Recipe, Option<Answer>),
     /// Frames older than the two kept (a request pinned to them): compute apart.
     Apart(Recipe),
 }
@@ -403,13 +439,20 @@ impl Answers {
             (None, None) => return None,
         };
         let recipe = asked.recipe.clone();
+        let holding = |stamps: &Stamps| {
+            asked.kept.iter().rev().filter(|k| k.version < frames.version()).find_map(|k| {
+                k.answer.get().filter(|(_, reads)| k.stamps.agree(stamps, *reads)).map(|(a, _)| a.clone())
+            })
+        };
+        // An answer that holds for the frames these were patched from.
+        let base = match (&recipe.patch, frames.delta()) {
+            (Some(_), Some(delta)) => holding(&delta.from),
+            _ => None,
+        };
         if let Some(k) = asked.kept.iter().find(|k| k.version == frames.version()) {
-            return Some(Found::Compute(k.answer.clone(), recipe));
+            return Some(Found::Compute(k.answer.clone(), recipe, base));
         }
-        let holds = asked.kept.iter().rev().filter(|k| k.version < frames.version()).find_map(|k| {
-            k.answer.get().filter(|(_, reads)| k.stamps.agree(&frames.stamps, *reads)).map(|(a, _)| a.clone())
-        });
-        if let Some(answer) = holds {
+        if let Some(answer) = holding(&frames.stamps) {
             return Some(Found::Carried(answer));
         }
         let answer = Computation::default();
@@ -421,7 +464,7 @@ impl Answers {
                 return Some(Found::Apart(recipe));
             }
         }
-        Some(Found::Compute(answer, recipe))
+        Some(Found::Compute(answer, recipe, base))
     }
 
     /// The keys asked recently (the most recent first) with no answer that holds for
@@ -617,10 +660,37 @@ impl Engine {
         T: Send + Sync + 'static,
         F: Fn(&Frames) -> Result<T, AnalyticsError> + Send + Sync + 'static,
     {
+        let compute = Arc::new(move |f: &Frames| compute(f).map(|answer| Arc::new(answer) as Answer));
+        self.run_recipe::<T>(key, Recipe { compute, patch: None }).await
+    }
+
+    /// [`Engine::run_keyed`] for a figure that is a sum over projects ([`Additive`]):
+    /// on frames made by a patch, its answer is patched from the answer on the frames
+    /// patched by the changed projects' rows, not computed over every row.
+    pub async fn run_additive<T, F>(&self, key: String, compute: F) -> Result<Arc<T>, AnalyticsError>
+    where
+        T: Additive + Send + Sync + 'static,
+        F: Fn(&Frames) -> Result<T, AnalyticsError> + Send + Sync + 'static,
+    {
+        let compute = Arc::new(move |f: &Frames| compute(f).map(|answer| Arc::new(answer) as Answer));
+        let patch: Patch = Arc::new(|base: &Answer, before: &Answer, after: &Answer| {
+            let (base, before, after) =
+                (typed::<T>(base.clone())?, typed::<T>(before.clone())?, typed::<T>(after.clone())?);
+            Ok(Arc::new(base.patched(&before, &after)) as Answer)
+        });
+        // Apart from the keys of `run_keyed`, whose recipes cannot patch.
+        self.run_recipe::<T>(format!("+ {key}"), Recipe { compute, patch: Some(patch) }).await
+    }
+
+    /// The answer of `recipe`, kept under `key` and the answer's type.
+    async fn run_recipe<T: Send + Sync + 'static>(
+        &self,
+        key: String,
+        recipe: Recipe,
+    ) -> Result<Arc<T>, AnalyticsError> {
         let frames = self.frames().await?;
         // The type is part of the key, so that a kept answer is always of the type asked.
         let key = format!("{} {key}", std::any::type_name::<T>());
-        let recipe: Recipe = Arc::new(move |f: &Frames| compute(f).map(|answer| Arc::new(answer) as Answer));
         let (answer, how) = self.answer(&key, frames, Some(recipe)).await?;
         crate::metrics::metrics().analytics_answered(how);
         typed(answer)
@@ -637,22 +707,25 @@ impl Engine {
         let preparing = asking.is_none();
         let computed = if preparing { Answered::Prepared } else { Answered::Computed };
         let found = self.answers.find(key, &frames, asking);
-        let (cell, recipe) = match found {
+        let (cell, recipe, base) = match found {
             Some(Found::Carried(answer)) => return Ok((answer, Answered::Carried)),
-            Some(Found::Compute(cell, recipe)) => (cell, recipe),
+            Some(Found::Compute(cell, recipe, base)) => (cell, recipe, base),
             Some(Found::Apart(recipe)) => {
-                return Self::run_on(frames, move |f| recipe(f)).await.map(|(answer, _)| (answer, computed));
+                return Self::run_on(frames, move |f| recipe.answer(f, None))
+                    .await
+                    .map(|(answer, _)| (answer, computed));
             }
             None => return Err(AnalyticsError::Cancelled),
         };
+        let how = if base.is_some() { Answered::Patched } else { computed };
         let mut ran = false;
         let (answer, _) = cell
             .get_or_try_init(|| {
                 ran = true;
-                Self::run_on(frames, move |f| recipe(f))
+                Self::run_on(frames, move |f| recipe.answer(f, base.as_ref()))
             })
             .await?;
-        Ok((answer.clone(), if ran { computed } else { Answered::Kept }))
+        Ok((answer.clone(), if ran { how } else { Answered::Kept }))
     }
 
     /// Computes, on new `frames` not yet swapped in, the figures asked recently that they
@@ -670,7 +743,9 @@ impl Engine {
             let prepared = keys.iter().map(|key| async move { (key, self.answer(key, frames.clone(), None).await) });
             for (key, answered) in futures_util::future::join_all(prepared).await {
                 match answered {
-                    Ok((_, Answered::Prepared)) => crate::metrics::metrics().analytics_answered(Answered::Prepared),
+                    Ok((_, how @ (Answered::Prepared | Answered::Patched))) => {
+                        crate::metrics::metrics().analytics_answered(how)
+                    }
                     Ok(_) => {}
                     Err(e) => tracing::debug!(error = %e, key, "a figure could not be prepared"),
                 }

@@ -299,6 +299,25 @@ pub fn year_to_date(
     })
 }
 
+/// A metric per month (keyed by [`month_index`]): each month's whole value and its value
+/// up to a cut day (equal but for the month holding it). A sum over projects, so a
+/// trend's sums are patched by a write's rows ([`super::Additive`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MonthSums(HashMap<i32, (i64, i64)>);
+
+impl super::Additive for MonthSums {
+    fn patched(&self, before: &Self, after: &Self) -> Self {
+        let mut sums = self.0.clone();
+        let mut add = |month: i32, (whole, cut): (i64, i64), sign: i64| {
+            let sum = sums.entry(month).or_default();
+            *sum = (sum.0 + sign * whole, sum.1 + sign * cut);
+        };
+        before.0.iter().for_each(|(m, v)| add(*m, *v, -1));
+        after.0.iter().for_each(|(m, v)| add(*m, *v, 1));
+        MonthSums(sums)
+    }
+}
+
 /// The metric per month in `from..=to` as of `as_of`, each month with its whole value
 /// and its value up to `cut` (equal but for the month holding `cut`), in one pass.
 fn by_month_with_cut(
@@ -307,7 +326,7 @@ fn by_month_with_cut(
     filter: &ProjectFilter,
     (from, to, as_of): (NaiveDate, NaiveDate, NaiveDate),
     cut: NaiveDate,
-) -> Result<HashMap<i32, (i64, i64)>, AnalyticsError> {
+) -> Result<MonthSums, AnalyticsError> {
     let df = contributions(frames, metric, filter, from, to, as_of)
         .group_by([col("m").alias("month")])
         .agg([
@@ -318,11 +337,13 @@ fn by_month_with_cut(
     let months = df.column("month")?.as_materialized_series().i32()?.clone();
     let whole = df.column("whole")?.as_materialized_series().i64()?.clone();
     let cut = df.column("cut")?.as_materialized_series().i64()?.clone();
-    Ok(months
-        .iter()
-        .zip(whole.iter().zip(cut.iter()))
-        .filter_map(|(m, (w, c))| Some((m?, (w.unwrap_or(0), c.unwrap_or(0)))))
-        .collect())
+    Ok(MonthSums(
+        months
+            .iter()
+            .zip(whole.iter().zip(cut.iter()))
+            .filter_map(|(m, (w, c))| Some((m?, (w.unwrap_or(0), c.unwrap_or(0)))))
+            .collect(),
+    ))
 }
 
 /// A trend from the period holding month `from` to the one holding month `to`, as of
@@ -338,56 +359,93 @@ pub fn trend(
     filter: &ProjectFilter,
     as_of: NaiveDate,
 ) -> Result<Vec<TrendPoint>, AnalyticsError> {
-    if from > to {
-        return Err(AnalyticsError::BadInput(format!("the trend starts ({from}) after it ends ({to})")));
+    let window = TrendWindow::of(from, to, granularity, as_of)?;
+    Ok(window.points(&window.sums(frames, metric, filter)?))
+}
+
+/// The periods of a trend and the months its figures sum: [`trend`] in two steps, the
+/// sums over the rows (what an engine keeps and patches, [`super::Engine::run_additive`])
+/// and the points from them (cheap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrendWindow {
+    granularity: Granularity,
+    as_of: NaiveDate,
+    /// The first and last periods' first months.
+    first: i32,
+    last_period: i32,
+}
+
+impl TrendWindow {
+    /// The trend from the period holding month `from` to the one holding month `to`, as
+    /// of `as_of`.
+    pub fn of(
+        from: NaiveDate,
+        to: NaiveDate,
+        granularity: Granularity,
+        as_of: NaiveDate,
+    ) -> Result<TrendWindow, AnalyticsError> {
+        if from > to {
+            return Err(AnalyticsError::BadInput(format!("the trend starts ({from}) after it ends ({to})")));
+        }
+        let step = granularity.months();
+        let first = month_index(from) - month_index(from).rem_euclid(12) % step;
+        let last_period = month_index(to) - month_index(to).rem_euclid(12) % step;
+        if (last_period - first) / step > 1200 {
+            return Err(AnalyticsError::BadInput("a trend has at most 1,200 points".into()));
+        }
+        Ok(TrendWindow { granularity, as_of, first, last_period })
     }
-    let step = granularity.months();
-    let first = month_index(from) - month_index(from).rem_euclid(12) % step;
-    let last_period = month_index(to) - month_index(to).rem_euclid(12) % step;
-    if (last_period - first) / step > 1200 {
-        return Err(AnalyticsError::BadInput("a trend has at most 1,200 points".into()));
+
+    /// The metric's sums per month over the window, from the rows of `frames`: months
+    /// from January of the year before the first point, for YTD and YoY. Only dates up
+    /// to D count; the month one year before D's also counts up to the base day.
+    pub fn sums(&self, frames: &Frames, metric: Metric, filter: &ProjectFilter) -> Result<MonthSums, AnalyticsError> {
+        let window_start = month_start(self.first - self.first.rem_euclid(12) - 12);
+        let window_end = month_end(self.last_period + self.granularity.months() - 1);
+        by_month_with_cut(frames, metric, filter, (window_start, window_end, self.as_of), base_day(self.as_of))
     }
-    // Months from January of the year before the first point, for YTD and YoY. Only
-    // dates up to D count; the month one year before D's counts up to the base day.
-    let base_day = base_day(as_of);
-    let base_month = month_index(base_day);
-    let window_start = month_start(first - first.rem_euclid(12) - 12);
-    let window_end = month_end(last_period + step - 1);
-    let months = by_month_with_cut(frames, metric, filter, (window_start, window_end, as_of), base_day)?;
-    let sum = |a: i32, b: i32| (a..=b).map(|m| months.get(&m).map_or(0, |v| v.0)).sum::<i64>();
-    // The base of a span: whole months, but never past the base day (the period holding
-    // D compares with the same days a year earlier).
-    let base = |a: i32, b: i32| {
-        (a..=b.min(base_month))
-            .map(|m| months.get(&m).map_or(0, |v| if m == base_month { v.1 } else { v.0 }))
-            .sum::<i64>()
-    };
-    let mut points = Vec::new();
-    let mut start = first;
-    while start <= last_period {
-        let end = start + step - 1;
-        let begin = month_start(start);
-        let period = match granularity {
-            Granularity::Month => begin.format("%Y-%m").to_string(),
-            Granularity::Quarter => format!("{}-Q{}", begin.year(), begin.month0() / 3 + 1),
-            Granularity::Year => begin.year().to_string(),
+
+    /// The trend's points from its month sums ([`TrendWindow::sums`]).
+    pub fn points(&self, sums: &MonthSums) -> Vec<TrendPoint> {
+        let TrendWindow { granularity, as_of, first, last_period } = *self;
+        let step = granularity.months();
+        let base_month = month_index(base_day(as_of));
+        let months = &sums.0;
+        let sum = |a: i32, b: i32| (a..=b).map(|m| months.get(&m).map_or(0, |v| v.0)).sum::<i64>();
+        // The base of a span: whole months, but never past the base day (the period holding
+        // D compares with the same days a year earlier).
+        let base = |a: i32, b: i32| {
+            (a..=b.min(base_month))
+                .map(|m| months.get(&m).map_or(0, |v| if m == base_month { v.1 } else { v.0 }))
+                .sum::<i64>()
         };
-        let point = if begin > as_of {
-            TrendPoint { period, months: (start, end), value: None, cumulative: None, yoy: None }
-        } else {
-            let january = end - end.rem_euclid(12);
-            let cumulative = sum(january, end);
-            let base = base(january - 12, end - 12);
-            TrendPoint {
-                period,
-                months: (start, end),
-                value: Some(sum(start, end)),
-                cumulative: Some(cumulative),
-                yoy: (base != 0).then(|| cumulative as f64 / base as f64 - 1.0),
-            }
-        };
-        points.push(point);
-        start += step;
+        let mut points = Vec::new();
+        let mut start = first;
+        while start <= last_period {
+            let end = start + step - 1;
+            let begin = month_start(start);
+            let period = match granularity {
+                Granularity::Month => begin.format("%Y-%m").to_string(),
+                Granularity::Quarter => format!("{}-Q{}", begin.year(), begin.month0() / 3 + 1),
+                Granularity::Year => begin.year().to_string(),
+            };
+            let point = if begin > as_of {
+                TrendPoint { period, months: (start, end), value: None, cumulative: None, yoy: None }
+            } else {
+                let january = end - end.rem_euclid(12);
+                let cumulative = sum(january, end);
+                let base = base(january - 12, end - 12);
+                TrendPoint {
+                    period,
+                    months: (start, end),
+                    value: Some(sum(start, end)),
+                    cumulative: Some(cumulative),
+                    yoy: (base != 0).then(|| cumulative as f64 / base as f64 - 1.0),
+                }
+            };
+            points.push(point);
+            start += step;
+        }
+        points
     }
-    Ok(points)
 }

@@ -152,7 +152,9 @@ impl Cohort {
     /// Members not STARTED by the as-of day.
     #[graphql(complexity = "super::limits::list_cost(None, super::limits::estimate::LARGE, 0, child_complexity)")]
     async fn not_landed(&self, ctx: &Context<'_>) -> Result<Vec<Project>> {
-        let rest: Vec<String> = self.0.members.iter().filter(|c| !self.0.landed.contains(c)).cloned().collect();
+        // Both lists are in code order.
+        let rest: Vec<String> =
+            self.0.members.iter().filter(|c| self.0.landed.binary_search(c).is_err()).cloned().collect();
         projects_by_code(ctx, &rest).await
     }
     /// Codes of every member (every rate's denominator).
@@ -482,19 +484,20 @@ impl AnalyticsQuery {
         let as_of = as_of.map_or_else(today, |d| d.0);
         let filter: analytics::ProjectFilter = filter.into();
         let metric: analytics::Metric = metric.into();
-        let granularity = granularity.into();
-        let points = state(ctx)?
+        let window = volume::TrendWindow::of(from, to, granularity.into(), as_of).map_err(ApiError::from)?;
+        // The month sums are kept (and patched by each write's rows); the points are
+        // made from them for each request.
+        let sums = state(ctx)?
             .engine
-            .run_keyed(format!("trend {metric:?} {from} {to} {granularity:?} {filter:?} {as_of}"), move |f| {
-                volume::trend(f, metric, from, to, granularity, &filter, as_of)
-            })
+            .run_additive(format!("trend {metric:?} {window:?} {filter:?}"), move |f| window.sums(f, metric, &filter))
             .await
             .map_err(ApiError::from)?;
         let scale = |v: i64| if metric.is_money() { wan(v) } else { v as f64 };
-        Ok(points
-            .iter()
+        Ok(window
+            .points(&sums)
+            .into_iter()
             .map(|p| TrendPoint {
-                period: p.period.clone(),
+                period: p.period,
                 value: p.value.map(scale),
                 cumulative: p.cumulative.map(scale),
                 yoy: p.yoy,
@@ -517,7 +520,7 @@ impl AnalyticsQuery {
         let filter: analytics::ProjectFilter = filter.into();
         let c = state(ctx)?
             .engine
-            .run_keyed(format!("cohort {} {} {as_of} {filter:?}", signed_from.0, signed_to.0), move |f| {
+            .run_additive(format!("cohort {} {} {as_of} {filter:?}", signed_from.0, signed_to.0), move |f| {
                 engine_cohort::cohort(f, signed_from.0, signed_to.0, as_of, &filter)
             })
             .await
@@ -559,7 +562,7 @@ impl AnalyticsQuery {
         let filter: analytics::ProjectFilter = filter.into();
         let stages = state(ctx)?
             .engine
-            .run_keyed(format!("pipeline {as_of} {filter:?}"), move |f| engine_cohort::pipeline(f, as_of, &filter))
+            .run_additive(format!("pipeline {as_of} {filter:?}"), move |f| engine_cohort::pipeline(f, as_of, &filter))
             .await
             .map_err(ApiError::from)?;
         Ok(stages
