@@ -339,11 +339,14 @@ struct Asked {
 /// How to compute a figure from any frames, and, for a sum over projects, how to patch it.
 #[derive(Clone)]
 struct Recipe {
-    compute: Arc<dyn Fn(&Frames) -> Result<Answer, AnalyticsError> + Send + Sync>,
+    compute: Compute,
     /// For an [`Additive`] figure: its answer on patched frames from its answer on the
     /// frames patched and its answers on the changed rows before and after.
     patch: Option<Patch>,
 }
+
+/// A figure's computation on any frames.
+type Compute = Arc<dyn Fn(&Frames) -> Result<Answer, AnalyticsError> + Send + Sync>;
 
 /// [`Additive::patched`] on kept answers: (base, before, after) → answer.
 type Patch = Arc<dyn Fn(&Answer, &Answer, &Answer) -> Result<Answer, AnalyticsError> + Send + Sync>;
