@@ -736,8 +736,8 @@ async fn additive_dashboard(engine: &zhaoshang::analytics::Engine, computed: &Ar
             window.sums(f, metric, &ProjectFilter::default())
         })
     };
-    let fai = window.points(&*trend_of(Metric::Fai).await.unwrap());
-    let signed = window.points(&*trend_of(Metric::SignedInvestment).await.unwrap());
+    let fai = window.points(&trend_of(Metric::Fai).await.unwrap());
+    let signed = window.points(&trend_of(Metric::SignedInvestment).await.unwrap());
     let c = computed.clone();
     let cohort = engine
         .run_additive("cohort".into(), move |f| {
