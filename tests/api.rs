@@ -720,10 +720,10 @@ on_both_databases!(
 );
 
 /// The figures that are sums over projects (the trends' month sums, the cohort, the
-/// pipeline), asked with `run_additive`, counting the computations that ran: a patched
+/// funnel, the pipeline), asked with `run_additive`, counting the computations that ran: a patched
 /// answer computes twice (on the changed rows before and after), a full one once.
 async fn additive_dashboard(engine: &zhaoshang::analytics::Engine, computed: &Arc<AtomicUsize>) -> AdditiveDashboard {
-    use zhaoshang::analytics::cohort::{cohort, pipeline};
+    use zhaoshang::analytics::cohort::{cohort, funnel, pipeline};
     use zhaoshang::analytics::volume::{Granularity, TrendWindow};
     use zhaoshang::analytics::{Metric, ProjectFilter};
     let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
@@ -747,6 +747,14 @@ async fn additive_dashboard(engine: &zhaoshang::analytics::Engine, computed: &Ar
         .await
         .unwrap();
     let c = computed.clone();
+    let funnel = engine
+        .run_additive("funnel".into(), move |f| {
+            c.fetch_add(1, Ordering::SeqCst);
+            funnel(f, from, to, to, &ProjectFilter::default())
+        })
+        .await
+        .unwrap();
+    let c = computed.clone();
     let pipeline = engine
         .run_additive("pipeline".into(), move |f| {
             c.fetch_add(1, Ordering::SeqCst);
@@ -754,7 +762,7 @@ async fn additive_dashboard(engine: &zhaoshang::analytics::Engine, computed: &Ar
         })
         .await
         .unwrap();
-    AdditiveDashboard { fai, signed, cohort, pipeline }
+    AdditiveDashboard { fai, signed, cohort, funnel, pipeline }
 }
 
 #[derive(Debug, PartialEq)]
@@ -762,6 +770,7 @@ struct AdditiveDashboard {
     fai: Vec<zhaoshang::analytics::volume::TrendPoint>,
     signed: Vec<zhaoshang::analytics::volume::TrendPoint>,
     cohort: Arc<zhaoshang::analytics::cohort::Cohort>,
+    funnel: Arc<zhaoshang::analytics::cohort::Funnel>,
     pipeline: Arc<Vec<zhaoshang::analytics::cohort::PipelineStage>>,
 }
 
@@ -775,8 +784,8 @@ async fn sums_over_projects_are_patched_by_the_changed_rows(t: &TestDb) {
     let engine = Engine::new(t.db.clone());
     let computed = Arc::new(AtomicUsize::new(0));
     let mut before = additive_dashboard(&engine, &computed).await;
-    assert_eq!(computed.load(Ordering::SeqCst), 4, "each computed once over every row");
-    // Each write, and how many of the four figures read what it changed (each of those
+    assert_eq!(computed.load(Ordering::SeqCst), 5, "each computed once over every row");
+    // Each write, and how many of the five figures read what it changed (each of those
     // patched: two computations on the changed rows). A new month is a new progress row,
     // which both figures of progress read.
     let writes = [
@@ -788,13 +797,13 @@ async fn sums_over_projects_are_patched_by_the_changed_rows(t: &TestDb) {
             r#"mutation { recordProgress(code: "ZS24002", month: "2025-03", faiWan: 70, fundsArrivedWan: 0, outOfRegionFundsWan: 0) { period } }"#,
             2,
         ),
-        (r#"mutation { advanceStage(code: "ZS24003", stage: PRODUCING, date: "2025-11-20") { code } }"#, 3),
+        (r#"mutation { advanceStage(code: "ZS24003", stage: PRODUCING, date: "2025-11-20") { code } }"#, 4),
         (
             r#"mutation { updateProject(code: "ZS24001", input: { unitCode: "T02", totalInvestmentWan: 33000 }) { code } }"#,
-            4,
+            5,
         ),
-        (r#"mutation { updateProject(code: "ZS24004", input: { signedDate: "2023-06-01" }) { code } }"#, 3),
-        (r#"mutation { updateProject(code: "ZS24004", input: { signedDate: "2024-02-01" }) { code } }"#, 3),
+        (r#"mutation { updateProject(code: "ZS24004", input: { signedDate: "2023-06-01" }) { code } }"#, 4),
+        (r#"mutation { updateProject(code: "ZS24004", input: { signedDate: "2024-02-01" }) { code } }"#, 4),
     ];
     for (write, changed) in writes {
         admin_writes(t, write).await;
@@ -810,7 +819,7 @@ async fn sums_over_projects_are_patched_by_the_changed_rows(t: &TestDb) {
     zhaoshang::jobs::import_file(&t.db, &sample_xlsx(), "test").await.unwrap();
     let start = computed.load(Ordering::SeqCst);
     additive_dashboard(&engine, &computed).await;
-    assert_eq!(computed.load(Ordering::SeqCst) - start, 4, "computed again after an import");
+    assert_eq!(computed.load(Ordering::SeqCst) - start, 5, "computed again after an import");
 }
 on_both_databases!(
     sums_over_projects_are_patched_by_the_changed_rows_on,

@@ -1,7 +1,7 @@
 //! Cohort rates (落地率, 投产率, 履约率, 注册率, 资金到位率), the funnel from intent to
 //! production, and the pipeline by stage — each with the projects behind its numbers.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -67,19 +67,8 @@ impl super::Additive for Cohort {
     fn patched(&self, before: &Self, after: &Self) -> Self {
         // The changed projects that were members: out of every list (each is within the
         // members), then in again where they are now.
-        let gone: std::collections::HashSet<&str> = before.members.iter().map(String::as_str).collect();
-        let list = |now: &[String], added: &[String]| -> Vec<String> {
-            let mut merged = Vec::with_capacity(now.len() + added.len());
-            let mut added = added.iter().peekable();
-            for code in now.iter().filter(|c| !gone.contains(c.as_str())) {
-                while let Some(a) = added.next_if(|a| *a < code) {
-                    merged.push(a.clone());
-                }
-                merged.push(code.clone());
-            }
-            merged.extend(added.cloned());
-            merged
-        };
+        let gone: HashSet<&str> = before.members.iter().map(String::as_str).collect();
+        let list = |now: &[String], added: &[String]| merged(now, &gone, added);
         Cohort {
             members: list(&self.members, &after.members),
             landed: list(&self.landed, &after.landed),
@@ -90,6 +79,21 @@ impl super::Additive for Cohort {
             funds_arrived: self.funds_arrived - before.funds_arrived + after.funds_arrived,
         }
     }
+}
+
+/// `now` (codes in code order) without the codes `gone`, with the codes `added` (in code
+/// order) at their places.
+fn merged(now: &[String], gone: &HashSet<&str>, added: &[String]) -> Vec<String> {
+    let mut merged = Vec::with_capacity(now.len() + added.len());
+    let mut added = added.iter().peekable();
+    for code in now.iter().filter(|c| !gone.contains(c.as_str())) {
+        while let Some(a) = added.next_if(|a| *a < code) {
+            merged.push(a.clone());
+        }
+        merged.push(code.clone());
+    }
+    merged.extend(added.cloned());
+    merged
 }
 
 /// The as-of day a cohort of `to` is measured on by default: the later of today and
@@ -202,6 +206,58 @@ pub struct Funnel {
     pub intent_to_production: Option<f64>,
     /// The intake cohort, by code.
     pub members: Vec<String>,
+    /// For each stage but the last, the days to the next stage of the projects with both
+    /// dates recorded, sorted: what the median and the 90th percentile are of.
+    pub days_to_next: Vec<Vec<i64>>,
+}
+
+impl Funnel {
+    /// The funnel of `reached(s)` for the six stages, the sorted days to the next stage
+    /// of the first five, and the members.
+    fn of(reached: &[usize], days_to_next: Vec<Vec<i64>>, members: Vec<String>) -> Funnel {
+        let stages = Stage::ALL
+            .into_iter()
+            .map(|stage| {
+                let s = stage.index();
+                let days = days_to_next.get(s).map_or(&[][..], Vec::as_slice);
+                FunnelStage {
+                    stage,
+                    reached: reached[s],
+                    conversion_to_next: if s < 5 { rate(reached[s + 1], reached[s]) } else { None },
+                    days_to_next_median: median(days),
+                    days_to_next_p90: nearest_rank(days, 0.9),
+                    days_to_next_count: days.len(),
+                }
+            })
+            .collect();
+        Funnel { intent_to_production: rate(reached[4], reached[0]), stages, members, days_to_next }
+    }
+}
+
+/// The funnel is a sum over projects: each project of the intake cohort adds itself to
+/// the stages it reached and its days to the lists.
+impl super::Additive for Funnel {
+    fn patched(&self, before: &Self, after: &Self) -> Self {
+        let reached: Vec<usize> = (self.stages.iter().zip(before.stages.iter().zip(&after.stages)))
+            .map(|(now, (was, is))| now.reached + is.reached - was.reached)
+            .collect();
+        let days = (self.days_to_next.iter().zip(before.days_to_next.iter().zip(&after.days_to_next)))
+            .map(|(now, (was, is))| {
+                let mut days = now.clone();
+                for d in was {
+                    if let Ok(at) = days.binary_search(d) {
+                        days.remove(at);
+                    }
+                }
+                for d in is {
+                    days.insert(days.partition_point(|x| x <= d), *d);
+                }
+                days
+            })
+            .collect();
+        let gone: HashSet<&str> = before.members.iter().map(String::as_str).collect();
+        Funnel::of(&reached, days, merged(&self.members, &gone, &after.members))
+    }
 }
 
 /// The median (mean of the two middle values for an even count) of sorted values.
@@ -268,27 +324,15 @@ pub fn funnel(
     // In code order without a sort: the projects frame's rows are (pid order).
     let days = intake.select(day_columns).step()?;
     let members = strings(&days, "code")?;
-    let mut stages = Vec::new();
-    for stage in Stage::ALL {
-        let s = stage.index();
-        let (median_days, p90, count) = if s < 5 {
+    let days_to_next = (0..5)
+        .map(|s| -> Result<Vec<i64>, AnalyticsError> {
             let mut values: Vec<i64> =
                 days.column(&format!("days_{s}"))?.as_materialized_series().i64()?.iter().flatten().collect();
             values.sort_unstable();
-            (median(&values), nearest_rank(&values, 0.9), values.len())
-        } else {
-            (None, None, 0)
-        };
-        stages.push(FunnelStage {
-            stage,
-            reached: reached[s],
-            conversion_to_next: if s < 5 { rate(reached[s + 1], reached[s]) } else { None },
-            days_to_next_median: median_days,
-            days_to_next_p90: p90,
-            days_to_next_count: count,
-        });
-    }
-    Ok(Funnel { intent_to_production: rate(reached[4], reached[0]), stages, members })
+            Ok(values)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Funnel::of(&reached, days_to_next, members))
 }
 
 /// Projects at one stage on the as-of day, not terminated.

@@ -543,7 +543,7 @@ impl AnalyticsQuery {
         let filter: analytics::ProjectFilter = filter.into();
         let f = state(ctx)?
             .engine
-            .run_keyed(format!("funnel {} {} {as_of} {filter:?}", intake_from.0, intake_to.0), move |f| {
+            .run_additive(format!("funnel {} {} {as_of} {filter:?}", intake_from.0, intake_to.0), move |f| {
                 engine_cohort::funnel(f, intake_from.0, intake_to.0, as_of, &filter)
             })
             .await
