@@ -217,7 +217,7 @@ async fn run_load(
     let (builds_before, build_seconds_before) = (built.get_sample_count(), built.get_sample_sum());
     let answers = zhaoshang::metrics::metrics().analytics_answers.clone();
     let answered = |result: &str| answers.with_label_values(&[result]).get();
-    const HOW: [&str; 4] = ["kept", "carried", "computed", "prepared"];
+    const HOW: [&str; 5] = ["kept", "carried", "computed", "prepared", "patched"];
     let before = HOW.map(answered);
     let behind = zhaoshang::metrics::metrics().frames_behind.clone();
     // The histogram's count, sum and count within 1 s.
@@ -229,31 +229,36 @@ async fn run_load(
         [h.get_sample_count() as f64, h.get_sample_sum(), within as f64]
     };
     let behind_before = behind_now();
+    let registry_before = zhaoshang::metrics::metrics().render().unwrap_or_default();
     let load =
         load::Load { url: url.to_string(), seconds, writers: 8, writes_per_second: 10.0, analysts: 8, processes };
     let report = load::run(&load).await;
     // Tasks of this process count in its own registry; processes in theirs.
-    let (builds, build_seconds, [kept, carried, computed, prepared], [behind_count, behind_sum, behind_within]) =
-        if processes {
-            let sum = |name: &str| -> f64 {
-                let value = |line: &str| line.strip_prefix(name)?.trim().parse::<f64>().ok();
-                report.metrics.iter().flat_map(|text| text.lines().filter_map(value)).sum()
-            };
-            (
-                sum("zhaoshang_frames_build_seconds_count") as u64,
-                sum("zhaoshang_frames_build_seconds_sum"),
-                HOW.map(|result| sum(&format!(r#"zhaoshang_analytics_answers_total{{result="{result}"}}"#)) as u64),
-                ["_count", "_sum", r#"_bucket{le="1"}"#].map(|s| sum(&format!("zhaoshang_frames_behind_seconds{s}"))),
-            )
-        } else {
-            let now = behind_now();
-            (
-                built.get_sample_count() - builds_before,
-                built.get_sample_sum() - build_seconds_before,
-                [0, 1, 2, 3].map(|i| answered(HOW[i]) - before[i]),
-                [0, 1, 2].map(|i| now[i] - behind_before[i]),
-            )
+    let (
+        builds,
+        build_seconds,
+        [kept, carried, computed, prepared, patched],
+        [behind_count, behind_sum, behind_within],
+    ) = if processes {
+        let sum = |name: &str| -> f64 {
+            let value = |line: &str| line.strip_prefix(name)?.trim().parse::<f64>().ok();
+            report.metrics.iter().flat_map(|text| text.lines().filter_map(value)).sum()
         };
+        (
+            sum("zhaoshang_frames_build_seconds_count") as u64,
+            sum("zhaoshang_frames_build_seconds_sum"),
+            HOW.map(|result| sum(&format!(r#"zhaoshang_analytics_answers_total{{result="{result}"}}"#)) as u64),
+            ["_count", "_sum", r#"_bucket{le="1"}"#].map(|s| sum(&format!("zhaoshang_frames_behind_seconds{s}"))),
+        )
+    } else {
+        let now = behind_now();
+        (
+            built.get_sample_count() - builds_before,
+            built.get_sample_sum() - build_seconds_before,
+            [0, 1, 2, 3, 4].map(|i| answered(HOW[i]) - before[i]),
+            [0, 1, 2].map(|i| now[i] - behind_before[i]),
+        )
+    };
     let q = |v: &[f64], p: f64| load::quantile(v, p);
     let servers = if processes { "two serve processes" } else { "two servers in the bench's process" };
     println!("## {kind}, {n} projects ({projects} rows, {months} progress months), {seconds} s, {servers}");
@@ -294,8 +299,39 @@ async fn run_load(
         100.0 * behind_within / behind_count.max(1.0)
     );
     println!(
-        "analytics answers kept from the same frames {kept} / carried from older frames {carried} / computed {computed}; prepared for new frames {prepared}"
+        "analytics answers kept from the same frames {kept} / carried from older frames {carried} / computed {computed}; prepared for new frames {prepared}; patched by the changed rows {patched}"
     );
+    // The steps of the servers' frame updates: where a write's way to the figures goes.
+    let registry_after = zhaoshang::metrics::metrics().render().unwrap_or_default();
+    for step in ["wait", "read", "patch", "prepare"] {
+        let series = |suffix: &str| format!(r#"zhaoshang_frames_update_seconds{suffix}"#);
+        let bucket = |le: &str| series(&format!(r#"_bucket{{step="{step}",le="{le}"}}"#));
+        let names = [
+            series(&format!(r#"_count{{step="{step}"}}"#)),
+            series(&format!(r#"_sum{{step="{step}"}}"#)),
+            bucket("0.1"),
+            bucket("0.25"),
+            bucket("1"),
+        ];
+        let sum = |text: &str, name: &str| -> f64 {
+            text.lines().filter_map(|line| line.strip_prefix(name)?.trim().parse::<f64>().ok()).sum()
+        };
+        let [count, seconds, within_100ms, within_250ms, within_1s] = names.map(|name| {
+            if processes {
+                report.metrics.iter().map(|text| sum(text, &name)).sum::<f64>()
+            } else {
+                sum(&registry_after, &name) - sum(&registry_before, &name)
+            }
+        });
+        let share = |n: f64| 100.0 * n / count.max(1.0);
+        println!(
+            "update step {step}: {count:.0}, mean {:.0} ms, within 100 ms {:.1} %, 250 ms {:.1} %, 1 s {:.1} %",
+            1e3 * seconds / count.max(1.0),
+            share(within_100ms),
+            share(within_250ms),
+            share(within_1s)
+        );
+    }
     for e in report.errors.iter().take(5) {
         println!("  error: {}", e.chars().take(300).collect::<String>());
     }

@@ -30,10 +30,15 @@ pub struct Metrics {
     /// `zhaoshang_frames_behind_seconds`: from this process learning of a data version
     /// to analytics frames that include it answering, per version.
     pub frames_behind: Histogram,
+    /// `zhaoshang_frames_update_seconds{step="wait"|"read"|"patch"|"prepare"}`: the steps
+    /// of a server's background update of its frames after a write (see
+    /// [`crate::analytics::Engine`]): waiting for its turn after the write was learnt,
+    /// reading the changed rows, patching the frames, preparing the figures asked.
+    pub frames_update: HistogramVec,
     /// `zhaoshang_frames_cache_total{result="hit"|"miss"}`: frames asked for, there
     /// already or waited for.
     pub frames_cache: IntCounterVec,
-    /// `zhaoshang_analytics_answers_total{result="computed"|"kept"|"carried"|"prepared"}`:
+    /// `zhaoshang_analytics_answers_total{result="computed"|"kept"|"carried"|"prepared"|"patched"}`:
     /// analytics answers, by [`Answered`].
     pub analytics_answers: IntCounterVec,
 }
@@ -66,6 +71,14 @@ fn build() -> Result<Metrics, prometheus::Error> {
         )
         .buckets(vec![0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0]),
     )?;
+    let frames_update = HistogramVec::new(
+        HistogramOpts::new(
+            "zhaoshang_frames_update_seconds",
+            "The steps of a background update of the analytics frames after a write: wait (from learning of the write to the update's start), read, patch, prepare.",
+        )
+        .buckets(vec![0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+        &["step"],
+    )?;
     let frames_cache = IntCounterVec::new(
         Opts::new("zhaoshang_frames_cache_total", "Analytics frames asked for, by whether the cache had them."),
         &["result"],
@@ -73,7 +86,7 @@ fn build() -> Result<Metrics, prometheus::Error> {
     let analytics_answers = IntCounterVec::new(
         Opts::new(
             "zhaoshang_analytics_answers_total",
-            "Analytics answers: computed, kept from the same frames, carried from older frames whose parts it read are unchanged, or prepared for new frames.",
+            "Analytics answers: computed, kept from the same frames, carried from older frames whose parts it read are unchanged, prepared for new frames, or patched by the changed rows.",
         ),
         &["result"],
     )?;
@@ -85,6 +98,7 @@ fn build() -> Result<Metrics, prometheus::Error> {
     registry.register(Box::new(data_version.clone()))?;
     registry.register(Box::new(frames_build.clone()))?;
     registry.register(Box::new(frames_behind.clone()))?;
+    registry.register(Box::new(frames_update.clone()))?;
     registry.register(Box::new(frames_cache.clone()))?;
     Ok(Metrics {
         registry,
@@ -95,6 +109,7 @@ fn build() -> Result<Metrics, prometheus::Error> {
         data_version,
         frames_build,
         frames_behind,
+        frames_update,
         frames_cache,
         analytics_answers,
     })
@@ -131,6 +146,12 @@ impl Metrics {
             Answered::Patched => "patched",
         };
         self.analytics_answers.with_label_values(&[label]).inc();
+    }
+
+    /// Records one step of a background update of the frames (`wait`, `read`, `patch`,
+    /// `prepare`).
+    pub fn frames_update_step(&self, step: &str, took: Duration) {
+        self.frames_update.with_label_values(&[step]).observe(took.as_secs_f64());
     }
 
     /// Records a build of the frames (in the background or for a request).

@@ -575,10 +575,13 @@ impl Frames {
         pids.sort_unstable();
         let before = self.only(&pids)?;
         let from = self.stamps;
+        crate::metrics::metrics().frames_update_step("read", read);
         let patch = move || {
+            let patching = std::time::Instant::now();
             let mut frames = base.patch(version, &projects, &progress, key_projects)?;
             let after = frames.only(&pids)?;
             frames.delta = Some(Arc::new(Delta { from, before, after }));
+            crate::metrics::metrics().frames_update_step("patch", patching.elapsed());
             // What an operator (and the live bench's profile) reads to see where a
             // patch's time goes.
             tracing::debug!(

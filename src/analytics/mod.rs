@@ -562,6 +562,12 @@ impl Engine {
             let started = std::time::Instant::now();
             // By the rows that changed when the feed allows it, else from scratch.
             let current = self.current.borrow().clone();
+            if let (Some(f), Some(current)) = (&self.follower, &current) {
+                let learnt = f.learnt_between(current.version(), wanted).into_iter().min();
+                if let Some(learnt) = learnt {
+                    crate::metrics::metrics().frames_update_step("wait", started.saturating_duration_since(learnt));
+                }
+            }
             let patched = match current {
                 Some(current) => current.patched(&self.db).await?,
                 None => None,
@@ -572,7 +578,9 @@ impl Engine {
             });
             crate::metrics::metrics().frames_built(started.elapsed());
             if let Some(f) = &self.follower {
+                let preparing = std::time::Instant::now();
                 self.prepare(&frames).await;
+                crate::metrics::metrics().frames_update_step("prepare", preparing.elapsed());
                 f.saw(frames.version());
             }
             let mut replaced = None;
