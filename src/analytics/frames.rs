@@ -517,7 +517,9 @@ pub const PATCH_LIMIT: usize = 2_000;
 /// About how many rows a chunk of a patched frame holds: a patch copies the chunks it
 /// changes, and no others. (It used to splice by slices and join the whole frame into
 /// one chunk every 16 pieces: at 1,000,000 projects a copy of 4.8 million progress
-/// months, 0.3–1 s under load, every few writes — the tail of the figures' lag.)
+/// months, 0.3–1 s under load, every few writes — the tail of the figures' lag.) The
+/// full build's one chunk lives on until every slice of it has been replaced, so a
+/// frame patched for long holds at most about twice its rows' memory.
 const CHUNK_ROWS: usize = 1 << 17;
 
 impl Frames {
