@@ -7,11 +7,11 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`), on a new PostgreSQL database too.
 //! `LIVE_SECONDS` shortens the run; `LIVE_ONLY=postgres` (or `sqlite`) runs one database
 //! alone. A PostgreSQL database is vacuumed, analyzed and checkpointed after the import
-//! (as `benches/api.sh` does), before the full build is timed. The two servers are tasks of the bench's process, or
-//! `zhaoshang serve` processes of this build with `LIVE_PROCESSES=1` and always from
-//! 1,000,000 projects (two read snapshots and two sets of frames of that size do not fit
-//! in one process beside the bench's own). Per size and database it prints: the full build
-//! (`Frames::load`) time and the frames' own memory (polars' estimate of the two
+//! (as `benches/api.sh` does), before the full build is timed. The two servers are tasks
+//! of the bench's process, or `zhaoshang serve` processes of this build with
+//! `LIVE_PROCESSES=1` and always from 1,000,000 projects (two read snapshots and two sets
+//! of frames of that size do not fit in one process beside the bench's own). Per size and
+//! database it prints: the full build (`Frames::load`) time and the frames' own memory (polars' estimate of the two
 //! frames), `/healthz` after start, the first analytics answer, analyst p50/p99/max,
 //! the write-visibility lag (graph and figures, on both servers), errors, writes, lost
 //! and reverted writes, and how many frame builds the two servers ran during the load
@@ -214,6 +214,12 @@ fn main() {
     });
 }
 
+/// The sum of the samples of the series `name` (its name and labels) in a Prometheus text
+/// exposition.
+fn series_sum(text: &str, name: &str) -> f64 {
+    text.lines().filter_map(|line| line.strip_prefix(name)?.trim().parse::<f64>().ok()).sum()
+}
+
 /// The load run of one database and size, and its report.
 #[allow(clippy::too_many_arguments)] // the figures of the run so far, printed with its own
 async fn run_load(
@@ -255,10 +261,7 @@ async fn run_load(
         [kept, carried, computed, prepared, patched],
         [behind_count, behind_sum, behind_within],
     ) = if processes {
-        let sum = |name: &str| -> f64 {
-            let value = |line: &str| line.strip_prefix(name)?.trim().parse::<f64>().ok();
-            report.metrics.iter().flat_map(|text| text.lines().filter_map(value)).sum()
-        };
+        let sum = |name: &str| -> f64 { report.metrics.iter().map(|text| series_sum(text, name)).sum() };
         (
             sum("zhaoshang_frames_build_seconds_count") as u64,
             sum("zhaoshang_frames_build_seconds_sum"),
@@ -328,14 +331,11 @@ async fn run_load(
             bucket("0.25"),
             bucket("1"),
         ];
-        let sum = |text: &str, name: &str| -> f64 {
-            text.lines().filter_map(|line| line.strip_prefix(name)?.trim().parse::<f64>().ok()).sum()
-        };
         let [count, seconds, within_100ms, within_250ms, within_1s] = names.map(|name| {
             if processes {
-                report.metrics.iter().map(|text| sum(text, &name)).sum::<f64>()
+                report.metrics.iter().map(|text| series_sum(text, &name)).sum::<f64>()
             } else {
-                sum(&registry_after, &name) - sum(&registry_before, &name)
+                series_sum(&registry_after, &name) - series_sum(&registry_before, &name)
             }
         });
         let share = |n: f64| 100.0 * n / count.max(1.0);

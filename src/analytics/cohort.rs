@@ -1,7 +1,7 @@
 //! Cohort rates (落地率, 投产率, 履约率, 注册率, 资金到位率), the funnel from intent to
 //! production, and the pipeline by stage — each with the projects behind its numbers.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -67,8 +67,7 @@ impl super::Additive for Cohort {
     fn patched(&self, before: &Self, after: &Self) -> Self {
         // The changed projects that were members: out of every list (each is within the
         // members), then in again where they are now.
-        let gone: HashSet<&str> = before.members.iter().map(String::as_str).collect();
-        let list = |now: &[String], added: &[String]| merged(now, &gone, added);
+        let list = |now: &[String], added: &[String]| merged(now, &before.members, added);
         Cohort {
             members: list(&self.members, &after.members),
             landed: list(&self.landed, &after.landed),
@@ -81,12 +80,12 @@ impl super::Additive for Cohort {
     }
 }
 
-/// `now` (codes in code order) without the codes `gone`, with the codes `added` (in code
-/// order) at their places.
-fn merged(now: &[String], gone: &HashSet<&str>, added: &[String]) -> Vec<String> {
+/// `now` without the codes `gone`, with the codes `added` at their places (all three in
+/// code order).
+fn merged(now: &[String], gone: &[String], added: &[String]) -> Vec<String> {
     let mut merged = Vec::with_capacity(now.len() + added.len());
     let mut added = added.iter().peekable();
-    for code in now.iter().filter(|c| !gone.contains(c.as_str())) {
+    for code in now.iter().filter(|c| gone.binary_search(c).is_err()) {
         while let Some(a) = added.next_if(|a| *a < code) {
             merged.push(a.clone());
         }
@@ -255,8 +254,7 @@ impl super::Additive for Funnel {
                 days
             })
             .collect();
-        let gone: HashSet<&str> = before.members.iter().map(String::as_str).collect();
-        Funnel::of(&reached, days, merged(&self.members, &gone, &after.members))
+        Funnel::of(&reached, days, merged(&self.members, &before.members, &after.members))
     }
 }
 

@@ -447,17 +447,20 @@ impl Answers {
                 k.answer.get().filter(|(_, reads)| k.stamps.agree(stamps, *reads)).map(|(a, _)| a.clone())
             })
         };
-        // An answer that holds for the frames these were patched from.
-        let base = match (&recipe.patch, frames.delta()) {
+        // An answer that holds for the frames these were patched from (looked for only
+        // when there is an answer to compute, not for every asker of a kept one).
+        let base = || match (&recipe.patch, frames.delta()) {
             (Some(_), Some(delta)) => holding(&delta.from),
             _ => None,
         };
         if let Some(k) = asked.kept.iter().find(|k| k.version == frames.version()) {
+            let base = if k.answer.initialized() { None } else { base() };
             return Some(Found::Compute(k.answer.clone(), recipe, base));
         }
         if let Some(answer) = holding(&frames.stamps) {
             return Some(Found::Carried(answer));
         }
+        let base = base();
         let answer = Computation::default();
         let at = asked.kept.partition_point(|k| k.version < frames.version());
         asked.kept.insert(at, Kept { version: frames.version(), stamps: frames.stamps, answer: answer.clone() });
