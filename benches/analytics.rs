@@ -135,6 +135,7 @@ fn export_csv(ledger: &Ledger, dir: &Path) {
 }
 
 fn main() {
+    zhaoshang::allocator::configure(); // as the binary does
     let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let sizes = if sizes.is_empty() { vec![10_000, 100_000] } else { sizes };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");

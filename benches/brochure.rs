@@ -17,6 +17,7 @@ use zhaoshang::publish::brochure::BrochureOptions;
 use zhaoshang::publish::public::Lang;
 
 fn main() {
+    zhaoshang::allocator::configure(); // as the binary does
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let horizon = zhaoshang::demo::data_horizon();
     for (name, projects, key) in [("demo district", 600, None), ("300 key projects", 1500, Some(300))] {

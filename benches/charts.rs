@@ -119,6 +119,7 @@ fn charts() -> Vec<(&'static str, Chart)> {
 }
 
 fn main() {
+    zhaoshang::allocator::configure(); // as the binary does
     let size = Size::full_hd(1);
     for (name, chart) in charts() {
         for format in [Format::Png, Format::Svg] {

@@ -61,6 +61,7 @@ fn pad_progress(ledger: &mut zhaoshang::ledger::Ledger, wanted: usize) {
 }
 
 fn main() {
+    zhaoshang::allocator::configure(); // as the binary does
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let projects = args.first().copied().unwrap_or(100_000);
     let progress_rows = args.get(1).copied().unwrap_or(1_000_000);

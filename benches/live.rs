@@ -84,7 +84,7 @@ async fn profile_build(db: &sea_orm::DatabaseConnection) {
     }
     let projects = bulk::read_projects(&txn, None).await.unwrap();
     lap(&format!("sea-orm: {} projects", projects.len()), &mut t);
-    let progress = bulk::read_progress(&txn, None).await.unwrap();
+    let progress = bulk::read_progress(&txn, None, &projects).await.unwrap();
     lap(&format!("sea-orm: {} progress months", progress.len()), &mut t);
     let units = Unit::find().order_by_asc(entities::unit::Column::Code).all(&txn).await.unwrap();
     let targets = Target::find().all(&txn).await.unwrap();
@@ -151,6 +151,7 @@ async fn profile_patch(db: &sea_orm::DatabaseConnection) {
 }
 
 fn main() {
+    zhaoshang::allocator::configure(); // as the binary does
     let sizes: Vec<usize> =
         std::env::args().skip(1).filter_map(|a| a.replace('_', "").parse().ok()).collect::<Vec<_>>();
     let sizes = if sizes.is_empty() { vec![100_000] } else { sizes };

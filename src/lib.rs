@@ -19,6 +19,7 @@
 //! - [`background`]: threads for the server's background work, above its request threads.
 //! - [`cli`]: the command line.
 
+pub mod allocator;
 pub mod analytics;
 pub mod api;
 pub mod background;

@@ -8,6 +8,7 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    zhaoshang::allocator::configure();
     zhaoshang::cli::init_logging();
     let cli = zhaoshang::cli::Cli::parse();
     let runtime = match zhaoshang::cli::runtime(&cli) {

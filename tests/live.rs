@@ -478,15 +478,37 @@ async fn the_bulk_read_of_a_sqlite_file_equals_the_sea_orm_read_at_its_version_o
     let read = tokio::task::spawn_blocking(move || bulk::read_sqlite(&file, version)).await.unwrap().unwrap();
     let read = read.expect("the version it was asked for");
     let projects = bulk::read_projects(&t.db, None).await.unwrap();
-    let mut progress = bulk::read_progress(&t.db, None).await.unwrap();
+    let progress = bulk::read_progress(&t.db, None, &projects).await.unwrap();
     assert!(projects.len() > 5 && progress.len() > 10, "a sample with rows");
     assert!(projects.iter().any(|p| p.signed_date.is_some()) && projects.iter().any(|p| p.signed_date.is_none()));
     assert_eq!(read.projects, projects);
-    let mut bulk_progress = read.progress;
-    for rows in [&mut progress, &mut bulk_progress] {
-        rows.sort_by(|a, b| (&a.project_code, a.month).cmp(&(&b.project_code, b.month)));
+    // Both reads give every stored month, each with its project's position, in project
+    // order; a project's months may come in another order.
+    let mut stored: Vec<_> = <entities::prelude::Progress as sea_orm::EntityTrait>::find()
+        .all(&t.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| {
+            (
+                m.project_code,
+                m.month,
+                m.fai.unwrap_or(0),
+                m.funds_arrived.unwrap_or(0),
+                m.out_of_region_funds.unwrap_or(0),
+            )
+        })
+        .collect();
+    stored.sort();
+    for months in [&progress, &read.progress] {
+        assert!(months.is_sorted_by_key(|m| m.project), "in project order");
+        let mut read: Vec<_> = months
+            .iter()
+            .map(|m| (projects[m.project as usize].code.clone(), m.month, m.fai, m.funds, m.outside))
+            .collect();
+        read.sort();
+        assert_eq!(read, stored);
     }
-    assert_eq!(bulk_progress, progress);
     // The work's big tables, whole, in the table's order either way.
     let file = path.clone();
     let read = tokio::task::spawn_blocking(move || bulk::read_sqlite_work(&file, version)).await.unwrap().unwrap();

@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use entities::{engagement, incentive, investor, progress, project};
+use entities::{engagement, incentive, investor, project};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Row};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
@@ -85,9 +85,76 @@ pub async fn read_projects(db: &impl ConnectionTrait, codes: Option<&[String]>) 
     Ok(by_code(read_rows(db, PROJECT_COLUMNS, "projects", keys, project_of).await?))
 }
 
-/// Every progress month (or those of the projects `codes`), values taken by position.
-pub async fn read_progress(db: &impl ConnectionTrait, codes: Option<&[String]>) -> Result<Vec<progress::Model>, DbErr> {
-    read_rows(db, PROGRESS_COLUMNS, "progress", codes.map(|codes| ("project_code", codes)), progress_of).await
+/// A progress month as the frames take it: its project by position in the projects read
+/// with it, no code of its own, the values an empty cell as 0 (as every figure counts
+/// one). At 1,000,000 projects the 4.8 million months were as many `String`s and models
+/// of 72 bytes, made, hashed by code and dropped in every full build (BENCHMARKS.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Month {
+    /// The position of its project in the projects read with it (in code order).
+    pub project: u32,
+    /// The month (its first day).
+    pub month: NaiveDate,
+    /// 固定资产投资 of the month, yuan.
+    pub fai: i64,
+    /// 到位资金 of the month, yuan.
+    pub funds: i64,
+    /// 区外资金 of the month, yuan.
+    pub outside: i64,
+}
+
+/// The months of `projects` (in code order, as [`read_projects`] gives them), every one
+/// or those of the projects `codes`, in project order (a project's months in the order
+/// read): values taken by position. A month of no project given is left out.
+pub async fn read_progress(
+    db: &impl ConnectionTrait,
+    codes: Option<&[String]>,
+    projects: &[project::Model],
+) -> Result<Vec<Month>, DbErr> {
+    let keys = codes.map(|codes| ("project_code", codes));
+    let rows = read_rows(db, PROGRESS_COLUMNS, "progress", keys, |row| {
+        Ok((row.text(0)?.ok_or_else(|| row.missing(0))?, month_of(row)?))
+    })
+    .await?;
+    let mut of = ProjectOf::new(projects);
+    Ok(in_project_order(rows.into_iter().filter_map(|(code, mut month)| {
+        month.project = of.position(code.as_bytes())?;
+        Some(month)
+    })))
+}
+
+/// Months in project order, a project's in the order given (the sort is stable, and
+/// nearly free on months read in project order, as an import writes them).
+fn in_project_order(months: impl Iterator<Item = Month>) -> Vec<Month> {
+    let mut months: Vec<Month> = months.collect();
+    months.sort_by_key(|m| m.project);
+    months
+}
+
+/// Finds projects by code in a list in code order: the code of the last row asked first
+/// (a project's months are mostly read one after another), else by binary search.
+struct ProjectOf<'a> {
+    projects: &'a [project::Model],
+    last: Option<(usize, u32)>,
+}
+
+impl<'a> ProjectOf<'a> {
+    fn new(projects: &'a [project::Model]) -> ProjectOf<'a> {
+        ProjectOf { projects, last: None }
+    }
+
+    /// The position of the project of `code`, if it is one of them.
+    fn position(&mut self, code: &[u8]) -> Option<u32> {
+        if let Some((at, position)) = self.last
+            && self.projects[at].code.as_bytes() == code
+        {
+            return Some(position);
+        }
+        let at = self.projects.binary_search_by(|p| p.code.as_bytes().cmp(code)).ok()?;
+        let position = u32::try_from(at).ok()?;
+        self.last = Some((at, position));
+        Some(position)
+    }
 }
 
 /// Which projects are the promotion's key projects: key projects marked public.
@@ -116,8 +183,8 @@ pub fn read_sqlite_key_projects(path: &Path, version: i64) -> Result<Option<Vec<
 pub struct Tables {
     /// Projects, by code (bytewise, as [`crate::analytics::Frames`] keep them).
     pub projects: Vec<project::Model>,
-    /// Progress months, in no particular order.
-    pub progress: Vec<progress::Model>,
+    /// Progress months of those projects, in project order ([`Month`]).
+    pub progress: Vec<Month>,
 }
 
 /// The file of `db` when it is a SQLite database on disk (not in memory).
@@ -153,10 +220,30 @@ pub async fn read_work(db: &impl ConnectionTrait) -> Result<WorkTables, DbErr> {
 /// transactions see data version `version`; `None` when one sees another (a write
 /// committed in between: the caller tries again). Blocking: call it off the async
 /// threads.
+///
+/// The months are read before the projects are known: each distinct code is kept once
+/// (an id of its own, the code of the row before tried first) and the ids become
+/// positions afterwards, one lookup per project rather than per month.
 pub fn read_sqlite(path: &Path, version: i64) -> Result<Option<Tables>, DbErr> {
     let (projects, progress) = std::thread::scope(|scope| {
         let progress = scope.spawn(|| {
-            at_version(path, version, |txn| every(txn, PROGRESS_COLUMNS, "progress", |row| progress_of(row)))
+            at_version(path, version, |txn| {
+                let mut codes = Interned::default();
+                let months = every(txn, PROGRESS_COLUMNS, "progress", |row| {
+                    let project = match row.get_ref(0)? {
+                        ValueRef::Text(code) => codes.id(code),
+                        other => {
+                            return Err(rusqlite::Error::InvalidColumnType(
+                                0,
+                                "project_code".into(),
+                                other.data_type(),
+                            ));
+                        }
+                    };
+                    Ok(Month { project, ..month_of(row)? })
+                })?;
+                Ok((codes, months))
+            })
         });
         let projects = at_version(path, version, |txn| {
             Ok(by_code(every(txn, PROJECT_COLUMNS, "projects", |row| project_of(row))?))
@@ -165,8 +252,42 @@ pub fn read_sqlite(path: &Path, version: i64) -> Result<Option<Tables>, DbErr> {
         (projects, progress.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
     });
     match (projects?, progress?) {
-        (Some(projects), Some(progress)) => Ok(Some(Tables { projects, progress })),
+        (Some(projects), Some((codes, months))) => {
+            let mut of = ProjectOf::new(&projects);
+            let positions: Vec<Option<u32>> = codes.codes.iter().map(|code| of.position(code)).collect();
+            let months = months.into_iter().filter_map(|mut month| {
+                month.project = positions[month.project as usize]?;
+                Some(month)
+            });
+            let progress = in_project_order(months);
+            Ok(Some(Tables { projects, progress }))
+        }
         _ => Ok(None),
+    }
+}
+
+/// The distinct project codes of the months read, each with an id (its place in
+/// `codes`): kept once, not once per month.
+#[derive(Default)]
+struct Interned {
+    codes: Vec<Box<[u8]>>,
+    ids: rustc_hash::FxHashMap<Box<[u8]>, u32>,
+}
+
+impl Interned {
+    fn id(&mut self, code: &[u8]) -> u32 {
+        if let Some(last) = self.codes.last()
+            && **last == *code
+        {
+            return self.codes.len() as u32 - 1;
+        }
+        if let Some(id) = self.ids.get(code) {
+            return *id;
+        }
+        let id = self.codes.len() as u32;
+        self.codes.push(code.into());
+        self.ids.insert(code.into(), id);
+        id
     }
 }
 
@@ -214,7 +335,7 @@ fn every<T>(
     txn: &rusqlite::Transaction<'_>,
     columns: &str,
     table: &str,
-    of: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+    of: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Vec<T>> {
     every_where(txn, columns, table, None, of)
 }
@@ -225,7 +346,7 @@ fn every_where<T>(
     columns: &str,
     table: &str,
     condition: Option<&str>,
-    of: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+    mut of: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Vec<T>> {
     // Every row: sized once, since growing a vector of millions of rows copies it and
     // touches new memory at each doubling. The largest rowid bounds the count (the
@@ -253,6 +374,7 @@ pub trait ByPosition {
     type Error;
     /// Text, or NULL.
     fn text(&self, i: usize) -> Result<Option<String>, Self::Error>;
+
     /// A day, or NULL.
     fn day(&self, i: usize) -> Result<Option<NaiveDate>, Self::Error>;
     /// An integer, or NULL.
@@ -344,14 +466,15 @@ pub fn full_project_of<R: ByPosition>(row: &R) -> Result<project::Model, R::Erro
     })
 }
 
-/// A progress month from a row of [`PROGRESS_COLUMNS`].
-pub fn progress_of<R: ByPosition>(row: &R) -> Result<progress::Model, R::Error> {
-    Ok(progress::Model {
-        project_code: row.text(0)?.ok_or_else(|| row.missing(0))?,
+/// A progress month from a row of [`PROGRESS_COLUMNS`] but its project code (column 0,
+/// which the caller reads), its `project` left 0 for the caller.
+fn month_of<R: ByPosition>(row: &R) -> Result<Month, R::Error> {
+    Ok(Month {
+        project: 0,
         month: row.day(1)?.ok_or_else(|| row.missing(1))?,
-        fai: row.int(2)?,
-        funds_arrived: row.int(3)?,
-        out_of_region_funds: row.int(4)?,
+        fai: row.int(2)?.unwrap_or(0),
+        funds: row.int(3)?.unwrap_or(0),
+        outside: row.int(4)?.unwrap_or(0),
     })
 }
 
@@ -440,6 +563,7 @@ impl ByPosition for Row<'_> {
     fn text(&self, i: usize) -> rusqlite::Result<Option<String>> {
         self.get(i)
     }
+
     /// As sqlx stores a `NaiveDate` in SQLite: text `YYYY-MM-DD`, read without a format
     /// parser (days are most of the values read).
     fn day(&self, i: usize) -> rusqlite::Result<Option<NaiveDate>> {
