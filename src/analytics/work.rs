@@ -112,7 +112,7 @@ pub struct WorkInput {
 
 impl WorkInput {
     /// Reads the five tables (in the frames' read transaction).
-    pub async fn load(db: &impl ConnectionTrait) -> Result<WorkInput, DbErr> {
+    pub async fn load(db: &impl crate::store::bulk::Reader) -> Result<WorkInput, DbErr> {
         let small = SmallSheets::load(db).await?;
         Ok(WorkInput::of(crate::store::bulk::read_work(db).await?, small))
     }

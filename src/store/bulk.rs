@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use entities::{engagement, incentive, investor, project};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Row};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, StreamTrait};
 
 /// The columns of a project the frames use, in the order [`project_of`] reads them.
 pub const PROJECT_COLUMNS: &str = "code, name, unit_code, industry_name, channel, key_project, total_investment, \
@@ -30,28 +30,36 @@ pub const PROJECT_COLUMNS: &str = "code, name, unit_code, industry_name, channel
 /// The columns of a progress month, in the order [`progress_of`] reads them.
 pub const PROGRESS_COLUMNS: &str = "project_code, month, fai, funds_arrived, out_of_region_funds";
 
+/// A connection or transaction the reads here can stream rows from.
+pub trait Reader: ConnectionTrait + StreamTrait {}
+
+impl<T: ConnectionTrait + StreamTrait> Reader for T {}
+
 /// The rows of `table` (its `columns`; all of them, or those whose `key` column is one
 /// of `keys`), each taken by position by `of`.
 async fn read_rows<T>(
-    db: &impl ConnectionTrait,
+    db: &impl Reader,
     columns: &str,
     table: &str,
     keys: Option<(&str, &[String])>,
-    of: fn(&sea_orm::QueryResult) -> Result<T, DbErr>,
+    of: impl FnMut(&sea_orm::QueryResult) -> Result<T, DbErr>,
 ) -> Result<Vec<T>, DbErr> {
     read_rows_where(db, columns, table, "TRUE", keys, of).await
 }
 
-/// [`read_rows`] of the rows that also meet `condition` (SQL of both databases).
+/// [`read_rows`] of the rows that also meet `condition` (SQL of both databases). The rows
+/// are streamed and taken one by one as they come, not all held by the driver first
+/// (4.8 million progress months on PostgreSQL at 1,000,000 projects).
 async fn read_rows_where<T>(
-    db: &impl ConnectionTrait,
+    db: &impl Reader,
     columns: &str,
     table: &str,
     condition: &str,
     keys: Option<(&str, &[String])>,
-    of: fn(&sea_orm::QueryResult) -> Result<T, DbErr>,
+    mut of: impl FnMut(&sea_orm::QueryResult) -> Result<T, DbErr>,
 ) -> Result<Vec<T>, DbErr> {
-    let backend = db.get_database_backend();
+    use futures_util::TryStreamExt;
+    let backend = ConnectionTrait::get_database_backend(db);
     let (filter, values) = match keys {
         None => (String::new(), Vec::new()),
         Some((column, keys)) => {
@@ -63,8 +71,13 @@ async fn read_rows_where<T>(
         }
     };
     let sql = format!("SELECT {columns} FROM {table} WHERE {condition}{filter}");
-    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-    rows.iter().map(of).collect()
+    let rows = db.stream_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    let mut rows = std::pin::pin!(rows);
+    let mut all = Vec::new();
+    while let Some(row) = rows.try_next().await? {
+        all.push(of(&row)?);
+    }
+    Ok(all)
 }
 
 /// `projects` by code, sorted here rather than by `ORDER BY`: for that SQLite walks the
@@ -80,7 +93,7 @@ fn by_code(mut projects: Vec<project::Model>) -> Vec<project::Model> {
 /// The projects (all, or only `codes`) with the columns the frames use (the rest left
 /// empty), in code order: one statement, values taken by position
 /// ([`project_of`]) rather than built into full models by name.
-pub async fn read_projects(db: &impl ConnectionTrait, codes: Option<&[String]>) -> Result<Vec<project::Model>, DbErr> {
+pub async fn read_projects(db: &impl Reader, codes: Option<&[String]>) -> Result<Vec<project::Model>, DbErr> {
     let keys = codes.map(|codes| ("code", codes));
     Ok(by_code(read_rows(db, PROJECT_COLUMNS, "projects", keys, project_of).await?))
 }
@@ -107,20 +120,19 @@ pub struct Month {
 /// or those of the projects `codes`, in project order (a project's months in the order
 /// read): values taken by position. A month of no project given is left out.
 pub async fn read_progress(
-    db: &impl ConnectionTrait,
+    db: &impl Reader,
     codes: Option<&[String]>,
     projects: &[project::Model],
 ) -> Result<Vec<Month>, DbErr> {
     let keys = codes.map(|codes| ("project_code", codes));
-    let rows = read_rows(db, PROGRESS_COLUMNS, "progress", keys, |row| {
-        Ok((row.text(0)?.ok_or_else(|| row.missing(0))?, month_of(row)?))
+    let mut of = ProjectOf::new(projects);
+    let months = read_rows(db, PROGRESS_COLUMNS, "progress", keys, |row| {
+        let code = row.text(0)?.ok_or_else(|| row.missing(0))?;
+        let Some(project) = of.position(code.as_bytes()) else { return Ok(None) };
+        Ok(Some(Month { project, ..month_of(row)? }))
     })
     .await?;
-    let mut of = ProjectOf::new(projects);
-    Ok(in_project_order(rows.into_iter().filter_map(|(code, mut month)| {
-        month.project = of.position(code.as_bytes())?;
-        Some(month)
-    })))
+    Ok(in_project_order(months.into_iter().flatten()))
 }
 
 /// Months in project order, a project's in the order given (the sort is stable, and
@@ -162,10 +174,7 @@ const KEY_PROJECTS: &str = "key_project AND public";
 
 /// The key projects marked public (all, or those of `codes`), whole, in code order:
 /// what the promotion lists ([`crate::analytics::frames::PromotionRows`]).
-pub async fn read_key_projects(
-    db: &impl ConnectionTrait,
-    codes: Option<&[String]>,
-) -> Result<Vec<project::Model>, DbErr> {
+pub async fn read_key_projects(db: &impl Reader, codes: Option<&[String]>) -> Result<Vec<project::Model>, DbErr> {
     let keys = codes.map(|codes| ("code", codes));
     Ok(by_code(read_rows_where(db, FULL_PROJECT_COLUMNS, "projects", KEY_PROJECTS, keys, full_project_of).await?))
 }
@@ -207,7 +216,7 @@ pub struct WorkTables {
 }
 
 /// [`WorkTables`] through sea-orm, by position.
-pub async fn read_work(db: &impl ConnectionTrait) -> Result<WorkTables, DbErr> {
+pub async fn read_work(db: &impl Reader) -> Result<WorkTables, DbErr> {
     Ok(WorkTables {
         investors: read_rows(db, INVESTOR_COLUMNS, "investors", None, investor_of).await?,
         engagements: read_rows(db, ENGAGEMENT_COLUMNS, "engagements", None, engagement_of).await?,
