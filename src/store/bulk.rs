@@ -147,7 +147,7 @@ fn in_project_order(months: impl Iterator<Item = Month>) -> Vec<Month> {
 /// (a project's months are mostly read one after another), else by binary search.
 struct ProjectOf<'a> {
     projects: &'a [project::Model],
-    last: Option<(usize, u32)>,
+    last: Option<u32>,
 }
 
 impl<'a> ProjectOf<'a> {
@@ -157,15 +157,14 @@ impl<'a> ProjectOf<'a> {
 
     /// The position of the project of `code`, if it is one of them.
     fn position(&mut self, code: &[u8]) -> Option<u32> {
-        if let Some((at, position)) = self.last
-            && self.projects[at].code.as_bytes() == code
+        if let Some(last) = self.last
+            && self.projects[last as usize].code.as_bytes() == code
         {
-            return Some(position);
+            return Some(last);
         }
         let at = self.projects.binary_search_by(|p| p.code.as_bytes().cmp(code)).ok()?;
-        let position = u32::try_from(at).ok()?;
-        self.last = Some((at, position));
-        Some(position)
+        self.last = Some(u32::try_from(at).ok()?);
+        self.last
     }
 }
 
