@@ -280,21 +280,27 @@ pub fn read_sqlite(path: &Path, version: i64) -> Result<Option<Tables>, DbErr> {
 struct Interned {
     codes: Vec<Box<[u8]>>,
     ids: rustc_hash::FxHashMap<Box<[u8]>, u32>,
+    /// The id of the row before's code, tried first (no hash).
+    last: Option<u32>,
 }
 
 impl Interned {
     fn id(&mut self, code: &[u8]) -> u32 {
-        if let Some(last) = self.codes.last()
-            && **last == *code
+        if let Some(last) = self.last
+            && *self.codes[last as usize] == *code
         {
-            return self.codes.len() as u32 - 1;
+            return last;
         }
-        if let Some(id) = self.ids.get(code) {
-            return *id;
-        }
-        let id = self.codes.len() as u32;
-        self.codes.push(code.into());
-        self.ids.insert(code.into(), id);
+        let id = match self.ids.get(code) {
+            Some(id) => *id,
+            None => {
+                let id = self.codes.len() as u32;
+                self.codes.push(code.into());
+                self.ids.insert(code.into(), id);
+                id
+            }
+        };
+        self.last = Some(id);
         id
     }
 }
