@@ -58,8 +58,8 @@ async fn database(kind: &str, n: usize) -> (String, Option<tempfile::TempDir>) {
 
 /// Times the parts of one full build apart, one after the other (`Frames::load` runs the
 /// big tables' read beside the rest, and the two builds on both cores): the big tables
-/// through [`zhaoshang::store::bulk`] (rusqlite on a SQLite file, and sea-orm, as
-/// PostgreSQL reads them), the other tables, then `Frames::build` and `WorkRows::build`;
+/// through [`zhaoshang::store::bulk`] (rusqlite on a SQLite file, binary COPY on
+/// PostgreSQL, and sea-orm), the other tables, then `Frames::build` and `WorkRows::build`;
 /// then `Frames::load` whole.
 async fn profile_build(db: &sea_orm::DatabaseConnection) {
     use entities::prelude::*;
@@ -81,6 +81,15 @@ async fn profile_build(db: &sea_orm::DatabaseConnection) {
         let work = work.expect("no write during the profile");
         let rows = work.investors.len() + work.engagements.len() + work.incentives.len();
         lap(&format!("rusqlite: investors, engagements, incentives ({rows} rows)"), &mut t);
+    }
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        let snapshot = zhaoshang::store::copy::export_snapshot(&txn).await.unwrap();
+        let read = zhaoshang::store::copy::read_postgres(db, &snapshot).await.unwrap();
+        let (projects, months) = (read.tables.projects.len(), read.tables.progress.len());
+        lap(
+            &format!("binary COPY: {projects} projects, {months} progress months, the work sheets, key projects"),
+            &mut t,
+        );
     }
     let projects = bulk::read_projects(&txn, None).await.unwrap();
     lap(&format!("sea-orm: {} projects", projects.len()), &mut t);
@@ -134,8 +143,10 @@ async fn profile_patch(db: &sea_orm::DatabaseConnection) {
             [m.project_code.clone().into(), m.month.into()],
         );
         txn.execute_raw(update).await.unwrap();
-        feed::record(&txn, Change::new("bench", "recordProgress", "progress", m.project_code.clone())).await.unwrap();
-        txn.commit().await.unwrap();
+        let recorded = feed::record(&txn, Change::new("bench", "recordProgress", "progress", m.project_code.clone()))
+            .await
+            .unwrap();
+        feed::commit(db, txn, recorded).await.unwrap();
         let started = Instant::now();
         frames = frames.patched(db).await.unwrap().expect("a progress write patches");
         times.push(started.elapsed().as_secs_f64() * 1e3);
@@ -300,6 +311,20 @@ async fn run_load(
         q(&report.figures_lag_ms, 0.5),
         q(&report.figures_lag_ms, 1.0)
     );
+    let worst: Vec<String> = report
+        .worst_lags
+        .iter()
+        .map(|(lag, at, server, figures)| {
+            format!("{lag:.0} ms at +{at:.1} s ({} of server {server})", if *figures { "figures" } else { "graph" })
+        })
+        .collect();
+    println!("longest lags (the write's acknowledgement from the load's start): {}", worst.join(", "));
+    let ready: Vec<String> = report
+        .snapshot_ready_s
+        .iter()
+        .map(|s| s.map_or("not during the load".to_string(), |s| format!("+{s:.1} s")))
+        .collect();
+    println!("read snapshots built (from the load's start): {}", ready.join(" / "));
     println!(
         "writes acknowledged {} ({:.1}/s); errors {}; lost {}; reverted {}",
         report.writes,

@@ -526,6 +526,101 @@ async fn the_bulk_read_of_a_sqlite_file_equals_the_sea_orm_read_at_its_version_o
     assert!(bulk::read_sqlite_work(&path, version + 1).unwrap().is_none());
 }
 
+/// On PostgreSQL a write takes its data version as it commits (a deferred trigger), so
+/// the version row is never locked across a round trip to a client: two writers that
+/// record in one order and commit in the other get versions in commit order, neither
+/// waits for the other, and a write rolled back takes none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_versions_follow_the_commit_order_not_the_record_order() {
+    use zhaoshang::store::feed::{self, Change};
+    let Some(t) = TestDb::postgres("postgres_versions_follow_the_commit_order_not_the_record_order").await else {
+        return;
+    };
+    let before = zhaoshang::store::data_version(&t.db).await.unwrap();
+    let first = feed::begin_write(&t.db).await.unwrap();
+    let a = feed::record(&first, Change::new("test", "a", "units", "A")).await.unwrap();
+    let second = feed::begin_write(&t.db).await.unwrap();
+    let b = feed::record(&second, Change::new("test", "b", "units", "B")).await.unwrap();
+    let committed = tokio::time::timeout(std::time::Duration::from_secs(5), feed::commit(&t.db, second, b));
+    let b = committed.await.expect("the second writer waits for nobody").unwrap();
+    let a = feed::commit(&t.db, first, a).await.unwrap();
+    assert_eq!((b, a), (before + 1, before + 2));
+    let rolled_back = feed::begin_write(&t.db).await.unwrap();
+    let _ = feed::record(&rolled_back, Change::new("test", "c", "units", "C")).await.unwrap();
+    rolled_back.rollback().await.unwrap();
+    assert_eq!(zhaoshang::store::data_version(&t.db).await.unwrap(), before + 2);
+    let changes = feed::changes_since(&t.db, before).await.unwrap();
+    let expected = vec![(before + 1, "units".to_string(), "B".to_string()), (before + 2, "units".into(), "A".into())];
+    assert_eq!(changes, expected);
+}
+
+/// PostgreSQL's full read by binary COPY, on a connection of its own in the snapshot of a
+/// read transaction, sees what sea-orm reads in that transaction, value for value —
+/// not a write committed after the snapshot was taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_copy_read_of_postgres_equals_the_sea_orm_read_in_its_snapshot() {
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+    use zhaoshang::store::{bulk, copy, feed};
+    let Some(t) = TestDb::postgres("the_copy_read_of_postgres_equals_the_sea_orm_read_in_its_snapshot").await else {
+        return;
+    };
+    // The demo district: public key projects with every column, and the work sheets.
+    zhaoshang::jobs::import_ledger(&t.db, zhaoshang::demo::generate(400, 7), "test", "demo").await.unwrap();
+    let (txn, _) = feed::begin_read(&t.db).await.unwrap();
+    let snapshot = copy::export_snapshot(&txn).await.unwrap();
+    // A write committed after the snapshot: a progress month's FAI and a project's name.
+    let write = feed::begin_write(&t.db).await.unwrap();
+    let month = entities::prelude::Progress::find().one(&write).await.unwrap().expect("a month");
+    let mut changed = month.clone().into_active_model();
+    changed.fai = Set(Some(month.fai.unwrap_or(0) + 12_345));
+    changed.update(&write).await.unwrap();
+    let project =
+        entities::prelude::Project::find_by_id(month.project_code.clone()).one(&write).await.unwrap().unwrap();
+    let mut renamed = project.clone().into_active_model();
+    renamed.name = Set(format!("{} (renamed)", project.name));
+    renamed.update(&write).await.unwrap();
+    let change = feed::Change::new("test", "recordProgress", "progress", &month.project_code);
+    let recorded = feed::record(&write, change).await.unwrap();
+    feed::commit(&t.db, write, recorded).await.unwrap();
+
+    let read = copy::read_postgres(&t.db, &snapshot).await.unwrap();
+    let projects = bulk::read_projects(&txn, None).await.unwrap();
+    let progress = bulk::read_progress(&txn, None, &projects).await.unwrap();
+    let work = bulk::read_work(&txn).await.unwrap();
+    let key_projects = bulk::read_key_projects(&txn, None).await.unwrap();
+    // The key projects marked public, whole (every column of the model), by code.
+    let mut whole: Vec<_> = entities::prelude::Project::find()
+        .filter(entities::project::Column::KeyProject.eq(true))
+        .filter(entities::project::Column::Public.eq(true))
+        .all(&txn)
+        .await
+        .unwrap();
+    whole.sort_by(|a, b| a.code.cmp(&b.code));
+    txn.commit().await.unwrap();
+    assert!(projects.len() == 400 && progress.len() > 400, "a district with rows");
+    assert!(projects.iter().any(|p| p.signed_date.is_some()) && projects.iter().any(|p| p.signed_date.is_none()));
+    assert!(!work.investors.is_empty() && !work.engagements.is_empty() && !work.incentives.is_empty());
+    assert!(projects.iter().all(|p| !p.name.ends_with("(renamed)")), "the snapshot's state, not the write's");
+    assert_eq!(read.tables.projects, projects);
+    assert_eq!(read.tables.progress, progress);
+    assert_eq!(
+        (read.work.investors, read.work.engagements, read.work.incentives),
+        (work.investors, work.engagements, work.incentives)
+    );
+    assert!(!whole.is_empty(), "the demo has public key projects");
+    assert!(whole.iter().any(|p| p.land_area_mu.is_some() && p.summary.is_some()), "with their columns");
+    assert_eq!(read.key_projects, key_projects);
+    assert_eq!(read.key_projects, whole);
+    // A fresh read sees the write; a name that is not a snapshot's is refused.
+    let (txn, _) = feed::begin_read(&t.db).await.unwrap();
+    let now = copy::read_postgres(&t.db, &copy::export_snapshot(&txn).await.unwrap()).await.unwrap();
+    txn.commit().await.unwrap();
+    assert!(now.tables.projects.iter().any(|p| p.name.ends_with("(renamed)")));
+    assert_ne!(now.tables.progress, read.tables.progress);
+    assert!(copy::read_postgres(&t.db, "x'; DROP TABLE projects; --").await.is_err());
+    assert!(copy::read_postgres(&t.db, "00000003-0000001B-1").await.is_err(), "no such snapshot");
+}
+
 /// Every table of two snapshots, row by row.
 fn assert_same_snapshots(a: &zhaoshang::api::snapshot::Snapshot, b: &zhaoshang::api::snapshot::Snapshot) {
     assert_eq!(a.version, b.version);

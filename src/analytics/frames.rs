@@ -297,9 +297,10 @@ impl Frames {
     /// SQLite file the big tables are read by [`crate::store::bulk`] beside the rest, in
     /// transactions of their own proven to see the same version (tried again, at
     /// most [`BULK_ATTEMPTS`] times, when a write commits between the two). PostgreSQL
-    /// reads them in its one transaction: on a second connection in the same snapshot
-    /// (`pg_export_snapshot`) the read took longer, not less (10.7–10.9 s against 10.0 s
-    /// at 1,000,000 projects, BENCHMARKS.md), with the server on the same two cores.
+    /// reads them by binary COPY on a second connection in the same snapshot
+    /// (`pg_export_snapshot`, [`crate::store::copy`]), one table after the other (with
+    /// the rows read through sea-orm, two connections at once were slower, not faster,
+    /// the server on the same two cores: BENCHMARKS.md).
     pub async fn load(db: &DatabaseConnection) -> Result<Frames, AnalyticsError> {
         let started = std::time::Instant::now();
         let file = crate::store::bulk::sqlite_file(db);
@@ -317,6 +318,14 @@ impl Frames {
                     let key = crate::background::run(move || bulk::read_sqlite_key_projects(&key, version));
                     let rest = Rest::read(&txn).await?;
                     (big.await??, work.await??, key.await??, rest)
+                }
+                // PostgreSQL: the big tables by binary COPY on a connection of their
+                // own in this transaction's snapshot, beside the rest.
+                None if db.get_database_backend() == sea_orm::DbBackend::Postgres => {
+                    let snapshot = crate::store::copy::export_snapshot(&txn).await?;
+                    let (big, rest) = tokio::join!(crate::store::copy::read_postgres(db, &snapshot), Rest::read(&txn));
+                    let big = big?;
+                    (Some(big.tables), Some(big.work), Some(big.key_projects), rest?)
                 }
                 None => {
                     let rest = Rest::read(&txn).await?;

@@ -211,8 +211,8 @@ async fn validate(txn: &DatabaseTransaction, p: &project::Model) -> ApiResult<()
     Ok(())
 }
 
-/// Records the change of a row by `viewer` in the feed (its audit entry and a new data
-/// version): the last statement of every mutation before its commit.
+/// Records the change of a row by `viewer` in the feed (its audit entry; its data
+/// version comes with the commit, [`commit`]).
 pub(super) async fn audit<T: Serialize>(
     txn: &DatabaseTransaction,
     viewer: &Viewer,
@@ -221,7 +221,7 @@ pub(super) async fn audit<T: Serialize>(
     key: &str,
     before: Option<&T>,
     after: Option<&T>,
-) -> ApiResult<i64> {
+) -> ApiResult<feed::Recorded> {
     let change = feed::Change::new(viewer.name.clone(), action, entity, key).before(before).after(after);
     Ok(feed::record(txn, change).await?)
 }
@@ -231,10 +231,12 @@ pub(super) async fn begin(ctx: &Context<'_>) -> ApiResult<DatabaseTransaction> {
     Ok(feed::begin_write(&state(ctx)?.db).await?)
 }
 
-/// Commits a mutation's transaction and tells this server's caches (read-your-writes).
-pub(super) async fn commit(ctx: &Context<'_>, txn: DatabaseTransaction, version: i64) -> ApiResult<()> {
-    txn.commit().await?;
-    state(ctx)?.written(version, &super::auth::viewer(ctx).name);
+/// Commits a mutation's transaction, whose last change was `recorded`, and tells this
+/// server's caches its data version (read-your-writes).
+pub(super) async fn commit(ctx: &Context<'_>, txn: DatabaseTransaction, recorded: feed::Recorded) -> ApiResult<()> {
+    let state = state(ctx)?;
+    let version = feed::commit(&state.db, txn, recorded).await?;
+    state.written(version, &super::auth::viewer(ctx).name);
     Ok(())
 }
 
@@ -293,7 +295,9 @@ async fn save_investor(
     // Only what this write is about reaches the audit trail: never the directory's
     // confidential contacts and notes (a project's history shows its investor's entries).
     let view = |m: &investor::Model| serde_json::json!({ "name": m.name, "origin": m.origin });
-    audit(txn, viewer, action, "investors", name, before.as_ref().map(view).as_ref(), Some(&view(&after))).await?;
+    // Committed with the project's change, recorded after it (the later version).
+    let _investor =
+        audit(txn, viewer, action, "investors", name, before.as_ref().map(view).as_ref(), Some(&view(&after))).await?;
     Ok(())
 }
 
@@ -308,7 +312,7 @@ async fn existing_project(txn: &DatabaseTransaction, code: &str) -> ApiResult<pr
 }
 
 /// Saves a changed project (validated), its investor if new, and the change; returns the
-/// project and the data version. An update writes only the columns that differ from
+/// project and the change recorded. An update writes only the columns that differ from
 /// `before` (read under lock) and the row version, one up.
 async fn save_project(
     txn: &DatabaseTransaction,
@@ -317,7 +321,7 @@ async fn save_project(
     before: Option<&project::Model>,
     mut after: project::Model,
     investor_origin: Option<String>,
-) -> ApiResult<(project::Model, i64)> {
+) -> ApiResult<(project::Model, feed::Recorded)> {
     validate(txn, &after).await?;
     if let Some(name) = &after.investor_name {
         save_investor(txn, viewer, action, name, investor_origin).await?;
@@ -339,8 +343,8 @@ async fn save_project(
             Project::insert(after.clone().into_active_model()).exec_without_returning(txn).await?;
         }
     }
-    let version = audit(txn, viewer, action, "projects", &after.code, before, Some(&after)).await?;
-    Ok((after, version))
+    let recorded = audit(txn, viewer, action, "projects", &after.code, before, Some(&after)).await?;
+    Ok((after, recorded))
 }
 
 /// A month given as `YYYY-MM` or a date, as its first day.
@@ -379,8 +383,8 @@ impl GraphMutation {
         if Project::find_by_id(code.as_str()).one(&txn).await.map_err(ApiError::from)?.is_some() {
             return Err(ApiError::Conflict(format!("project {code:?} exists already")).into());
         }
-        let (saved, version) = save_project(&txn, &viewer, "createProject", None, p, origin).await?;
-        commit(ctx, txn, version).await?;
+        let (saved, recorded) = save_project(&txn, &viewer, "createProject", None, p, origin).await?;
+        commit(ctx, txn, recorded).await?;
         Ok(ProjectObject(saved))
     }
 
@@ -408,8 +412,8 @@ impl GraphMutation {
         let origin = input.investor_origin.clone();
         let mut after = before.clone();
         input.apply(&mut after)?;
-        let (saved, version) = save_project(&txn, &viewer, "updateProject", Some(&before), after, origin).await?;
-        commit(ctx, txn, version).await?;
+        let (saved, recorded) = save_project(&txn, &viewer, "updateProject", Some(&before), after, origin).await?;
+        commit(ctx, txn, recorded).await?;
         Ok(ProjectObject(saved))
     }
 
@@ -438,8 +442,8 @@ impl GraphMutation {
             rules::Stage::AtCapacity => &mut after.capacity_date,
         };
         *slot = Some(date.0);
-        let (saved, version) = save_project(&txn, &viewer, "advanceStage", Some(&before), after, None).await?;
-        commit(ctx, txn, version).await?;
+        let (saved, recorded) = save_project(&txn, &viewer, "advanceStage", Some(&before), after, None).await?;
+        commit(ctx, txn, recorded).await?;
         Ok(ProjectObject(saved))
     }
 
@@ -461,8 +465,8 @@ impl GraphMutation {
         let mut after = before.clone();
         after.terminated_date = Some(date.0);
         after.terminated_reason = Some(reason);
-        let (saved, version) = save_project(&txn, &viewer, "terminateProject", Some(&before), after, None).await?;
-        commit(ctx, txn, version).await?;
+        let (saved, recorded) = save_project(&txn, &viewer, "terminateProject", Some(&before), after, None).await?;
+        commit(ctx, txn, recorded).await?;
         Ok(ProjectObject(saved))
     }
 
@@ -504,8 +508,8 @@ impl GraphMutation {
             .exec_without_returning(&txn)
             .await
             .map_err(ApiError::from)?;
-        let version = audit(&txn, &viewer, "recordProgress", "progress", &code, before.as_ref(), Some(&row)).await?;
-        commit(ctx, txn, version).await?;
+        let recorded = audit(&txn, &viewer, "recordProgress", "progress", &code, before.as_ref(), Some(&row)).await?;
+        commit(ctx, txn, recorded).await?;
         Ok(super::graph::ProgressMonth(row))
     }
 
@@ -547,8 +551,8 @@ impl GraphMutation {
             }
             _ => ApiError::from(e),
         })?;
-        let version = audit(&txn, &viewer, "openIssue", "element_issues", &code, None, Some(&saved)).await?;
-        commit(ctx, txn, version).await?;
+        let recorded = audit(&txn, &viewer, "openIssue", "element_issues", &code, None, Some(&saved)).await?;
+        commit(ctx, txn, recorded).await?;
         Ok(IssueObject(saved))
     }
 
@@ -573,10 +577,10 @@ impl GraphMutation {
         let mut after = before.clone();
         after.resolved_date = Some(date.0);
         after.clone().into_active_model().reset_all().update(&txn).await.map_err(ApiError::from)?;
-        let version =
+        let recorded =
             audit(&txn, &viewer, "resolveIssue", "element_issues", &before.project_code, Some(&before), Some(&after))
                 .await?;
-        commit(ctx, txn, version).await?;
+        commit(ctx, txn, recorded).await?;
         Ok(IssueObject(after))
     }
 
@@ -619,8 +623,8 @@ impl GraphMutation {
             .exec_without_returning(&txn)
             .await
             .map_err(ApiError::from)?;
-        let version = audit(&txn, &viewer, "setTarget", "targets", &unit_code, before.as_ref(), Some(&row)).await?;
-        commit(ctx, txn, version).await?;
+        let recorded = audit(&txn, &viewer, "setTarget", "targets", &unit_code, before.as_ref(), Some(&row)).await?;
+        commit(ctx, txn, recorded).await?;
         Ok(TargetObject(row))
     }
 }

@@ -97,7 +97,8 @@ async fn healthz() -> &'static str {
 }
 
 /// Ready to serve: the database answers, no migration is pending, and the analytics
-/// frames are built. 200 with each check's state, or 503 naming what is not ready.
+/// frames are built. 200 with each check's state, or 503 naming what is not ready; also
+/// whether the graph's read snapshot is built yet (`readSnapshot`: ok, building, off).
 #[handler]
 async fn readyz(state: Data<&Arc<ServerState>>) -> Response {
     use sea_orm_migration::MigratorTrait;
@@ -125,9 +126,26 @@ async fn readyz(state: Data<&Arc<ServerState>>) -> Response {
         Some(_) => "warming up",
         None => "unavailable",
     };
+    // Not a condition of readiness: the graph reads through SQL until its snapshot is
+    // built (after the frames, at start), then from memory.
+    let read_snapshot = match (state.schema.data::<super::ApiState>(), state.schema.data::<super::ApiOptions>()) {
+        (Some(api), Some(options)) if options.read_snapshot => {
+            if api.snapshots.is_built() {
+                "ok"
+            } else {
+                "building"
+            }
+        }
+        _ => "off",
+    };
     let ready = database == "ok" && migrations == "ok" && analytics == "ok";
-    let body =
-        serde_json::json!({ "ready": ready, "database": database, "migrations": migrations, "analytics": analytics });
+    let body = serde_json::json!({
+        "ready": ready,
+        "database": database,
+        "migrations": migrations,
+        "analytics": analytics,
+        "readSnapshot": read_snapshot,
+    });
     let status = if ready { poem::http::StatusCode::OK } else { poem::http::StatusCode::SERVICE_UNAVAILABLE };
     Response::builder().status(status).content_type("application/json").body(body.to_string())
 }

@@ -374,6 +374,11 @@ impl Snapshots {
         }
     }
 
+    /// Whether a snapshot was built (of any version): the graph reads it when current.
+    pub fn is_built(&self) -> bool {
+        self.current.borrow().is_some()
+    }
+
     /// Builds a snapshot now if the current one is not of the latest known version
     /// (tests, and the server's start).
     pub async fn build_now(&self) -> Result<(), DbErr> {

@@ -187,14 +187,14 @@ pub struct SupervisionInput {
 }
 
 /// Saves `after` over `before` (inserted when there is none) and records it in the
-/// feed; returns the row and the new data version.
+/// feed; returns the row and the change recorded.
 async fn save<A, M>(
     txn: &DatabaseTransaction,
     viewer: &Viewer,
     (action, entity, key): (&str, &str, &str),
     before: Option<&M>,
     after: M,
-) -> ApiResult<(M, i64)>
+) -> ApiResult<(M, crate::store::feed::Recorded)>
 where
     M: IntoActiveModel<A> + Clone + serde::Serialize + Send,
     A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
@@ -206,8 +206,8 @@ where
     } else {
         active.insert(txn).await?;
     }
-    let version = audit(txn, viewer, action, entity, key, before, Some(&after)).await?;
-    Ok((after, version))
+    let recorded = audit(txn, viewer, action, entity, key, before, Some(&after)).await?;
+    Ok((after, recorded))
 }
 
 /// The write side of the work around the pipeline.
@@ -254,7 +254,8 @@ impl WorkMutation {
                 .exec_without_returning(&txn)
                 .await
                 .map_err(ApiError::from)?;
-            audit(&txn, &viewer, "recordEngagement", "investors", &name, None, Some(&new)).await?;
+            // Committed with the engagement, recorded after it (the later version).
+            let _investor = audit(&txn, &viewer, "recordEngagement", "investors", &name, None, Some(&new)).await?;
         }
         let id = (
             after.investor_name.clone(),
@@ -265,9 +266,9 @@ impl WorkMutation {
         );
         let key = format!("{}|{}|{}|{}|{}", id.0, id.1, id.2, id.3, id.4);
         let before = Engagement::find_by_id(id).one(&txn).await.map_err(ApiError::from)?;
-        let (saved, version) =
+        let (saved, recorded) =
             save(&txn, &viewer, ("recordEngagement", "engagements", &key), before.as_ref(), after).await?;
-        commit(ctx, txn, version).await?;
+        commit(ctx, txn, recorded).await?;
         Ok(EngagementObject(saved))
     }
 
@@ -287,8 +288,8 @@ impl WorkMutation {
         if Event::find_by_id(code.as_str()).one(&txn).await.map_err(ApiError::from)?.is_some() {
             return Err(ApiError::Conflict(format!("event {code:?} exists already")).into());
         }
-        let (saved, version) = save_event(&txn, &viewer, "createEvent", None, after).await?;
-        commit(ctx, txn, version).await?;
+        let (saved, recorded) = save_event(&txn, &viewer, "createEvent", None, after).await?;
+        commit(ctx, txn, recorded).await?;
         Ok(EventObject(saved))
     }
 
@@ -307,8 +308,8 @@ impl WorkMutation {
         let mut after = before.clone();
         input.apply(&mut after);
         require_unit_or_admin(&viewer, after.organizer_unit_code.as_deref())?;
-        let (saved, version) = save_event(&txn, &viewer, "updateEvent", Some(&before), after).await?;
-        commit(ctx, txn, version).await?;
+        let (saved, recorded) = save_event(&txn, &viewer, "updateEvent", Some(&before), after).await?;
+        commit(ctx, txn, recorded).await?;
         Ok(EventObject(saved))
     }
 
@@ -340,8 +341,8 @@ impl WorkMutation {
             );
         }
         let key = format!("{}|{}", after.project_code, after.policy);
-        let (saved, version) = save(&txn, &viewer, ("promiseIncentive", "incentives", &key), None, after).await?;
-        commit(ctx, txn, version).await?;
+        let (saved, recorded) = save(&txn, &viewer, ("promiseIncentive", "incentives", &key), None, after).await?;
+        commit(ctx, txn, recorded).await?;
         Ok(IncentiveObject(saved))
     }
 
@@ -370,9 +371,9 @@ impl WorkMutation {
         };
         first_violation(rules::check_incentive(&after))?;
         let key = format!("{project_code}|{policy}");
-        let (saved, version) =
+        let (saved, recorded) =
             save(&txn, &viewer, ("recordIncentivePayment", "incentives", &key), Some(&before), after).await?;
-        commit(ctx, txn, version).await?;
+        commit(ctx, txn, recorded).await?;
         Ok(IncentiveObject(saved))
     }
 
@@ -404,9 +405,9 @@ impl WorkMutation {
             return Err(ApiError::Conflict(format!("supervision item {:?} exists already", after.code)).into());
         }
         let key = after.code.clone();
-        let (saved, version) =
+        let (saved, recorded) =
             save(&txn, &viewer, ("raiseSupervision", "supervision_items", &key), None, after).await?;
-        commit(ctx, txn, version).await?;
+        commit(ctx, txn, recorded).await?;
         Ok(SupervisionObject(saved))
     }
 
@@ -420,9 +421,9 @@ impl WorkMutation {
         viewer.require_unit(&before.unit_code)?;
         let after = supervision_item::Model { closed_date: Some(closed_date.0), ..before.clone() };
         first_violation(rules::check_supervision(&after))?;
-        let (saved, version) =
+        let (saved, recorded) =
             save(&txn, &viewer, ("closeSupervision", "supervision_items", &code), Some(&before), after).await?;
-        commit(ctx, txn, version).await?;
+        commit(ctx, txn, recorded).await?;
         Ok(SupervisionObject(saved))
     }
 }
@@ -434,7 +435,7 @@ async fn save_event(
     action: &str,
     before: Option<&event::Model>,
     after: event::Model,
-) -> ApiResult<(event::Model, i64)> {
+) -> ApiResult<(event::Model, crate::store::feed::Recorded)> {
     first_violation(rules::check_event(&after))?;
     if let Some(unit) = &after.organizer_unit_code {
         require_unit_exists(txn, "organizerUnitCode", unit).await?;

@@ -85,7 +85,7 @@ async fn read_rows_where<T>(
 /// of 200,000 projects in the sqlite3 shell; the statement grew 21× from 100,000 to
 /// 1,000,000 projects, BENCHMARKS.md), and the order is then the same bytewise one on
 /// both databases (PostgreSQL's would follow its collation).
-fn by_code(mut projects: Vec<project::Model>) -> Vec<project::Model> {
+pub(crate) fn by_code(mut projects: Vec<project::Model>) -> Vec<project::Model> {
     projects.sort_unstable_by(|a, b| a.code.cmp(&b.code));
     projects
 }
@@ -137,7 +137,7 @@ pub async fn read_progress(
 
 /// Months in project order, a project's in the order given (the sort is stable, and
 /// nearly free on months read in project order, as an import writes them).
-fn in_project_order(months: impl Iterator<Item = Month>) -> Vec<Month> {
+pub(crate) fn in_project_order(months: impl Iterator<Item = Month>) -> Vec<Month> {
     let mut months: Vec<Month> = months.collect();
     months.sort_by_key(|m| m.project);
     months
@@ -145,18 +145,18 @@ fn in_project_order(months: impl Iterator<Item = Month>) -> Vec<Month> {
 
 /// Finds projects by code in a list in code order: the code of the last row asked first
 /// (a project's months are mostly read one after another), else by binary search.
-struct ProjectOf<'a> {
+pub(crate) struct ProjectOf<'a> {
     projects: &'a [project::Model],
     last: Option<u32>,
 }
 
 impl<'a> ProjectOf<'a> {
-    fn new(projects: &'a [project::Model]) -> ProjectOf<'a> {
+    pub(crate) fn new(projects: &'a [project::Model]) -> ProjectOf<'a> {
         ProjectOf { projects, last: None }
     }
 
     /// The position of the project of `code`, if it is one of them.
-    fn position(&mut self, code: &[u8]) -> Option<u32> {
+    pub(crate) fn position(&mut self, code: &[u8]) -> Option<u32> {
         if let Some(last) = self.last
             && self.projects[last as usize].code.as_bytes() == code
         {
@@ -169,7 +169,7 @@ impl<'a> ProjectOf<'a> {
 }
 
 /// Which projects are the promotion's key projects: key projects marked public.
-const KEY_PROJECTS: &str = "key_project AND public";
+pub(crate) const KEY_PROJECTS: &str = "key_project AND public";
 
 /// The key projects marked public (all, or those of `codes`), whole, in code order:
 /// what the promotion lists ([`crate::analytics::frames::PromotionRows`]).
@@ -482,7 +482,7 @@ pub fn full_project_of<R: ByPosition>(row: &R) -> Result<project::Model, R::Erro
 
 /// A progress month from a row of [`PROGRESS_COLUMNS`] but its project code (column 0,
 /// which the caller reads), its `project` left 0 for the caller.
-fn month_of<R: ByPosition>(row: &R) -> Result<Month, R::Error> {
+pub(crate) fn month_of<R: ByPosition>(row: &R) -> Result<Month, R::Error> {
     Ok(Month {
         project: 0,
         month: row.day(1)?.ok_or_else(|| row.missing(1))?,

@@ -1,16 +1,19 @@
 //! The change feed: the one way to write the graph.
 //!
-//! Every write (a mutation, an import) runs in a transaction opened by [`begin_write`]
-//! and calls [`record`] once per change before committing. [`record`] writes the audit
-//! entry and bumps the **data version**, a one-row table (`data_version`) updated inside
-//! the writing transaction:
+//! Every write (a mutation, an import) runs in a transaction opened by [`begin_write`],
+//! calls [`record`] once per change and ends with [`commit`]. [`record`] writes the
+//! audit entry, and the writing transaction bumps the **data version**, a one-row table
+//! (`data_version`):
 //!
-//! - on PostgreSQL, `UPDATE … SET version = version + 1` takes the row's lock until the
-//!   commit, so writers are serialised at that point and versions are in commit order,
-//!   without gaps; a `NOTIFY` [`CHANNEL`] in the same transaction is delivered at commit;
+//! - on PostgreSQL, as it commits: a deferred trigger runs `UPDATE … SET version =
+//!   version + 1` for each new audit entry, which takes the row's lock until the commit
+//!   ends, so versions are in commit order, without gaps, and the lock is never held
+//!   across a round trip to the client; the trigger's `NOTIFY` [`CHANNEL`] is delivered
+//!   at commit;
 //! - on SQLite, [`begin_write`] takes the write lock first (`BEGIN IMMEDIATE`) and every
 //!   connection waits up to [`BUSY_TIMEOUT`] for it, so concurrent writers queue instead
-//!   of failing with "database is locked".
+//!   of failing with "database is locked"; [`record`] bumps the version in the
+//!   transaction.
 //!
 //! Each audit entry carries the version it produced (`audit_entries.version`), so a
 //! consumer can ask what changed since a version ([`changes_since`]). Every cache of
@@ -20,8 +23,8 @@
 //! ```ignore
 //! let txn = feed::begin_write(&db).await?;
 //! // … write rows …
-//! let version = feed::record(&txn, Change::new(actor, "recordProgress", "progress", code).after(&row)).await?;
-//! txn.commit().await?;
+//! let recorded = feed::record(&txn, Change::new(actor, "recordProgress", "progress", code).after(&row)).await?;
+//! let version = feed::commit(&db, txn, recorded).await?;
 //! ```
 
 use std::time::Duration;
@@ -101,11 +104,44 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     }
 }
 
-/// Records `change` in the writing transaction `txn`: its audit entry and a new data
-/// version, which it returns. Call it after the rows are written and right before the
-/// commit (on PostgreSQL it holds the version row's lock until then).
-pub async fn record(txn: &DatabaseTransaction, change: Change) -> Result<i64, DbErr> {
+/// A change recorded in a writing transaction, not yet committed: [`commit`] gives its
+/// data version.
+#[must_use = "commit the transaction with `feed::commit`, which gives the version"]
+#[derive(Clone, Copy, Debug)]
+pub enum Recorded {
+    /// SQLite: the version, taken in the transaction (it holds the write lock).
+    Version(i64),
+    /// PostgreSQL: the audit entry, whose version its commit gives it.
+    Entry(i64),
+}
+
+/// Records `change` in the writing transaction `txn`: its audit entry and, by the
+/// commit, a new data version ([`commit`] gives it). Call it after the rows are written.
+///
+/// On SQLite the version row is bumped here (the transaction holds the database's
+/// write lock from its start). On PostgreSQL the entry is inserted without a version and
+/// a deferred trigger takes the next one as the transaction commits (migration
+/// `m20261201_000010_version_at_commit`): the version row is locked only inside the
+/// server's commit. Taken here, it stayed locked from this statement until the client's
+/// `COMMIT` arrived, and every other writer waited behind each of those round trips — on
+/// a loaded server, whole seconds (BENCHMARKS.md).
+pub async fn record(txn: &DatabaseTransaction, change: Change) -> Result<Recorded, DbErr> {
     let backend = txn.get_database_backend();
+    let mut entry = audit_entry::ActiveModel {
+        id: NotSet,
+        at: Set(chrono::Utc::now()),
+        actor: Set(change.actor),
+        action: Set(change.action),
+        entity: Set(change.entity),
+        key: Set(change.key),
+        before: Set(change.before),
+        after: Set(change.after),
+        version: Set(None),
+    };
+    if backend == DbBackend::Postgres {
+        let id = AuditEntry::insert(entry).exec(txn).await?.last_insert_id;
+        return Ok(Recorded::Entry(id));
+    }
     // Every statement here is read to its end (`query_all`): on SQLite a statement left
     // half-read keeps its connection's read snapshot open, and later transactions on
     // that connection would see old data.
@@ -117,23 +153,28 @@ pub async fn record(txn: &DatabaseTransaction, change: Change) -> Result<i64, Db
         .await?;
     let row = rows.first().ok_or_else(|| DbErr::RecordNotFound("the data_version row is missing".into()))?;
     let version: i64 = row.try_get("", "version")?;
-    AuditEntry::insert(audit_entry::ActiveModel {
-        id: NotSet,
-        at: Set(chrono::Utc::now()),
-        actor: Set(change.actor),
-        action: Set(change.action),
-        entity: Set(change.entity),
-        key: Set(change.key),
-        before: Set(change.before),
-        after: Set(change.after),
-        version: Set(Some(version)),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    if backend == DbBackend::Postgres {
-        txn.execute_raw(Statement::from_string(backend, format!("NOTIFY {CHANNEL}, '{version}'"))).await?;
+    entry.version = Set(Some(version));
+    AuditEntry::insert(entry).exec_without_returning(txn).await?;
+    Ok(Recorded::Version(version))
+}
+
+/// Commits the writing transaction `txn` whose last change was `recorded` and returns
+/// the data version it produced (on PostgreSQL read back from its audit entry through
+/// `db`, after the commit).
+pub async fn commit(db: &DatabaseConnection, txn: DatabaseTransaction, recorded: Recorded) -> Result<i64, DbErr> {
+    txn.commit().await?;
+    match recorded {
+        Recorded::Version(version) => Ok(version),
+        Recorded::Entry(id) => {
+            let version = AuditEntry::find_by_id(id)
+                .select_only()
+                .column(audit_entry::Column::Version)
+                .into_tuple::<Option<i64>>()
+                .one(db)
+                .await?;
+            version.flatten().ok_or_else(|| DbErr::RecordNotFound(format!("no data version for audit entry {id}")))
+        }
     }
-    Ok(version)
 }
 
 /// The data version: how many changes were ever recorded (plus the audit entries that

@@ -244,8 +244,9 @@ pub async fn import_ledger(
         "sha256": ledger.fingerprint.as_ref().map(|f| f.sha256.clone()),
         "files": ledger.fingerprint.as_ref().map(|f| f.files.iter().map(|(n, h)| (n.clone(), serde_json::json!(h))).collect::<serde_json::Map<_, _>>()),
     });
-    super::feed::record(&txn, super::feed::Change::new(actor, "import", "ledger", source).after(Some(&after))).await?;
-    txn.commit().await?;
+    let change = super::feed::Change::new(actor, "import", "ledger", source).after(Some(&after));
+    let recorded = super::feed::record(&txn, change).await?;
+    super::feed::commit(db, txn, recorded).await?;
     Ok((counts, changes))
 }
 

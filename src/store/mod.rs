@@ -1,10 +1,11 @@
 //! The store of the project graph: connecting (SQLite by default, PostgreSQL by URL),
 //! migrating on start, writing through the change feed, importing ledgers and reading
 //! the graph back; [`backup`]: online backup and restore of SQLite; [`bulk`]: whole-table
-//! reads for the analytics' full build.
+//! reads for the analytics' full build ([`copy`]: PostgreSQL's, by binary COPY).
 
 pub mod backup;
 pub mod bulk;
+pub mod copy;
 pub mod feed;
 mod import;
 mod read;
@@ -13,7 +14,7 @@ use entities::migration::Migrator;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait;
 
-pub use feed::{Change, begin_write, data_version, record};
+pub use feed::{Change, begin_write, commit, data_version, record};
 pub use import::{ImportChanges, ImportCounts, TableChanges, import_ledger};
 pub use read::{known, load_ledger};
 

@@ -43,6 +43,12 @@ pub struct Report {
     pub graph_lag_ms: Vec<f64>,
     /// The same for analytics answers.
     pub figures_lag_ms: Vec<f64>,
+    /// The five longest lags: (lag ms, the write's acknowledgement in s from the load's
+    /// start, server, figures rather than graph).
+    pub worst_lags: Vec<(f64, f64, usize, bool)>,
+    /// When each server's read snapshot of the graph was built, in s from the load's
+    /// start (`/readyz`; 0: by its start; `None`: not during the load).
+    pub snapshot_ready_s: Vec<Option<f64>>,
     /// Error messages of any request.
     pub errors: Vec<String>,
     /// Writes acknowledged.
@@ -280,8 +286,28 @@ pub async fn run(load: &Load) -> Report {
             }
         }));
     }
+    // When each server's read snapshot is built (it comes after the frames, at start).
+    let snapshot_tasks: Vec<_> = bases
+        .iter()
+        .map(|base| {
+            let (client, url) = (client.clone(), format!("{base}/readyz"));
+            tokio::spawn(async move {
+                while Instant::now() < read_until {
+                    let ready = client.get(&url).send().await.ok()?.json::<Value>().await.ok()?;
+                    if ready["readSnapshot"] == json!("ok") {
+                        return Some(Instant::now().duration_since(t0).as_secs_f64());
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                None
+            })
+        })
+        .collect();
     for task in tasks {
         task.await.unwrap();
+    }
+    for task in snapshot_tasks {
+        report.snapshot_ready_s.push(task.await.unwrap());
     }
 
     let acks = acks.lock().unwrap().clone();
@@ -299,9 +325,12 @@ pub async fn run(load: &Load) -> Report {
                     None => f64::INFINITY,
                 };
                 if figures { &mut report.figures_lag_ms } else { &mut report.graph_lag_ms }.push(lag);
+                report.worst_lags.push((lag, (ack.at - t0).as_secs_f64(), server, figures));
             }
         }
     }
+    report.worst_lags.sort_by(|a, b| b.0.total_cmp(&a.0));
+    report.worst_lags.truncate(5);
     for base in &bases {
         let text = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
         report.metrics.push(text);

@@ -6,6 +6,7 @@ mod m20261126_000001_create_graph;
 mod m20261129_000010_change_feed;
 mod m20261129_000020_pipeline_work;
 mod m20261129_000030_chains_carriers;
+mod m20261201_000010_version_at_commit;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000010_change_feed::Migration),
             Box::new(m20261129_000020_pipeline_work::Migration),
             Box::new(m20261129_000030_chains_carriers::Migration),
+            Box::new(m20261201_000010_version_at_commit::Migration),
         ]
     }
 }
