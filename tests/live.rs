@@ -554,9 +554,9 @@ async fn postgres_versions_follow_the_commit_order_not_the_record_order() {
     assert_eq!(changes, expected);
 }
 
-/// PostgreSQL's full read by binary COPY, on a connection of its own in the snapshot of a
-/// read transaction, sees what sea-orm reads in that transaction, value for value —
-/// not a write committed after the snapshot was taken.
+/// PostgreSQL's full reads by binary COPY, on a connection of their own in the snapshot
+/// of a read transaction, see what sea-orm reads in that transaction, value for value —
+/// not a write committed after the snapshot was taken: the analytics' and the API's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_copy_read_of_postgres_equals_the_sea_orm_read_in_its_snapshot() {
     use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
@@ -619,6 +619,11 @@ async fn the_copy_read_of_postgres_equals_the_sea_orm_read_in_its_snapshot() {
     assert_ne!(now.tables.progress, read.tables.progress);
     assert!(copy::read_postgres(&t.db, "x'; DROP TABLE projects; --").await.is_err());
     assert!(copy::read_postgres(&t.db, "00000003-0000001B-1").await.is_err(), "no such snapshot");
+    // The API's read snapshot, by COPY on PostgreSQL, equals the one read by pages.
+    let by_copy = zhaoshang::api::snapshot::Snapshot::load(&t.db).await.unwrap();
+    let by_pages = zhaoshang::api::snapshot::Snapshot::load_by_pages(&t.db, 50).await.unwrap();
+    assert!(by_copy.progress.values().any(|months| months.len() > 1), "projects with several months");
+    assert_same_snapshots(&by_copy, &by_pages);
 }
 
 /// Every table of two snapshots, row by row.

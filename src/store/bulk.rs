@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use entities::{engagement, incentive, investor, project};
+use entities::{engagement, incentive, investor, progress, project};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Row};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, StreamTrait};
@@ -477,6 +477,17 @@ pub fn full_project_of<R: ByPosition>(row: &R) -> Result<project::Model, R::Erro
         carrier_code: row.text(31)?,
         contact_name: row.text(32)?,
         contact_phone: row.text(33)?,
+    })
+}
+
+/// A whole progress month from a row of [`PROGRESS_COLUMNS`] (the API's read snapshot).
+pub fn progress_of<R: ByPosition>(row: &R) -> Result<progress::Model, R::Error> {
+    Ok(progress::Model {
+        project_code: row.text(0)?.ok_or_else(|| row.missing(0))?,
+        month: row.day(1)?.ok_or_else(|| row.missing(1))?,
+        fai: row.int(2)?,
+        funds_arrived: row.int(3)?,
+        out_of_region_funds: row.int(4)?,
     })
 }
 

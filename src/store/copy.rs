@@ -1,6 +1,7 @@
-//! PostgreSQL's full read of the big tables: `COPY (SELECT …) TO STDOUT (FORMAT binary)`
+//! PostgreSQL's full reads of the big tables: `COPY (SELECT …) TO STDOUT (FORMAT binary)`
 //! on a connection of its own, in the snapshot of the caller's read transaction, each
-//! value taken by position from the binary tuples as they come ([`read_postgres`]).
+//! value taken by position from the binary tuples as they come — for the analytics'
+//! full build ([`read_postgres`]) and the API's read snapshot ([`read_graph`]).
 //!
 //! Through sea-orm every row of a `SELECT` became a driver row (its own allocations, an
 //! `Arc` of column metadata), then values by index with type checks, and every
@@ -10,7 +11,7 @@
 //! in place; a month's project is found by the bytes of its code.
 
 use chrono::NaiveDate;
-use entities::project;
+use entities::{progress, project};
 use futures_util::TryStreamExt;
 use sea_orm::sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection};
 use sea_orm::{DatabaseConnection, DbErr};
@@ -39,48 +40,89 @@ pub struct PostgresTables {
     pub key_projects: Vec<project::Model>,
 }
 
-/// Reads every project (the frames' columns), progress month, investor, engagement and
-/// incentive and the public key projects of the PostgreSQL database of `db`, on a new
-/// connection (never the pool's: a copy stopped half-way leaves its connection unusable)
-/// whose read transaction takes the snapshot `snapshot` (`pg_export_snapshot()` of the
-/// caller's read transaction, still open): the same state, value for value.
-pub async fn read_postgres(db: &DatabaseConnection, snapshot: &str) -> Result<PostgresTables, DbErr> {
-    // An exported snapshot's name is hex digits and dashes; anything else is not one.
-    if snapshot.is_empty() || !snapshot.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
-        return Err(DbErr::Custom(format!("not a snapshot name: {snapshot:?}")));
+/// A read transaction on a PostgreSQL connection of its own (never the pool's: a copy
+/// stopped half-way leaves its connection unusable, and this one is then dropped) that
+/// takes an exported snapshot (`pg_export_snapshot()` of the caller's read transaction,
+/// still open): it sees the same state as that transaction, value for value.
+pub struct SnapshotReader(PgConnection);
+
+impl SnapshotReader {
+    /// Opens the reader of `db`'s database in `snapshot`.
+    pub async fn open(db: &DatabaseConnection, snapshot: &str) -> Result<SnapshotReader, DbErr> {
+        // An exported snapshot's name is hex digits and dashes; anything else is not one.
+        if snapshot.is_empty() || !snapshot.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+            return Err(DbErr::Custom(format!("not a snapshot name: {snapshot:?}")));
+        }
+        let options = db.get_postgres_connection_pool().connect_options();
+        let mut conn = options.connect().await.map_err(driver)?;
+        // Statements of this connection alone, which no pool will ever reuse: a
+        // transaction begun by hand is not left open for anyone else.
+        let begin = format!("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{snapshot}'");
+        sea_orm::sqlx::raw_sql(AssertSqlSafe(begin)).execute(&mut conn).await.map_err(driver)?;
+        Ok(SnapshotReader(conn))
     }
-    let options = db.get_postgres_connection_pool().connect_options();
-    let mut conn = options.connect().await.map_err(driver)?;
-    let mut txn = conn.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(driver)?;
-    sea_orm::sqlx::raw_sql(AssertSqlSafe(format!("SET TRANSACTION SNAPSHOT '{snapshot}'")))
-        .execute(&mut *txn)
-        .await
-        .map_err(driver)?;
-    let projects = copy_rows(&mut txn, PROJECT_COLUMNS, "projects", "TRUE", |row| bulk::project_of(row)).await?;
+
+    /// The rows of `table` (its `columns`, those meeting `condition`) by binary COPY, each
+    /// taken by `of` as it comes.
+    pub async fn rows<T>(
+        &mut self,
+        columns: &str,
+        table: &str,
+        condition: &str,
+        of: impl FnMut(&CopyRow) -> Result<T, DbErr>,
+    ) -> Result<Vec<T>, DbErr> {
+        copy_rows(&mut self.0, columns, table, condition, of).await
+    }
+
+    /// Ends the transaction and closes the connection.
+    pub async fn close(mut self) -> Result<(), DbErr> {
+        sea_orm::sqlx::raw_sql("COMMIT").execute(&mut self.0).await.map_err(driver)?;
+        self.0.close().await.map_err(driver)
+    }
+}
+
+/// Reads every project (the frames' columns), progress month, investor, engagement and
+/// incentive and the public key projects of the PostgreSQL database of `db` in
+/// `snapshot` ([`SnapshotReader`]).
+pub async fn read_postgres(db: &DatabaseConnection, snapshot: &str) -> Result<PostgresTables, DbErr> {
+    let mut reader = SnapshotReader::open(db, snapshot).await?;
+    let projects = reader.rows(PROJECT_COLUMNS, "projects", "TRUE", |row| bulk::project_of(row)).await?;
     let projects = bulk::by_code(projects);
     let mut of = ProjectOf::new(&projects);
-    let months = copy_rows(&mut txn, PROGRESS_COLUMNS, "progress", "TRUE", |row| {
-        let code = row.field(0)?.ok_or_else(|| row.missing(0))?;
-        let Some(project) = of.position(code) else { return Ok(None) };
-        Ok(Some(Month { project, ..bulk::month_of(row)? }))
-    })
-    .await?;
+    let months = reader
+        .rows(PROGRESS_COLUMNS, "progress", "TRUE", |row| {
+            let code = row.field(0)?.ok_or_else(|| row.missing(0))?;
+            let Some(project) = of.position(code) else { return Ok(None) };
+            Ok(Some(Month { project, ..bulk::month_of(row)? }))
+        })
+        .await?;
     let progress = bulk::in_project_order(months.into_iter().flatten());
     let work = WorkTables {
-        investors: copy_rows(&mut txn, INVESTOR_COLUMNS, "investors", "TRUE", |row| bulk::investor_of(row)).await?,
-        engagements: copy_rows(&mut txn, ENGAGEMENT_COLUMNS, "engagements", "TRUE", |row| bulk::engagement_of(row))
-            .await?,
-        incentives: copy_rows(&mut txn, INCENTIVE_COLUMNS, "incentives", "TRUE", |row| bulk::incentive_of(row)).await?,
+        investors: reader.rows(INVESTOR_COLUMNS, "investors", "TRUE", |row| bulk::investor_of(row)).await?,
+        engagements: reader.rows(ENGAGEMENT_COLUMNS, "engagements", "TRUE", |row| bulk::engagement_of(row)).await?,
+        incentives: reader.rows(INCENTIVE_COLUMNS, "incentives", "TRUE", |row| bulk::incentive_of(row)).await?,
     };
     let key_projects =
-        copy_rows(&mut txn, FULL_PROJECT_COLUMNS, "projects", KEY_PROJECTS, |row| bulk::full_project_of(row)).await?;
-    txn.commit().await.map_err(driver)?;
-    conn.close().await.map_err(driver)?;
+        reader.rows(FULL_PROJECT_COLUMNS, "projects", KEY_PROJECTS, |row| bulk::full_project_of(row)).await?;
+    reader.close().await?;
     Ok(PostgresTables { tables: Tables { projects, progress }, work, key_projects: bulk::by_code(key_projects) })
 }
 
-/// The exported snapshot of the read transaction `txn` (REPEATABLE READ), for
-/// [`read_postgres`] to read in while `txn` stays open.
+/// Every project, whole, and every progress month of `db`'s database in `snapshot`
+/// ([`SnapshotReader`]), in the tables' order: the API's read snapshot of the graph.
+pub async fn read_graph(
+    db: &DatabaseConnection,
+    snapshot: &str,
+) -> Result<(Vec<project::Model>, Vec<progress::Model>), DbErr> {
+    let mut reader = SnapshotReader::open(db, snapshot).await?;
+    let projects = reader.rows(FULL_PROJECT_COLUMNS, "projects", "TRUE", |row| bulk::full_project_of(row)).await?;
+    let progress = reader.rows(PROGRESS_COLUMNS, "progress", "TRUE", |row| bulk::progress_of(row)).await?;
+    reader.close().await?;
+    Ok((projects, progress))
+}
+
+/// The exported snapshot of the read transaction `txn` (REPEATABLE READ), for a
+/// [`SnapshotReader`] to read in while `txn` stays open.
 pub async fn export_snapshot(txn: &impl sea_orm::ConnectionTrait) -> Result<String, DbErr> {
     let sql = "SELECT pg_export_snapshot() AS snapshot";
     let rows = txn.query_all_raw(sea_orm::Statement::from_string(txn.get_database_backend(), sql)).await?;
@@ -91,8 +133,7 @@ fn driver(e: sea_orm::sqlx::Error) -> DbErr {
     DbErr::Custom(format!("PostgreSQL bulk read: {e}"))
 }
 
-/// The rows of `table` (its `columns`, those meeting `condition`) by binary COPY, each
-/// taken by `of` as it comes.
+/// [`SnapshotReader::rows`] on `conn`.
 async fn copy_rows<T>(
     conn: &mut PgConnection,
     columns: &str,
