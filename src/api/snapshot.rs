@@ -131,14 +131,19 @@ impl Snapshot {
         let (graph, small) = tokio::join!(crate::store::copy::read_graph(db, &exported), Small::read(&txn));
         let ((projects, months), small) = (graph?, small?);
         txn.commit().await?;
-        let mut by_project: HashMap<String, Vec<progress::Model>> = HashMap::new();
-        for row in months {
-            by_project.entry(row.project_code.clone()).or_default().push(row);
-        }
-        // Oldest month first, as the pages read them.
-        by_project.values_mut().for_each(|months| months.sort_unstable_by_key(|m| m.month));
-        let projects = projects.into_iter().map(|p| (p.code.clone(), p)).collect();
-        Ok(small.snapshot(version, projects, by_project))
+        // Millions of rows hashed by code: seconds of work, off the threads that answer
+        // requests (there it held a server's answers for 3 s, BENCHMARKS.md).
+        let assemble = move || {
+            let mut by_project: HashMap<String, Vec<progress::Model>> = HashMap::new();
+            for row in months {
+                by_project.entry(row.project_code.clone()).or_default().push(row);
+            }
+            // Oldest month first, as the pages read them.
+            by_project.values_mut().for_each(|months| months.sort_unstable_by_key(|m| m.month));
+            let projects = projects.into_iter().map(|p| (p.code.clone(), p)).collect();
+            small.snapshot(version, projects, by_project)
+        };
+        crate::background::run(assemble).await.map_err(|e| DbErr::Custom(e.to_string()))
     }
 
     /// [`Snapshot::load`], projects and their progress read `page` projects at a time (by

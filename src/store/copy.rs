@@ -24,6 +24,9 @@ use super::bulk::{
 /// The most columns a copied row may have (a whole project has 34).
 const MAX_COLUMNS: usize = 40;
 
+/// How many messages (rows) a copy takes before it lets other tasks run.
+const YIELD_EVERY: u32 = 4_096;
+
 /// The start of every binary COPY stream.
 const SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
 
@@ -152,7 +155,15 @@ async fn copy_rows<T>(
     };
     // PostgreSQL sends a row per message; a row split across messages waits here.
     let mut pending: Vec<u8> = Vec::new();
+    let mut messages = 0u32;
     while let Some(chunk) = stream.try_next().await.map_err(driver)? {
+        // The driver hands over buffered messages without waiting, so millions of rows
+        // would hold this thread, which answers requests too, for seconds: let the
+        // other tasks in now and then.
+        messages = messages.wrapping_add(1);
+        if messages.is_multiple_of(YIELD_EVERY) {
+            tokio::task::yield_now().await;
+        }
         if pending.is_empty() {
             let used = parser.rows(&chunk, &mut take)?;
             pending.extend_from_slice(&chunk[used..]);
