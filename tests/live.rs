@@ -466,7 +466,7 @@ async fn frames_patched_by_the_feed_equal_a_full_build(t: &TestDb) {
 on_both_databases!(frames_patched_by_the_feed_equal_a_full_build_on, frames_patched_by_the_feed_equal_a_full_build);
 
 /// The full build's bulk read of a SQLite file sees what sea-orm reads, value for value,
-/// and answers only at the data version it was asked for.
+/// and answers only at the data version it was asked for; so does the read snapshot's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bulk_read_of_a_sqlite_file_equals_the_sea_orm_read_at_its_version_only() {
     use zhaoshang::store::{bulk, data_version};
@@ -520,7 +520,13 @@ async fn the_bulk_read_of_a_sqlite_file_equals_the_sea_orm_read_at_its_version_o
         (read.investors, read.engagements, read.incentives),
         (work.investors, work.engagements, work.incentives)
     );
+    // The API's read snapshot, read in bulk, equals the one read by pages.
+    let in_bulk = zhaoshang::api::snapshot::Snapshot::load_in_bulk(&t.db).await.unwrap().expect("a SQLite file");
+    let by_pages = zhaoshang::api::snapshot::Snapshot::load_by_pages(&t.db, 3).await.unwrap();
+    assert!(in_bulk.progress.values().any(|months| months.len() > 1), "projects with several months");
+    assert_same_snapshots(&in_bulk, &by_pages);
     // Another version: nothing (the caller tries again).
+    assert!(bulk::read_sqlite_graph(&path, version + 1).unwrap().is_none());
     assert!(bulk::read_sqlite(&path, version - 1).unwrap().is_none());
     assert!(bulk::read_sqlite(&path, version + 1).unwrap().is_none());
     assert!(bulk::read_sqlite_work(&path, version + 1).unwrap().is_none());
@@ -620,7 +626,7 @@ async fn the_copy_read_of_postgres_equals_the_sea_orm_read_in_its_snapshot() {
     assert!(copy::read_postgres(&t.db, "x'; DROP TABLE projects; --").await.is_err());
     assert!(copy::read_postgres(&t.db, "00000003-0000001B-1").await.is_err(), "no such snapshot");
     // The API's read snapshot, by COPY on PostgreSQL, equals the one read by pages.
-    let by_copy = zhaoshang::api::snapshot::Snapshot::load(&t.db).await.unwrap();
+    let by_copy = zhaoshang::api::snapshot::Snapshot::load_in_bulk(&t.db).await.unwrap().expect("PostgreSQL");
     let by_pages = zhaoshang::api::snapshot::Snapshot::load_by_pages(&t.db, 50).await.unwrap();
     assert!(by_copy.progress.values().any(|months| months.len() > 1), "projects with several months");
     assert_same_snapshots(&by_copy, &by_pages);

@@ -296,7 +296,7 @@ impl Frames {
     /// mixes two states), only the columns the frames need, and builds the frames. On a
     /// SQLite file the big tables are read by [`crate::store::bulk`] beside the rest, in
     /// transactions of their own proven to see the same version (tried again, at
-    /// most [`BULK_ATTEMPTS`] times, when a write commits between the two). PostgreSQL
+    /// most [`bulk::ATTEMPTS`] times, when a write commits between the two). PostgreSQL
     /// reads them by binary COPY on a second connection in the same snapshot
     /// (`pg_export_snapshot`, [`crate::store::copy`]), one table after the other (with
     /// the rows read through sea-orm, two connections at once were slower, not faster,
@@ -307,7 +307,7 @@ impl Frames {
         let mut attempt = 0;
         let (version, tables, work, key_projects, rest) = loop {
             let (txn, version) = crate::store::feed::begin_read(db).await?;
-            let read = match file.clone().filter(|_| attempt < BULK_ATTEMPTS) {
+            let read = match file.clone().filter(|_| attempt < bulk::ATTEMPTS) {
                 // A SQLite file: the big tables and the key projects (whole rows) on
                 // connections of their own (one thread each) beside the rest, each at
                 // this version or not at all.
@@ -407,11 +407,6 @@ impl Frames {
         })
     }
 }
-
-/// How many times [`Frames::load`] tries the bulk read before it reads the big tables
-/// through its own transaction (slower, never in vain): a retry needs a write to commit
-/// in the moment between the two transactions' first reads.
-pub const BULK_ATTEMPTS: u32 = 5;
 
 /// The tables of the frames besides projects, progress, investors, engagements and
 /// incentives ([`bulk`]): small, read by sea-orm.

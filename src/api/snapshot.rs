@@ -26,6 +26,7 @@ use sea_orm::{
 use tokio::sync::{Mutex, watch};
 
 pub use crate::keyed::Keyed;
+use crate::store::bulk;
 use crate::store::feed::{self, Follower};
 
 /// The graph's hot rows for one data version.
@@ -110,40 +111,62 @@ impl Snapshot {
         Some(seen.skip(offset).take(first).cloned().collect())
     }
 
-    /// Reads the rows of the current data version, in one read transaction: on
-    /// PostgreSQL projects and progress by binary COPY ([`Snapshot::load_by_copy`]),
-    /// else by pages ([`Snapshot::load_by_pages`]).
+    /// Reads the rows of the current data version, in one read transaction: projects and
+    /// progress in bulk where it can ([`Snapshot::load_in_bulk`]), else by pages
+    /// ([`Snapshot::load_by_pages`]).
     pub async fn load(db: &DatabaseConnection) -> Result<Snapshot, DbErr> {
-        if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-            return Snapshot::load_by_copy(db).await;
+        match Snapshot::load_in_bulk(db).await? {
+            Some(snapshot) => Ok(snapshot),
+            None => Snapshot::load_by_pages(db, LOAD_PAGE).await,
         }
-        Snapshot::load_by_pages(db, LOAD_PAGE).await
     }
 
-    /// [`Snapshot::load`] with projects and progress read by binary COPY on a connection
-    /// of its own in the read transaction's snapshot ([`crate::store::copy`]), the rows
-    /// taken as they come. Read by pages through sea-orm, 1,000,000 projects took a
-    /// server's first 40 s beside the live bench's load, and the figures' updates waited
-    /// behind it (BENCHMARKS.md). PostgreSQL only.
-    pub async fn load_by_copy(db: &DatabaseConnection) -> Result<Snapshot, DbErr> {
-        let (txn, version) = feed::begin_read(db).await?;
-        let exported = crate::store::copy::export_snapshot(&txn).await?;
-        let (graph, small) = tokio::join!(crate::store::copy::read_graph(db, &exported), Small::read(&txn));
-        let ((projects, months), small) = (graph?, small?);
-        txn.commit().await?;
-        // Millions of rows hashed by code: seconds of work, off the threads that answer
-        // requests (there it held a server's answers for 3 s, BENCHMARKS.md).
-        let assemble = move || {
-            let mut by_project: HashMap<String, Vec<progress::Model>> = HashMap::new();
-            for row in months {
-                by_project.entry(row.project_code.clone()).or_default().push(row);
-            }
-            // Oldest month first, as the pages read them.
-            by_project.values_mut().for_each(|months| months.sort_unstable_by_key(|m| m.month));
-            let projects = projects.into_iter().map(|p| (p.code.clone(), p)).collect();
-            small.snapshot(version, projects, by_project)
-        };
-        crate::background::run(assemble).await.map_err(|e| DbErr::Custom(e.to_string()))
+    /// [`Snapshot::load`] with projects and progress read whole beside its read
+    /// transaction, as the analytics' full build reads them: on PostgreSQL by binary COPY
+    /// in the transaction's snapshot ([`crate::store::copy`]); on a SQLite file through
+    /// SQLite itself, at the transaction's data version ([`bulk::read_sqlite_graph`],
+    /// tried again when a write commits in between, at most [`bulk::ATTEMPTS`] times).
+    /// `None` where neither applies (a database in memory, or the attempts ran out).
+    /// Read by pages through sea-orm, 1,000,000 projects took a server more than a
+    /// minute of the live bench's load on SQLite, 36–43 s on PostgreSQL (BENCHMARKS.md).
+    pub async fn load_in_bulk(db: &DatabaseConnection) -> Result<Option<Snapshot>, DbErr> {
+        let failed = |e: crate::background::Failed| DbErr::Custom(e.to_string());
+        let file = bulk::sqlite_file(db);
+        if file.is_none() && db.get_database_backend() != sea_orm::DbBackend::Postgres {
+            return Ok(None);
+        }
+        for _ in 0..bulk::ATTEMPTS {
+            let (txn, version) = feed::begin_read(db).await?;
+            let (graph, small) = match file.clone() {
+                Some(path) => {
+                    let graph = crate::background::run(move || bulk::read_sqlite_graph(&path, version));
+                    let small = Small::read(&txn).await;
+                    (graph.await.map_err(failed)?, small)
+                }
+                None => {
+                    let exported = crate::store::copy::export_snapshot(&txn).await?;
+                    let (graph, small) = tokio::join!(crate::store::copy::read_graph(db, &exported), Small::read(&txn));
+                    (graph.map(Some), small)
+                }
+            };
+            let (graph, small) = (graph?, small?);
+            txn.commit().await?;
+            let Some(bulk::Graph { projects, progress }) = graph else { continue };
+            // Millions of rows hashed by code: seconds of work, off the threads that
+            // answer requests (there it held a server's answers for 3 s, BENCHMARKS.md).
+            let assemble = move || {
+                let mut by_project: HashMap<String, Vec<progress::Model>> = HashMap::new();
+                for row in progress {
+                    by_project.entry(row.project_code.clone()).or_default().push(row);
+                }
+                // Oldest month first, as the pages read them.
+                by_project.values_mut().for_each(|months| months.sort_unstable_by_key(|m| m.month));
+                let projects = projects.into_iter().map(|p| (p.code.clone(), p)).collect();
+                small.snapshot(version, projects, by_project)
+            };
+            return crate::background::run(assemble).await.map(Some).map_err(failed);
+        }
+        Ok(None)
     }
 
     /// [`Snapshot::load`], projects and their progress read `page` projects at a time (by

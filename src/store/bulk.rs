@@ -274,6 +274,39 @@ pub fn read_sqlite(path: &Path, version: i64) -> Result<Option<Tables>, DbErr> {
     }
 }
 
+/// Every project, whole, and every progress month of the SQLite file `path`, if it is at
+/// data version `version` (as [`read_sqlite`]: each table on a connection and thread of
+/// its own): the API's read snapshot of the graph. Blocking.
+pub fn read_sqlite_graph(path: &Path, version: i64) -> Result<Option<Graph>, DbErr> {
+    let (projects, progress) = std::thread::scope(|scope| {
+        let progress = scope.spawn(|| {
+            at_version(path, version, |txn| every(txn, PROGRESS_COLUMNS, "progress", |row| progress_of(row)))
+        });
+        let projects =
+            at_version(path, version, |txn| every(txn, FULL_PROJECT_COLUMNS, "projects", |row| full_project_of(row)));
+        // A panic there is one of this call, as if it had run here.
+        (projects, progress.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    Ok(match (projects?, progress?) {
+        (Some(projects), Some(progress)) => Some(Graph { projects, progress }),
+        _ => None,
+    })
+}
+
+/// Every project, whole, and every progress month, in the tables' order, as one state of
+/// the store: the API's read snapshot of the graph.
+pub struct Graph {
+    /// The projects.
+    pub projects: Vec<project::Model>,
+    /// The progress months.
+    pub progress: Vec<progress::Model>,
+}
+
+/// How many times a bulk read beside a read transaction is tried before the caller reads
+/// through its own transaction (slower, never in vain): a retry needs a write to commit
+/// in the moment between the two transactions' first reads.
+pub const ATTEMPTS: u32 = 5;
+
 /// The distinct project codes of the months read, each with an id (its place in
 /// `codes`): kept once, not once per month.
 #[derive(Default)]

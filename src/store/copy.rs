@@ -11,14 +11,14 @@
 //! in place; a month's project is found by the bytes of its code.
 
 use chrono::NaiveDate;
-use entities::{progress, project};
+use entities::project;
 use futures_util::TryStreamExt;
 use sea_orm::sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use super::bulk::{
-    self, ByPosition, ENGAGEMENT_COLUMNS, FULL_PROJECT_COLUMNS, INCENTIVE_COLUMNS, INVESTOR_COLUMNS, KEY_PROJECTS,
-    Month, PROGRESS_COLUMNS, PROJECT_COLUMNS, ProjectOf, Tables, WorkTables,
+    self, ByPosition, ENGAGEMENT_COLUMNS, FULL_PROJECT_COLUMNS, Graph, INCENTIVE_COLUMNS, INVESTOR_COLUMNS,
+    KEY_PROJECTS, Month, PROGRESS_COLUMNS, PROJECT_COLUMNS, ProjectOf, Tables, WorkTables,
 };
 
 /// The most columns a copied row may have (a whole project has 34).
@@ -113,15 +113,12 @@ pub async fn read_postgres(db: &DatabaseConnection, snapshot: &str) -> Result<Po
 
 /// Every project, whole, and every progress month of `db`'s database in `snapshot`
 /// ([`SnapshotReader`]), in the tables' order: the API's read snapshot of the graph.
-pub async fn read_graph(
-    db: &DatabaseConnection,
-    snapshot: &str,
-) -> Result<(Vec<project::Model>, Vec<progress::Model>), DbErr> {
+pub async fn read_graph(db: &DatabaseConnection, snapshot: &str) -> Result<Graph, DbErr> {
     let mut reader = SnapshotReader::open(db, snapshot).await?;
     let projects = reader.rows(FULL_PROJECT_COLUMNS, "projects", "TRUE", |row| bulk::full_project_of(row)).await?;
     let progress = reader.rows(PROGRESS_COLUMNS, "progress", "TRUE", |row| bulk::progress_of(row)).await?;
     reader.close().await?;
-    Ok((projects, progress))
+    Ok(Graph { projects, progress })
 }
 
 /// The exported snapshot of the read transaction `txn` (REPEATABLE READ), for a
