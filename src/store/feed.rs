@@ -41,8 +41,9 @@ use serde::Serialize;
 /// How long a SQLite connection waits for another's write lock before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The PostgreSQL channel on which every committed write announces its data version.
-pub const CHANNEL: &str = "zhaoshang_feed";
+/// The PostgreSQL channel on which every committed write announces its data version
+/// (the commit's trigger sends it: its home is that migration's).
+pub const CHANNEL: &str = entities::migration::FEED_CHANNEL;
 
 /// One change, as the audit trail keeps it: who, what, which row, before and after.
 #[derive(Clone, Debug)]
@@ -160,7 +161,7 @@ pub async fn record(txn: &DatabaseTransaction, change: Change) -> Result<Recorde
 
 /// Commits the writing transaction `txn` whose last change was `recorded` and returns
 /// the data version it produced (on PostgreSQL read back from its audit entry through
-/// `db`, after the commit).
+/// `db`, after the commit: an error then comes after the write was committed).
 pub async fn commit(db: &DatabaseConnection, txn: DatabaseTransaction, recorded: Recorded) -> Result<i64, DbErr> {
     txn.commit().await?;
     match recorded {

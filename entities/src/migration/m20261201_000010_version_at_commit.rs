@@ -12,8 +12,13 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The trigger's function: the next version for the new entry, and its announcement
-/// (`zhaoshang::store::feed::CHANNEL`).
+/// The PostgreSQL channel on which every committed write announces its data version
+/// (`zhaoshang::store::feed::CHANNEL` is this one). The trigger's function is made with
+/// it: a new name needs a migration that makes the function again.
+pub const FEED_CHANNEL: &str = "zhaoshang_feed";
+
+/// The trigger's function: the next version for the new entry, and its announcement on
+/// [`FEED_CHANNEL`] (put in place of `{channel}`).
 const FUNCTION: &str = r#"
 CREATE OR REPLACE FUNCTION zhaoshang_version_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -24,7 +29,7 @@ BEGIN
         RAISE EXCEPTION 'the data_version row is missing';
     END IF;
     UPDATE audit_entries SET version = next WHERE id = NEW.id;
-    PERFORM pg_notify('zhaoshang_feed', next::text);
+    PERFORM pg_notify('{channel}', next::text);
     RETURN NULL;
 END
 $$"#;
@@ -41,7 +46,7 @@ impl MigrationTrait for Migration {
             return Ok(());
         }
         let db = manager.get_connection();
-        db.execute_unprepared(FUNCTION).await?;
+        db.execute_unprepared(&FUNCTION.replace("{channel}", FEED_CHANNEL)).await?;
         db.execute_unprepared(TRIGGER).await?;
         Ok(())
     }

@@ -8,6 +8,8 @@ mod m20261129_000020_pipeline_work;
 mod m20261129_000030_chains_carriers;
 mod m20261201_000010_version_at_commit;
 
+pub use m20261201_000010_version_at_commit::FEED_CHANNEL;
+
 /// All migrations in order.
 pub struct Migrator;
 
