@@ -155,10 +155,8 @@ impl Snapshot {
             // Millions of rows hashed by code: seconds of work, off the threads that
             // answer requests (there it held a server's answers for 3 s, BENCHMARKS.md).
             let assemble = move || {
-                let mut by_project: HashMap<String, Vec<progress::Model>> = HashMap::new();
-                for row in progress {
-                    by_project.entry(row.project_code.clone()).or_default().push(row);
-                }
+                let mut by_project = HashMap::new();
+                add_months(&mut by_project, progress);
                 // Oldest month first, as the pages read them.
                 by_project.values_mut().for_each(|months| months.sort_unstable_by_key(|m| m.month));
                 let projects = projects.into_iter().map(|p| (p.code.clone(), p)).collect();
@@ -199,9 +197,7 @@ impl Snapshot {
                 .order_by_asc(progress::Column::Month)
                 .all(&txn)
                 .await?;
-            for row in months {
-                by_project.entry(row.project_code.clone()).or_default().push(row);
-            }
+            add_months(&mut by_project, months);
             projects.extend(rows.into_iter().map(|p| (p.code.clone(), p)));
             if !full {
                 break;
@@ -299,6 +295,13 @@ impl Snapshot {
         let snapshot =
             if fold { crate::background::run(patch).await.map_err(|e| DbErr::Custom(e.to_string()))? } else { patch() };
         Ok(Some(snapshot))
+    }
+}
+
+/// Adds `rows` to the months of their projects, in the order given.
+fn add_months(by_project: &mut HashMap<String, Vec<progress::Model>>, rows: Vec<progress::Model>) {
+    for row in rows {
+        by_project.entry(row.project_code.clone()).or_default().push(row);
     }
 }
 

@@ -233,64 +233,65 @@ pub async fn read_work(db: &impl Reader) -> Result<WorkTables, DbErr> {
 /// (an id of its own, the code of the row before tried first) and the ids become
 /// positions afterwards, one lookup per project rather than per month.
 pub fn read_sqlite(path: &Path, version: i64) -> Result<Option<Tables>, DbErr> {
-    let (projects, progress) = std::thread::scope(|scope| {
-        let progress = scope.spawn(|| {
-            at_version(path, version, |txn| {
-                let mut codes = Interned::default();
-                let months = every(txn, PROGRESS_COLUMNS, "progress", |row| {
-                    let project = match row.get_ref(0)? {
-                        ValueRef::Text(code) => codes.id(code),
-                        other => {
-                            return Err(rusqlite::Error::InvalidColumnType(
-                                0,
-                                "project_code".into(),
-                                other.data_type(),
-                            ));
-                        }
-                    };
-                    Ok(Month { project, ..month_of(row)? })
-                })?;
-                Ok((codes, months))
-            })
+    let read = side_by_side(
+        path,
+        version,
+        |txn| Ok(by_code(every(txn, PROJECT_COLUMNS, "projects", |row| project_of(row))?)),
+        |txn| {
+            let mut codes = Interned::default();
+            let months = every(txn, PROGRESS_COLUMNS, "progress", |row| {
+                let project = match row.get_ref(0)? {
+                    ValueRef::Text(code) => codes.id(code),
+                    other => {
+                        return Err(rusqlite::Error::InvalidColumnType(0, "project_code".into(), other.data_type()));
+                    }
+                };
+                Ok(Month { project, ..month_of(row)? })
+            })?;
+            Ok((codes, months))
+        },
+    )?;
+    Ok(read.map(|(projects, (codes, months))| {
+        let mut of = ProjectOf::new(&projects);
+        let positions: Vec<Option<u32>> = codes.codes.iter().map(|code| of.position(code)).collect();
+        let months = months.into_iter().filter_map(|mut month| {
+            month.project = positions[month.project as usize]?;
+            Some(month)
         });
-        let projects = at_version(path, version, |txn| {
-            Ok(by_code(every(txn, PROJECT_COLUMNS, "projects", |row| project_of(row))?))
-        });
-        // A panic there is one of this call, as if it had run here.
-        (projects, progress.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-    });
-    match (projects?, progress?) {
-        (Some(projects), Some((codes, months))) => {
-            let mut of = ProjectOf::new(&projects);
-            let positions: Vec<Option<u32>> = codes.codes.iter().map(|code| of.position(code)).collect();
-            let months = months.into_iter().filter_map(|mut month| {
-                month.project = positions[month.project as usize]?;
-                Some(month)
-            });
-            let progress = in_project_order(months);
-            Ok(Some(Tables { projects, progress }))
-        }
-        _ => Ok(None),
-    }
+        let progress = in_project_order(months);
+        Tables { projects, progress }
+    }))
 }
 
 /// Every project, whole, and every progress month of the SQLite file `path`, if it is at
 /// data version `version` (as [`read_sqlite`]: each table on a connection and thread of
 /// its own): the API's read snapshot of the graph. Blocking.
 pub fn read_sqlite_graph(path: &Path, version: i64) -> Result<Option<Graph>, DbErr> {
-    let (projects, progress) = std::thread::scope(|scope| {
-        let progress = scope.spawn(|| {
-            at_version(path, version, |txn| every(txn, PROGRESS_COLUMNS, "progress", |row| progress_of(row)))
-        });
-        let projects =
-            at_version(path, version, |txn| every(txn, FULL_PROJECT_COLUMNS, "projects", |row| full_project_of(row)));
+    let read = side_by_side(
+        path,
+        version,
+        |txn| every(txn, FULL_PROJECT_COLUMNS, "projects", |row| full_project_of(row)),
+        |txn| every(txn, PROGRESS_COLUMNS, "progress", |row| progress_of(row)),
+    )?;
+    Ok(read.map(|(projects, progress)| Graph { projects, progress }))
+}
+
+/// Two reads of the SQLite file `path`, `first` here and `second` on a thread of its
+/// own, each on a connection of its own ([`at_version`]): both, if both see data version
+/// `version`.
+fn side_by_side<A: Send, B: Send>(
+    path: &Path,
+    version: i64,
+    first: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<A>,
+    second: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<B> + Send,
+) -> Result<Option<(A, B)>, DbErr> {
+    let (a, b) = std::thread::scope(|scope| {
+        let b = scope.spawn(|| at_version(path, version, second));
+        let a = at_version(path, version, first);
         // A panic there is one of this call, as if it had run here.
-        (projects, progress.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        (a, b.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
     });
-    Ok(match (projects?, progress?) {
-        (Some(projects), Some(progress)) => Some(Graph { projects, progress }),
-        _ => None,
-    })
+    Ok(a?.zip(b?))
 }
 
 /// Every project, whole, and every progress month, in the tables' order, as one state of

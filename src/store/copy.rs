@@ -72,9 +72,41 @@ impl SnapshotReader {
         columns: &str,
         table: &str,
         condition: &str,
-        of: impl FnMut(&CopyRow) -> Result<T, DbErr>,
+        mut of: impl FnMut(&CopyRow) -> Result<T, DbErr>,
     ) -> Result<Vec<T>, DbErr> {
-        copy_rows(&mut self.0, columns, table, condition, of).await
+        let width = columns.split(',').count();
+        let sql = format!("COPY (SELECT {columns} FROM {table} WHERE {condition}) TO STDOUT (FORMAT binary)");
+        let mut stream = self.0.copy_out_raw(&sql).await.map_err(driver)?;
+        let mut parser = Parser { width, state: State::Header };
+        let mut all = Vec::new();
+        let mut take = |row: &CopyRow| -> Result<(), DbErr> {
+            all.push(of(row)?);
+            Ok(())
+        };
+        // PostgreSQL sends a row per message; a row split across messages waits here.
+        let mut pending: Vec<u8> = Vec::new();
+        let mut messages = 0u32;
+        while let Some(chunk) = stream.try_next().await.map_err(driver)? {
+            // The driver hands over buffered messages without waiting, so millions of rows
+            // would hold this thread, which answers requests too, for seconds: let the
+            // other tasks in now and then.
+            messages = messages.wrapping_add(1);
+            if messages.is_multiple_of(YIELD_EVERY) {
+                tokio::task::yield_now().await;
+            }
+            if pending.is_empty() {
+                let used = parser.rows(&chunk, &mut take)?;
+                pending.extend_from_slice(&chunk[used..]);
+            } else {
+                pending.extend_from_slice(&chunk);
+                let used = parser.rows(&pending, &mut take)?;
+                pending.drain(..used);
+            }
+        }
+        if !matches!(parser.state, State::Done) || !pending.is_empty() {
+            return Err(DbErr::Custom(format!("the copy of {table} ended early")));
+        }
+        Ok(all)
     }
 
     /// Ends the transaction and closes the connection.
@@ -131,49 +163,6 @@ pub async fn export_snapshot(txn: &impl sea_orm::ConnectionTrait) -> Result<Stri
 
 fn driver(e: sea_orm::sqlx::Error) -> DbErr {
     DbErr::Custom(format!("PostgreSQL bulk read: {e}"))
-}
-
-/// [`SnapshotReader::rows`] on `conn`.
-async fn copy_rows<T>(
-    conn: &mut PgConnection,
-    columns: &str,
-    table: &str,
-    condition: &str,
-    mut of: impl FnMut(&CopyRow) -> Result<T, DbErr>,
-) -> Result<Vec<T>, DbErr> {
-    let width = columns.split(',').count();
-    let sql = format!("COPY (SELECT {columns} FROM {table} WHERE {condition}) TO STDOUT (FORMAT binary)");
-    let mut stream = conn.copy_out_raw(&sql).await.map_err(driver)?;
-    let mut parser = Parser { width, state: State::Header };
-    let mut all = Vec::new();
-    let mut take = |row: &CopyRow| -> Result<(), DbErr> {
-        all.push(of(row)?);
-        Ok(())
-    };
-    // PostgreSQL sends a row per message; a row split across messages waits here.
-    let mut pending: Vec<u8> = Vec::new();
-    let mut messages = 0u32;
-    while let Some(chunk) = stream.try_next().await.map_err(driver)? {
-        // The driver hands over buffered messages without waiting, so millions of rows
-        // would hold this thread, which answers requests too, for seconds: let the
-        // other tasks in now and then.
-        messages = messages.wrapping_add(1);
-        if messages.is_multiple_of(YIELD_EVERY) {
-            tokio::task::yield_now().await;
-        }
-        if pending.is_empty() {
-            let used = parser.rows(&chunk, &mut take)?;
-            pending.extend_from_slice(&chunk[used..]);
-        } else {
-            pending.extend_from_slice(&chunk);
-            let used = parser.rows(&pending, &mut take)?;
-            pending.drain(..used);
-        }
-    }
-    if !matches!(parser.state, State::Done) || !pending.is_empty() {
-        return Err(DbErr::Custom(format!("the copy of {table} ended early")));
-    }
-    Ok(all)
 }
 
 /// Where a binary COPY stream is.
