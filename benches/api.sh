@@ -9,7 +9,8 @@
 # BENCH_URL names (e.g. postgres://postgres@127.0.0.1:5432/zhaoshang_api_200000; created
 # by the caller, the district imported when it has no projects; then vacuumed, analyzed
 # and checkpointed). Once /readyz says the
-# server is ready (read snapshot and analytics frames built), wrk (Debian's package) sends
+# server is ready and its read snapshot built (`"readSnapshot":"ok"`: the snapshot is
+# built after the frames, paced, and the graph reads SQL until then), wrk (Debian's package) sends
 # one query over 64 connections with 2 threads for 20 s after a 5 s warm-up;
 # benches/graphql.lua counts responses that are not 200 or hold "errors". Server and load
 # generator share the machine's 2 cores. CARGO_TARGET_DIR is honoured; BENCH_BIN names an
@@ -39,7 +40,7 @@ TOKEN=$("$BIN" --database-url "$URL" token create --role analyst --name "bench-$
 "$BIN" --database-url "$URL" serve --addr "127.0.0.1:$PORT" --production >/dev/null 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; "$BIN" --database-url "$URL" token revoke "bench-$$" >/dev/null' EXIT
-for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
+for _ in $(seq 1 1500); do curl -sf "http://127.0.0.1:$PORT/readyz" | grep -q '"readSnapshot":"ok"' && break; sleep 0.2; done
 CODE=$(count 'select code from projects where started_date is not null order by code limit 1 offset 1000')
 BODY=$(mktemp)
 run() {

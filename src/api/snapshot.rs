@@ -127,6 +127,10 @@ impl Snapshot {
     /// SQLite itself, at the transaction's data version ([`bulk::read_sqlite_graph`],
     /// tried again when a write commits in between, at most [`bulk::ATTEMPTS`] times).
     /// `None` where neither applies (a database in memory, or the attempts ran out).
+    /// Nothing waits for it (the graph reads SQL meanwhile), so its copies on PostgreSQL
+    /// are paced ([`crate::store::copy::Pace::BACKGROUND`]): copied at full speed at
+    /// 1,000,000 projects on two cores, it held the other servers' frame updates for up
+    /// to 3.4 s (BENCHMARKS.md, issue 14).
     /// Read by pages through sea-orm, 1,000,000 projects took a server more than a
     /// minute of the live bench's load on SQLite, 36–43 s on PostgreSQL (BENCHMARKS.md).
     pub async fn load_in_bulk(db: &DatabaseConnection) -> Result<Option<Snapshot>, DbErr> {
@@ -154,6 +158,10 @@ impl Snapshot {
             let Some(bulk::Graph { projects, progress }) = graph else { continue };
             // Millions of rows hashed by code: seconds of work, off the threads that
             // answer requests (there it held a server's answers for 3 s, BENCHMARKS.md).
+            // At the frames' updates' priority, not below: at the lowest priority the
+            // hashing was starved for 10 s while this server's own updates fell 1.8 s
+            // behind — most likely waiting for the process's memory map, which a thread
+            // that allocates gigabytes takes again and again (BENCHMARKS.md).
             let assemble = move || {
                 let mut by_project = HashMap::new();
                 add_months(&mut by_project, progress);

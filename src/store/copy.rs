@@ -24,8 +24,30 @@ use super::bulk::{
 /// The most columns a copied row may have (a whole project has 34).
 const MAX_COLUMNS: usize = 40;
 
-/// How many messages (rows) a copy takes before it lets other tasks run.
+/// How many messages (rows) a copy takes before it lets other tasks run (and, paced,
+/// pauses).
 const YIELD_EVERY: u32 = 4_096;
+
+/// The share of the time a copy may spend copying: all of it for a read something waits
+/// for, less for one that nothing waits for (see [`Pace::BACKGROUND`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pace(f64);
+
+impl Pace {
+    /// Copies without pause: the analytics' full build, which the first figures wait for.
+    pub const FULL: Pace = Pace(1.0);
+    /// Copies a third of the time and pauses the rest: the API's read snapshot, which no
+    /// read waits for (the graph reads SQL until it comes). A pause pauses PostgreSQL's
+    /// backend too, once the socket's buffer is full. At 1,000,000 projects on two cores
+    /// a snapshot copied without pause held the other server's frame updates for up to
+    /// 3.4 s (BENCHMARKS.md, issue 14).
+    pub const BACKGROUND: Pace = Pace(1.0 / 3.0);
+
+    /// How long to pause after `worked`.
+    fn pause_after(self, worked: std::time::Duration) -> Option<std::time::Duration> {
+        (self.0 < 1.0).then(|| worked.mul_f64((1.0 - self.0) / self.0))
+    }
+}
 
 /// The start of every binary COPY stream.
 const SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
@@ -47,11 +69,14 @@ pub struct PostgresTables {
 /// stopped half-way leaves its connection unusable, and this one is then dropped) that
 /// takes an exported snapshot (`pg_export_snapshot()` of the caller's read transaction,
 /// still open): it sees the same state as that transaction, value for value.
-pub struct SnapshotReader(PgConnection);
+pub struct SnapshotReader {
+    conn: PgConnection,
+    pace: Pace,
+}
 
 impl SnapshotReader {
-    /// Opens the reader of `db`'s database in `snapshot`.
-    pub async fn open(db: &DatabaseConnection, snapshot: &str) -> Result<SnapshotReader, DbErr> {
+    /// Opens the reader of `db`'s database in `snapshot`, copying at `pace`.
+    pub async fn open(db: &DatabaseConnection, snapshot: &str, pace: Pace) -> Result<SnapshotReader, DbErr> {
         // An exported snapshot's name is hex digits and dashes; anything else is not one.
         if snapshot.is_empty() || !snapshot.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
             return Err(DbErr::Custom(format!("not a snapshot name: {snapshot:?}")));
@@ -62,7 +87,7 @@ impl SnapshotReader {
         // transaction begun by hand is not left open for anyone else.
         let begin = format!("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{snapshot}'");
         sea_orm::sqlx::raw_sql(AssertSqlSafe(begin)).execute(&mut conn).await.map_err(driver)?;
-        Ok(SnapshotReader(conn))
+        Ok(SnapshotReader { conn, pace })
     }
 
     /// The rows of `table` (its `columns`, those meeting `condition`) by binary COPY, each
@@ -76,7 +101,8 @@ impl SnapshotReader {
     ) -> Result<Vec<T>, DbErr> {
         let width = columns.split(',').count();
         let sql = format!("COPY (SELECT {columns} FROM {table} WHERE {condition}) TO STDOUT (FORMAT binary)");
-        let mut stream = self.0.copy_out_raw(&sql).await.map_err(driver)?;
+        let pace = self.pace;
+        let mut stream = self.conn.copy_out_raw(&sql).await.map_err(driver)?;
         let mut parser = Parser { width, state: State::Header };
         let mut all = Vec::new();
         let mut take = |row: &CopyRow| -> Result<(), DbErr> {
@@ -86,13 +112,18 @@ impl SnapshotReader {
         // PostgreSQL sends a row per message; a row split across messages waits here.
         let mut pending: Vec<u8> = Vec::new();
         let mut messages = 0u32;
+        let mut working = std::time::Instant::now();
         while let Some(chunk) = stream.try_next().await.map_err(driver)? {
             // The driver hands over buffered messages without waiting, so millions of rows
             // would hold this thread, which answers requests too, for seconds: let the
             // other tasks in now and then.
             messages = messages.wrapping_add(1);
             if messages.is_multiple_of(YIELD_EVERY) {
-                tokio::task::yield_now().await;
+                match pace.pause_after(working.elapsed()) {
+                    Some(pause) => tokio::time::sleep(pause).await,
+                    None => tokio::task::yield_now().await,
+                }
+                working = std::time::Instant::now();
             }
             if pending.is_empty() {
                 let used = parser.rows(&chunk, &mut take)?;
@@ -111,8 +142,8 @@ impl SnapshotReader {
 
     /// Ends the transaction and closes the connection.
     pub async fn close(mut self) -> Result<(), DbErr> {
-        sea_orm::sqlx::raw_sql("COMMIT").execute(&mut self.0).await.map_err(driver)?;
-        self.0.close().await.map_err(driver)
+        sea_orm::sqlx::raw_sql("COMMIT").execute(&mut self.conn).await.map_err(driver)?;
+        self.conn.close().await.map_err(driver)
     }
 }
 
@@ -120,7 +151,7 @@ impl SnapshotReader {
 /// incentive and the public key projects of the PostgreSQL database of `db` in
 /// `snapshot` ([`SnapshotReader`]).
 pub async fn read_postgres(db: &DatabaseConnection, snapshot: &str) -> Result<PostgresTables, DbErr> {
-    let mut reader = SnapshotReader::open(db, snapshot).await?;
+    let mut reader = SnapshotReader::open(db, snapshot, Pace::FULL).await?;
     let projects = reader.rows(PROJECT_COLUMNS, "projects", "TRUE", |row| bulk::project_of(row)).await?;
     let projects = bulk::by_code(projects);
     let mut of = ProjectOf::new(&projects);
@@ -144,9 +175,10 @@ pub async fn read_postgres(db: &DatabaseConnection, snapshot: &str) -> Result<Po
 }
 
 /// Every project, whole, and every progress month of `db`'s database in `snapshot`
-/// ([`SnapshotReader`]), in the tables' order: the API's read snapshot of the graph.
+/// ([`SnapshotReader`]), in the tables' order, at [`Pace::BACKGROUND`]: the API's read
+/// snapshot of the graph.
 pub async fn read_graph(db: &DatabaseConnection, snapshot: &str) -> Result<Graph, DbErr> {
-    let mut reader = SnapshotReader::open(db, snapshot).await?;
+    let mut reader = SnapshotReader::open(db, snapshot, Pace::BACKGROUND).await?;
     let projects = reader.rows(FULL_PROJECT_COLUMNS, "projects", "TRUE", |row| bulk::full_project_of(row)).await?;
     let progress = reader.rows(PROGRESS_COLUMNS, "progress", "TRUE", |row| bulk::progress_of(row)).await?;
     reader.close().await?;
@@ -315,6 +347,14 @@ impl ByPosition for CopyRow<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_paced_copy_pauses_twice_as_long_as_it_worked_and_a_full_one_never() {
+        let worked = std::time::Duration::from_millis(30);
+        assert_eq!(Pace::FULL.pause_after(worked), None);
+        let pause = Pace::BACKGROUND.pause_after(worked).unwrap();
+        assert!((pause.as_secs_f64() - 0.060).abs() < 1e-9, "{pause:?}");
+    }
 
     /// A binary COPY stream of `rows` (each value's bytes, NULL as `None`).
     fn stream(rows: &[Vec<Option<&[u8]>>]) -> Vec<u8> {
