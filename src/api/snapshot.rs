@@ -158,10 +158,9 @@ impl Snapshot {
             let Some(bulk::Graph { projects, progress }) = graph else { continue };
             // Millions of rows hashed by code: seconds of work, off the threads that
             // answer requests (there it held a server's answers for 3 s, BENCHMARKS.md).
-            // At the frames' updates' priority, not below: at the lowest priority the
-            // hashing was starved for 10 s while this server's own updates fell 1.8 s
-            // behind — most likely waiting for the process's memory map, which a thread
-            // that allocates gigabytes takes again and again (BENCHMARKS.md).
+            // At the frames' updates' priority, not below: at the lowest priority it was
+            // starved for 10 s, and in those seconds the other server's updates fell
+            // 1.8 s behind (BENCHMARKS.md, issue 14).
             let assemble = move || {
                 let mut by_project = HashMap::new();
                 add_months(&mut by_project, progress);
