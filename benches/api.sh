@@ -40,7 +40,8 @@ TOKEN=$("$BIN" --database-url "$URL" token create --role analyst --name "bench-$
 "$BIN" --database-url "$URL" serve --addr "127.0.0.1:$PORT" --production >/dev/null 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; "$BIN" --database-url "$URL" token revoke "bench-$$" >/dev/null' EXIT
-for _ in $(seq 1 1500); do curl -sf "http://127.0.0.1:$PORT/readyz" | grep -q '"readSnapshot":"ok"' && break; sleep 0.2; done
+# Not `curl | grep -q`: under pipefail a curl cut off by grep's early exit fails the test.
+for _ in $(seq 1 1500); do [[ "$(curl -s "http://127.0.0.1:$PORT/readyz")" == *'"readSnapshot":"ok"'* ]] && break; sleep 0.2; done
 CODE=$(count 'select code from projects where started_date is not null order by code limit 1 offset 1000')
 BODY=$(mktemp)
 run() {

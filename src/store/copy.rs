@@ -101,7 +101,6 @@ impl SnapshotReader {
     ) -> Result<Vec<T>, DbErr> {
         let width = columns.split(',').count();
         let sql = format!("COPY (SELECT {columns} FROM {table} WHERE {condition}) TO STDOUT (FORMAT binary)");
-        let pace = self.pace;
         let mut stream = self.conn.copy_out_raw(&sql).await.map_err(driver)?;
         let mut parser = Parser { width, state: State::Header };
         let mut all = Vec::new();
@@ -119,7 +118,7 @@ impl SnapshotReader {
             // other tasks in now and then.
             messages = messages.wrapping_add(1);
             if messages.is_multiple_of(YIELD_EVERY) {
-                match pace.pause_after(working.elapsed()) {
+                match self.pace.pause_after(working.elapsed()) {
                     Some(pause) => tokio::time::sleep(pause).await,
                     None => tokio::task::yield_now().await,
                 }
