@@ -319,6 +319,9 @@ async fn run_load(
         })
         .collect();
     println!("longest lags (the write's acknowledgement from the load's start): {}", worst.join(", "));
+    let load_start = chrono::DateTime::from_timestamp_millis((report.load_started_unix_s * 1e3) as i64)
+        .map_or_else(String::new, |t| t.format("%H:%M:%S%.3f UTC").to_string());
+    println!("the load started at {load_start}");
     let ready: Vec<String> = report
         .snapshot_ready_s
         .iter()

@@ -143,8 +143,9 @@ pub(crate) fn in_project_order(months: impl Iterator<Item = Month>) -> Vec<Month
     months
 }
 
-/// Finds projects by code in a list in code order: the code of the last row asked first
-/// (a project's months are mostly read one after another), else by binary search.
+/// Finds projects by code in a list in code order: the project last found first (a
+/// project's months are mostly read one after another), then the one after it (codes
+/// asked in code order, as [`Interned::placed`] mostly does), else by binary search.
 pub(crate) struct ProjectOf<'a> {
     projects: &'a [project::Model],
     last: Option<u32>,
@@ -157,10 +158,13 @@ impl<'a> ProjectOf<'a> {
 
     /// The position of the project of `code`, if it is one of them.
     pub(crate) fn position(&mut self, code: &[u8]) -> Option<u32> {
-        if let Some(last) = self.last
-            && self.projects[last as usize].code.as_bytes() == code
-        {
-            return Some(last);
+        if let Some(last) = self.last {
+            for near in [last, last.saturating_add(1)] {
+                if self.projects.get(near as usize).is_some_and(|p| p.code.as_bytes() == code) {
+                    self.last = Some(near);
+                    return self.last;
+                }
+            }
         }
         let at = self.projects.binary_search_by(|p| p.code.as_bytes().cmp(code)).ok()?;
         self.last = Some(u32::try_from(at).ok()?);
@@ -252,13 +256,7 @@ pub fn read_sqlite(path: &Path, version: i64) -> Result<Option<Tables>, DbErr> {
         },
     )?;
     Ok(read.map(|(projects, (codes, months))| {
-        let mut of = ProjectOf::new(&projects);
-        let positions: Vec<Option<u32>> = codes.codes.iter().map(|code| of.position(code)).collect();
-        let months = months.into_iter().filter_map(|mut month| {
-            month.project = positions[month.project as usize]?;
-            Some(month)
-        });
-        let progress = in_project_order(months);
+        let progress = codes.placed(months, &projects);
         Tables { projects, progress }
     }))
 }
@@ -309,9 +307,10 @@ pub struct Graph {
 pub const ATTEMPTS: u32 = 5;
 
 /// The distinct project codes of the months read, each with an id (its place in
-/// `codes`): kept once, not once per month.
+/// `codes`): kept once, not once per month. Months read before their projects carry
+/// these ids as their `project`, made positions by [`Interned::placed`].
 #[derive(Default)]
-struct Interned {
+pub(crate) struct Interned {
     codes: Vec<Box<[u8]>>,
     ids: rustc_hash::FxHashMap<Box<[u8]>, u32>,
     /// The id of the row before's code, tried first (no hash).
@@ -319,7 +318,8 @@ struct Interned {
 }
 
 impl Interned {
-    fn id(&mut self, code: &[u8]) -> u32 {
+    /// The id of `code`, a new one if it is new.
+    pub(crate) fn id(&mut self, code: &[u8]) -> u32 {
         if let Some(last) = self.last
             && *self.codes[last as usize] == *code
         {
@@ -336,6 +336,18 @@ impl Interned {
         };
         self.last = Some(id);
         id
+    }
+
+    /// `months`, whose `project` is an id of these codes, with their project's position
+    /// in `projects` (in code order) instead, in project order: one lookup per project
+    /// rather than per month; a month of none of them is left out.
+    pub(crate) fn placed(&self, months: Vec<Month>, projects: &[project::Model]) -> Vec<Month> {
+        let mut of = ProjectOf::new(projects);
+        let positions: Vec<Option<u32>> = self.codes.iter().map(|code| of.position(code)).collect();
+        in_project_order(months.into_iter().filter_map(|mut month| {
+            month.project = positions[month.project as usize]?;
+            Some(month)
+        }))
     }
 }
 
@@ -661,8 +673,9 @@ fn parse_day(text: &[u8]) -> Option<NaiveDate> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_day;
+    use super::{Interned, Month, parse_day};
     use chrono::NaiveDate;
+    use entities::project;
 
     #[test]
     fn days_are_read_as_sqlx_writes_them_and_nothing_else_passes() {
@@ -670,5 +683,29 @@ mod tests {
         for bad in [&b"2025-02-30"[..], b"20250228", b"2025-02-2x", b"", b"\xff\xfe"] {
             assert_eq!(parse_day(bad), None, "{}", String::from_utf8_lossy(bad));
         }
+    }
+
+    /// Months read before their projects (PostgreSQL's side-by-side copy, SQLite's two
+    /// threads) land at their project's position, in project order and each project's in
+    /// the order read, whatever order their codes came in; a month of a project not read
+    /// is left out.
+    #[test]
+    fn months_read_first_are_placed_by_their_projects_position() {
+        let projects: Vec<project::Model> = ["A1", "A2", "B1", "C7"]
+            .iter()
+            .map(|code| project::Model { code: code.to_string(), ..Default::default() })
+            .collect();
+        let day = |m| NaiveDate::from_ymd_opt(2025, m, 1).unwrap();
+        let mut codes = Interned::default();
+        // The order a table may hold them in: mostly by project, one updated row moved.
+        let read = [("A2", 1), ("A2", 2), ("C7", 1), ("ZZ", 1), ("A1", 3), ("B1", 1), ("A2", 3), ("A1", 1)];
+        let months: Vec<Month> = read
+            .iter()
+            .map(|&(code, m)| Month { project: codes.id(code.as_bytes()), month: day(m), fai: 0, funds: 0, outside: 0 })
+            .collect();
+        assert_eq!(codes.codes.len(), 5, "each code kept once");
+        let placed: Vec<(u32, u32)> =
+            codes.placed(months, &projects).iter().map(|m| (m.project, chrono::Datelike::month(&m.month))).collect();
+        assert_eq!(placed, [(0, 3), (0, 1), (1, 1), (1, 2), (1, 3), (2, 1), (3, 1)]);
     }
 }

@@ -46,6 +46,9 @@ pub struct Report {
     /// The five longest lags: (lag ms, the write's acknowledgement in s from the load's
     /// start, server, figures rather than graph).
     pub worst_lags: Vec<(f64, f64, usize, bool)>,
+    /// The load's start on the wall clock (s since the Unix epoch), to line the lags up
+    /// with samplers and logs outside the bench.
+    pub load_started_unix_s: f64,
     /// When each server's read snapshot of the graph was built, in s from the load's
     /// start (`/readyz`; 0: by its start; `None`: not during the load).
     pub snapshot_ready_s: Vec<Option<f64>>,
@@ -200,6 +203,8 @@ pub async fn run(load: &Load) -> Report {
     let seen = Arc::new(Mutex::new(Vec::<(usize, Instant, i64, bool)>::new()));
     let analyst_ms = Arc::new(Mutex::new(Vec::new()));
     let t0 = Instant::now();
+    report.load_started_unix_s =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
     let write_until = t0 + Duration::from_secs_f64(load.seconds);
     // Readers go on a little after the writers stop, to see the last writes arrive.
     let read_until = write_until + Duration::from_secs(3);
