@@ -152,13 +152,15 @@ impl SnapshotReader {
 ///
 /// Two readers side by side, each a task (so that both cores decode while two backends
 /// send): the projects, then the work sheets on one; the progress months, then the key
-/// projects on the other, the months read before their projects are known (each distinct code kept once, as
-/// [`bulk::read_sqlite`] does) and placed by position afterwards. One after the other on
-/// one connection, a backend and the decoding of its rows left a core partly idle.
+/// projects on the other, the months read before their projects are known (each
+/// distinct code kept once, as [`bulk::read_sqlite`] does) and placed by position
+/// afterwards. One after the other on one connection, a backend and the decoding of its
+/// rows left a core partly idle. A reader whose other side fails, or whose caller stops
+/// waiting, is stopped with it (its connection closed).
 pub async fn read_postgres(db: &DatabaseConnection, snapshot: &str) -> Result<PostgresTables, DbErr> {
     let (first, second) = (db.clone(), db.clone());
     let (snapshot_first, snapshot_second) = (snapshot.to_string(), snapshot.to_string());
-    let projects = tokio::spawn(async move {
+    let projects = Aborting(tokio::spawn(async move {
         let mut reader = SnapshotReader::open(&first, &snapshot_first, Pace::FULL).await?;
         let projects = reader.rows(PROJECT_COLUMNS, "projects", "TRUE", |row| bulk::project_of(row)).await?;
         // Sorted by code off the async threads while this connection copies the work
@@ -173,8 +175,8 @@ pub async fn read_postgres(db: &DatabaseConnection, snapshot: &str) -> Result<Po
         reader.close().await?;
         let projects = sorted.await.map_err(|e| DbErr::Custom(format!("PostgreSQL bulk read: {e}")))?;
         Ok::<_, DbErr>((projects, work))
-    });
-    let progress = tokio::spawn(async move {
+    }));
+    let progress = Aborting(tokio::spawn(async move {
         let mut reader = SnapshotReader::open(&second, &snapshot_second, Pace::FULL).await?;
         let mut codes = Interned::default();
         let months = reader
@@ -183,17 +185,17 @@ pub async fn read_postgres(db: &DatabaseConnection, snapshot: &str) -> Result<Po
                 Ok(Month { project: codes.id(code), ..bulk::month_of(row)? })
             })
             .await?;
-        // A scan of every project for a few whole rows, on this side: the other's is the
-        // longer (PostgreSQL's log at 1,000,000, one table after another: projects 3.1 s
-        // and their sort 1.2 s, the work sheets 2 s; progress 3.9 s, key projects 1.2 s).
+        // A scan of every project for a few whole rows, on this side, which balances the
+        // two (PostgreSQL's log at 1,000,000, one table after another: projects 3.1 s,
+        // the work sheets 2 s; progress 3.9 s, the key projects 1.2 s).
         let key_projects =
             reader.rows(FULL_PROJECT_COLUMNS, "projects", KEY_PROJECTS, |row| bulk::full_project_of(row)).await?;
         reader.close().await?;
         Ok::<_, DbErr>((codes, months, bulk::by_code(key_projects)))
-    });
-    let (projects, progress) = tokio::join!(projects, progress);
-    let (projects, work) = projects.map_err(joined)??;
-    let (codes, months, key_projects) = progress.map_err(joined)??;
+    }));
+    // The first failure returns at once, dropping (so stopping) the other reader.
+    let ((projects, work), (codes, months, key_projects)) =
+        tokio::try_join!(async { projects.await.map_err(joined)? }, async { progress.await.map_err(joined)? })?;
     let progress = codes.placed(months, &projects);
     Ok(PostgresTables { tables: Tables { projects, progress }, work, key_projects })
 }
@@ -201,6 +203,22 @@ pub async fn read_postgres(db: &DatabaseConnection, snapshot: &str) -> Result<Po
 /// A reading task that panicked or was cancelled, as an error of the read.
 fn joined(e: tokio::task::JoinError) -> DbErr {
     DbErr::Custom(format!("PostgreSQL bulk read: a reading task failed: {e}"))
+}
+
+/// A spawned task that is stopped when its handle is dropped (tokio's would run on).
+struct Aborting<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for Aborting<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> std::future::Future for Aborting<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx)
+    }
 }
 
 /// Every project, whole, and every progress month of `db`'s database in `snapshot`
