@@ -53,6 +53,23 @@ VMSTAT = ("compact_stall", "allocstall_normal", "pgmajfault", "pgpgin", "pgsteal
 DAMON = "/sys/kernel/mm/damon/admin/kdamonds/0"
 
 
+class Damon:
+    """[`damon_applied`] asked on a thread of its own: the request waits for the DAMON
+    thread's next sample (and longer when the machine is busy), which would hold the
+    sampler's loop. `latest` is the last answer."""
+
+    def __init__(self):
+        import threading
+
+        self.latest = damon_applied()
+        threading.Thread(target=self.follow, daemon=True).start()
+
+    def follow(self):
+        while True:
+            self.latest = damon_applied()
+            time.sleep(1.0)
+
+
 def damon_applied():
     """Bytes the first DAMON scheme has paged out so far, or None."""
     try:
@@ -109,9 +126,20 @@ FROM (SELECT CASE WHEN backend_type = 'client backend' THEN state ELSE backend_t
 
 
 def watch_postgres(url, path):
-    """`psql` writing [`WAITS`] to `path` every 0.2 s, until this sampler ends."""
+    """`psql` writing [`WAITS`] to `path` every 0.2 s, until this sampler ends (however
+    it ends: the kernel stops `psql` when its parent dies, else `\\watch` would go on)."""
+
+    def die_with_parent():
+        import ctypes
+        import signal
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
     with open(path, "w") as f:
-        return subprocess.Popen(["psql", "-X", "-q", "-At", url], stdin=subprocess.PIPE, stdout=f, text=True)
+        return subprocess.Popen(
+            ["psql", "-X", "-q", "-At", url], stdin=subprocess.PIPE, stdout=f, text=True, preexec_fn=die_with_parent
+        )
 
 
 def stamp(t):
@@ -140,13 +168,14 @@ def main():
     hz = os.sysconf("SC_CLK_TCK")
     cores = os.cpu_count() or 1
     started = time.time()
-    (last_cpu, _), last_vm, last_damon = cpu_and_running(), vmstat(), damon_applied()
+    damon_thread = Damon()
+    (last_cpu, _), last_vm, last_damon = cpu_and_running(), vmstat(), damon_thread.latest
     last_second = time.time()
     max_running = 0
     last_crowd = 0.0
     while args.seconds <= 0 or time.time() - started < args.seconds:
-        # Late against the sleep asked for alone: this loop's own work (asking DAMON for
-        # its counters waits for its next sample) is not a stall of the machine.
+        # Late against the sleep asked for alone: this loop's own work is not a stall of
+        # the machine.
         asleep = time.monotonic()
         time.sleep(0.01)
         now = time.monotonic()
@@ -168,7 +197,7 @@ def main():
             counters = " ".join(str(vm.get(k, 0) - last_vm.get(k, 0)) for k in VMSTAT)
             # Steal in ms of one core per second, too: what the host took.
             steal_ms = (cpu[4] - last_cpu[4]) * 1000 / hz / elapsed
-            damon = damon_applied()
+            damon = damon_thread.latest
             paged_out = "" if damon is None or last_damon is None else f" | DAMON paged out {(damon - last_damon) >> 20} MiB"
             out.write(
                 f"{stamp(time.time())} {shares} | max {max_running:2d} | {counters} | steal {steal_ms:.0f} ms/s of {cores} cores{paged_out}\n"

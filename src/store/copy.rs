@@ -163,9 +163,8 @@ pub async fn read_postgres(db: &DatabaseConnection, snapshot: &str) -> Result<Po
     let projects = Aborting(tokio::spawn(async move {
         let mut reader = SnapshotReader::open(&first, &snapshot_first, Pace::FULL).await?;
         let projects = reader.rows(PROJECT_COLUMNS, "projects", "TRUE", |row| bulk::project_of(row)).await?;
-        // Sorted by code off the async threads while this connection copies the work
-        // sheets (at 1,000,000 projects PostgreSQL's log showed 1.2 s between the
-        // projects' copy and the next, where this sort ran on the async thread).
+        // Sorted by code off the async threads, which answer requests too (a million
+        // rows of some hundred bytes each), while this connection copies the work sheets.
         let sorted = crate::background::run(move || bulk::by_code(projects));
         let work = WorkTables {
             investors: reader.rows(INVESTOR_COLUMNS, "investors", "TRUE", |row| bulk::investor_of(row)).await?,
