@@ -104,7 +104,7 @@ def runnable_by_process():
                 # comm is in parentheses and may hold spaces; the state follows it.
                 comm = stat[stat.index("(") + 1 : stat.rindex(")")]
                 if stat[stat.rindex(")") + 2] == "R":
-                    count[f"{comm}"] += 1
+                    count[comm] += 1
         except (FileNotFoundError, ProcessLookupError, ValueError):
             continue
     return count

@@ -82,11 +82,11 @@ impl SnapshotReader {
             return Err(DbErr::Custom(format!("not a snapshot name: {snapshot:?}")));
         }
         let options = db.get_postgres_connection_pool().connect_options();
-        let mut conn = options.connect().await.map_err(driver)?;
+        let mut conn = options.connect().await.map_err(failed)?;
         // Statements of this connection alone, which no pool will ever reuse: a
         // transaction begun by hand is not left open for anyone else.
         let begin = format!("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{snapshot}'");
-        sea_orm::sqlx::raw_sql(AssertSqlSafe(begin)).execute(&mut conn).await.map_err(driver)?;
+        sea_orm::sqlx::raw_sql(AssertSqlSafe(begin)).execute(&mut conn).await.map_err(failed)?;
         Ok(SnapshotReader { conn, pace })
     }
 
@@ -101,7 +101,7 @@ impl SnapshotReader {
     ) -> Result<Vec<T>, DbErr> {
         let width = columns.split(',').count();
         let sql = format!("COPY (SELECT {columns} FROM {table} WHERE {condition}) TO STDOUT (FORMAT binary)");
-        let mut stream = self.conn.copy_out_raw(&sql).await.map_err(driver)?;
+        let mut stream = self.conn.copy_out_raw(&sql).await.map_err(failed)?;
         let mut parser = Parser { width, state: State::Header };
         let mut all = Vec::new();
         let mut take = |row: &CopyRow| -> Result<(), DbErr> {
@@ -112,7 +112,7 @@ impl SnapshotReader {
         let mut pending: Vec<u8> = Vec::new();
         let mut messages = 0u32;
         let mut working = std::time::Instant::now();
-        while let Some(chunk) = stream.try_next().await.map_err(driver)? {
+        while let Some(chunk) = stream.try_next().await.map_err(failed)? {
             // The driver hands over buffered messages without waiting, so millions of rows
             // would hold this thread, which answers requests too, for seconds: let the
             // other tasks in now and then.
@@ -141,8 +141,8 @@ impl SnapshotReader {
 
     /// Ends the transaction and closes the connection.
     pub async fn close(mut self) -> Result<(), DbErr> {
-        sea_orm::sqlx::raw_sql("COMMIT").execute(&mut self.conn).await.map_err(driver)?;
-        self.conn.close().await.map_err(driver)
+        sea_orm::sqlx::raw_sql("COMMIT").execute(&mut self.conn).await.map_err(failed)?;
+        self.conn.close().await.map_err(failed)
     }
 }
 
@@ -172,7 +172,7 @@ pub async fn read_postgres(db: &DatabaseConnection, snapshot: &str) -> Result<Po
             incentives: reader.rows(INCENTIVE_COLUMNS, "incentives", "TRUE", |row| bulk::incentive_of(row)).await?,
         };
         reader.close().await?;
-        let projects = sorted.await.map_err(|e| DbErr::Custom(format!("PostgreSQL bulk read: {e}")))?;
+        let projects = sorted.await.map_err(failed)?;
         Ok::<_, DbErr>((projects, work))
     }));
     let progress = Aborting(tokio::spawn(async move {
@@ -194,14 +194,9 @@ pub async fn read_postgres(db: &DatabaseConnection, snapshot: &str) -> Result<Po
     }));
     // The first failure returns at once, dropping (so stopping) the other reader.
     let ((projects, work), (codes, months, key_projects)) =
-        tokio::try_join!(async { projects.await.map_err(joined)? }, async { progress.await.map_err(joined)? })?;
+        tokio::try_join!(async { projects.await.map_err(failed)? }, async { progress.await.map_err(failed)? })?;
     let progress = codes.placed(months, &projects);
     Ok(PostgresTables { tables: Tables { projects, progress }, work, key_projects })
-}
-
-/// A reading task that panicked or was cancelled, as an error of the read.
-fn joined(e: tokio::task::JoinError) -> DbErr {
-    DbErr::Custom(format!("PostgreSQL bulk read: a reading task failed: {e}"))
 }
 
 /// A spawned task that is stopped when its handle is dropped (tokio's would run on).
@@ -239,7 +234,9 @@ pub async fn export_snapshot(txn: &impl sea_orm::ConnectionTrait) -> Result<Stri
     rows.first().ok_or_else(|| DbErr::Custom("no snapshot exported".into()))?.try_get("", "snapshot")
 }
 
-fn driver(e: sea_orm::sqlx::Error) -> DbErr {
+/// A failure of the driver, of a reading task or of background work, as an error of the
+/// read.
+fn failed(e: impl std::fmt::Display) -> DbErr {
     DbErr::Custom(format!("PostgreSQL bulk read: {e}"))
 }
 
