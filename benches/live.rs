@@ -24,6 +24,10 @@
 //! `Frames::load` whole, and
 //! `LIVE_PROFILE=only` does that and skips the load. Both also time 20 patches of the
 //! frames, each after one progress write, with the engine's debug lines on its parts.
+//! `LIVE_DATABASE=<url>` profiles a database made before (e.g. by `zhaoshang demo
+//! --projects 1000000` against it) instead of a new one: no import, no load, nothing
+//! dropped — to profile the same data again and again (under `perf`, say) without
+//! importing it each time; its 20 patches' writes stay in it.
 
 #![allow(clippy::unwrap_used)] // a benchmark: a failure is a failed run
 
@@ -175,6 +179,11 @@ fn main() {
     if let Ok(only) = std::env::var("LIVE_ONLY") {
         kinds.retain(|kind| *kind == only);
     }
+    // A database made before, profiled as it is.
+    let given = std::env::var("LIVE_DATABASE").ok();
+    if let Some(url) = &given {
+        kinds = vec![if url.starts_with("sqlite:") { "sqlite" } else { "postgres" }];
+    }
     // The profile prints the engine's own account of each patch.
     let filter = if std::env::var("LIVE_PROFILE").is_ok() { "warn,zhaoshang::analytics=debug" } else { "warn" };
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).init();
@@ -182,12 +191,19 @@ fn main() {
     runtime.block_on(async {
         for &n in &sizes {
             for kind in &kinds {
-                let (url, _dir) = database(kind, n).await;
+                let (url, _dir) = match &given {
+                    Some(url) => (url.clone(), None),
+                    None => database(kind, n).await,
+                };
                 let db = zhaoshang::store::connect(&url).await.unwrap();
                 let started = Instant::now();
-                zhaoshang::jobs::import_ledger(&db, zhaoshang::demo::generate(n, 1), "bench", "demo").await.unwrap();
+                if given.is_none() {
+                    zhaoshang::jobs::import_ledger(&db, zhaoshang::demo::generate(n, 1), "bench", "demo")
+                        .await
+                        .unwrap();
+                }
                 let import = started.elapsed().as_secs_f64();
-                if kind == &"postgres" {
+                if kind == &"postgres" && given.is_none() {
                     // Settled after the import, as `benches/api.sh` does: the autovacuum
                     // of six million new rows (and the hint bits the first reads of them
                     // would write) belong to the import, not to the builds and the load.
@@ -201,7 +217,7 @@ fn main() {
                     (frames.projects().estimated_size() + frames.progress().estimated_size()) as f64 / 1048576.0;
                 let (projects, months) = (frames.projects().height(), frames.progress().height());
                 drop(frames);
-                let profile = std::env::var("LIVE_PROFILE").ok();
+                let profile = std::env::var("LIVE_PROFILE").ok().or_else(|| given.as_ref().map(|_| "only".into()));
                 if profile.is_some() {
                     println!(
                         "## {kind}, {n} projects: import {import:.1} s; full build {build:.2} s; frames {memory:.0} MiB"
@@ -215,7 +231,7 @@ fn main() {
                 if profile.as_deref() != Some("only") {
                     run_load(kind, n, &url, seconds, import, build, memory, projects, months).await;
                 }
-                if kind == &"postgres" {
+                if kind == &"postgres" && given.is_none() {
                     // The bench's database goes with the run.
                     let admin = Database::connect(std::env::var("ZHAOSHANG_BENCH_POSTGRES").unwrap()).await.unwrap();
                     let name = url.rsplit_once('/').unwrap().1;

@@ -12,6 +12,15 @@
 //! that creates a thread for each piece of background work ([`run`]), and starts polars'
 //! own threads from the main thread. Without [`start`] (the tests, the library) the
 //! work runs on tokio's blocking threads, as everything runs at one priority then.
+//!
+//! The caches' following of the change feed — hearing of a write, reading the rows it
+//! changed, a full build's reads — is async work on database connections, so it cannot
+//! run on such a thread; [`start`] also makes a runtime of its own for it at the
+//! process's priority ([`spawn_following`]). On the lowered request threads, the
+//! reading step of a frames update waited its turn behind every thread at the normal
+//! priority — PostgreSQL's backends among them: when a slow WAL flush released a dozen
+//! of them at once, an update that PostgreSQL answered in milliseconds took over a
+//! second (BENCHMARKS.md, issue 14).
 
 use std::sync::OnceLock;
 use std::sync::mpsc::Sender;
@@ -20,6 +29,12 @@ use std::sync::mpsc::Sender;
 type Job = Box<dyn FnOnce() + Send>;
 
 static SPAWNER: OnceLock<Sender<Job>> = OnceLock::new();
+
+/// The runtime of the work that follows the change feed ([`spawn_following`]).
+static FOLLOWING: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+
+/// Its worker threads: a full build reads two tables side by side, one per core.
+const FOLLOWING_THREADS: usize = 2;
 
 /// Background work that did not finish: it panicked, or its thread could not start.
 #[derive(Debug, thiserror::Error)]
@@ -43,8 +58,36 @@ pub fn start() -> std::io::Result<()> {
         }
     })?;
     let _ = SPAWNER.set(send);
+    // Its threads are made here, so they keep this thread's priority.
+    let following = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(FOLLOWING_THREADS)
+        .thread_name("zhaoshang-following")
+        .enable_all()
+        .build()?;
+    let _ = FOLLOWING.set(following);
     warm_polars();
     Ok(())
+}
+
+/// Spawns `task`, work that follows the change feed (a cache's updates, the follower's
+/// listening), on the runtime [`start`] made for it at the process's priority; without
+/// [`start`], on the current tokio runtime.
+pub fn spawn_following<F>(task: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match FOLLOWING.get() {
+        Some(runtime) => runtime.spawn(task),
+        None => tokio::spawn(task),
+    }
+}
+
+/// Runs `make` inside the following runtime ([`spawn_following`]), if [`start`] made
+/// one: what it creates for tokio (a connection pool's tasks) belongs to that runtime.
+pub fn within_following<T>(make: impl FnOnce() -> T) -> T {
+    let _inside = FOLLOWING.get().map(|runtime| runtime.enter());
+    make()
 }
 
 /// Runs a tiny query so that polars creates its thread pools now, from this thread.

@@ -560,6 +560,44 @@ async fn postgres_versions_follow_the_commit_order_not_the_record_order() {
     assert_eq!(changes, expected);
 }
 
+/// On PostgreSQL the caches follow the change feed on connections of their own: with
+/// every connection of a server's request pool taken (as writers queued behind a slow
+/// commit take theirs), a write made on another server still reaches its figures and
+/// its read snapshot. (With one pool for both, the update waited for a free connection.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_the_caches_follow_the_feed_while_every_request_connection_is_taken() {
+    const NAME: &str = "on_postgres_the_caches_follow_the_feed_while_every_request_connection_is_taken";
+    let Some(t) = TestDb::postgres(NAME).await else {
+        return;
+    };
+    use sea_orm::TransactionTrait;
+    let (a, b) = two_servers(&t).await;
+    a.run_as(&analyst(), FIGURES).await;
+    let state = a.schema.data::<zhaoshang::api::ApiState>().unwrap();
+    state.snapshots.build_now().await.unwrap();
+    // Server a's requests connect through `t.db`: take each of its connections.
+    let mut taken = Vec::new();
+    while let Ok(txn) = tokio::time::timeout(std::time::Duration::from_millis(500), t.db.begin()).await {
+        taken.push(txn.unwrap());
+        assert!(taken.len() < 100, "the request pool has no limit");
+    }
+    let w = b
+        .run_as(&admin(), r#"mutation { recordProgress(code: "ZS24006", month: "2025-04", faiWan: 4242) { faiWan } }"#)
+        .await;
+    assert_eq!(error_codes(&w), Vec::<String>::new(), "{w}");
+    let version = data_version(&w);
+    let arrived = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while state.engine.frames().await.unwrap().version() < version || state.snapshots.fresh().is_none() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    });
+    arrived.await.expect("server a's frames and snapshot follow the feed with its request pool taken");
+    drop(taken);
+    let figures = answer_at(&a, FIGURES, version).await;
+    let april = figures["data"]["t02"].as_array().unwrap().iter().find(|p| p["period"] == json!("2025-04")).cloned();
+    assert_eq!(april.unwrap()["value"], json!(4242.0), "{figures}");
+}
+
 /// PostgreSQL's full reads by binary COPY, on a connection of their own in the snapshot
 /// of a read transaction, see what sea-orm reads in that transaction, value for value —
 /// not a write committed after the snapshot was taken: the analytics' and the API's.

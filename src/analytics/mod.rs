@@ -517,7 +517,7 @@ impl Engine {
             answers: Answers::default(),
         });
         let weak = Arc::downgrade(&engine);
-        tokio::spawn(async move {
+        crate::background::spawn_following(async move {
             let mut last = std::time::Instant::now();
             while changes.changed().await.is_ok() {
                 // Writes that come close together share one update: at most one starts per

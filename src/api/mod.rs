@@ -76,11 +76,13 @@ pub struct ApiState {
 
 impl ApiState {
     /// The state for `db` with these ranking weights, following `db`'s change feed
-    /// (needs a tokio runtime).
+    /// (needs a tokio runtime). Requests read and write through `db`; the caches follow
+    /// the feed on connections of their own ([`crate::store::following_pool`]).
     pub fn new(db: DatabaseConnection, scoring: ScoringConfig) -> ApiState {
-        let follower = Follower::spawn(db.clone());
-        let engine = Engine::following(db.clone(), follower.clone());
-        let snapshots = snapshot::Snapshots::new(db.clone(), follower.clone());
+        let following = crate::store::following_pool(&db);
+        let follower = Follower::spawn(following.clone());
+        let engine = Engine::following(following.clone(), follower.clone());
+        let snapshots = snapshot::Snapshots::new(following, follower.clone());
         ApiState { db, engine, scoring, snapshots, follower, written: Default::default() }
     }
 
@@ -113,7 +115,7 @@ impl ApiState {
     /// the other way round nothing but the graph answered for 48 s (BENCHMARKS.md).
     pub fn warm_in_background(&self, read_snapshot: bool) {
         let (snapshots, engine) = (self.snapshots.clone(), self.engine.clone());
-        tokio::spawn(async move {
+        crate::background::spawn_following(async move {
             if let Err(e) = engine.warm().await {
                 tracing::warn!(error = %e, "the analytics frames could not be built at start");
             }

@@ -259,7 +259,7 @@ impl Follower {
             latest: tokio::sync::watch::Sender::new(0),
             learnt: Default::default(),
         });
-        tokio::spawn(follow(std::sync::Arc::downgrade(&follower)));
+        crate::background::spawn_following(follow(std::sync::Arc::downgrade(&follower)));
         follower
     }
 

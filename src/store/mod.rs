@@ -53,6 +53,33 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
+/// The most connections of a [`following_pool`]: the follower's `LISTEN`, its version
+/// poll, the frames' and the read snapshot's updates.
+pub const FOLLOWING_CONNECTIONS: u32 = 4;
+
+/// The connections of the caches that follow the change feed — the follower, the
+/// analytics frames, the API's read snapshot — for `db`'s database.
+///
+/// On PostgreSQL, a pool of their own ([`FOLLOWING_CONNECTIONS`]), used from the
+/// following runtime ([`crate::background::spawn_following`]), whose connections are
+/// kept once opened: an update after a write never waits for a connection behind the
+/// requests' writers (a slow commit holds each of theirs), nor lands on a new backend
+/// whose first statements are slow on a busy server. On SQLite, `db` itself: a memory
+/// database is one pool's alone, and a file's reads need no server.
+pub fn following_pool(db: &DatabaseConnection) -> DatabaseConnection {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return db.clone();
+    }
+    let options = db.get_postgres_connection_pool().connect_options();
+    let pool = crate::background::within_following(|| {
+        sea_orm::sqlx::postgres::PgPoolOptions::new()
+            .max_connections(FOLLOWING_CONNECTIONS)
+            .idle_timeout(None)
+            .connect_lazy_with((*options).clone())
+    });
+    sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
+}
+
 /// The migrations not yet applied to `db`, in the order they would run.
 pub async fn pending_migrations(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
     Ok(Migrator::get_pending_migrations(db).await?.iter().map(|m| m.name().to_string()).collect())
