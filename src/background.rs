@@ -2,25 +2,23 @@
 //! builds and patches, the read snapshot's folds — and the priority of the threads that
 //! answer requests beside it.
 //!
-//! `serve` lowers the priority of its tokio threads (`--serving-nice`): under a load of
-//! cheap requests that keeps every core busy, the update after a write and the figures
-//! prepared for it then run at once instead of taking turns with the requests, so a
-//! write reaches the figures within the promised second (BENCHMARKS.md, issue 14). On
-//! Linux a nice value belongs to a thread and a new thread takes its creator's, so the
-//! background threads must not be created by a lowered thread: [`start`], called by the
-//! binary before its runtime starts, makes one spawner thread at the process's priority
-//! that creates a thread for each piece of background work ([`run`]), and starts polars'
-//! own threads from the main thread. Without [`start`] (the tests, the library) the
-//! work runs on tokio's blocking threads, as everything runs at one priority then.
+//! `serve --serving-nice N` (N > 0) lowers the priority of its tokio threads: under a
+//! load of cheap requests that keeps every core busy, the update after a write and the
+//! figures prepared for it then run at once instead of taking turns with the requests.
+//! It is off by default: a request thread holds database locks during a write's
+//! transaction, and lowered, it kept them while starved, so that other writers queued
+//! behind it for seconds (BENCHMARKS.md, 2026-12-01). On Linux a nice value belongs to a
+//! thread and a new thread takes its creator's, so the background threads must not be
+//! created by a lowered thread: [`start`], called by the binary before its runtime
+//! starts, makes one spawner thread at the process's priority that creates a thread for
+//! each piece of background work ([`run`]), and starts polars' own threads from the main
+//! thread. Without [`start`] (the default, the tests, the library) the work runs on
+//! tokio's blocking threads, as everything runs at one priority then.
 //!
-//! The caches' following of the change feed — hearing of a write, reading the rows it
-//! changed, a full build's reads — is async work on database connections, so it cannot
-//! run on such a thread; [`start`] also makes a runtime of its own for it at the
-//! process's priority ([`spawn_following`]). On the lowered request threads, the
-//! reading step of a frames update waited its turn behind every thread at the normal
-//! priority — PostgreSQL's backends among them: when a slow WAL flush released a dozen
-//! of them at once, an update that PostgreSQL answered in milliseconds took over a
-//! second (BENCHMARKS.md, issue 14).
+//! The following of the change feed — hearing of a write, reading the rows it changed,
+//! a full build's reads — is async work on database connections, so it cannot run on
+//! such a thread; [`start`] also makes a runtime of its own for it at the process's
+//! priority ([`spawn_following`]), so that a lowered request thread never carries it.
 
 use std::sync::OnceLock;
 use std::sync::mpsc::Sender;

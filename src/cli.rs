@@ -232,12 +232,15 @@ pub struct ServerArgs {
     #[arg(long)]
     pub preview: Option<PathBuf>,
     /// How far below the server's background work the threads answering requests run,
-    /// as a nice increment (0–19, Linux; 0 runs them alike). The background work — the
-    /// analytics frames' builds and updates after writes, the figures prepared for them
-    /// and those computed for a request, the read snapshot's folds — comes first, so a
-    /// write reaches the figures soon even while analysts keep every core busy with
-    /// cheap requests (BENCHMARKS.md, issue 14).
-    #[arg(long, env = "ZHAOSHANG_SERVING_NICE", default_value_t = 10, value_parser = clap::value_parser!(i32).range(0..=19))]
+    /// as a nice increment (0–19, Linux; 0, the default, runs them alike). Above 0 the
+    /// background work — the analytics frames' builds and updates after writes, the
+    /// figures prepared for them and those computed for a request, the read snapshot's
+    /// folds — comes first while analysts keep every core busy with cheap requests; but
+    /// a request thread holds database locks during a write's transaction, and lowered
+    /// it kept them while starved: on PostgreSQL other writers queued behind it for
+    /// seconds (BENCHMARKS.md, 2026-12-01). Raise it only where nothing else on the
+    /// machine runs at the normal priority.
+    #[arg(long, env = "ZHAOSHANG_SERVING_NICE", default_value_t = 0, value_parser = clap::value_parser!(i32).range(0..=19))]
     pub serving_nice: i32,
 }
 
@@ -388,7 +391,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         _ => {}
     }
-    let db = store::connect(url).await.with_context(cannot_open)?;
+    let serving = matches!(cli.command, Command::Serve { .. } | Command::Quickstart { no_serve: false, .. });
+    let db = if serving { store::connect_serving(url).await } else { store::connect(url).await };
+    let db = db.with_context(cannot_open)?;
     match cli.command {
         Command::Schema
         | Command::Init { .. }

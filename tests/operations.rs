@@ -363,15 +363,16 @@ fn thread_priorities(pid: u32) -> Vec<(u32, String, i64)> {
     out
 }
 
-/// `serve` answers requests on threads below its background work (`--serving-nice`,
-/// default 10): tokio's threads are lowered; the main thread, polars' threads and the
-/// spawner of the background work's threads are not; `--serving-nice 0` lowers none.
+/// `serve --serving-nice 10` answers requests on threads below its background work:
+/// tokio's threads are lowered; the main thread, polars' threads, the spawner of the
+/// background work's threads and the runtime that follows the change feed are not; the
+/// default (`--serving-nice 0`) lowers none and makes neither the spawner nor that runtime.
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_threads_answering_requests_run_below_the_background_work() {
     let dir = tempfile::tempdir().unwrap();
     let (url, token) = prepared(dir.path());
-    for (extra, lowered) in [(&[][..], 10), (&["--serving-nice", "0"][..], 0)] {
+    for (extra, lowered) in [(&["--serving-nice", "10"][..], 10), (&[][..], 0)] {
         let served = Served::start(dir.path(), &url, extra);
         let client = reqwest::Client::new();
         // A figure: the frames are built (polars' threads exist) and workers have run.
@@ -404,5 +405,9 @@ async fn the_threads_answering_requests_run_below_the_background_work() {
         let spawner = nice(&|name| name.starts_with("zhaoshang-spawn"));
         assert_eq!(spawner.len(), usize::from(lowered > 0), "{threads:?}");
         assert!(spawner.iter().all(|n| *n == base), "{threads:?}");
+        // Nor the runtime following the feed (its name cut to 15 bytes by the kernel).
+        let following = nice(&|name| name.starts_with("zhaoshang-follo"));
+        assert_eq!(following.len(), if lowered > 0 { 2 } else { 0 }, "{threads:?}");
+        assert!(following.iter().all(|n| *n == base), "{threads:?}");
     }
 }

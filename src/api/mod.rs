@@ -76,13 +76,19 @@ pub struct ApiState {
 
 impl ApiState {
     /// The state for `db` with these ranking weights, following `db`'s change feed
-    /// (needs a tokio runtime). Requests read and write through `db`; the caches follow
-    /// the feed on connections of their own ([`crate::store::following_pool`]).
+    /// (needs a tokio runtime). Requests read and write through `db`, and so does the
+    /// read snapshot; the follower and the analytics frames follow the feed on
+    /// connections and threads of their own ([`crate::store::following_pool`],
+    /// [`crate::background::spawn_following`]). Not the snapshot: its full build copies
+    /// every project and month at a third of the time, and above lowered request
+    /// threads (`--serving-nice`) that copy took the cores from them — from writes among
+    /// them, whose transactions then held their rows for seconds (BENCHMARKS.md,
+    /// 2026-12-01).
     pub fn new(db: DatabaseConnection, scoring: ScoringConfig) -> ApiState {
         let following = crate::store::following_pool(&db);
         let follower = Follower::spawn(following.clone());
-        let engine = Engine::following(following.clone(), follower.clone());
-        let snapshots = snapshot::Snapshots::new(following, follower.clone());
+        let engine = Engine::following(following, follower.clone());
+        let snapshots = snapshot::Snapshots::new(db.clone(), follower.clone());
         ApiState { db, engine, scoring, snapshots, follower, written: Default::default() }
     }
 
@@ -115,9 +121,12 @@ impl ApiState {
     /// the other way round nothing but the graph answered for 48 s (BENCHMARKS.md).
     pub fn warm_in_background(&self, read_snapshot: bool) {
         let (snapshots, engine) = (self.snapshots.clone(), self.engine.clone());
-        crate::background::spawn_following(async move {
-            if let Err(e) = engine.warm().await {
-                tracing::warn!(error = %e, "the analytics frames could not be built at start");
+        let frames = crate::background::spawn_following(async move { engine.warm().await });
+        tokio::spawn(async move {
+            match frames.await {
+                Ok(Err(e)) => tracing::warn!(error = %e, "the analytics frames could not be built at start"),
+                Err(e) => tracing::warn!(error = %e, "the analytics frames' first build stopped"),
+                Ok(Ok(())) => {}
             }
             if read_snapshot && let Err(e) = snapshots.build_now().await {
                 tracing::warn!(error = %e, "no read snapshot at start; reads use SQL until one is built");

@@ -426,7 +426,7 @@ impl Snapshots {
         let snapshots =
             Arc::new(Snapshots { db, follower, current: watch::Sender::new(None), building: Mutex::new(()) });
         let weak = Arc::downgrade(&snapshots);
-        crate::background::spawn_following(async move {
+        tokio::spawn(async move {
             while changes.changed().await.is_ok() {
                 let Some(this) = weak.upgrade() else { return };
                 // Not in the `if`: a borrow there would live through the build, which
@@ -452,7 +452,7 @@ impl Snapshots {
             Some(_) => None,
             None => {
                 let this = self.clone();
-                crate::background::spawn_following(async move {
+                tokio::spawn(async move {
                     if let Err(e) = this.catch_up().await {
                         tracing::warn!(error = %e, "the read snapshot could not be built; reads use SQL");
                     }

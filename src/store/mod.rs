@@ -31,11 +31,43 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Ok(db)
 }
 
+/// [`connect`] for `serve`: on PostgreSQL the pool opens its [`SERVING_CONNECTIONS`]
+/// as the server starts and keeps them. A pool that opens connections when its
+/// requests need more — as they do when writers queue behind a slow commit — starts
+/// new backends on a server whose cores are already busy, and a new backend's first
+/// statements are slow (PostgreSQL loads its catalogs per backend: a parse of 749 ms
+/// in session 12's live bench; BENCHMARKS.md).
+pub async fn connect_serving(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let db = open_with(url, true).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// The connections of a serving pool on PostgreSQL ([`connect_serving`]): sqlx's
+/// default, made explicit.
+pub const SERVING_CONNECTIONS: u32 = 10;
+
 /// Connects to `url` without migrating (for `migrate --dry-run` and `backup`, which
 /// must see the database as it is).
 pub async fn open(url: &str) -> Result<DatabaseConnection, DbErr> {
+    open_with(url, false).await
+}
+
+/// [`open`], with a serving pool's connections ([`connect_serving`]) when `serving`.
+async fn open_with(url: &str, serving: bool) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
     options.sqlx_logging(false);
+    if serving && url.starts_with("postgres") {
+        // Opened in the background (lazily: `serve` answers `/healthz` at once; waiting
+        // for all ten took it to 0.9–1.1 s at start), then never closed, for idleness
+        // or age: with neither, sqlx fills a pool to its minimum once, at its creation.
+        options
+            .max_connections(SERVING_CONNECTIONS)
+            .min_connections(SERVING_CONNECTIONS)
+            .idle_timeout(None::<std::time::Duration>)
+            .max_lifetime(None::<std::time::Duration>)
+            .connect_lazy(true);
+    }
     if url.starts_with("sqlite:") {
         // Each SQLite connection is a thread of sqlx's; on 2 cores, 4 of them served the
         // API fastest (2: 3,001 req/s, 4: 3,831, 10: 3,461; BENCHMARKS.md).
@@ -53,12 +85,12 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
-/// The most connections of a [`following_pool`]: the follower's `LISTEN`, its version
-/// poll, the frames' and the read snapshot's updates.
+/// The most connections of a [`following_pool`]: the follower's `LISTEN` and its
+/// version poll, the frames' updates and full builds.
 pub const FOLLOWING_CONNECTIONS: u32 = 4;
 
-/// The connections of the caches that follow the change feed — the follower, the
-/// analytics frames, the API's read snapshot — for `db`'s database.
+/// The connections of the follower of the change feed and the analytics frames that
+/// follow it, for `db`'s database.
 ///
 /// On PostgreSQL, a pool of their own ([`FOLLOWING_CONNECTIONS`]), used from the
 /// following runtime ([`crate::background::spawn_following`]), whose connections are
