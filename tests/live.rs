@@ -159,6 +159,11 @@ fn data_version(response: &Value) -> i64 {
     response["extensions"]["dataVersion"].as_i64().unwrap_or_else(|| panic!("no dataVersion in {response}"))
 }
 
+/// Unit T02's FAI of April 2025 in a [`FIGURES`] answer (its `t02` trend).
+fn april(r: &Value) -> Value {
+    r["data"]["t02"].as_array().unwrap().iter().find(|p| p["period"] == json!("2025-04")).unwrap()["value"].clone()
+}
+
 /// Asks `api` until its answer to `query` is of `version` or later (at most 20 s, far
 /// above the promised second: this checks that it arrives, BENCHMARKS.md how fast).
 async fn answer_at(api: &Api, query: &str, version: i64) -> Value {
@@ -199,9 +204,6 @@ async fn a_write_is_read_back_at_once_and_reaches_the_other_server(t: &TestDb) {
     let figures = a.run_as(&admin(), FIGURES).await;
     assert!(data_version(&figures) >= version, "{figures}");
     assert_eq!(answer_at(&a, FIGURES, version).await["data"], figures["data"]);
-    let april = |r: &Value| {
-        r["data"]["t02"].as_array().unwrap().iter().find(|p| p["period"] == json!("2025-04")).unwrap()["value"].clone()
-    };
     assert_eq!(april(&figures), json!(7777.0), "{figures}");
     assert_eq!(april(&before_figures), json!(1500.0));
 
@@ -593,8 +595,7 @@ async fn on_postgres_the_caches_follow_the_feed_while_every_request_connection_i
     arrived.await.expect("server a's frames follow the feed with its request pool taken");
     drop(taken);
     let figures = answer_at(&a, FIGURES, version).await;
-    let april = figures["data"]["t02"].as_array().unwrap().iter().find(|p| p["period"] == json!("2025-04")).cloned();
-    assert_eq!(april.unwrap()["value"], json!(4242.0), "{figures}");
+    assert_eq!(april(&figures), json!(4242.0), "{figures}");
 }
 
 /// PostgreSQL's full reads by binary COPY, on a connection of their own in the snapshot

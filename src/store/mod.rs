@@ -26,9 +26,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://zhaoshang.db?mode=rwc";
 /// statement that would reach only one connection), and wait up to
 /// [`feed::BUSY_TIMEOUT`] for another connection's write lock.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    let db = open(url).await?;
-    Migrator::up(&db, None).await?;
-    Ok(db)
+    connect_with(url, false).await
 }
 
 /// [`connect`] for `serve`: on PostgreSQL the pool opens its [`SERVING_CONNECTIONS`]
@@ -38,7 +36,12 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 /// statements are slow (PostgreSQL loads its catalogs per backend: a parse of 749 ms
 /// in session 12's live bench; BENCHMARKS.md).
 pub async fn connect_serving(url: &str) -> Result<DatabaseConnection, DbErr> {
-    let db = open_with(url, true).await?;
+    connect_with(url, true).await
+}
+
+/// [`open_with`], then the schema brought up to date.
+async fn connect_with(url: &str, serving: bool) -> Result<DatabaseConnection, DbErr> {
+    let db = open_with(url, serving).await?;
     Migrator::up(&db, None).await?;
     Ok(db)
 }
@@ -93,10 +96,11 @@ pub const FOLLOWING_CONNECTIONS: u32 = 4;
 /// follow it, for `db`'s database.
 ///
 /// On PostgreSQL, a pool of their own ([`FOLLOWING_CONNECTIONS`]), used from the
-/// following runtime ([`crate::background::spawn_following`]), whose connections are
-/// kept once opened: an update after a write never waits for a connection behind the
-/// requests' writers (a slow commit holds each of theirs), nor lands on a new backend
-/// whose first statements are slow on a busy server. On SQLite, `db` itself: a memory
+/// following runtime ([`crate::background::spawn_following`]), with no idle timeout
+/// (sqlx still renews a connection after 30 minutes): an update after a write never
+/// waits for a connection behind the requests' writers (a slow commit holds each of
+/// theirs), and rarely lands on a new backend, whose first statements are slow on a
+/// busy server. On SQLite, `db` itself: a memory
 /// database is one pool's alone, and a file's reads need no server.
 pub fn following_pool(db: &DatabaseConnection) -> DatabaseConnection {
     if db.get_database_backend() != sea_orm::DbBackend::Postgres {
